@@ -1,0 +1,1 @@
+"""IEMOCAP speech emotion recognition recipe whose outputs teer scores."""

@@ -1,0 +1,164 @@
+"""Columnar segment storage shared by the readers and the scoring engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+NO_EMOTION = -1
+
+
+class InputError(ValueError):
+    """Bad input. ``str(err)`` is the one-line message ``FILE:LINE: problem``."""
+
+    def __init__(self, source: str, location: int | str | None, problem: str):
+        self.source = source
+        self.location = location
+        self.problem = problem
+        where = source if location is None else f"{source}:{location}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class SegmentTable:
+    """Segments of many files as parallel numpy arrays.
+
+    ``file``, ``speaker`` and ``emotion`` hold indices into the vocabularies
+    ``files``, ``speakers`` and ``emotions``; ``emotion`` is ``NO_EMOTION`` (-1)
+    where a segment has none. Speaker names are global strings: the same name
+    in two files is looked up in the same vocabulary but the engine always
+    keys speakers by (file, speaker). ``origin`` gives, per segment, its line
+    number (RTTM) or index (JSON) in ``source`` for messages.
+    """
+
+    files: list[str]
+    speakers: list[str]
+    emotions: list[str]
+    file: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    speaker: np.ndarray
+    emotion: np.ndarray
+    origin: np.ndarray
+    source: str = "<memory>"
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @classmethod
+    def empty(cls, source: str = "<memory>") -> "SegmentTable":
+        i32 = np.zeros(0, dtype=np.int32)
+        f64 = np.zeros(0, dtype=np.float64)
+        return cls([], [], [], i32, f64, f64.copy(), i32.copy(), i32.copy(),
+                   np.zeros(0, dtype=np.int64), source)
+
+    @classmethod
+    def from_columns(
+        cls,
+        files: Sequence[str],
+        starts: Sequence[float] | np.ndarray,
+        ends: Sequence[float] | np.ndarray,
+        speakers: Sequence[str],
+        emotions: Sequence[str | None],
+        origin: Sequence[int] | np.ndarray | None = None,
+        source: str = "<memory>",
+    ) -> "SegmentTable":
+        """Build a table from per-segment columns (labels as strings)."""
+        file_vocab, file_idx = _encode(files)
+        spk_vocab, spk_idx = _encode(speakers)
+        has = [e is not None for e in emotions]
+        emo_vocab, emo_idx = _encode([e for e in emotions if e is not None])
+        emotion = np.full(len(has), NO_EMOTION, dtype=np.int32)
+        emotion[np.asarray(has, dtype=bool)] = emo_idx
+        n = len(file_idx)
+        return cls(
+            files=file_vocab,
+            speakers=spk_vocab,
+            emotions=emo_vocab,
+            file=file_idx,
+            start=np.asarray(starts, dtype=np.float64).reshape(n),
+            end=np.asarray(ends, dtype=np.float64).reshape(n),
+            speaker=spk_idx,
+            emotion=emotion,
+            origin=(np.arange(1, n + 1, dtype=np.int64) if origin is None
+                    else np.asarray(origin, dtype=np.int64)),
+            source=source,
+        )
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping], source: str = "<memory>") -> "SegmentTable":
+        """Build a table from dicts with keys file, start, end, speaker, emotion."""
+        rows = list(records)
+        return cls.from_columns(
+            [str(r["file"]) for r in rows],
+            [float(r["start"]) for r in rows],
+            [float(r["end"]) for r in rows],
+            [str(r["speaker"]) for r in rows],
+            [None if r.get("emotion") is None else str(r["emotion"]) for r in rows],
+            source=source,
+        )
+
+    def records(self) -> list[dict]:
+        """The segments as plain dicts (file, start, end, speaker, emotion)."""
+        return [
+            {
+                "file": self.files[f],
+                "start": float(s),
+                "end": float(e),
+                "speaker": self.speakers[k],
+                "emotion": None if m == NO_EMOTION else self.emotions[m],
+            }
+            for f, s, e, k, m in zip(self.file, self.start, self.end, self.speaker, self.emotion)
+        ]
+
+    def select(self, mask: np.ndarray) -> "SegmentTable":
+        """A table with the rows where ``mask`` is true (vocabularies kept)."""
+        return SegmentTable(
+            self.files, self.speakers, self.emotions, self.file[mask], self.start[mask],
+            self.end[mask], self.speaker[mask], self.emotion[mask], self.origin[mask],
+            self.source, list(self.warnings),
+        )
+
+    def relabel_emotions(self, emotions: list[str], emotion: np.ndarray) -> "SegmentTable":
+        """A table with a new emotion vocabulary and per-segment indices."""
+        return SegmentTable(
+            self.files, self.speakers, list(emotions), self.file, self.start, self.end,
+            self.speaker, np.asarray(emotion, dtype=np.int32), self.origin, self.source,
+            list(self.warnings),
+        )
+
+    def file_names(self) -> set[str]:
+        return {self.files[i] for i in np.unique(self.file)}
+
+
+def _encode(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Vocabulary in first-seen order and the index of each value."""
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values),
+                        dtype=np.int32, count=len(values))
+    return list(index), codes
+
+
+def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], list[np.ndarray]]:
+    """Merge one vocabulary (``files``, ``speakers`` or ``emotions``) across tables.
+
+    Returns the merged vocabulary and, per table, the array that maps its old
+    indices to the merged ones.
+    """
+    merged: dict[str, int] = {}
+    maps = []
+    for t in tables:
+        vocab = getattr(t, attr)
+        maps.append(np.fromiter((merged.setdefault(v, len(merged)) for v in vocab),
+                                dtype=np.int32, count=len(vocab)))
+    return list(merged), maps
+
+
+def remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """Apply an index mapping, keeping negative codes (missing labels) as they are."""
+    if len(mapping) == 0:
+        return codes.copy()
+    out = mapping[np.maximum(codes, 0)]
+    return np.where(codes < 0, codes, out).astype(np.int32)
