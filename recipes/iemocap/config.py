@@ -1,0 +1,102 @@
+"""The recipe's YAML configuration (one file, SpeechBrain-style sections).
+
+Part 1 owns ``labels:``, ``prepare:``, ``folds:`` and ``align:``; the other
+stages add their own sections to the same file. :func:`load_config` fills in
+defaults for the part 1 sections so a config that leaves them out still works.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .io_utils import RecipeError
+
+CONF_DIR = Path(__file__).resolve().parent / "conf"
+DEFAULT_CONFIG = CONF_DIR / "default.yaml"
+SMOKE_CONFIG = CONF_DIR / "smoke.yaml"
+
+#: Every emotion code the corpus uses (``xxx``: no majority among evaluators).
+ALL_CODES = ("neu", "hap", "exc", "ang", "sad", "fru", "fea", "sur", "dis", "oth", "xxx")
+
+#: Built-in label sets: corpus code -> label. Codes outside a map get no label.
+LABEL_SETS: dict[str, dict[str, str]] = {
+    # the standard 4-class benchmark: excited merged into happy
+    "4class": {"neu": "neu", "hap": "hap", "exc": "hap", "ang": "ang", "sad": "sad"},
+    # every category with a majority label (xxx excluded)
+    "full": {c: c for c in ALL_CODES if c != "xxx"},
+}
+
+DEFAULTS: dict[str, Any] = {
+    "labels": {"set": "4class"},
+    "prepare": {"corpus": None, "out": None},
+    "folds": {"seed": 1234, "valid_fraction": 0.1},
+    "align": {
+        "source": "oracle",
+        "max_gap": 1.0,
+        "min_overlap": 0.5,
+        "asr": None,
+        "diarization": None,
+        "whisperx": {"model": "large-v2", "language": "en", "device": "cpu",
+                     "compute_type": "int8", "batch_size": 8,
+                     "diarization_model": "pyannote/speaker-diarization-3.1"},
+    },
+}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config(path: str | Path | None = None) -> dict[str, Any]:
+    """Read a YAML config (default: ``conf/default.yaml``), defaults filled in."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise RecipeError(path, None, f"cannot read config: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise RecipeError(path, line, f"bad YAML: {getattr(err, 'problem', err)}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(path, 1, "config must be a mapping of sections")
+    cfg = _merge(DEFAULTS, data)
+    cfg["_path"] = str(path)
+    label_map(cfg)  # validate early
+    return cfg
+
+
+def label_map(cfg: dict[str, Any]) -> dict[str, str]:
+    """The configured code -> label map (``labels.map`` overrides ``labels.set``)."""
+    labels = cfg.get("labels") or {}
+    where = cfg.get("_path")
+    custom = labels.get("map")
+    if custom is not None:
+        if not isinstance(custom, dict) or not custom:
+            raise RecipeError(where, None, "labels.map must be a non-empty mapping code: label")
+        unknown = sorted(set(custom) - set(ALL_CODES))
+        if unknown:
+            raise RecipeError(where, None, f"labels.map: unknown emotion codes {unknown}")
+        return {str(k): str(v) for k, v in custom.items()}
+    name = labels.get("set", "4class")
+    sets = {**LABEL_SETS, **(labels.get("sets") or {})}
+    if name not in sets:
+        raise RecipeError(where, None, f"labels.set: unknown label set {name!r} "
+                          f"(choose from {sorted(sets)})")
+    return dict(sets[name])
+
+
+def label_names(mapping: dict[str, str]) -> list[str]:
+    """The distinct labels of a map, in first-seen order."""
+    return list(dict.fromkeys(mapping.values()))

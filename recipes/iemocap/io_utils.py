@@ -1,0 +1,109 @@
+"""Shared helpers for the recipe stages: errors, atomic writes, JSON lines.
+
+Every stage reports bad input with :class:`RecipeError` and turns it into one
+line on stderr with :func:`report_error`::
+
+    iemocap: error: FILE:LINE: problem
+
+Outputs are never half-written: single files go through a temporary name in
+the same directory and ``os.replace``; a stage that writes several files does
+so inside :func:`atomic_output_dir`, which stages them and moves them into
+place only when the whole block succeeded.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+PROG = "iemocap"
+
+
+class RecipeError(Exception):
+    """Bad input or configuration; ``str(err)`` is ``FILE:LINE: problem``."""
+
+    def __init__(self, source: str | os.PathLike | None, line: int | None, problem: str):
+        self.source = None if source is None else str(source)
+        self.line = line
+        self.problem = problem
+        where = ""
+        if self.source is not None:
+            where = self.source if line is None else f"{self.source}:{line}"
+            where += ": "
+        super().__init__(f"{where}{problem}")
+
+
+def report_error(err: BaseException) -> int:
+    """Print ``iemocap: error: ...`` to stderr and return exit status 2."""
+    print(f"{PROG}: error: {err}", file=sys.stderr)
+    return 2
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON (UTF-8, non-ASCII kept) atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+
+
+def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> Path:
+    """Write one JSON object a line atomically."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return atomic_write_text(path, text)
+
+
+def read_jsonl(path: str | os.PathLike) -> list[Any]:
+    """Read a JSON-lines file; a bad line raises :class:`RecipeError` naming it."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise RecipeError(path, number, f"not JSON: {err.msg}") from None
+    return rows
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out: str | os.PathLike) -> Iterator[Path]:
+    """Stage several output files and publish them together.
+
+    Yields a fresh staging directory inside ``out``; write the outputs there
+    under their final relative names. On normal exit each staged file is moved
+    over its final name in ``out`` (``os.replace``, same file system); on an
+    exception the staging directory is removed and ``out`` is left as it was.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        yield stage
+        for src in sorted(p for p in stage.rglob("*") if p.is_file()):
+            dst = out / src.relative_to(stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
