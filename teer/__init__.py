@@ -1,0 +1,7 @@
+"""teer: time-weighted emotion error rates for speech emotion recognition in conversations."""
+from .api import score
+from .components import Components, Report
+from .segments import InputError, SegmentTable
+
+__all__ = ["score", "Components", "Report", "InputError", "SegmentTable"]
+__version__ = "0.1.0"

@@ -1,0 +1,484 @@
+"""The sweep: one vectorised pass over all files that yields every error component.
+
+Every boundary (segment ends, UEM ends, collar ends) of every file is put on a
+single sorted grid keyed by (file, time). Intervals are then handled as index
+ranges ``[i0, i1)`` over that grid, so that unions, intersections and counts of
+active segments are integer operations (cumulative sums over the grid), with no
+Python loop per region or per segment. Region ``r`` is the span between grid
+points ``r`` and ``r + 1`` when both belong to the same file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .segments import NO_EMOTION, SegmentTable, concat_vocab, remap
+
+REGIONS = ("all", "single", "overlap", "nonoverlap")
+COMPONENTS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
+
+Uem = Mapping[str, Sequence[tuple[float, float]]]
+
+
+@dataclass
+class Intervals:
+    """Index ranges ``[i0, i1)`` on the grid, each with an integer group."""
+
+    group: np.ndarray
+    i0: np.ndarray
+    i1: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i0)
+
+
+@dataclass
+class Side:
+    """One side (reference or hypothesis) placed on the grid."""
+
+    file: np.ndarray  # per segment, merged file index
+    speaker: np.ndarray  # per segment, global (file, speaker) index
+    emotion: np.ndarray  # per segment, merged emotion index or NO_EMOTION
+    i0: np.ndarray
+    i1: np.ndarray
+    speaker_file: np.ndarray  # per global speaker, its file
+    speaker_name: np.ndarray  # per global speaker, index into the table's speakers
+    by_speaker: Intervals | None = None
+    by_speaker_emotion: Intervals | None = None  # group = speaker * E + emotion
+    self_overlaps: int = 0
+
+
+@dataclass
+class Sweep:
+    """The grid of one scoring run and the per-region quantities on it."""
+
+    files: list[str]
+    emotions: list[str]
+    grid_file: np.ndarray
+    grid_time: np.ndarray
+    duration: np.ndarray  # per region, 0 where the region spans two files
+    evaluated: np.ndarray  # in the UEM (used for the speaker mapping)
+    scored: np.ndarray  # in the UEM, outside collars and no-score zones, in the chosen regions
+    n_ref: np.ndarray
+    n_hyp: np.ndarray
+    ref: Side
+    hyp: Side
+    mapping: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # hyp speaker -> ref speaker or -1
+    matched_emo: np.ndarray | None = None
+    matched_spk: np.ndarray | None = None
+    matched_emo_spk: np.ndarray | None = None
+
+    @property
+    def region_file(self) -> np.ndarray:
+        return self.grid_file
+
+    def components(self) -> dict[str, np.ndarray]:
+        """Per-file sums of each component (arrays indexed like ``files``)."""
+        d = np.where(self.scored, self.duration, 0.0)
+        n_ref = self.n_ref
+        n_hyp = self.n_hyp
+        agree = np.minimum(n_ref, n_hyp)
+        per_region = {
+            "MS": np.maximum(n_ref - n_hyp, 0),
+            "FA": np.maximum(n_hyp - n_ref, 0),
+            "CONF_emo": agree - self.matched_emo,
+            "CONF_spk": agree - self.matched_spk,
+            "CONF_emo_spk": agree - self.matched_emo_spk,
+            "AGREE": agree,
+            "TOTAL": n_ref,
+        }
+        n_files = len(self.files)
+        return {
+            name: np.bincount(self.grid_file, weights=d * count, minlength=n_files)
+            for name, count in per_region.items()
+        }
+
+
+# --------------------------------------------------------------------------
+# index-space primitives
+
+
+def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
+    """Number of intervals active in each of the ``n`` regions."""
+    delta = np.bincount(i0, minlength=n + 1)[: n + 1] - np.bincount(i1, minlength=n + 1)[: n + 1]
+    return np.cumsum(delta[:n])
+
+
+def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, int]:
+    """Union of the intervals of each group; also how many overlapped an earlier one.
+
+    Touching intervals are joined; only a strict overlap counts as a self-overlap.
+    """
+    keep = i1 > i0
+    group, i0, i1 = group[keep], i0[keep], i1[keep]
+    if len(i0) == 0:
+        empty = np.zeros(0, np.int64)
+        return Intervals(empty, empty, empty), 0
+    order = np.lexsort((i0, group))
+    group, i0, i1 = group[order], i0[order], i1[order]
+    span = np.int64(max(int(i1.max()), 0) + 1)
+    shifted_end = np.maximum.accumulate(group * span + i1)
+    reach = np.empty_like(shifted_end)
+    reach[0] = -1
+    same = group[1:] == group[:-1]
+    reach[1:] = np.where(same, shifted_end[:-1] - group[1:] * span, -1)
+    opens = i0 > reach
+    overlaps = int(np.count_nonzero(~opens & (i0 < reach)))
+    starts = np.flatnonzero(opens)
+    lasts = np.append(starts[1:] - 1, len(i0) - 1)
+    merged_end = shifted_end[lasts] - group[lasts] * span
+    return Intervals(group[starts], i0[starts], merged_end), overlaps
+
+
+def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
+    """Per region, the sum over groups of min(#a active, #b active) of that group."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros(n, np.int64)
+    pos = np.concatenate([a.i0, a.i1, b.i0, b.i1])
+    group = np.concatenate([a.group, a.group, b.group, b.group])
+    na, nb = len(a), len(b)
+    step_a = np.concatenate([np.ones(na, np.int64), -np.ones(na, np.int64), np.zeros(2 * nb, np.int64)])
+    step_b = np.concatenate([np.zeros(2 * na, np.int64), np.ones(nb, np.int64), -np.ones(nb, np.int64)])
+    order = np.lexsort((pos, group))
+    pos, group = pos[order], group[order]
+    # each group's counts return to zero at its last event, so one running sum serves all groups
+    low = np.minimum(np.cumsum(step_a[order]), np.cumsum(step_b[order]))
+    # low holds from this event to the next one of the same group
+    nxt = np.flatnonzero(low[:-1] > 0)
+    weight = low[nxt].astype(np.float64)
+    delta = (np.bincount(pos[nxt], weights=weight, minlength=n + 1)
+             - np.bincount(pos[nxt + 1], weights=weight, minlength=n + 1))
+    return np.rint(np.cumsum(delta[:n])).astype(np.int64)
+
+
+def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (interval index, region) for the sorted ``regions`` inside each interval."""
+    lo = np.searchsorted(regions, iv.i0)
+    hi = np.searchsorted(regions, iv.i1)
+    count = hi - lo
+    which = np.repeat(np.arange(len(iv)), count)
+    first = np.repeat(lo - np.cumsum(count) + count, count)
+    return which, regions[first + np.arange(len(which))]
+
+
+# --------------------------------------------------------------------------
+# building the sweep
+
+
+def build(
+    ref: SegmentTable,
+    hyp: SegmentTable,
+    uem: Uem | None = None,
+    *,
+    collar: float = 0.0,
+    regions: str = "all",
+    uem_default: str = "reference",
+    noscore: SegmentTable | None = None,
+    speaker_map: Mapping[tuple[str, str], str] | None = None,
+) -> tuple[Sweep, list[str]]:
+    """Place both sides on a common grid and compute every per-region count.
+
+    Returns the sweep and the warnings (strings) raised on the way.
+    """
+    if regions not in REGIONS:
+        raise ValueError(f"regions must be one of {', '.join(REGIONS)}, not {regions!r}")
+    if collar < 0:
+        raise ValueError(f"collar must be non-negative, not {collar}")
+    if uem_default not in ("reference", "union"):
+        raise ValueError(f"uem_default must be 'reference' or 'union', not {uem_default!r}")
+    warnings: list[str] = []
+
+    extra_files = list(uem) if uem is not None else []
+    tables = [ref, hyp] + ([noscore] if noscore is not None else [])
+    files, file_maps = concat_vocab(tables + [_names_table(extra_files)], "files")
+    emotions, emo_maps = concat_vocab([ref, hyp], "emotions")
+    n_files = len(files)
+
+    ref_file = remap(ref.file, file_maps[0])
+    hyp_file = remap(hyp.file, file_maps[1])
+    ref_files = np.zeros(n_files, bool)
+    ref_files[ref_file] = True
+    hyp_files = np.zeros(n_files, bool)
+    hyp_files[hyp_file] = True
+
+    # scored time per file
+    uem_file, uem_start, uem_end = _uem_arrays(
+        uem, files, ref_file, ref, hyp_file, hyp, uem_default, n_files)
+    in_uem = np.zeros(n_files, bool)
+    in_uem[uem_file] = True
+    only_hyp = hyp_files & ~ref_files
+    if only_hyp.any():
+        names = [files[i] for i in np.flatnonzero(only_hyp)]
+        covered = [n for n, i in zip(names, np.flatnonzero(only_hyp)) if in_uem[i]]
+        warnings.append(
+            f"{len(names)} file(s) only in the hypothesis ({_sample(names)}): "
+            + ("scored where the UEM covers them" if covered else "not scored (no UEM covers them)"))
+    if uem is not None:
+        missing = [files[i] for i in np.flatnonzero(ref_files & ~in_uem)]
+        if missing:
+            warnings.append(f"{len(missing)} reference file(s) not in the UEM ({_sample(missing)}): not scored")
+
+    ref_pos = (ref.end > ref.start)
+    hyp_pos = (hyp.end > hyp.start)
+    ref_t = (ref.start[ref_pos], ref.end[ref_pos])
+    hyp_t = (hyp.start[hyp_pos], hyp.end[hyp_pos])
+    ref_f = ref_file[ref_pos]
+    hyp_f = hyp_file[hyp_pos]
+
+    # every boundary on one grid
+    pieces_t = [ref_t[0], ref_t[1], hyp_t[0], hyp_t[1], uem_start, uem_end]
+    pieces_f = [ref_f, ref_f, hyp_f, hyp_f, uem_file, uem_file]
+    if collar > 0:
+        pieces_t += [ref_t[0] - collar, ref_t[0] + collar, ref_t[1] - collar, ref_t[1] + collar]
+        pieces_f += [ref_f] * 4
+    if noscore is not None and len(noscore):
+        ns_file = remap(noscore.file, file_maps[2])
+        pieces_t += [noscore.start, noscore.end]
+        pieces_f += [ns_file, ns_file]
+    grid_file, grid_time, index = _grid(pieces_t, pieces_f)
+    n = len(grid_time)
+
+    def piece(k: int) -> np.ndarray:
+        return index[k]
+
+    valid = np.zeros(n, bool)
+    valid[:-1] = grid_file[1:] == grid_file[:-1]
+    duration = np.zeros(n)
+    duration[:-1] = np.where(valid[:-1], np.diff(grid_time), 0.0)
+
+    evaluated = valid & (coverage(piece(4), piece(5), n) > 0)
+    excluded = np.zeros(n, np.int64)
+    next_piece = 6
+    if collar > 0:
+        excluded += coverage(piece(6), piece(7), n) + coverage(piece(8), piece(9), n)
+        next_piece = 10
+    if noscore is not None and len(noscore):
+        excluded += coverage(piece(next_piece), piece(next_piece + 1), n)
+
+    ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), n_files)
+    hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), n_files)
+    for side, name in ((ref_side, "reference"), (hyp_side, "hypothesis")):
+        if side.self_overlaps:
+            warnings.append(
+                f"{side.self_overlaps} {name} segment(s) overlap another segment of the same speaker: "
+                "that speech counts once")
+
+    n_ref = coverage(ref_side.by_speaker.i0, ref_side.by_speaker.i1, n)
+    n_hyp = coverage(hyp_side.by_speaker.i0, hyp_side.by_speaker.i1, n)
+    scored = evaluated & (excluded == 0) & _region_filter(regions, n_ref)
+
+    sweep = Sweep(files, emotions, grid_file, grid_time, duration, evaluated, scored,
+                  n_ref, n_hyp, ref_side, hyp_side)
+    if speaker_map is None:
+        sweep.mapping = _optimal_mapping(sweep)
+    else:
+        sweep.mapping = _fixed_mapping(sweep, ref, hyp, speaker_map)
+    _match(sweep)
+    return sweep, warnings
+
+
+def _names_table(names: Sequence[str]) -> SegmentTable:
+    table = SegmentTable.empty()
+    table.files = list(names)
+    return table
+
+
+def _sample(names: Sequence[str], k: int = 3) -> str:
+    shown = ", ".join(names[:k])
+    return shown + (", ..." if len(names) > k else "")
+
+
+def _uem_arrays(uem, files, ref_file, ref, hyp_file, hyp, uem_default, n_files):
+    if uem is not None:
+        index = {name: i for i, name in enumerate(files)}
+        f, s, e = [], [], []
+        for name, spans in uem.items():
+            for start, end in spans:
+                f.append(index[name])
+                s.append(float(start))
+                e.append(float(end))
+        return np.asarray(f, np.int64), np.asarray(s, float), np.asarray(e, float)
+    lo = np.full(n_files, np.inf)
+    hi = np.full(n_files, -np.inf)
+    np.minimum.at(lo, ref_file, ref.start)
+    np.maximum.at(hi, ref_file, ref.end)
+    if uem_default == "union":
+        has_ref = np.isfinite(lo)
+        hyp_lo = np.full(n_files, np.inf)
+        hyp_hi = np.full(n_files, -np.inf)
+        np.minimum.at(hyp_lo, hyp_file, hyp.start)
+        np.maximum.at(hyp_hi, hyp_file, hyp.end)
+        lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
+        hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
+    keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))
+    return keep.astype(np.int64), lo[keep], hi[keep]
+
+
+def _grid(times: list[np.ndarray], files: list[np.ndarray]):
+    """Sorted unique (file, time) points and, per input array, each value's grid index."""
+    t = np.concatenate(times)
+    f = np.concatenate([np.asarray(x, np.int64) for x in files])
+    order = np.lexsort((t, f))
+    ts, fs = t[order], f[order]
+    new = np.ones(len(ts), bool)
+    new[1:] = (ts[1:] != ts[:-1]) | (fs[1:] != fs[:-1])
+    uid = np.cumsum(new) - 1
+    index = np.empty(len(t), np.int64)
+    index[order] = uid
+    bounds = np.cumsum([0] + [len(x) for x in times])
+    return fs[new], ts[new], [index[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarray, i1: np.ndarray,
+          emo_map: np.ndarray, n_emotions: int, n_files: int) -> Side:
+    # speakers are keyed by (file, name): the same name in two files is two speakers
+    name = table.speaker[keep].astype(np.int64)
+    key = file.astype(np.int64) * max(len(table.speakers), 1) + name
+    uniq, speaker = np.unique(key, return_inverse=True)
+    speaker = speaker.astype(np.int64)
+    emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
+    side = Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1,
+                speaker_file=uniq // max(len(table.speakers), 1),
+                speaker_name=uniq % max(len(table.speakers), 1))
+    side.by_speaker, side.self_overlaps = merge(speaker, i0, i1)
+    has = emotion != NO_EMOTION
+    side.by_speaker_emotion, _ = merge(
+        speaker[has] * max(n_emotions, 1) + emotion[has], i0[has], i1[has])
+    return side
+
+
+def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
+    if regions == "single":
+        return n_ref == 1
+    if regions == "overlap":
+        return n_ref >= 2
+    if regions == "nonoverlap":
+        return n_ref <= 1
+    return np.ones(len(n_ref), bool)
+
+
+def _optimal_mapping(sweep: Sweep) -> np.ndarray:
+    """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM."""
+    n_hyp_speakers = len(sweep.hyp.speaker_file)
+    mapping = np.full(n_hyp_speakers, -1, np.int64)
+    both = np.flatnonzero(sweep.evaluated & (sweep.n_ref > 0) & (sweep.n_hyp > 0))
+    if len(both) == 0:
+        return mapping
+    r_iv, h_iv = sweep.ref.by_speaker, sweep.hyp.by_speaker
+    r_which, r_region = expand(r_iv, both)
+    h_which, h_region = expand(h_iv, both)
+    r_order = np.argsort(r_region, kind="stable")
+    h_order = np.argsort(h_region, kind="stable")
+    r_spk, r_region = r_iv.group[r_which[r_order]], r_region[r_order]
+    h_spk, h_region = h_iv.group[h_which[h_order]], h_region[h_order]
+    # cross product of the active speakers of each region
+    a = sweep.n_ref[both]
+    b = sweep.n_hyp[both]
+    a_start = np.cumsum(a) - a
+    b_start = np.cumsum(b) - b
+    block = a * b
+    k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
+    bb = np.repeat(b, block)
+    rs = r_spk[np.repeat(a_start, block) + k // bb]
+    hs = h_spk[np.repeat(b_start, block) + k % bb]
+    weight = np.repeat(sweep.duration[both], block)
+    n_h = max(n_hyp_speakers, 1)
+    pair, inverse = np.unique(rs * n_h + hs, return_inverse=True)
+    overlap = np.bincount(inverse, weights=weight)
+    pr, ph = pair // n_h, pair % n_h
+    pfile = sweep.ref.speaker_file[pr]
+    order = np.argsort(pfile, kind="stable")
+    pr, ph, overlap, pfile = pr[order], ph[order], overlap[order], pfile[order]
+    cuts = np.flatnonzero(np.diff(pfile)) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(pfile)]):
+        rows, r_local = np.unique(pr[lo:hi], return_inverse=True)
+        cols, h_local = np.unique(ph[lo:hi], return_inverse=True)
+        matrix = np.zeros((len(rows), len(cols)))
+        matrix[r_local, h_local] = overlap[lo:hi]
+        ri, ci = linear_sum_assignment(matrix, maximize=True)
+        good = matrix[ri, ci] > 0
+        mapping[cols[ci[good]]] = rows[ri[good]]
+    return mapping
+
+
+def _fixed_mapping(sweep: Sweep, ref: SegmentTable, hyp: SegmentTable,
+                   speaker_map: Mapping[tuple[str, str], str]) -> np.ndarray:
+    ref_index = {(sweep.files[f], ref.speakers[s]): i
+                 for i, (f, s) in enumerate(zip(sweep.ref.speaker_file, sweep.ref.speaker_name))}
+    mapping = np.full(len(sweep.hyp.speaker_file), -1, np.int64)
+    for i, (f, s) in enumerate(zip(sweep.hyp.speaker_file, sweep.hyp.speaker_name)):
+        target = speaker_map.get((sweep.files[f], hyp.speakers[s]))
+        if target is not None:
+            mapping[i] = ref_index.get((sweep.files[f], target), -1)
+    return mapping
+
+
+def _match(sweep: Sweep) -> None:
+    """The three matched counts of every region."""
+    n = len(sweep.grid_time)
+    ref, hyp = sweep.ref, sweep.hyp
+    n_emotions = max(len(sweep.emotions), 1)
+
+    mapped = sweep.mapping[hyp.by_speaker.group]
+    keep = mapped >= 0
+    hyp_as_ref = Intervals(mapped[keep], hyp.by_speaker.i0[keep], hyp.by_speaker.i1[keep])
+    sweep.matched_spk = min_profile(ref.by_speaker, hyp_as_ref, n)
+
+    r_se, h_se = ref.by_speaker_emotion, hyp.by_speaker_emotion
+    r_emo = Intervals(r_se.group % n_emotions, r_se.i0, r_se.i1)
+    h_emo = Intervals(h_se.group % n_emotions, h_se.i0, h_se.i1)
+    sweep.matched_emo = min_profile(r_emo, h_emo, n)
+
+    h_spk = h_se.group // n_emotions
+    h_map = sweep.mapping[h_spk] if len(h_spk) else h_spk
+    keep = h_map >= 0
+    h_joint = Intervals(h_map[keep] * n_emotions + h_se.group[keep] % n_emotions,
+                        h_se.i0[keep], h_se.i1[keep])
+    sweep.matched_emo_spk = min_profile(r_se, h_joint, n)
+
+    # Where one speaker has several emotions at once (its own segments overlap),
+    # the counts above can overcount: match those few regions exactly.
+    multi = (coverage(r_se.i0, r_se.i1, n) > sweep.n_ref) | (coverage(h_se.i0, h_se.i1, n) > sweep.n_hyp)
+    if multi.any():
+        _match_exactly(sweep, np.flatnonzero(multi & sweep.scored), n_emotions)
+
+
+def _match_exactly(sweep: Sweep, regions: np.ndarray, n_emotions: int) -> None:
+    if len(regions) == 0:
+        return
+    active = []
+    for iv in (sweep.ref.by_speaker_emotion, sweep.hyp.by_speaker_emotion):
+        which, region = expand(iv, regions)
+        per_region: dict[int, dict[int, set[int]]] = {}
+        for g, r in zip(iv.group[which].tolist(), region.tolist()):
+            per_region.setdefault(r, {}).setdefault(g // n_emotions, set()).add(g % n_emotions)
+        active.append(per_region)
+    mapping = sweep.mapping
+    for r in regions.tolist():
+        ref_items = active[0].get(r, {})
+        hyp_items = active[1].get(r, {})
+        edges = {s: [h for h, he in hyp_items.items() if emo & he] for s, emo in ref_items.items()}
+        sweep.matched_emo[r] = _max_matching(edges)
+        sweep.matched_emo_spk[r] = sum(
+            1 for s, emo in ref_items.items()
+            for h, he in hyp_items.items() if mapping[h] == s and emo & he)
+
+
+def _max_matching(edges: dict[int, list[int]]) -> int:
+    """Size of a maximum bipartite matching (Kuhn's algorithm; graphs here are tiny)."""
+    owner: dict[int, int] = {}
+
+    def augment(s: int, seen: set[int]) -> bool:
+        for h in edges[s]:
+            if h in seen:
+                continue
+            seen.add(h)
+            if h not in owner or augment(owner[h], seen):
+                owner[h] = s
+                return True
+        return False
+
+    return sum(augment(s, set()) for s in edges)

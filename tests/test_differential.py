@@ -1,0 +1,93 @@
+"""teer against the scorers the field trusts: pyannote.metrics and spy-der."""
+from __future__ import annotations
+
+import pytest
+
+import teer
+from teer.segments import SegmentTable
+
+from .corpus import corpus, to_annotation
+
+pm = pytest.importorskip("pyannote.metrics")
+from pyannote.core import Segment, Timeline  # noqa: E402
+from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
+from pyannote.metrics.identification import IdentificationErrorRate  # noqa: E402
+
+SEEDS = range(12)
+
+
+def _extent(rows, file):
+    own = [r for r in rows if r["file"] == file]
+    return min(r["start"] for r in own), max(r["end"] for r in own)
+
+
+def _pyannote_components(ref, hyp, collar, metric_factory, label):
+    totals = {}
+    for file in sorted({r["file"] for r in ref}):
+        start, end = _extent(ref, file)
+        uem = Timeline([Segment(start, end)])
+        metric = metric_factory(collar=2 * collar)  # pyannote's collar is the total width
+        c = metric.compute_components(
+            to_annotation(ref, file, label), to_annotation(hyp, file, label), uem=uem)
+        for k, v in c.items():
+            totals[k] = totals.get(k, 0.0) + v
+    return totals
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("collar", [0.0, 0.25])
+def test_teer_equals_pyannote_identification_error_rate_on_emotions(seed, collar):
+    ref, hyp = corpus(seed)
+    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=collar).total
+    theirs = _pyannote_components(ref, hyp, collar, IdentificationErrorRate, lambda r: r["emotion"])
+    assert ours.TOTAL == pytest.approx(theirs["total"], rel=1e-9, abs=1e-9)
+    assert ours.MS == pytest.approx(theirs["missed detection"], rel=1e-9, abs=1e-9)
+    assert ours.FA == pytest.approx(theirs["false alarm"], rel=1e-9, abs=1e-9)
+    assert ours.CONF_emo == pytest.approx(theirs["confusion"], rel=1e-9, abs=1e-9)
+    teer_pyannote = (theirs["missed detection"] + theirs["false alarm"] + theirs["confusion"]) / theirs["total"]
+    assert ours.TEER == pytest.approx(teer_pyannote, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_der_and_steer_equal_pyannote_at_collar_zero(seed):
+    ref, hyp = corpus(seed)
+    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0).total
+    der = _pyannote_components(ref, hyp, 0.0, DiarizationErrorRate, lambda r: r["speaker"])
+    assert ours.CONF_spk == pytest.approx(der["confusion"], rel=1e-9, abs=1e-9)
+    assert ours.DER == pytest.approx(
+        (der["missed detection"] + der["false alarm"] + der["confusion"]) / der["total"], rel=1e-9)
+
+    # sTEER: hypothesis speakers renamed by the DER mapping, then identification on (speaker, emotion)
+    conf = 0.0
+    for file in sorted({r["file"] for r in ref}):
+        start, end = _extent(ref, file)
+        uem = Timeline([Segment(start, end)])
+        r_spk = to_annotation(ref, file, lambda r: r["speaker"])
+        h_spk = to_annotation(hyp, file, lambda r: r["speaker"])
+        mapping = DiarizationErrorRate().optimal_mapping(r_spk, h_spk, uem=uem)
+        joint_ref = to_annotation(ref, file, lambda r: (r["speaker"], r["emotion"]))
+        joint_hyp = to_annotation(hyp, file, lambda r: (mapping.get(r["speaker"], "unmapped:" + r["speaker"]),
+                                                         r["emotion"]))
+        conf += IdentificationErrorRate().compute_components(joint_ref, joint_hyp, uem=uem)["confusion"]
+    assert ours.CONF_emo_spk == pytest.approx(conf, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("collar", [0.0, 0.25])
+@pytest.mark.parametrize("regions", ["all", "single", "overlap", "nonoverlap"])
+def test_der_equals_spyder(seed, collar, regions):
+    """spy-der merges a speaker's overlapping segments before placing collars, md-eval
+    (and teer) collar every reference segment: compare with self-overlap at collar 0 only."""
+    spyder = pytest.importorskip("spyder")
+    ref, hyp = corpus(seed, self_overlap=collar == 0)
+    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp),
+                      collar=collar, regions=regions)
+    for file, comp in ours.files.items():
+        r = [(x["speaker"], x["start"], x["end"]) for x in ref if x["file"] == file]
+        h = [(x["speaker"], x["start"], x["end"]) for x in hyp if x["file"] == file]
+        m = spyder.DER(r, h, uem=[_extent(ref, file)], collar=collar, regions=regions)
+        assert comp.TOTAL == pytest.approx(m.duration, rel=1e-9, abs=1e-9)
+        if m.duration > 0:
+            assert comp.MS == pytest.approx(m.miss * m.duration, rel=1e-6, abs=1e-6)
+            assert comp.FA == pytest.approx(m.falarm * m.duration, rel=1e-6, abs=1e-6)
+            assert comp.CONF_spk == pytest.approx(m.conf * m.duration, rel=1e-6, abs=1e-6)
