@@ -39,7 +39,9 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
         table = segments
     elif _is_annotation(segments) or (
             isinstance(segments, Mapping) and segments and all(_is_annotation(a) for a in segments.values())):
-        table = io.annotation.from_annotations(segments)
+        from .io.annotation import from_annotations
+
+        table = from_annotations(segments)
     elif isinstance(segments, Sequence):
         table = SegmentTable.from_records(segments, source=f"<{role}>")
     else:

@@ -1,0 +1,99 @@
+"""Properties every scorer of this kind must have, on random inputs."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import teer
+from teer.segments import SegmentTable
+
+EMOTIONS = ["neu", "hap", "ang", "sad"]
+
+segment = st.tuples(
+    st.sampled_from(["f0", "f1"]),
+    st.integers(0, 200),  # start, in tenths of a second
+    st.integers(1, 60),  # duration, in tenths
+    st.sampled_from(["A", "B", "C"]),
+    st.sampled_from(EMOTIONS),
+)
+segments = st.lists(segment, min_size=1, max_size=25)
+collars = st.sampled_from([0.0, 0.25, 0.5])
+
+
+def table(rows, speaker_prefix=""):
+    return SegmentTable.from_records(
+        [dict(file=f, start=s / 10, end=(s + d) / 10, speaker=speaker_prefix + k, emotion=e)
+         for f, s, d, k, e in rows])
+
+
+def score(ref_rows, hyp_rows, **kw):
+    return teer.score(table(ref_rows), table(hyp_rows, "h"), **kw)
+
+
+def same(a: teer.Components, b: teer.Components, tol=1e-9):
+    for k in ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL"):
+        assert a[k] == pytest.approx(b[k], abs=tol), k
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, collars)
+def test_a_perfect_hypothesis_scores_zero(ref, collar):
+    c = score(ref, ref, collar=collar).total
+    assert c.MS == c.FA == c.CONF_emo == c.CONF_spk == c.CONF_emo_spk == 0
+    if c.TOTAL > 0:
+        assert c.TEER == c.sTEER == c.DER == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, segments, collars, st.permutations(["A", "B", "C"]))
+def test_renaming_hypothesis_speakers_changes_nothing(ref, hyp, collar, names):
+    rename = dict(zip(["A", "B", "C"], names))
+    renamed = [(f, s, d, rename[k], e) for f, s, d, k, e in hyp]
+    same(score(ref, hyp, collar=collar).total, score(ref, renamed, collar=collar).total)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, segments, st.integers(0, 24), st.booleans())
+def test_splitting_a_segment_into_two_abutting_ones_changes_nothing(ref, hyp, which, in_ref):
+    rows = ref if in_ref else hyp
+    f, s, d, k, e = rows[which % len(rows)]
+    if d < 2:
+        return
+    split = [r for i, r in enumerate(rows) if i != which % len(rows)] + [(f, s, d // 2, k, e),
+                                                                         (f, s + d // 2, d - d // 2, k, e)]
+    before = score(ref, hyp, collar=0).total
+    after = score(split, hyp, collar=0).total if in_ref else score(ref, split, collar=0).total
+    same(before, after)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, segments, collars, st.integers(1, 10_000))
+def test_shifting_all_times_changes_nothing(ref, hyp, collar, shift):
+    shifted = lambda rows: [(f, s + shift, d, k, e) for f, s, d, k, e in rows]  # noqa: E731
+    same(score(ref, hyp, collar=collar).total, score(shifted(ref), shifted(hyp), collar=collar).total, tol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments, segments, collars)
+def test_components_add_across_files(ref, hyp, collar):
+    whole = score(ref, hyp, collar=collar)
+    parts = [score([r for r in ref if r[0] == f], [h for h in hyp if h[0] == f], collar=collar)
+             for f in sorted({r[0] for r in ref})]
+    same(whole.total, sum((p.total for p in parts), teer.Components()))
+    for p in parts:
+        for name, c in p.files.items():
+            same(whole.files[name], c)
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, segments, collars, st.sampled_from(["all", "single", "overlap", "nonoverlap"]))
+def test_rates_are_ordered_and_bounded(ref, hyp, collar, regions):
+    c = score(ref, hyp, collar=collar, regions=regions).total
+    if c.TOTAL > 0:
+        assert c.sTEER >= max(c.TEER, c.DER) - 1e-12
+    if c.AGREE > 0:
+        assert 0 <= c.EERa <= c.sEERa + 1e-12 <= 1 + 1e-12
+    for k in ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk"):
+        assert c[k] >= -1e-12
+    assert c.CONF_emo <= c.AGREE + 1e-9 and c.CONF_emo_spk <= c.AGREE + 1e-9
