@@ -1,0 +1,214 @@
+"""``prepare``: read IEMOCAP; write utterances, scorer references and folds.
+
+Outputs in OUT (published together; on error OUT is left as it was):
+
+* ``utterances.jsonl``: every utterance, one JSON object a line: id, dialog,
+  session, speaker, start, end, code (the corpus's own), emotion (its label in
+  the configured set, or null), text, wav (sentence wav path), words
+  ([WORD, start, end] in dialog time, or null without a wdseg file);
+* ``ref_utterance.rttm``: every utterance with its boundaries (as SER-Align);
+* ``ref_words.rttm``: every utterance's speech only, leading, trailing and
+  between-word silences removed using the word alignments (as Wu et al.);
+  utterances without alignment keep their boundaries;
+* ``folds.json``: leave-one-session-out folds over the labelled utterances.
+
+RTTM lines are ``SPEAKER <dialog> 1 <onset> <dur> <emotion> <NA> <speaker> <NA> <NA>``
+with the label for in-set utterances (exc written as hap in 4-class) and the
+corpus code for the others (fru, xxx, ...), so ``teer score --emotions`` can
+treat non-target speech as a no-score zone.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .corpus import SESSIONS, Corpus, Utterance, read_corpus
+from .io_utils import (RecipeError, atomic_output_dir, read_jsonl, report_error)
+
+UTTERANCE_FIELDS = ("id", "dialog", "session", "speaker", "start", "end", "code", "emotion",
+                    "text", "wav", "words")
+SESSION_IDS = tuple(f"Ses{i:02d}" for i in range(1, 6))
+
+#: the standard 4-class figures on the real corpus (exc merged into hap)
+EXPECTED_4CLASS = {
+    "sessions": {"Ses01": 1085, "Ses02": 1023, "Ses03": 1151, "Ses04": 1031, "Ses05": 1241},
+    "classes": {"neu": 1708, "hap": 1636, "ang": 1103, "sad": 1084},
+    "total": 5531,
+}
+
+
+# --------------------------------------------------------------------------
+# records, references, folds
+
+def utterance_records(utterances: Iterable[Utterance], mapping: dict[str, str]) -> list[dict]:
+    """The ``utterances.jsonl`` rows."""
+    return [{
+        "id": u.id, "dialog": u.dialog, "session": u.session, "speaker": u.speaker,
+        "start": round(u.start, 4), "end": round(u.end, 4), "code": u.code,
+        "emotion": mapping.get(u.code), "text": u.text, "wav": u.wav,
+        "words": None if u.words is None else [[w, round(s, 4), round(e, 4)] for w, s, e in u.words],
+    } for u in utterances]
+
+
+def reference_label(record: dict) -> str:
+    """RTTM label: the configured label, else the corpus's own code."""
+    return record["emotion"] if record["emotion"] is not None else record["code"]
+
+
+def speech_segments(record: dict, tol: float = 1e-6) -> list[tuple[float, float]]:
+    """Speech of one utterance: its words with touching words merged.
+
+    Without a word alignment the utterance boundaries are used.
+    """
+    words = record.get("words")
+    if not words:
+        return [(record["start"], record["end"])]
+    segs: list[list[float]] = []
+    for _, s, e in sorted(words, key=lambda w: (w[1], w[2])):
+        if segs and s - segs[-1][1] <= tol:
+            segs[-1][1] = max(segs[-1][1], e)
+        else:
+            segs.append([s, e])
+    return [(s, e) for s, e in segs]
+
+
+def rttm_line(dialog: str, start: float, end: float, label: str, speaker: str) -> str:
+    return f"SPEAKER {dialog} 1 {start:.4f} {end - start:.4f} {label} <NA> {speaker} <NA> <NA>\n"
+
+
+def reference_rttm(records: list[dict], words: bool) -> str:
+    """``ref_words.rttm`` (``words=True``) or ``ref_utterance.rttm`` text."""
+    lines = []
+    for r in sorted(records, key=lambda r: (r["dialog"], r["start"], r["id"])):
+        label = reference_label(r)
+        segs = speech_segments(r) if words else [(r["start"], r["end"])]
+        lines.extend(rttm_line(r["dialog"], s, e, label, r["speaker"]) for s, e in segs)
+    return "".join(lines)
+
+
+def make_folds(records: list[dict], seed: int, valid_fraction: float) -> list[dict]:
+    """Leave-one-session-out folds over the labelled utterances.
+
+    Fold k tests on session Ses0k; its validation set is drawn from the other
+    four sessions, stratified by label, with a generator seeded by (seed, k).
+    """
+    if not 0 <= valid_fraction < 1:
+        raise RecipeError(None, None, f"folds.valid_fraction must be in [0, 1), got {valid_fraction}")
+    labelled = sorted((r for r in records if r["emotion"] is not None), key=lambda r: r["id"])
+    folds = []
+    for k, test_session in enumerate(SESSION_IDS, 1):
+        test = [r["id"] for r in labelled if r["session"] == test_session]
+        pool = [r for r in labelled if r["session"] != test_session]
+        rng = np.random.default_rng([int(seed), k])
+        valid: set[str] = set()
+        for label in sorted({r["emotion"] for r in pool}):
+            ids = [r["id"] for r in pool if r["emotion"] == label]
+            n = int(round(valid_fraction * len(ids)))
+            if n:
+                valid.update(ids[i] for i in rng.choice(len(ids), size=n, replace=False))
+        folds.append({
+            "fold": k, "test_session": test_session,
+            "train": [r["id"] for r in pool if r["id"] not in valid],
+            "valid": sorted(valid), "test": test,
+        })
+    return folds
+
+
+def count_table(records: list[dict], mapping: dict[str, str]) -> str:
+    """Per-session x per-class counts of the labelled utterances, as text."""
+    labels = label_names(mapping)
+    counts = Counter((r["session"], r["emotion"]) for r in records if r["emotion"] is not None)
+    width = max(6, *(len(lab) + 1 for lab in labels))
+    head = "session".ljust(8) + "".join(lab.rjust(width) for lab in labels) + "total".rjust(8)
+    rows = [head]
+    for s in SESSION_IDS:
+        cells = [counts[(s, lab)] for lab in labels]
+        rows.append(s.ljust(8) + "".join(str(c).rjust(width) for c in cells) + str(sum(cells)).rjust(8))
+    totals = [sum(counts[(s, lab)] for s in SESSION_IDS) for lab in labels]
+    rows.append("total".ljust(8) + "".join(str(c).rjust(width) for c in totals)
+                + str(sum(totals)).rjust(8))
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------
+# the stage
+
+def prepare(corpus_dir: str | Path, out: str | Path, cfg: dict[str, Any],
+            verbose: bool = True) -> dict[str, Any]:
+    """Read the corpus and write all outputs to ``out``; returns a summary."""
+    mapping = label_map(cfg)
+    corpus: Corpus = read_corpus(corpus_dir)
+    records = utterance_records(corpus.utterances, mapping)
+    folds_cfg = cfg.get("folds") or {}
+    folds = make_folds(records, seed=int(folds_cfg.get("seed", 1234)),
+                       valid_fraction=float(folds_cfg.get("valid_fraction", 0.1)))
+    import json
+    with atomic_output_dir(out) as stage:
+        (stage / "utterances.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        (stage / "ref_utterance.rttm").write_text(reference_rttm(records, words=False), encoding="utf-8")
+        (stage / "ref_words.rttm").write_text(reference_rttm(records, words=True), encoding="utf-8")
+        (stage / "folds.json").write_text(json.dumps(folds, indent=1) + "\n", encoding="utf-8")
+    class_counts = dict(Counter(r["emotion"] for r in records if r["emotion"] is not None))
+    session_counts = dict(Counter(r["session"] for r in records if r["emotion"] is not None))
+    if verbose:
+        for w in corpus.warnings:
+            print(f"warning: {w}")
+        print(f"{len(records)} utterances in {len(corpus.dialog_durations)} dialogs; "
+              f"label set {cfg.get('labels', {}).get('set', '?')}: "
+              f"{sum(class_counts.values())} labelled")
+        print(count_table(records, mapping))
+        print(f"wrote {Path(out) / 'utterances.jsonl'}, ref_utterance.rttm, ref_words.rttm, folds.json")
+    return {"utterances": len(records), "classes": class_counts, "sessions": session_counts,
+            "warnings": list(corpus.warnings)}
+
+
+def load_utterances(out: str | Path) -> list[dict]:
+    """Rows of ``OUT/utterances.jsonl``."""
+    path = Path(out) / "utterances.jsonl"
+    if not path.is_file():
+        raise RecipeError(path, None, "missing; run `python -m recipes.iemocap prepare` first")
+    return read_jsonl(path)
+
+
+def load_folds(out: str | Path) -> list[dict]:
+    """``OUT/folds.json``."""
+    import json
+    path = Path(out) / "folds.json"
+    if not path.is_file():
+        raise RecipeError(path, None, "missing; run `python -m recipes.iemocap prepare` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); "
+                        "default: prepare.corpus from the config")
+    parser.add_argument("--out", type=Path, help="output directory; default: prepare.out")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="YAML config (default: %(default)s)")
+    parser.add_argument("--label-set", choices=["4class", "full"],
+                        help="override labels.set from the config")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+        if args.label_set:
+            cfg["labels"] = {**cfg.get("labels", {}), "set": args.label_set}
+            cfg["labels"].pop("map", None)
+        corpus_dir = args.corpus or (cfg["prepare"].get("corpus"))
+        out = args.out or (cfg["prepare"].get("out"))
+        if not corpus_dir:
+            raise RecipeError(args.config, None, "no corpus: give --corpus or set prepare.corpus")
+        if not out:
+            raise RecipeError(args.config, None, "no output directory: give --out or set prepare.out")
+        prepare(corpus_dir, out, cfg, verbose=not args.quiet)
+    except RecipeError as err:
+        return report_error(err)
+    return 0
