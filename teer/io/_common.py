@@ -1,0 +1,261 @@
+"""Pieces every reader shares: reading files, numbers, time checks, label encoding."""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from typing import Callable, Hashable, Iterable, Sequence
+
+import numpy as np
+
+from ..segments import NO_EMOTION, InputError, SegmentTable
+
+#: Maps a segment's origin to where it is, for messages: a line number (RTTM, UEM)
+#: or a string such as "segment [3]" (JSON).
+Locate = Callable[[int], "int | str"]
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
+    """The file's bytes (UTF-8 BOM removed) and its name for messages."""
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise InputError(source, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(source, None, "is a directory") from None
+    except PermissionError:
+        raise InputError(source, None, "permission denied") from None
+    except OSError as err:
+        raise InputError(source, None, f"cannot read ({err.strerror or err})") from None
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+    return data, source
+
+
+def check_text(data: bytes, source: str) -> str:
+    """Reject binary files and non-UTF-8 text; return the decoded text."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # UTF-16 text is full of NULs; say so, since the fix (re-encode) differs
+        # from the fix for a binary file (wrong path).
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError(source, None, "not UTF-8 (looks like UTF-16; convert it to UTF-8)")
+        raise InputError(source, _line_of(data, nul), "not a text file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = data[err.start]
+        raise InputError(source, _line_of(data, err.start),
+                         f"not UTF-8 (invalid byte 0x{bad:02x})") from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def to_float(value: object, source: str, location: int | str, name: str) -> float:
+    """One time value from a token or a JSON value; non-finite values pass (see check_times)."""
+    # bool is an int subclass, but true/false as a time is surely a mistake.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (str, bytes)):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        raise InputError(source, location, f"{name} {shown!r} is not a number")
+    raise InputError(source, location, f"{name} must be a number, found {json_type(value)}")
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a Python value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def describe(location: int | str) -> str:
+    """A location as words inside a sentence: ``line 12`` or ``segment [3]``."""
+    return f"line {location}" if isinstance(location, int) else location
+
+
+def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
+                is_duration: bool, names: tuple[str, str], source: str,
+                locate: Locate) -> np.ndarray:
+    """Validate start times and durations (RTTM) or end times (JSON, UEM).
+
+    Raises for the first bad row in file order; returns the mask of rows with
+    zero length, which each format treats in its own way.
+    """
+    length = second if is_duration else second - start
+    # onset + duration can overflow to inf even when both are finite.
+    end = start + second if is_duration else second
+    bad_start = ~np.isfinite(start)
+    bad_second = ~np.isfinite(second) | ~np.isfinite(end)
+    negative_start = start < 0
+    negative_length = length < 0
+    bad = bad_start | bad_second | negative_start | negative_length
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = locate(int(origin[i]))
+        s, x = float(start[i]), float(second[i])
+        if bad_start[i]:
+            problem = f"{names[0]} {s!r} is not a finite number"
+        elif bad_second[i]:
+            problem = (f"{names[1]} {x!r} is not a finite number" if not math.isfinite(x)
+                       else f"{names[0]} + {names[1]} is not a finite number")
+        elif negative_start[i]:
+            problem = f"negative {names[0]} {s!r}"
+        elif is_duration:
+            problem = f"negative {names[1]} {x!r}"
+        else:
+            problem = f"{names[1]} {x!r} is before {names[0]} {s!r}"
+        raise InputError(source, where, problem)
+    return length == 0
+
+
+class Vocab:
+    """Labels to dense codes in first-seen order, fed one column chunk at a time."""
+
+    def __init__(self) -> None:
+        self.index: dict[Hashable, int] = {}
+
+    def encode(self, column: Sequence[Hashable]) -> np.ndarray:
+        index = self.index
+        # dict.fromkeys dedupes at C speed, so the Python loop runs once per distinct label.
+        for value in dict.fromkeys(column):
+            if value not in index:
+                index[value] = len(index)
+        return np.fromiter(map(index.__getitem__, column), dtype=np.int32, count=len(column))
+
+
+def _finish_labels(vocab: Vocab, codes: np.ndarray, keep: np.ndarray | None,
+                   missing: Callable[[Hashable], bool] | None) -> tuple[list[str], np.ndarray]:
+    """Drop unused and missing entries, decode bytes, renumber in first-seen order."""
+    values = list(vocab.index)
+    if keep is not None:
+        codes = codes[keep]
+        # Rows were dropped: some labels may now be unused, and first-seen order
+        # must be recomputed over the kept rows to match SegmentTable.from_columns.
+        uniq, first = np.unique(codes, return_index=True)
+        used = uniq[np.argsort(first, kind="stable")]
+    else:
+        used = np.arange(len(values))
+    mapping = np.full(len(values), NO_EMOTION, dtype=np.int32)
+    out: list[str] = []
+    for code in used.tolist():
+        value = values[code]
+        if missing is not None and missing(value):
+            continue
+        mapping[code] = len(out)
+        out.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+    if np.array_equal(mapping, np.arange(len(values))):
+        return out, codes
+    return out, mapping[codes]
+
+
+def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarray,
+                origin: np.ndarray, *, is_duration: bool, names: tuple[str, str],
+                files: tuple[Vocab, np.ndarray], speakers: tuple[Vocab, np.ndarray],
+                emotions: tuple[Vocab, np.ndarray],
+                no_emotion: Callable[[Hashable], bool]) -> SegmentTable:
+    """Validate times, drop zero-length segments with a warning, and assemble the table."""
+    start = np.asarray(start, dtype=np.float64)
+    second = np.asarray(second, dtype=np.float64)
+    origin = np.asarray(origin, dtype=np.int64)
+    zero = check_times(start, second, origin, is_duration=is_duration, names=names,
+                       source=source, locate=locate)
+    warnings: list[str] = []
+    keep = None
+    if zero.any():
+        n = int(zero.sum())
+        first = describe(locate(int(origin[np.argmax(zero)])))
+        plural = "s" if n > 1 else ""
+        warnings.append(f"{source}: skipped {n} zero-duration segment{plural} (first at {first})")
+        keep = ~zero
+        start, second, origin = start[keep], second[keep], origin[keep]
+    file_vocab, file_codes = _finish_labels(*files, keep, None)
+    spk_vocab, spk_codes = _finish_labels(*speakers, keep, None)
+    emo_vocab, emo_codes = _finish_labels(*emotions, keep, no_emotion)
+    end = start + second if is_duration else second
+    return SegmentTable(file_vocab, spk_vocab, emo_vocab, file_codes, start, end,
+                        spk_codes, emo_codes, origin, source, warnings)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` as UTF-8 so that ``path`` holds either the old or the whole new content.
+
+    Writes a temporary file next to ``path`` and renames it over ``path``; on
+    failure the temporary file is removed and ``InputError`` names ``path``.
+    """
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.",
+                                   suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates the file 0600; give the result the mode a plain open() would.
+        os.chmod(tmp, _existing_mode(target))
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as err:
+        raise InputError(target, None, f"cannot write ({err.strerror or err})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _existing_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        # Reading the umask means setting it; there is no other portable way.
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_text(target, text: str) -> None:
+    """Write to a path atomically, or to an open text file as is."""
+    if hasattr(target, "write"):
+        target.write(text)
+    else:
+        atomic_write_text(target, text)
+
+
+def target_name(target) -> str:
+    return str(getattr(target, "name", "<stream>")) if hasattr(target, "write") else os.fspath(target)
+
+
+def check_writable_label(label: str, what: str, target: str) -> None:
+    """RTTM fields are whitespace-separated: a label with spaces cannot be written."""
+    if not label or any(c.isspace() for c in label):
+        raise InputError(target, None, f"cannot write {what} {label!r} to RTTM: "
+                         "labels must be non-empty and contain no whitespace")
+
+
+def flatten(chunks: Iterable[np.ndarray], dtype) -> np.ndarray:
+    chunks = list(chunks)
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)

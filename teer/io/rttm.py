@@ -1,0 +1,158 @@
+"""RTTM: ``SPEAKER file chnl onset dur ortho stype name conf [slat]``.
+
+The emotion label is the ``ortho`` field (6th); ``<NA>`` there means none.
+The speaker is the ``name`` field (8th). Blank lines, ``;;`` and ``#``
+comments and lines of other types are ignored.
+"""
+from __future__ import annotations
+
+import os
+from typing import IO
+
+import numpy as np
+
+from ..segments import NO_EMOTION, InputError, SegmentTable
+from ._common import (Vocab, build_table, check_text, check_writable_label, flatten,
+                      read_bytes, target_name, to_float, write_text)
+
+_NAMES = ("onset", "duration")
+# Column positions in a SPEAKER line.
+_FILE, _ONSET, _DUR, _EMOTION, _SPEAKER = 1, 3, 4, 5, 7
+# The fast path splits the file in pieces of about this size: the token lists
+# of a whole large file cost more (memory traffic) than the extra bookkeeping.
+_CHUNK = 1 << 20
+# A stand-in token for each newline, so that a flat token list still shows
+# where lines end. NUL cannot occur: check_text rejects files with NUL bytes.
+_EOL = b"\x00"
+
+
+def _no_emotion(label: bytes) -> bool:
+    return label.lower() == b"<na>"
+
+
+def _line_origin(origin: int) -> int:
+    return origin
+
+
+def read_rttm(path: str | os.PathLike) -> SegmentTable:
+    """Read an RTTM file; ``origin`` holds each segment's 1-based line number."""
+    data, source = read_bytes(path)
+    return parse_rttm(data, source)
+
+
+def parse_rttm(data: bytes, source: str) -> SegmentTable:
+    """Parse RTTM content; ``source`` names it in messages."""
+    check_text(data, source)
+    columns = _columns_fast(data)
+    if columns is None:
+        columns = _columns_slow(data, source)
+    start, dur, origin, files, speakers, emotions = columns
+    return build_table(source, _line_origin, start, dur, origin, is_duration=True,
+                       names=_NAMES, files=files, speakers=speakers, emotions=emotions,
+                       no_emotion=_no_emotion)
+
+
+def _columns_fast(data: bytes):
+    """Columns of a file made only of SPEAKER lines with one field count, else None.
+
+    Works on flat token lists with strided slices, so Python does per-line work
+    only inside C loops. Anything unusual (comments, blank lines, other line
+    types, mixed field counts, unparsable numbers) returns None and the
+    per-line parser takes over, so both give the same table or the same error.
+    """
+    n = len(data)
+    # Trailing blank lines are common and harmless; data.rstrip() would copy the file.
+    while n and data[n - 1] in b" \t\r\n\x0b\x0c":
+        n -= 1
+    if not n:
+        return None
+    width = None
+    starts, durs, origins = [], [], []
+    vocabs = Vocab(), Vocab(), Vocab()
+    codes: tuple[list, list, list] = ([], [], [])
+    line = 1
+    pos = 0
+    while pos < n:
+        cut = data.find(b"\n", min(pos + _CHUNK, n))
+        cut = n if cut < 0 else cut + 1
+        chunk = data[pos:cut] if cut < n else data[pos:n] + b"\n"
+        pos = cut
+        tokens = chunk.replace(b"\n", b" " + _EOL + b" ").split()
+        if width is None:
+            width = tokens.index(_EOL) + 1
+            if width not in (10, 11):
+                return None
+        lines = chunk.count(b"\n")
+        # Every line is exactly `width - 1` fields plus its end marker iff the
+        # markers sit at every stride position (there are exactly `lines` of them).
+        if (len(tokens) != width * lines
+                or tokens[width - 1::width].count(_EOL) != lines
+                or tokens[0::width].count(b"SPEAKER") != lines):
+            return None
+        try:
+            starts.append(np.fromiter(map(float, tokens[_ONSET::width]), np.float64, lines))
+            durs.append(np.fromiter(map(float, tokens[_DUR::width]), np.float64, lines))
+        except ValueError:
+            return None
+        for vocab, out, col in zip(vocabs, codes, (_FILE, _SPEAKER, _EMOTION)):
+            out.append(vocab.encode(tokens[col::width]))
+        origins.append(np.arange(line, line + lines, dtype=np.int64))
+        line += lines
+    labels = [(vocab, flatten(c, np.int32)) for vocab, c in zip(vocabs, codes)]
+    return (flatten(starts, np.float64), flatten(durs, np.float64),
+            flatten(origins, np.int64), *labels)
+
+
+def _columns_slow(data: bytes, source: str):
+    """Columns by a line-at-a-time parse that names the first bad line."""
+    starts: list[float] = []
+    durs: list[float] = []
+    origins: list[int] = []
+    cols: tuple[list, list, list] = ([], [], [])
+    for number, line in enumerate(data.split(b"\n"), 1):
+        fields = line.split()
+        # Comments (";;", "#"), blank lines and other line types alike.
+        if not fields or fields[0] != b"SPEAKER":
+            continue
+        if len(fields) < 9:
+            raise InputError(source, number,
+                             f"too few fields: expected 9 or 10, found {len(fields)}")
+        if len(fields) > 10:
+            raise InputError(source, number,
+                             f"too many fields: expected 9 or 10, found {len(fields)}")
+        starts.append(to_float(fields[_ONSET], source, number, _NAMES[0]))
+        durs.append(to_float(fields[_DUR], source, number, _NAMES[1]))
+        origins.append(number)
+        for out, col in zip(cols, (_FILE, _SPEAKER, _EMOTION)):
+            out.append(fields[col])
+    vocabs = Vocab(), Vocab(), Vocab()
+    labels = [(vocab, vocab.encode(col)) for vocab, col in zip(vocabs, cols)]
+    return (np.array(starts, dtype=np.float64), np.array(durs, dtype=np.float64),
+            np.array(origins, dtype=np.int64), *labels)
+
+
+def format_rttm(table: SegmentTable, target: str = "<memory>") -> str:
+    """The table as RTTM text (10 fields, ``<NA>`` where a segment has no emotion)."""
+    for what, vocab in (("file id", table.files), ("speaker", table.speakers),
+                        ("emotion", table.emotions)):
+        for label in vocab:
+            check_writable_label(label, what, target)
+    lines = []
+    for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
+                             table.speaker.tolist(), table.emotion.tolist()):
+        emotion = "<NA>" if m == NO_EMOTION else table.emotions[m]
+        lines.append(f"SPEAKER {table.files[f]} 1 {_number(s)} {_number(e - s)} {emotion} "
+                     f"<NA> {table.speakers[k]} <NA> <NA>\n")
+    return "".join(lines)
+
+
+def _number(x: float) -> str:
+    # Nanosecond rounding hides the float noise of end - start (0.19999999999999998)
+    # and still reads back within far less than any scoring tolerance.
+    return repr(round(x, 9) + 0.0)  # + 0.0 turns -0.0 into 0.0
+
+
+def write_rttm(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -> None:
+    """Write the table as RTTM to a path (atomically) or an open text file."""
+    target = target_name(path_or_file)
+    write_text(path_or_file, format_rttm(table, target))

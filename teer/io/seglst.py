@@ -1,0 +1,147 @@
+"""JSON segment files, in two shapes told apart by content.
+
+* SegLST (meeteval, CHiME): a list of objects with ``session_id``,
+  ``start_time``, ``end_time``, ``speaker`` and optionally ``emotion``;
+  other keys are ignored.
+* A mapping ``{"<file id>": [{"start", "end", "speaker", "emotion"}, ...]}``.
+
+Times may be numbers or numeric strings. A missing or null ``emotion`` means
+the segment has none. ``origin`` is the segment's index in the list (for the
+mapping, a running index over all files in order).
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import os
+from typing import IO, Callable
+
+import numpy as np
+
+from ..segments import NO_EMOTION, InputError, SegmentTable
+from ._common import (Locate, Vocab, build_table, check_text, json_type, read_bytes, to_float,
+                      write_text)
+
+
+def read_seglst(path: str | os.PathLike) -> SegmentTable:
+    """Read a JSON segment file in either shape."""
+    data, source = read_bytes(path)
+    return parse_json(data, source)[0]
+
+
+def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
+    """Parse JSON content; also returns how to turn an ``origin`` into a location."""
+    text = check_text(data, source)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        if err.pos >= len(text.rstrip()):
+            raise InputError(source, err.lineno, "truncated JSON (unexpected end of file)") from None
+        raise InputError(source, err.lineno, f"not valid JSON: {err.msg} (column {err.colno})") from None
+    except RecursionError:
+        raise InputError(source, None, "not valid JSON: nested too deeply") from None
+
+    if isinstance(doc, list):
+        locate: Locate = _locate_in_list
+        rows = _rows(doc, source, locate, start_key="start_time", end_key="end_time",
+                     file_key="session_id")
+    elif isinstance(doc, dict):
+        if "session_id" in doc or "start_time" in doc:
+            raise InputError(source, None, "expected a list of segments, found a single "
+                             "segment object (wrap it in [ ])")
+        rows, locate = _mapping_rows(doc, source)
+    else:
+        raise InputError(source, None, "expected a list of segments or an object mapping "
+                         f"file ids to segment lists, found {json_type(doc)}")
+    files, starts, ends, speakers, emotions = rows
+    vocabs = Vocab(), Vocab(), Vocab()
+    table = build_table(
+        source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
+        np.arange(len(starts), dtype=np.int64), is_duration=False,
+        names=("start time", "end time"),
+        files=(vocabs[0], vocabs[0].encode(files)),
+        speakers=(vocabs[1], vocabs[1].encode(speakers)),
+        emotions=(vocabs[2], vocabs[2].encode(emotions)),
+        no_emotion=lambda label: label is None)
+    return table, locate
+
+
+def _locate_in_list(index: int) -> str:
+    return f"segment [{index}]"
+
+
+def _mapping_rows(doc: dict, source: str):
+    columns: tuple[list, ...] = ([], [], [], [], [])
+    offsets: list[int] = []  # running index of each file's first segment
+    names: list[str] = []
+    for file_id, segments in doc.items():
+        if not isinstance(segments, list):
+            raise InputError(source, f"file {file_id!r}",
+                             f"expected a list of segments, found {json_type(segments)}")
+        base = len(columns[0])
+        offsets.append(base)
+        names.append(file_id)
+        part = _rows(segments, source, lambda i, f=file_id: f"segment {f}[{i}]",
+                     start_key="start", end_key="end", file_id=file_id)
+        for out, col in zip(columns, part):
+            out.extend(col)
+
+    def locate(origin: int) -> str:
+        k = bisect.bisect_right(offsets, origin) - 1
+        return f"segment {names[k]}[{origin - offsets[k]}]"
+
+    return columns, locate
+
+
+def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key: str,
+          end_key: str, file_key: str | None = None, file_id: str | None = None):
+    """Columns (file, start, end, speaker, emotion) of one list of segment objects.
+
+    The file id is each segment's ``file_key`` (SegLST) or the given ``file_id``.
+    """
+    files, starts, ends, speakers, emotions = [], [], [], [], []
+    required = ((file_key,) if file_key else ()) + (start_key, end_key, "speaker")
+    for i, seg in enumerate(segments):
+        if not isinstance(seg, dict):
+            raise InputError(source, where(i),
+                             f"segment is not an object (found {json_type(seg)})")
+        for key in required:
+            if key not in seg:
+                raise InputError(source, where(i), f"missing key {key!r}")
+            if seg[key] is None:
+                raise InputError(source, where(i), f"key {key!r} is null")
+        files.append(_label(seg, file_key, source, where(i)) if file_key else file_id)
+        starts.append(to_float(seg[start_key], source, where(i), start_key))
+        ends.append(to_float(seg[end_key], source, where(i), end_key))
+        speakers.append(_label(seg, "speaker", source, where(i)))
+        emotions.append(None if seg.get("emotion") is None
+                        else _label(seg, "emotion", source, where(i)))
+    return files, starts, ends, speakers, emotions
+
+
+def _label(seg: dict, key: str, source: str, location: str) -> str:
+    value = seg[key]
+    if isinstance(value, str):
+        return value
+    # Integer speaker ids are common in tool output; they mean their decimal string.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(source, location, f"key {key!r} must be a string, found {json_type(value)}")
+
+
+def format_seglst(table: SegmentTable) -> str:
+    """The table as SegLST JSON, one segment per line (no ``emotion`` key where none)."""
+    items = []
+    for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
+                             table.speaker.tolist(), table.emotion.tolist()):
+        item = {"session_id": table.files[f], "start_time": s, "end_time": e,
+                "speaker": table.speakers[k]}
+        if m != NO_EMOTION:
+            item["emotion"] = table.emotions[m]
+        items.append(json.dumps(item, ensure_ascii=False, allow_nan=False))
+    return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
+
+
+def write_seglst(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -> None:
+    """Write the table as a SegLST JSON list to a path (atomically) or an open text file."""
+    write_text(path_or_file, format_seglst(table))

@@ -1,0 +1,439 @@
+"""Readers and writers in teer.io, on real files."""
+from __future__ import annotations
+
+import io as stdio
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
+                     read_seglst, read_uem, write_rttm, write_seglst)
+from teer.io.rttm import _columns_fast, parse_rttm
+from teer.segments import NO_EMOTION, InputError, SegmentTable
+
+VOXCONVERSE = Path(__file__).resolve().parents[2] / "shared/data/voxconverse"
+
+RECORDS = [
+    dict(file="f1", start=0.5, end=2.25, speaker="A", emotion="neu"),
+    dict(file="f1", start=1.0, end=3.0, speaker="B", emotion="hap"),
+    dict(file="f2", start=0.0, end=1.5, speaker="A", emotion=None),
+    dict(file="f2", start=4.0, end=9.75, speaker="C", emotion="ang"),
+]
+
+
+def put(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def line(file="f1", start="0.0", dur="1.0", emotion="neu", speaker="A", ten=True) -> str:
+    tail = " <NA>" if ten else ""
+    return f"SPEAKER {file} 1 {start} {dur} {emotion} <NA> {speaker} <NA>{tail}\n"
+
+
+def error(fn, *args) -> str:
+    with pytest.raises(InputError) as info:
+        fn(*args)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def assert_same_table(a: SegmentTable, b: SegmentTable, origin: bool = True) -> None:
+    assert (a.files, a.speakers, a.emotions) == (b.files, b.speakers, b.emotions)
+    for name in ("file", "start", "end", "speaker", "emotion") + (("origin",) if origin else ()):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    if origin:  # warnings name the source and a line
+        assert a.warnings == b.warnings
+
+
+def approx_records(table: SegmentTable) -> list[dict]:
+    return [{**r, "start": round(r["start"], 6), "end": round(r["end"], 6)} for r in table.records()]
+
+
+# --- RTTM -------------------------------------------------------------------------------
+
+
+def test_rttm_basic_fields(tmp_path):
+    path = put(tmp_path, "ref.rttm",
+               ";; a comment\n"
+               "# another\n"
+               "\n"
+               + line("f1", "0.5", "1.75", "neu", "A")
+               + "SPKR-INFO f1 1 <NA> <NA> <NA> unknown A <NA> <NA>\n"
+               + line("f1", "1", "2", "<na>", "B"))
+    t = read_rttm(path)
+    assert t.records() == [
+        dict(file="f1", start=0.5, end=2.25, speaker="A", emotion="neu"),
+        dict(file="f1", start=1.0, end=3.0, speaker="B", emotion=None),
+    ]
+    assert t.origin.tolist() == [4, 6]
+    assert t.source == str(path)
+    assert t.warnings == []
+    assert t.emotion.dtype == np.int32 and t.start.dtype == np.float64
+
+
+def test_rttm_crlf_tabs_nine_fields_and_no_final_newline(tmp_path):
+    text = (line("f1", "0", "1", ten=False) + line("f1", "2", "1", "hap", "B")).replace(" ", "\t")
+    path = put(tmp_path, "crlf.rttm", text.replace("\n", "\r\n").rstrip("\r\n"))
+    t = read_rttm(path)
+    assert [(r["start"], r["end"], r["emotion"]) for r in t.records()] == [
+        (0.0, 1.0, "neu"), (2.0, 3.0, "hap")]
+    assert t.origin.tolist() == [1, 2]
+
+
+def test_rttm_non_ascii_labels(tmp_path):
+    path = put(tmp_path, "u.rttm", line("fïle", "0", "1", "frö_hlich", "Sprecher_ß"))
+    r = read_rttm(path).records()[0]
+    assert (r["file"], r["emotion"], r["speaker"]) == ("fïle", "frö_hlich", "Sprecher_ß")
+
+
+def test_rttm_empty_file_is_an_empty_table(tmp_path):
+    for name, text in [("e1.rttm", ""), ("e2.rttm", "\n\n  \n"), ("e3.rttm", ";; nothing\n")]:
+        t = read_rttm(put(tmp_path, name, text))
+        assert len(t) == 0 and t.files == [] and t.warnings == []
+
+
+def _generated_rttm(n: int, seed: int = 0) -> str:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        dur = "0" if i % 97 == 5 else f"{rng.uniform(0.01, 5):.3f}"
+        emotion = ["neu", "hap", "<NA>", "ang", "sad"][int(rng.integers(5))]
+        out.append(line(f"file{i // 50}", f"{rng.uniform(0, 600):.3f}", dur, emotion,
+                        f"spk{int(rng.integers(6))}"))
+    return "".join(out)
+
+
+def test_fast_path_equals_slow_path(monkeypatch):
+    data = _generated_rttm(3000).encode()
+    # Small chunks so that labels and line numbers cross chunk boundaries.
+    monkeypatch.setattr("teer.io.rttm._CHUNK", 1000)
+    assert _columns_fast(data) is not None  # the generated file does take the fast path
+    fast = parse_rttm(data, "x.rttm")
+    monkeypatch.setattr("teer.io.rttm._columns_fast", lambda data: None)
+    slow = parse_rttm(data, "x.rttm")
+    assert_same_table(fast, slow)
+    assert fast.warnings and "zero-duration" in fast.warnings[0]
+
+
+def test_comment_line_takes_slow_path_with_same_result(tmp_path):
+    text = _generated_rttm(2000, seed=1)
+    plain = read_rttm(put(tmp_path, "plain.rttm", text))
+    commented = read_rttm(put(tmp_path, "commented.rttm", ";; header\n" + text))
+    assert _columns_fast((";; header\n" + text).encode()) is None
+    assert_same_table(plain, commented, origin=False)
+    np.testing.assert_array_equal(commented.origin, plain.origin + 1)
+
+
+@pytest.mark.parametrize("bad, where, message", [
+    (line(start="abc"), 3, "onset 'abc' is not a number"),
+    (line(dur="1,5"), 3, "duration '1,5' is not a number"),
+    (line(start="nan"), 3, "onset nan is not a finite number"),
+    (line(dur="inf"), 3, "duration inf is not a finite number"),
+    (line(dur="-0.5"), 3, "negative duration -0.5"),
+    (line(start="-1"), 3, "negative onset -1.0"),
+    ("SPEAKER f1 1 0.0 1.0 neu <NA> A\n", 3, "too few fields: expected 9 or 10, found 8"),
+    (line().rstrip("\n") + " extra\n", 3, "too many fields: expected 9 or 10, found 11"),
+])
+def test_rttm_errors_name_file_and_line(tmp_path, bad, where, message):
+    text = line("f1", "0", "1") + line("f1", "1", "1") + bad + line("f1", "5", "1")
+    path = put(tmp_path, "hyp.rttm", text)
+    assert error(read_rttm, path) == f"{path}:{where}: {message}"
+    # the same error through the per-line parser, whatever made the fast path give up
+    assert error(parse_rttm, (";;\n" + text).encode(), "hyp.rttm") == \
+        f"hyp.rttm:{where + 1}: {message}"
+
+
+def test_rttm_zero_durations_skipped_with_one_warning(tmp_path):
+    text = line(start="0", dur="1") + line(start="2", dur="0") + line(start="3", dur="0.000") \
+        + line(start="4", dur="1", speaker="Z")
+    path = put(tmp_path, "ref.rttm", text)
+    t = read_rttm(path)
+    assert [r["start"] for r in t.records()] == [0.0, 4.0]
+    assert t.origin.tolist() == [1, 4]
+    assert t.warnings == [f"{path}: skipped 2 zero-duration segments (first at line 2)"]
+
+
+def test_zero_duration_segment_leaves_no_unused_labels(tmp_path):
+    text = line(speaker="gone", emotion="sad", dur="0") + line(speaker="B", emotion="hap") \
+        + line(speaker="A", emotion="neu")
+    t = read_rttm(put(tmp_path, "z.rttm", text))
+    assert t.speakers == ["B", "A"] and t.emotions == ["hap", "neu"]
+    assert t.speaker.tolist() == [0, 1] and t.emotion.tolist() == [0, 1]
+
+
+def test_rttm_round_trip(tmp_path):
+    table = SegmentTable.from_records(RECORDS)
+    path = tmp_path / "out.rttm"
+    write_rttm(table, path)
+    assert read_rttm(path).records() == RECORDS  # binary fractions survive exactly
+    buf = stdio.StringIO()
+    write_rttm(table, buf)
+    assert buf.getvalue() == path.read_text()
+    assert buf.getvalue().splitlines()[2] == "SPEAKER f2 1 0.0 1.5 <NA> <NA> A <NA> <NA>"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(
+    st.floats(0, 1e5, allow_nan=False), st.floats(1e-3, 1e3, allow_nan=False),
+    st.sampled_from(["a", "b", "ä"]), st.sampled_from([None, "neu", "hap"])), max_size=20))
+def test_rttm_and_seglst_round_trip_property(tmp_path_factory, rows):
+    records = [dict(file="f", start=s, end=s + d, speaker=k, emotion=e) for s, d, k, e in rows]
+    table = SegmentTable.from_records(records)
+    out = tmp_path_factory.mktemp("rt")
+    write_rttm(table, out / "a.rttm")
+    write_seglst(table, out / "a.json")
+    assert read_seglst(out / "a.json").records() == table.records()
+    back = read_rttm(out / "a.rttm").records()
+    assert len(back) == len(records)
+    for got, want in zip(back, table.records()):
+        assert got["start"] == pytest.approx(want["start"], abs=1e-8)
+        assert got["end"] == pytest.approx(want["end"], abs=1e-8)
+        assert (got["speaker"], got["emotion"]) == (want["speaker"], want["emotion"])
+
+
+def test_write_rttm_rejects_labels_with_spaces(tmp_path):
+    table = SegmentTable.from_records([dict(file="f", start=0, end=1, speaker="A",
+                                            emotion="very happy")])
+    path = tmp_path / "x.rttm"
+    assert "cannot write emotion 'very happy' to RTTM" in error(write_rttm, table, path)
+    assert not path.exists()
+
+
+# --- files that are not what they should be ---------------------------------------------
+
+
+@pytest.mark.parametrize("reader", [read_rttm, read_seglst, read_uem, load])
+def test_missing_file_and_directory(tmp_path, reader):
+    missing = tmp_path / "nope.rttm"
+    assert error(reader, missing) == f"{missing}: no such file"
+    assert error(reader, tmp_path) == f"{tmp_path}: is a directory"
+
+
+@pytest.mark.parametrize("reader", [read_rttm, read_seglst, read_uem, load])
+def test_binary_garbage(tmp_path, reader):
+    nul = put(tmp_path, "bin.rttm", line().encode() + b"\x00\x01\x02garbage")
+    assert error(reader, nul) == f"{nul}:2: not a text file (contains NUL bytes)"
+    latin = put(tmp_path, "latin1.rttm", line().encode() + line(emotion="fr\xf6h").encode("latin-1"))
+    assert error(reader, latin) == f"{latin}:2: not UTF-8 (invalid byte 0xf6)"
+    utf16 = put(tmp_path, "u16.rttm", line().encode("utf-16"))
+    assert "looks like UTF-16" in error(reader, utf16)
+
+
+def test_utf8_bom_is_ignored(tmp_path):
+    assert len(load(put(tmp_path, "bom.rttm", b"\xef\xbb\xbf" + line().encode()))) == 1
+    assert len(load(put(tmp_path, "bom.json", b"\xef\xbb\xbf[]"))) == 0
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def test_seglst_list_shape(tmp_path):
+    doc = [
+        {"session_id": "s1", "start_time": "0.5", "end_time": "2.25", "speaker": "A",
+         "emotion": "very happy", "words": "hello", "channel": 0},
+        {"session_id": "s1", "start_time": 3, "end_time": 4.5, "speaker": 7},
+        {"session_id": "s2", "start_time": 1, "end_time": 2, "speaker": "B", "emotion": None},
+    ]
+    path = put(tmp_path, "hyp.json", json.dumps(doc))
+    t = load(path)
+    assert t.records() == [
+        dict(file="s1", start=0.5, end=2.25, speaker="A", emotion="very happy"),
+        dict(file="s1", start=3.0, end=4.5, speaker="7", emotion=None),
+        dict(file="s2", start=1.0, end=2.0, speaker="B", emotion=None),
+    ]
+    assert t.origin.tolist() == [0, 1, 2]
+
+
+def test_json_mapping_shape(tmp_path):
+    doc = {"f1": [{"start": 0, "end": 1, "speaker": "A", "emotion": "ärger"}],
+           "f2": [{"start": "1.5", "end": "2", "speaker": "B", "emotion": "neu"},
+                  {"start": 3, "end": 4, "speaker": "A", "emotion": "neu"}]}
+    t = load(put(tmp_path, "ref.json", json.dumps(doc, ensure_ascii=False)))
+    assert t.records() == [
+        dict(file="f1", start=0.0, end=1.0, speaker="A", emotion="ärger"),
+        dict(file="f2", start=1.5, end=2.0, speaker="B", emotion="neu"),
+        dict(file="f2", start=3.0, end=4.0, speaker="A", emotion="neu"),
+    ]
+    assert t.origin.tolist() == [0, 1, 2]
+
+
+def test_empty_json_documents(tmp_path):
+    assert len(load(put(tmp_path, "a.json", "[]"))) == 0
+    assert len(load(put(tmp_path, "b.json", "  {}\n"))) == 0
+
+
+def seg(**kw):
+    base = {"session_id": "s", "start_time": 0, "end_time": 1, "speaker": "A", "emotion": "neu"}
+    base.update(kw)
+    return {k: v for k, v in base.items() if v != "DROP"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    (seg(start_time="DROP"), "segment [1]: missing key 'start_time'"),
+    (seg(speaker=None), "segment [1]: key 'speaker' is null"),
+    (seg(end_time="soon"), "segment [1]: end_time 'soon' is not a number"),
+    (seg(end_time=True), "segment [1]: end_time must be a number, found a boolean"),
+    (seg(start_time=2, end_time=1), "segment [1]: end time 1.0 is before start time 2.0"),
+    (seg(start_time=-1), "segment [1]: negative start time -1.0"),
+    (seg(start_time="nan"), "segment [1]: start time nan is not a finite number"),
+    (seg(emotion=3.5), "segment [1]: key 'emotion' must be a string, found a number"),
+    ([1, 2], "segment [1]: segment is not an object (found a list)"),
+])
+def test_seglst_errors(tmp_path, bad, message):
+    path = put(tmp_path, "hyp.json", json.dumps([seg(), bad, seg()]))
+    assert error(load, path) == f"{path}:{message}"
+
+
+def test_json_mapping_errors(tmp_path):
+    doc = {"f1": [{"start": 0, "end": 1, "speaker": "A"}],
+           "f2": [{"start": 0, "end": 1, "speaker": "A"}, {"start": 0, "speaker": "A"}]}
+    path = put(tmp_path, "m.json", json.dumps(doc))
+    assert error(load, path) == f"{path}:segment f2[1]: missing key 'end'"
+    doc["f2"][1]["end"] = -3
+    assert error(load, put(tmp_path, "m.json", json.dumps(doc))) == \
+        f"{path}:segment f2[1]: end time -3.0 is before start time 0.0"
+    path = put(tmp_path, "n.json", json.dumps({"f1": {"start": 0}}))
+    assert error(load, path) == f"{path}:file 'f1': expected a list of segments, found an object"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[{"session_id": "s", "start_time": 0,\n', ":2: truncated JSON (unexpected end of file)"),
+    ('[{"session_id": "s",,}]', ":1: not valid JSON: Expecting property name enclosed in "
+                                "double quotes (column 21)"),
+    ("42", ": expected a list of segments or an object mapping file ids to segment lists, "
+           "found a number"),
+    ('{"session_id": "s", "start_time": 0}', ": expected a list of segments, found a single "
+                                            "segment object (wrap it in [ ])"),
+])
+def test_broken_json(tmp_path, text, message):
+    path = put(tmp_path, "bad.json", text)
+    reader = read_seglst if text == "42" else load  # "42" does not look like JSON to load()
+    assert error(reader, path) == f"{path}{message}"
+
+
+def test_json_zero_durations_warn(tmp_path):
+    path = put(tmp_path, "z.json", json.dumps([seg(), seg(end_time=0), seg(end_time="0.0")]))
+    t = load(path)
+    assert len(t) == 1
+    assert t.warnings == [f"{path}: skipped 2 zero-duration segments (first at segment [1])"]
+    doc = {"a": [{"start": 0, "end": 1, "speaker": "A"}],
+           "b": [{"start": 0, "end": 1, "speaker": "A"}, {"start": 2, "end": 2, "speaker": "A"}]}
+    path = put(tmp_path, "zm.json", json.dumps(doc))
+    assert load(path).warnings == [
+        f"{path}: skipped 1 zero-duration segment (first at segment b[1])"]
+
+
+def test_seglst_round_trip(tmp_path):
+    table = SegmentTable.from_records(RECORDS + [
+        dict(file="f 3", start=0.1, end=0.30000000000000004, speaker="Ö Ü", emotion="very sad")])
+    path = tmp_path / "out.json"
+    write_seglst(table, path)
+    assert load(path).records() == table.records()
+    items = json.loads(path.read_text(encoding="utf-8"))
+    assert items[0] == {"session_id": "f1", "start_time": 0.5, "end_time": 2.25,
+                        "speaker": "A", "emotion": "neu"}
+    assert "emotion" not in items[2]
+
+
+def test_load_detects_format_by_content(tmp_path):
+    table = SegmentTable.from_records(RECORDS)
+    write_seglst(table, tmp_path / "looks_like.rttm")
+    write_rttm(table, tmp_path / "looks_like.json")
+    assert load(tmp_path / "looks_like.rttm").records() == RECORDS
+    assert load(tmp_path / "looks_like.json").records() == RECORDS
+
+
+# --- roles ------------------------------------------------------------------------------
+
+
+def test_reference_role_checks(tmp_path):
+    empty = put(tmp_path, "empty.rttm", ";; nothing here\n")
+    assert error(load_reference, empty) == f"{empty}: reference has no segments"
+    assert len(load_hypothesis(empty)) == 0
+
+    mixed = put(tmp_path, "ref.rttm", line() + ";;\n" + line(emotion="<NA>") + line())
+    assert error(load_reference, mixed) == \
+        f"{mixed}:3: segment has no emotion label, but others do"
+    assert len(load_hypothesis(mixed)) == 3
+
+    mixed_json = put(tmp_path, "ref.json", json.dumps({"a": [
+        {"start": 0, "end": 1, "speaker": "A", "emotion": "neu"},
+        {"start": 1, "end": 2, "speaker": "A"}]}))
+    assert error(load_reference, mixed_json) == \
+        f"{mixed_json}:segment a[1]: segment has no emotion label, but others do"
+
+    none = put(tmp_path, "der_only.rttm", line(emotion="<NA>") + line(emotion="<NA>"))
+    t = load_reference(none)
+    assert len(t) == 2 and (t.emotion == NO_EMOTION).all() and t.emotions == []
+
+
+# --- UEM --------------------------------------------------------------------------------
+
+
+def test_uem(tmp_path):
+    path = put(tmp_path, "all.uem", ";; scored regions\nf1 1 10 20\nf2 1 0.5 3\n\n"
+                                    "f1 1 0.0 10.0\r\n# done\n")
+    assert read_uem(path) == {"f1": [(0.0, 10.0), (10.0, 20.0)], "f2": [(0.5, 3.0)]}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("f1 1 5", "2: expected 4 fields (file channel start end), found 3"),
+    ("f1 1 x 6", "2: start 'x' is not a number"),
+    ("f1 1 6 5", "2: end 5.0 is before start 6.0"),
+    ("f1 1 6 6", "2: empty interval: end 6.0 equals start"),
+    ("f1 1 inf 7", "2: start inf is not a finite number"),
+    ("f1 1 0.5 1.5", "2: interval overlaps the one at line 1 for file 'f1'"),
+])
+def test_uem_errors(tmp_path, bad, message):
+    path = put(tmp_path, "u.uem", f"f1 1 0 1\n{bad}\nf2 1 0 1\n")
+    assert error(read_uem, path) == f"{path}:{message}"
+
+
+# --- atomic writes ----------------------------------------------------------------------
+
+
+def test_atomic_write_text(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old")
+    atomic_write_text(path, "new ✓\n")
+    assert path.read_text(encoding="utf-8") == "new ✓\n"
+    assert os.listdir(tmp_path) == ["out.txt"]
+    missing_dir = tmp_path / "no" / "out.txt"
+    assert error(atomic_write_text, missing_dir, "x").startswith(f"{missing_dir}: cannot write")
+    # a directory in the way: the rename fails, and no temporary file is left behind
+    (tmp_path / "d").mkdir()
+    assert error(atomic_write_text, tmp_path / "d", "x").startswith(f"{tmp_path / 'd'}: cannot write")
+    assert sorted(os.listdir(tmp_path)) == ["d", "out.txt"]
+
+
+# --- real data --------------------------------------------------------------------------
+
+
+def test_voxconverse_files_read_completely():
+    folder = VOXCONVERSE / "dev"
+    files = sorted(folder.glob("*.rttm"))[:25] if folder.is_dir() else []
+    if not files:
+        pytest.skip(f"VoxConverse data not found under {VOXCONVERSE}")
+    for path in files:
+        lines = [ln for ln in path.read_text().splitlines() if ln.startswith("SPEAKER")]
+        t = read_rttm(path)
+        zero = sum(float(ln.split()[4]) == 0 for ln in lines)
+        assert len(t) == len(lines) - zero, path
+        assert t.files == [path.stem]
+        assert t.emotions == [] and (t.emotion == NO_EMOTION).all()
+        durations = sum(float(ln.split()[4]) for ln in lines)
+        assert float((t.end - t.start).sum()) == pytest.approx(durations)
+        assert_same_table(t, load_reference(path))
