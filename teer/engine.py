@@ -46,6 +46,7 @@ class Side:
     i1: np.ndarray
     speaker_file: np.ndarray  # per global speaker, its file
     speaker_name: np.ndarray  # per global speaker, index into the table's speakers
+    speaker_local: np.ndarray  # per global speaker, its rank among its file's speakers
     by_speaker: Intervals | None = None
     by_speaker_emotion: Intervals | None = None  # group = speaker * E + emotion
     self_overlaps: int = 0
@@ -77,22 +78,24 @@ class Sweep:
 
     def components(self) -> dict[str, np.ndarray]:
         """Per-file sums of each component (arrays indexed like ``files``)."""
-        d = np.where(self.scored, self.duration, 0.0)
-        n_ref = self.n_ref
-        n_hyp = self.n_hyp
+        keep = np.flatnonzero(self.scored & (self.duration > 0))
+        d = self.duration[keep]
+        file = self.grid_file[keep]
+        n_ref = self.n_ref[keep]
+        n_hyp = self.n_hyp[keep]
         agree = np.minimum(n_ref, n_hyp)
         per_region = {
-            "MS": np.maximum(n_ref - n_hyp, 0),
-            "FA": np.maximum(n_hyp - n_ref, 0),
-            "CONF_emo": agree - self.matched_emo,
-            "CONF_spk": agree - self.matched_spk,
-            "CONF_emo_spk": agree - self.matched_emo_spk,
+            "MS": n_ref - agree,
+            "FA": n_hyp - agree,
+            "CONF_emo": agree - self.matched_emo[keep],
+            "CONF_spk": agree - self.matched_spk[keep],
+            "CONF_emo_spk": agree - self.matched_emo_spk[keep],
             "AGREE": agree,
             "TOTAL": n_ref,
         }
         n_files = len(self.files)
         return {
-            name: np.bincount(self.grid_file, weights=d * count, minlength=n_files)
+            name: np.bincount(file, weights=d * count, minlength=n_files)
             for name, count in per_region.items()
         }
 
@@ -142,8 +145,8 @@ def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
     na, nb = len(a), len(b)
     step_a = np.concatenate([np.ones(na, np.int64), -np.ones(na, np.int64), np.zeros(2 * nb, np.int64)])
     step_b = np.concatenate([np.zeros(2 * na, np.int64), np.ones(nb, np.int64), -np.ones(nb, np.int64)])
-    order = np.lexsort((pos, group))
-    pos, group = pos[order], group[order]
+    order = np.argsort(group * np.int64(n + 1) + pos, kind="stable")
+    pos = pos[order]
     # each group's counts return to zero at its last event, so one running sum serves all groups
     low = np.minimum(np.cumsum(step_a[order]), np.cumsum(step_b[order]))
     # low holds from this event to the next one of the same group
@@ -321,7 +324,7 @@ def _grid(times: list[np.ndarray], files: list[np.ndarray]):
     """Sorted unique (file, time) points and, per input array, each value's grid index."""
     t = np.concatenate(times)
     f = np.concatenate([np.asarray(x, np.int64) for x in files])
-    order = np.lexsort((t, f))
+    order = _file_time_order(f, t)
     ts, fs = t[order], f[order]
     new = np.ones(len(ts), bool)
     new[1:] = (ts[1:] != ts[:-1]) | (fs[1:] != fs[:-1])
@@ -332,6 +335,15 @@ def _grid(times: list[np.ndarray], files: list[np.ndarray]):
     return fs[new], ts[new], [index[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Indices sorting by (file, time): times first, then a stable sort on file ids,
+    which numpy does by radix sort when they fit 16 bits (several times faster than lexsort)."""
+    if len(f) == 0 or f.max() >= 1 << 16:
+        return np.lexsort((t, f))
+    by_time = np.argsort(t)
+    return by_time[np.argsort(f.astype(np.uint16)[by_time], kind="stable")]
+
+
 def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarray, i1: np.ndarray,
           emo_map: np.ndarray, n_emotions: int, n_files: int) -> Side:
     # speakers are keyed by (file, name): the same name in two files is two speakers
@@ -340,9 +352,12 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     uniq, speaker = np.unique(key, return_inverse=True)
     speaker = speaker.astype(np.int64)
     emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
+    speaker_file = uniq // max(len(table.speakers), 1)
+    first = np.searchsorted(speaker_file, speaker_file)
     side = Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1,
-                speaker_file=uniq // max(len(table.speakers), 1),
-                speaker_name=uniq % max(len(table.speakers), 1))
+                speaker_file=speaker_file,
+                speaker_name=uniq % max(len(table.speakers), 1),
+                speaker_local=np.arange(len(uniq)) - first)
     side.by_speaker, side.self_overlaps = merge(speaker, i0, i1)
     has = emotion != NO_EMOTION
     side.by_speaker_emotion, _ = merge(
@@ -362,46 +377,76 @@ def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
 
 def _optimal_mapping(sweep: Sweep) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM."""
-    n_hyp_speakers = len(sweep.hyp.speaker_file)
-    mapping = np.full(n_hyp_speakers, -1, np.int64)
-    both = np.flatnonzero(sweep.evaluated & (sweep.n_ref > 0) & (sweep.n_hyp > 0))
-    if len(both) == 0:
+    ref, hyp = sweep.ref, sweep.hyp
+    mapping = np.full(len(hyp.speaker_file), -1, np.int64)
+    both = sweep.evaluated & (sweep.n_ref > 0) & (sweep.n_hyp > 0)
+    if not both.any():
         return mapping
-    r_iv, h_iv = sweep.ref.by_speaker, sweep.hyp.by_speaker
-    r_which, r_region = expand(r_iv, both)
-    h_which, h_region = expand(h_iv, both)
-    r_order = np.argsort(r_region, kind="stable")
-    h_order = np.argsort(h_region, kind="stable")
-    r_spk, r_region = r_iv.group[r_which[r_order]], r_region[r_order]
-    h_spk, h_region = h_iv.group[h_which[h_order]], h_region[h_order]
-    # cross product of the active speakers of each region
-    a = sweep.n_ref[both]
-    b = sweep.n_hyp[both]
-    a_start = np.cumsum(a) - a
-    b_start = np.cumsum(b) - b
-    block = a * b
-    k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
-    bb = np.repeat(b, block)
-    rs = r_spk[np.repeat(a_start, block) + k // bb]
-    hs = h_spk[np.repeat(b_start, block) + k % bb]
-    weight = np.repeat(sweep.duration[both], block)
-    n_h = max(n_hyp_speakers, 1)
-    pair, inverse = np.unique(rs * n_h + hs, return_inverse=True)
-    overlap = np.bincount(inverse, weights=weight)
-    pr, ph = pair // n_h, pair % n_h
-    pfile = sweep.ref.speaker_file[pr]
-    order = np.argsort(pfile, kind="stable")
-    pr, ph, overlap, pfile = pr[order], ph[order], overlap[order], pfile[order]
-    cuts = np.flatnonzero(np.diff(pfile)) + 1
-    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(pfile)]):
-        rows, r_local = np.unique(pr[lo:hi], return_inverse=True)
-        cols, h_local = np.unique(ph[lo:hi], return_inverse=True)
-        matrix = np.zeros((len(rows), len(cols)))
-        matrix[r_local, h_local] = overlap[lo:hi]
+    rs, hs, weight = _cooccurring_speakers(sweep, both)
+    k_ref = int(ref.speaker_local.max()) + 1
+    k_hyp = int(hyp.speaker_local.max()) + 1
+    file = ref.speaker_file[rs]
+    key = (file * k_ref + ref.speaker_local[rs]) * k_hyp + hyp.speaker_local[hs]
+    n_files = len(sweep.files)
+    if n_files * k_ref * k_hyp <= 1 << 26:
+        overlap = np.bincount(key, weights=weight, minlength=n_files * k_ref * k_hyp)
+        overlap = overlap.reshape(n_files, k_ref, k_hyp)
+        files = np.unique(file)
+        matrices = (overlap[f] for f in files)
+    else:  # many speakers in some file: only the pairs that occur
+        pair, inverse = np.unique(key, return_inverse=True)
+        sums = np.bincount(inverse, weights=weight)
+        pf, rest = np.divmod(pair, k_ref * k_hyp)
+        files, starts = np.unique(pf, return_index=True)
+        ends = np.append(starts[1:], len(pf))
+
+        def dense(lo, hi):
+            m = np.zeros((k_ref, k_hyp))
+            m[rest[lo:hi] // k_hyp, rest[lo:hi] % k_hyp] = sums[lo:hi]
+            return m
+        matrices = (dense(lo, hi) for lo, hi in zip(starts, ends))
+    ref_first = np.searchsorted(ref.speaker_file, np.arange(n_files))
+    hyp_first = np.searchsorted(hyp.speaker_file, np.arange(n_files))
+    for f, matrix in zip(files.tolist(), matrices):
         ri, ci = linear_sum_assignment(matrix, maximize=True)
         good = matrix[ri, ci] > 0
-        mapping[cols[ci[good]]] = rows[ri[good]]
+        mapping[hyp_first[f] + ci[good]] = ref_first[f] + ri[good]
     return mapping
+
+
+def _cooccurring_speakers(sweep: Sweep, regions: np.ndarray):
+    """(ref speaker, hyp speaker, seconds) for every pair active together in ``regions``."""
+    n = len(sweep.grid_time)
+    ref_iv, hyp_iv = sweep.ref.by_speaker, sweep.hyp.by_speaker
+    # where one speaker is active on each side, the sum of active ids is that id
+    one = regions & (sweep.n_ref == 1) & (sweep.n_hyp == 1)
+    rs = [_active_id_sum(ref_iv, n)[one]]
+    hs = [_active_id_sum(hyp_iv, n)[one]]
+    ws = [sweep.duration[one]]
+    many = np.flatnonzero(regions & ~one)
+    if len(many):
+        r_which, r_region = expand(ref_iv, many)
+        h_which, h_region = expand(hyp_iv, many)
+        r_order = np.argsort(r_region, kind="stable")
+        h_order = np.argsort(h_region, kind="stable")
+        r_spk = ref_iv.group[r_which[r_order]]
+        h_spk = hyp_iv.group[h_which[h_order]]
+        # cross product of the active speakers of each region
+        a = sweep.n_ref[many]
+        b = sweep.n_hyp[many]
+        block = a * b
+        k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
+        bb = np.repeat(b, block)
+        rs.append(r_spk[np.repeat(np.cumsum(a) - a, block) + k // bb])
+        hs.append(h_spk[np.repeat(np.cumsum(b) - b, block) + k % bb])
+        ws.append(np.repeat(sweep.duration[many], block))
+    return np.concatenate(rs), np.concatenate(hs), np.concatenate(ws)
+
+
+def _active_id_sum(iv: Intervals, n: int) -> np.ndarray:
+    delta = (np.bincount(iv.i0, weights=iv.group, minlength=n + 1)[: n + 1]
+             - np.bincount(iv.i1, weights=iv.group, minlength=n + 1)[: n + 1])
+    return np.rint(np.cumsum(delta[:n])).astype(np.int64)
 
 
 def _fixed_mapping(sweep: Sweep, ref: SegmentTable, hyp: SegmentTable,
@@ -439,11 +484,16 @@ def _match(sweep: Sweep) -> None:
                         h_se.i0[keep], h_se.i1[keep])
     sweep.matched_emo_spk = min_profile(r_se, h_joint, n)
 
-    # Where one speaker has several emotions at once (its own segments overlap),
-    # the counts above can overcount: match those few regions exactly.
+    # Where one speaker has several emotions at once (its own segments overlap), the
+    # sums above are upper bounds: capped at min(n_ref, n_hyp) they are exact when
+    # either side has a single speaker; the remaining regions are matched one by one.
+    agree = np.minimum(sweep.n_ref, sweep.n_hyp)
+    np.minimum(sweep.matched_emo, agree, out=sweep.matched_emo)
+    np.minimum(sweep.matched_emo_spk, agree, out=sweep.matched_emo_spk)
     multi = (coverage(r_se.i0, r_se.i1, n) > sweep.n_ref) | (coverage(h_se.i0, h_se.i1, n) > sweep.n_hyp)
-    if multi.any():
-        _match_exactly(sweep, np.flatnonzero(multi & sweep.scored), n_emotions)
+    hard = np.flatnonzero(multi & (agree >= 2) & sweep.scored)
+    if len(hard):
+        _match_exactly(sweep, hard, n_emotions)
 
 
 def _match_exactly(sweep: Sweep, regions: np.ndarray, n_emotions: int) -> None:
