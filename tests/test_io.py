@@ -128,6 +128,47 @@ def test_fast_path_equals_slow_path(monkeypatch):
     assert fast.warnings and "zero-duration" in fast.warnings[0]
 
 
+def test_nine_field_file_takes_fast_path(monkeypatch):
+    data = "".join(line("f", str(i), "1", speaker=f"S{i % 3}", ten=False)
+                   for i in range(50)).replace("\n", "\r\n").encode()
+    assert _columns_fast(data) is not None
+    fast = parse_rttm(data, "x.rttm")
+    monkeypatch.setattr("teer.io.rttm._columns_fast", lambda data: None)
+    assert_same_table(fast, parse_rttm(data, "x.rttm"))
+    assert len(fast) == 50 and fast.speakers == ["S0", "S1", "S2"]
+
+
+_PIECES = [line(), line("g", "1.5", "2", "hap", "B"), line(emotion="<NA>"), line(ten=False),
+           line(dur="0"), line(dur="-1"), line(start="x"), line(start="nan"), line(start="1_0"),
+           line(speaker="SPEAKER"), "SPEAKER f 1 0 1 neu <NA> A <NA> <NA> SPEAKER\n",
+           "f 1 0 1 neu <NA> A <NA> <NA>\n", ";; c\n", "\n", "  \n", "SPEAKER f 1 0 1\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12), st.booleans())
+def test_fast_and_slow_paths_agree_on_anything(pieces, crlf):
+    text = "".join(pieces)
+    data = (text.replace("\n", "\r\n") if crlf else text).encode()
+
+    def parse(fast: bool):
+        import teer.io.rttm as rttm
+        saved = rttm._columns_fast
+        if not fast:
+            rttm._columns_fast = lambda data: None
+        try:
+            return parse_rttm(data, "x.rttm")
+        except InputError as err:
+            return str(err)
+        finally:
+            rttm._columns_fast = saved
+
+    a, b = parse(True), parse(False)
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+    else:
+        assert_same_table(a, b)
+
+
 def test_comment_line_takes_slow_path_with_same_result(tmp_path):
     text = _generated_rttm(2000, seed=1)
     plain = read_rttm(put(tmp_path, "plain.rttm", text))
@@ -208,8 +249,15 @@ def test_write_rttm_rejects_labels_with_spaces(tmp_path):
     table = SegmentTable.from_records([dict(file="f", start=0, end=1, speaker="A",
                                             emotion="very happy")])
     path = tmp_path / "x.rttm"
-    assert "cannot write emotion 'very happy' to RTTM" in error(write_rttm, table, path)
+    assert error(write_rttm, table, path) == (
+        f"{path}: cannot write emotion 'very happy' to RTTM: labels must be non-empty "
+        "and contain no whitespace")
     assert not path.exists()
+    # a label that no remaining segment uses is not written, so it does not matter
+    other = SegmentTable.from_records(RECORDS[:1] + [dict(file="f", start=0, end=1, speaker="A",
+                                                          emotion="very happy")])
+    write_rttm(other.select(np.array([True, False])), path)
+    assert read_rttm(path).records() == RECORDS[:1]
 
 
 # --- files that are not what they should be ---------------------------------------------
@@ -290,6 +338,7 @@ def seg(**kw):
     (seg(start_time=-1), "segment [1]: negative start time -1.0"),
     (seg(start_time="nan"), "segment [1]: start time nan is not a finite number"),
     (seg(emotion=3.5), "segment [1]: key 'emotion' must be a string, found a number"),
+    (seg(end_time=10**400), "segment [1]: end_time 1" + "0" * 400 + " is not a finite number"),
     ([1, 2], "segment [1]: segment is not an object (found a list)"),
 ])
 def test_seglst_errors(tmp_path, bad, message):

@@ -61,7 +61,10 @@ def to_float(value: object, source: str, location: int | str, name: str) -> floa
     """One time value from a token or a JSON value; non-finite values pass (see check_times)."""
     # bool is an int subclass, but true/false as a time is surely a mistake.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a JSON integer beyond float range
+            raise InputError(source, location, f"{name} {value} is not a finite number") from None
     if isinstance(value, (str, bytes)):
         try:
             return float(value)

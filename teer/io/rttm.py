@@ -133,10 +133,13 @@ def _columns_slow(data: bytes, source: str):
 
 def format_rttm(table: SegmentTable, target: str = "<memory>") -> str:
     """The table as RTTM text (10 fields, ``<NA>`` where a segment has no emotion)."""
-    for what, vocab in (("file id", table.files), ("speaker", table.speakers),
-                        ("emotion", table.emotions)):
-        for label in vocab:
-            check_writable_label(label, what, target)
+    for what, vocab, codes in (("file id", table.files, table.file),
+                               ("speaker", table.speakers, table.speaker),
+                               ("emotion", table.emotions, table.emotion)):
+        # Only labels in use: a selected table keeps its whole vocabulary.
+        for code in np.unique(codes).tolist():
+            if code != NO_EMOTION:
+                check_writable_label(vocab[code], what, target)
     lines = []
     for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
                              table.speaker.tolist(), table.emotion.tolist()):
