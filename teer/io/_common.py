@@ -147,6 +147,12 @@ class Vocab:
         return np.fromiter(map(index.__getitem__, column), dtype=np.int32, count=len(column))
 
 
+def encode(column: Sequence[Hashable]) -> tuple[Vocab, np.ndarray]:
+    """A whole label column: its vocabulary and codes, as ``build_table`` takes them."""
+    vocab = Vocab()
+    return vocab, vocab.encode(column)
+
+
 def _finish_labels(vocab: Vocab, codes: np.ndarray, keep: np.ndarray | None,
                    missing: Callable[[Hashable], bool] | None) -> tuple[list[str], np.ndarray]:
     """Drop unused and missing entries, decode bytes, renumber in first-seen order."""

@@ -12,7 +12,7 @@ from typing import IO
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_text, check_writable_label, flatten,
+from ._common import (Vocab, build_table, check_text, check_writable_label, encode, flatten,
                       read_bytes, target_name, to_float, write_text)
 
 _NAMES = ("onset", "duration")
@@ -30,10 +30,6 @@ def _no_emotion(label: bytes) -> bool:
     return label.lower() == b"<na>"
 
 
-def _line_origin(origin: int) -> int:
-    return origin
-
-
 def read_rttm(path: str | os.PathLike) -> SegmentTable:
     """Read an RTTM file; ``origin`` holds each segment's 1-based line number."""
     data, source = read_bytes(path)
@@ -47,7 +43,7 @@ def parse_rttm(data: bytes, source: str) -> SegmentTable:
     if columns is None:
         columns = _columns_slow(data, source)
     start, dur, origin, files, speakers, emotions = columns
-    return build_table(source, _line_origin, start, dur, origin, is_duration=True,
+    return build_table(source, int, start, dur, origin, is_duration=True,
                        names=_NAMES, files=files, speakers=speakers, emotions=emotions,
                        no_emotion=_no_emotion)
 
@@ -125,8 +121,7 @@ def _columns_slow(data: bytes, source: str):
         origins.append(number)
         for out, col in zip(cols, (_FILE, _SPEAKER, _EMOTION)):
             out.append(fields[col])
-    vocabs = Vocab(), Vocab(), Vocab()
-    labels = [(vocab, vocab.encode(col)) for vocab, col in zip(vocabs, cols)]
+    labels = [encode(col) for col in cols]
     return (np.array(starts, dtype=np.float64), np.array(durs, dtype=np.float64),
             np.array(origins, dtype=np.int64), *labels)
 

@@ -19,7 +19,7 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, Vocab, build_table, check_text, json_type, read_bytes, to_float,
+from ._common import (Locate, build_table, check_text, encode, json_type, read_bytes, to_float,
                       write_text)
 
 
@@ -54,15 +54,11 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
         raise InputError(source, None, "expected a list of segments or an object mapping "
                          f"file ids to segment lists, found {json_type(doc)}")
     files, starts, ends, speakers, emotions = rows
-    vocabs = Vocab(), Vocab(), Vocab()
     table = build_table(
         source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
         np.arange(len(starts), dtype=np.int64), is_duration=False,
-        names=("start time", "end time"),
-        files=(vocabs[0], vocabs[0].encode(files)),
-        speakers=(vocabs[1], vocabs[1].encode(speakers)),
-        emotions=(vocabs[2], vocabs[2].encode(emotions)),
-        no_emotion=lambda label: label is None)
+        names=("start time", "end time"), files=encode(files), speakers=encode(speakers),
+        emotions=encode(emotions), no_emotion=lambda label: label is None)
     return table, locate
 
 
