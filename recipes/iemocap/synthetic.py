@@ -156,11 +156,15 @@ def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
             dcodes = codes[d_index * utterances_per_dialog:(d_index + 1) * utterances_per_dialog]
             utts = _make_dialog(rng, session, dialog, dcodes)
             if not non_ascii_done:
+                # the last word of the second utterance becomes a non-ASCII one
                 u = utts[1]
-                u.text = u.text.rstrip(".?!") + f", {NON_ASCII_WORD}."
-                w_end = u.words[-1][2]
-                u.words.append((NON_ASCII_WORD.upper(), w_end, w_end + 0.3))
-                _shift_end(u, 0.3)
+                _, s_, e_ = u.words[-1]
+                u.words[-1] = (NON_ASCII_WORD.upper(), s_, e_)
+                seg = u._segments  # type: ignore[attr-defined]
+                i = max(j for j, row in enumerate(seg) if row[0] not in ("<s>", "</s>", "<sil>"))
+                seg[i] = (NON_ASCII_WORD.upper(), seg[i][1], seg[i][2])
+                head = u.text[:-1].rsplit(" ", 1)[0] if " " in u.text else ""
+                u.text = f"{head}, {NON_ASCII_WORD}{u.text[-1]}" if head else f"{NON_ASCII_WORD.capitalize()}{u.text[-1]}"
                 truth.non_ascii_utterance = u.id
                 non_ascii_done = True
             if s == 2 and not missing_done:
@@ -174,10 +178,6 @@ def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
             truth.utterances.extend(utts)
     (corpus / "README.txt").write_text("Synthetic IEMOCAP-shaped corpus for tests.\n")
     return truth
-
-
-def _shift_end(u: TruthUtterance, delta: float) -> None:
-    u.end = round(u.end + delta, 4)
 
 
 def _check_timeline(utts: list[TruthUtterance]) -> None:
@@ -245,12 +245,6 @@ def _make_dialog(rng: np.random.Generator, session: str, dialog: str,
 
 def _wdseg_text(u: TruthUtterance) -> str:
     seg = list(u._segments)  # type: ignore[attr-defined]
-    if u.words and u.words[-1][0] == NON_ASCII_WORD.upper():
-        # the extension: the word after the last word, then a longer </s>
-        end_tok = seg.pop()
-        s = end_tok[1]
-        seg.append((NON_ASCII_WORD.upper(), s, s + 29))
-        seg.append(("</s>", s + 30, end_tok[2] + 30))
     lines = [" SFrm  EFrm    SegAScr Word"]
     for tok, s, e in seg:
         score = -(e - s + 1) * 4000 - sum(map(ord, tok)) * 7

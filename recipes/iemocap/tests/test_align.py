@@ -1,0 +1,210 @@
+"""align: oracle and WhisperX-style words -> speaker turns, against the truth."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recipes.iemocap.__main__ import main as cli
+from recipes.iemocap.align import (Turn, Word, assign_speakers, build_turns, fill_untimed_words,
+                                   match_utterances, read_whisperx_json, turns_to_seglst)
+from recipes.iemocap.io_utils import RecipeError
+from recipes.iemocap.prepare import load_utterances
+
+
+def run_align(capsys, *argv) -> tuple[int, str]:
+    rc = cli(["align", "-q", *map(str, argv)])
+    return rc, capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- end to end
+
+def test_oracle_recovers_reference_turns(prepared, tmp_path, capsys):
+    data, truth = prepared
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path)
+    assert rc == 0, err
+    rows = json.loads((tmp_path / "hyp_turns.json").read_text(encoding="utf-8"))
+    assert [list(r) for r in rows] == [["session_id", "start_time", "end_time", "speaker",
+                                        "emotion", "words", "utterance_id"]] * len(rows)
+    by_utt = {r["utterance_id"]: r for r in rows}
+    assert len(rows) == len(by_utt) == len(truth.utterances)      # one turn per utterance
+    for t in truth.utterances:
+        r = by_utt[t.id]
+        assert (r["session_id"], r["speaker"], r["emotion"]) == (t.dialog, t.speaker, None)
+        if t.has_wdseg:
+            assert r["start_time"] == pytest.approx(t.words[0][1])
+            assert r["end_time"] == pytest.approx(t.words[-1][2])
+            assert r["words"] == " ".join(w for w, _, _ in t.words)
+        else:                       # no wdseg: transcript words over the utterance
+            assert (r["start_time"], r["end_time"]) == pytest.approx((t.start, t.end))
+            assert r["words"].split() == [w.strip(".,?!").upper() for w in t.text.split()]
+    # the corpus has overlapping turns of the two speakers, and they stay separate turns
+    overlaps = [(a, b) for a in rows for b in rows
+                if a["session_id"] == b["session_id"] and a["speaker"] < b["speaker"]
+                and a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]]
+    assert overlaps
+
+
+def test_hyp_turns_readable_by_teer(prepared, tmp_path, capsys):
+    seglst = pytest.importorskip("teer.io")
+    if not hasattr(seglst, "read_seglst"):
+        pytest.skip("teer.io.read_seglst not available")
+    data, truth = prepared
+    assert run_align(capsys, "--data", data, "--out", tmp_path)[0] == 0
+    table = seglst.read_seglst(tmp_path / "hyp_turns.json")
+    assert len(table) == len(truth.utterances)
+
+
+def _whisperx_inputs(truth, records, tmp_path: Path) -> tuple[Path, Path, dict]:
+    """WhisperX JSON per dialog from the truth, with untimed words and no speakers,
+    plus a diarization RTTM with anonymous cluster names."""
+    asr = tmp_path / "asr"
+    asr.mkdir()
+    names: dict[str, str] = {}
+    rttm = []
+    untimed: dict[str, list[str]] = {}
+    for dialog in sorted(truth.dialogs):
+        utts = sorted((u for u in truth.utterances if u.dialog == dialog), key=lambda u: u.start)
+        segments = []
+        for n, u in enumerate(utts):
+            spk = names.setdefault(u.speaker, f"SPEAKER_{len(names):02d}")
+            rttm.append(f"SPEAKER {dialog} 1 {u.start:.4f} {u.end - u.start:.4f} <NA> <NA> {spk} <NA> <NA>\n")
+            words = []
+            for k, (w, s, e) in enumerate(u.words):
+                item = {"word": w.lower(), "start": s, "end": e, "score": 0.9}
+                # the first word of every 3rd utterance and the 2nd word of every 4th: no times
+                if (k == 0 and n % 3 == 0 and len(u.words) > 1) or (k == 1 and n % 4 == 1):
+                    item = {"word": w.lower()}
+                    untimed.setdefault(u.id, []).append(w.lower())
+                words.append(item)
+            segments.append({"start": u.words[0][1], "end": u.words[-1][2],
+                             "text": " ".join(x["word"] for x in words), "words": words})
+        (asr / f"{dialog}.json").write_text(json.dumps({"segments": segments}), encoding="utf-8")
+    (tmp_path / "diar.rttm").write_text("".join(rttm))
+    return asr, tmp_path / "diar.rttm", {"names": names, "untimed": untimed}
+
+
+def test_whisperx_words_with_diarization(prepared, tmp_path, capsys):
+    data, truth = prepared
+    records = load_utterances(data)
+    asr, diar, info = _whisperx_inputs(truth, records, tmp_path)
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--source", "whisperx",
+                        "--asr", asr, "--diarization", diar)
+    assert rc == 0, err
+    rows = json.loads((tmp_path / "hyp_turns.json").read_text(encoding="utf-8"))
+    by_utt = {r["utterance_id"]: r for r in rows}
+    assert len(rows) == len(by_utt) == len(truth.utterances)
+    assert info["untimed"]
+    for t in truth.utterances:
+        r = by_utt[t.id]
+        assert r["speaker"] == info["names"][t.speaker]
+        # every word kept, untimed ones included, in order
+        assert r["words"] == " ".join(w.lower() for w, _, _ in t.words)
+    n_words = sum(len(r["words"].split()) for r in rows)
+    assert n_words == sum(len(t.words) for t in truth.utterances)
+
+
+def test_whisperx_bad_json_names_file_and_line(prepared, tmp_path, capsys):
+    data, truth = prepared
+    asr = tmp_path / "asr"
+    asr.mkdir()
+    dialog = sorted(truth.dialogs)[0]
+    (asr / f"{dialog}.json").write_text('{"segments": [\n {"start": 1.0,\n  "end": }\n]}\n')
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--source", "whisperx",
+                        "--asr", asr)
+    assert rc == 2
+    assert err.startswith(f"iemocap: error: {asr / (dialog + '.json')}:3: ")
+    assert not (tmp_path / "out" / "hyp_turns.json").exists()
+
+
+def test_whisperx_without_speakers_is_an_error(prepared, tmp_path, capsys):
+    data, truth = prepared
+    asr = tmp_path / "asr"
+    asr.mkdir()
+    dialog = sorted(truth.dialogs)[0]
+    (asr / f"{dialog}.json").write_text(json.dumps(
+        {"segments": [{"start": 1, "end": 2, "words": [{"word": "hi", "start": 1, "end": 2}]}]}))
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--source", "whisperx", "--asr", asr)
+    assert rc == 2 and "no speaker" in err and str(asr / f"{dialog}.json") in err
+    assert not (tmp_path / "hyp_turns.json").exists()
+
+
+def test_missing_prepare_output(tmp_path, capsys):
+    rc, err = run_align(capsys, "--data", tmp_path, "--out", tmp_path)
+    assert rc == 2 and "utterances.jsonl" in err and "prepare" in err
+
+
+# ---------------------------------------------------------------- the pieces
+
+def W(word, s, e, spk=None, dialog="d"):
+    return Word(word, s, e, spk, dialog)
+
+
+def test_assign_speakers_max_overlap_and_nearest():
+    turns = [(0.0, 1.0, "A"), (0.8, 2.0, "B"), (5.0, 6.0, "A")]
+    words = [W("a", 0.1, 0.5), W("b", 0.85, 1.5), W("c", 0.7, 1.0), W("d", 3.0, 3.2),
+             W("e", 4.5, 4.8), W("f", None, None, "X")]
+    assign_speakers(words, turns)
+    assert [w.speaker for w in words] == ["A", "B", "A", "B", "A", "X"]
+
+
+def test_untimed_words_attached_not_dropped():
+    words = [W("first", None, None), W("one", 1.0, 1.5, "A"), W("two", None, None, "B"),
+             W("three", 2.0, 2.4, "A"), W("four", None, None)]
+    out = fill_untimed_words(words)
+    assert [w.word for w in out] == ["first", "one", "two", "three", "four"]
+    assert [(w.start, w.end, w.speaker) for w in out] == [
+        (1.0, 1.0, "A"), (1.0, 1.5, "A"), (1.5, 1.5, "A"), (2.0, 2.4, "A"), (2.4, 2.4, "A")]
+    assert [w.attached for w in out] == [True, False, True, False, True]
+    turns = build_turns(out, max_gap=1.0)
+    assert len(turns) == 1 and turns[0].text == "first one two three four"
+    with pytest.raises(RecipeError, match="no word has times"):
+        fill_untimed_words([W("x", None, None, "A")], "f.json")
+
+
+def test_segment_without_word_times_spreads_over_segment(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"segments": [
+        {"start": 1.0, "end": 2.0, "speaker": "S1", "words": [{"word": "a"}, {"word": "b"}]},
+        {"start": 3.0, "end": 4.0, "text": "c d", "speaker": "S2"}]}))
+    words = read_whisperx_json(path)
+    assert [(w.word, w.start, w.end, w.speaker) for w in words] == [
+        ("a", 1.0, 1.5, "S1"), ("b", 1.5, 2.0, "S1"), ("c", 3.0, 3.5, "S2"), ("d", 3.5, 4.0, "S2")]
+
+
+def test_turns_end_at_speaker_change_and_long_pause():
+    words = [W("a1", 0.0, 0.4, "A"), W("a2", 0.5, 0.9, "A"),     # A
+             W("b1", 1.0, 1.3, "B"),                              # B speaks in A's pause
+             W("a3", 1.4, 1.8, "A"),                              # -> new A turn
+             W("a4", 3.5, 3.9, "A"),                              # pause 1.7 s > 1.0 -> new turn
+             W("b2", 3.7, 4.5, "B"), W("a5", 4.0, 4.3, "A")]      # overlap: B starts inside a4
+    turns = build_turns(words, max_gap=1.0)
+    got = [(t.speaker, t.text) for t in turns]
+    assert got == [("A", "a1 a2"), ("B", "b1"), ("A", "a3"), ("A", "a4 a5"), ("B", "b2")]
+    assert [(t.start, t.end) for t in turns][:2] == [(0.0, 0.9), (1.0, 1.3)]
+    assert len(build_turns(words, max_gap=2.0)) == 4      # the long pause no longer splits
+
+
+def test_match_utterances_threshold():
+    records = [{"id": "u1", "dialog": "d", "start": 0.0, "end": 2.0, "speaker": "A"},
+               {"id": "u2", "dialog": "d", "start": 1.5, "end": 4.0, "speaker": "B"}]
+    t1 = Turn("d", "A", [W("x", 0.2, 1.8, "A")])
+    t2 = Turn("d", "B", [W("y", 1.6, 3.5, "B")])
+    t3 = Turn("d", "A", [W("z", 1.9, 4.5, "A")])       # overlaps u2 by 2.1 of 2.5 s
+    t4 = Turn("d", "A", [W("w", 3.9, 6.0, "A")])       # 0.1 s of u2: below threshold
+    t5 = Turn("e", "A", [W("v", 0.0, 1.0, "A")])       # another dialog
+    assert match_utterances([t1, t2, t3, t4, t5], records, 0.5) == ["u1", "u2", "u2", None, None]
+    assert t4.utterance_id is None
+    rows = turns_to_seglst([t1])
+    assert rows == [{"session_id": "d", "start_time": 0.2, "end_time": 1.8, "speaker": "A",
+                     "emotion": None, "words": "x", "utterance_id": "u1"}]
+
+
+def test_untimed_word_prefers_its_own_segment():
+    a = Word("end", 1.0, 1.5, "A", "d", segment=0)
+    b = Word("start", None, None, None, "d", segment=1)
+    c = Word("next", 2.0, 2.5, "B", "d", segment=1)
+    out = fill_untimed_words([a, b, c])
+    assert (out[1].start, out[1].speaker) == (2.0, "B")
+    assert [t.text for t in build_turns(out, 1.0)] == ["end", "start next"]
