@@ -58,10 +58,6 @@ def assert_same_table(a: SegmentTable, b: SegmentTable, origin: bool = True) -> 
         assert a.warnings == b.warnings
 
 
-def approx_records(table: SegmentTable) -> list[dict]:
-    return [{**r, "start": round(r["start"], 6), "end": round(r["end"], 6)} for r in table.records()]
-
-
 # --- RTTM -------------------------------------------------------------------------------
 
 
@@ -274,7 +270,8 @@ def test_missing_file_and_directory(tmp_path, reader):
 def test_binary_garbage(tmp_path, reader):
     nul = put(tmp_path, "bin.rttm", line().encode() + b"\x00\x01\x02garbage")
     assert error(reader, nul) == f"{nul}:2: not a text file (contains NUL bytes)"
-    latin = put(tmp_path, "latin1.rttm", line().encode() + line(emotion="fr\xf6h").encode("latin-1"))
+    latin1 = line(emotion="fr\xf6h").encode("latin-1")
+    latin = put(tmp_path, "latin1.rttm", line().encode() + latin1)
     assert error(reader, latin) == f"{latin}:2: not UTF-8 (invalid byte 0xf6)"
     utf16 = put(tmp_path, "u16.rttm", line().encode("utf-16"))
     assert "looks like UTF-16" in error(reader, utf16)
@@ -464,7 +461,8 @@ def test_atomic_write_text(tmp_path):
     assert error(atomic_write_text, missing_dir, "x").startswith(f"{missing_dir}: cannot write")
     # a directory in the way: the rename fails, and no temporary file is left behind
     (tmp_path / "d").mkdir()
-    assert error(atomic_write_text, tmp_path / "d", "x").startswith(f"{tmp_path / 'd'}: cannot write")
+    blocked = tmp_path / "d"
+    assert error(atomic_write_text, blocked, "x").startswith(f"{blocked}: cannot write")
     assert sorted(os.listdir(tmp_path)) == ["d", "out.txt"]
 
 

@@ -255,7 +255,9 @@ def write_text(target, text: str) -> None:
 
 
 def target_name(target) -> str:
-    return str(getattr(target, "name", "<stream>")) if hasattr(target, "write") else os.fspath(target)
+    if hasattr(target, "write"):
+        return str(getattr(target, "name", "<stream>"))
+    return os.fspath(target)
 
 
 def check_writable_label(label: str, what: str, target: str) -> None:

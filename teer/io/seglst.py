@@ -36,8 +36,10 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
         if err.pos >= len(text.rstrip()):
-            raise InputError(source, err.lineno, "truncated JSON (unexpected end of file)") from None
-        raise InputError(source, err.lineno, f"not valid JSON: {err.msg} (column {err.colno})") from None
+            problem = "truncated JSON (unexpected end of file)"
+        else:
+            problem = f"not valid JSON: {err.msg} (column {err.colno})"
+        raise InputError(source, err.lineno, problem) from None
     except RecursionError:
         raise InputError(source, None, "not valid JSON: nested too deeply") from None
 
