@@ -1,0 +1,255 @@
+"""The SER-Align multimodal model: RoBERTa + wav2vec2, cross-modal attention,
+forget-gate fusion and a fusion transformer.
+
+Shapes: ``B`` batch, ``T`` text tokens, ``F`` audio frames, ``D`` fusion width.
+
+* Text: a RoBERTa encoder with its attention mask -> ``(B, T, H_t)``.
+* Audio: a wav2vec2 encoder on the raw waveform. Frame masks come from the
+  waveform lengths through the convolutional feature encoder's length formula;
+  models whose feature encoder uses layer norm (``feat_extract_norm="layer"``,
+  e.g. wav2vec2-large-lv60) also get the sample-level attention mask, models
+  with group norm (wav2vec2-base) take none, as they were trained.
+* Cross-modal attention (``fusion.cross_attention``):
+
+  - ``sequence`` (default): text tokens attend to audio frames and audio
+    frames to text tokens, with key padding masks;
+  - ``pooled``: each side is mask-pooled first and one vector attends to one
+    vector. The softmax over a single key is 1, so the attention reduces to the
+    value projection of the other side: the seed's implementation, kept for
+    comparison.
+
+* Forget-gate fusion per stream: ``g = sigmoid(W_g [z; a])``,
+  ``h = z + g * W_v a`` with ``z`` the stream and ``a`` what it attended to.
+* A small transformer encoder over both fused streams (concatenated, with
+  modality and sinusoidal position embeddings and the padding masks), masked
+  mean pooling, a linear classifier.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+from torch import Tensor, nn
+
+#: tiny random encoders for tests and the smoke run (override in ``model.*.tiny``)
+TINY_TEXT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                 intermediate_size=64, max_position_embeddings=130)
+TINY_AUDIO = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=64, conv_dim=[32] * 7, num_conv_pos_embeddings=16,
+                  num_conv_pos_embedding_groups=2, feat_extract_norm="group",
+                  mask_time_prob=0.0)
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``x (B, L, D)`` over the positions where ``mask (B, L)`` is true."""
+    m = mask.to(x.dtype).unsqueeze(-1)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def sinusoidal(length: int, dim: int, device=None, dtype=None) -> Tensor:
+    pos = torch.arange(length, device=device, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32)
+                    * (-math.log(10000.0) / dim))
+    pe = torch.zeros(length, dim, device=device)
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div[: dim // 2])
+    return pe.to(dtype) if dtype is not None else pe
+
+
+class ForgetGate(nn.Module):
+    """``h = z + sigmoid(W_g [z; a]) * W_v a``."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.gate = nn.Linear(2 * dim, dim)
+        self.value = nn.Linear(dim, dim)
+
+    def forward(self, z: Tensor, a: Tensor) -> Tensor:
+        g = torch.sigmoid(self.gate(torch.cat([z, a], dim=-1)))
+        return z + g * self.value(a)
+
+
+class FusionHead(nn.Module):
+    """Everything after the encoders: projections, cross-modal attention,
+    forget gates, fusion transformer, classifier."""
+
+    def __init__(self, text_dim: int, audio_dim: int, num_classes: int, dim: int = 256,
+                 heads: int = 4, layers: int = 2, dropout: float = 0.1,
+                 cross_attention: str = "sequence"):
+        super().__init__()
+        if cross_attention not in ("sequence", "pooled"):
+            raise ValueError(f"fusion.cross_attention must be sequence or pooled, not {cross_attention!r}")
+        self.mode = cross_attention
+        self.dim = dim
+        self.text_proj = nn.Sequential(nn.Linear(text_dim, dim), nn.LayerNorm(dim))
+        self.audio_proj = nn.Sequential(nn.Linear(audio_dim, dim), nn.LayerNorm(dim))
+        self.text_to_audio = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.audio_to_text = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.text_gate = ForgetGate(dim)
+        self.audio_gate = ForgetGate(dim)
+        self.modality = nn.Embedding(2, dim)
+        layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=4 * dim, dropout=dropout,
+                                           batch_first=True, norm_first=True)
+        self.fusion = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(dim, num_classes)
+
+    def forward(self, text: Tensor, text_mask: Tensor, audio: Tensor, audio_mask: Tensor) -> Tensor:
+        """Logits ``(B, C)`` from encoder outputs and their boolean masks (True = valid)."""
+        z_t = self.text_proj(text)
+        z_a = self.audio_proj(audio)
+        if self.mode == "pooled":
+            z_t = masked_mean(z_t, text_mask).unsqueeze(1)
+            z_a = masked_mean(z_a, audio_mask).unsqueeze(1)
+            text_mask = audio_mask = torch.ones(z_t.shape[0], 1, dtype=torch.bool, device=z_t.device)
+        # text tokens attend to audio frames, audio frames to text tokens
+        a_t, _ = self.text_to_audio(z_t, z_a, z_a, key_padding_mask=~audio_mask, need_weights=False)
+        a_a, _ = self.audio_to_text(z_a, z_t, z_t, key_padding_mask=~text_mask, need_weights=False)
+        h_t = self.text_gate(z_t, a_t)
+        h_a = self.audio_gate(z_a, a_a)
+        h_t = h_t + self.modality.weight[0] + sinusoidal(h_t.shape[1], self.dim, h_t.device, h_t.dtype)
+        h_a = h_a + self.modality.weight[1] + sinusoidal(h_a.shape[1], self.dim, h_a.device, h_a.dtype)
+        h = torch.cat([h_t, h_a], dim=1)
+        mask = torch.cat([text_mask, audio_mask], dim=1)
+        h = self.fusion(h, src_key_padding_mask=~mask)
+        pooled = self.norm(masked_mean(h, mask))
+        return self.classifier(self.dropout(pooled))
+
+
+# --------------------------------------------------------------------------
+# the whole model
+
+class SERAlignModel(nn.Module):
+    """RoBERTa + wav2vec2 + :class:`FusionHead`."""
+
+    def __init__(self, text_encoder: nn.Module, audio_encoder: nn.Module, num_classes: int,
+                 fusion: dict[str, Any] | None = None):
+        super().__init__()
+        self.text_encoder = text_encoder
+        self.audio_encoder = audio_encoder
+        fusion = dict(fusion or {})
+        self.head = FusionHead(text_encoder.config.hidden_size, audio_encoder.config.hidden_size,
+                               num_classes, **fusion)
+        self.audio_takes_mask = getattr(audio_encoder.config, "feat_extract_norm", "group") == "layer"
+
+    def frame_mask(self, audio_lengths: Tensor, num_frames: int) -> Tensor:
+        """Boolean ``(B, F)`` mask of the frames computed from real samples."""
+        frames = self.audio_encoder._get_feat_extract_output_lengths(audio_lengths).long()
+        return torch.arange(num_frames, device=audio_lengths.device)[None, :] < frames[:, None]
+
+    def encoder_parameters(self) -> Iterable[nn.Parameter]:
+        yield from self.text_encoder.parameters()
+        yield from self.audio_encoder.parameters()
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor, audio: Tensor,
+                audio_lengths: Tensor) -> Tensor:
+        text = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        sample_mask = (torch.arange(audio.shape[1], device=audio.device)[None, :]
+                       < audio_lengths[:, None])
+        kwargs = {"attention_mask": sample_mask.long()} if self.audio_takes_mask else {}
+        frames = self.audio_encoder(audio, **kwargs).last_hidden_state
+        frame_mask = self.frame_mask(audio_lengths, frames.shape[1])
+        return self.head(text, attention_mask.bool(), frames, frame_mask)
+
+
+def _encoder_config(kind: str, section: dict[str, Any], vocab_size: int | None):
+    from transformers import RobertaConfig, Wav2Vec2Config
+
+    if kind == "text":
+        params = {**TINY_TEXT, **(section.get("tiny") or {})}
+        if vocab_size is not None:
+            params["vocab_size"] = vocab_size
+        return RobertaConfig(**params)
+    return Wav2Vec2Config(**{**TINY_AUDIO, **(section.get("tiny") or {})})
+
+
+def build_model(model_cfg: dict[str, Any], num_classes: int, vocab_size: int | None = None) -> SERAlignModel:
+    """The model from the ``model:`` config section.
+
+    ``model.text.pretrained`` / ``model.audio.pretrained`` (hub name or local
+    directory) are loaded with ``from_pretrained``; when ``pretrained`` is null
+    a randomly initialised encoder is built from ``tiny`` (plus the defaults in
+    :data:`TINY_TEXT` / :data:`TINY_AUDIO`).
+    """
+    from transformers import RobertaModel, Wav2Vec2Model
+
+    text_cfg = model_cfg.get("text") or {}
+    audio_cfg = model_cfg.get("audio") or {}
+    if text_cfg.get("pretrained"):
+        text = RobertaModel.from_pretrained(str(text_cfg["pretrained"]), add_pooling_layer=False)
+    else:
+        text = RobertaModel(_encoder_config("text", text_cfg, vocab_size), add_pooling_layer=False)
+    overrides = {}
+    if audio_cfg.get("mask_time_prob") is not None:
+        overrides["mask_time_prob"] = float(audio_cfg["mask_time_prob"])
+    if audio_cfg.get("pretrained"):
+        audio = Wav2Vec2Model.from_pretrained(str(audio_cfg["pretrained"]), **overrides)
+    else:
+        conf = _encoder_config("audio", audio_cfg, None)
+        for k, v in overrides.items():
+            setattr(conf, k, v)
+        audio = Wav2Vec2Model(conf)
+    if audio_cfg.get("freeze_feature_encoder", True):
+        audio.freeze_feature_encoder()
+    fusion = {k: v for k, v in (model_cfg.get("fusion") or {}).items()
+              if k in ("dim", "heads", "layers", "dropout", "cross_attention")}
+    return SERAlignModel(text, audio, num_classes, fusion)
+
+
+# --------------------------------------------------------------------------
+# tiny local tokenizer and encoders for the smoke run (nothing downloaded)
+
+def write_tiny_tokenizer(texts: Iterable[str], out: str | Path, vocab_size: int = 400) -> Path:
+    """Train a byte-level BPE on ``texts``; save a RoBERTa tokenizer in ``out``."""
+    import tempfile
+
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaTokenizerFast
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=1, show_progress=False,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    with tempfile.TemporaryDirectory() as tmp:   # vocab.json + merges.txt only
+        bpe.save_model(tmp)
+        tok = RobertaTokenizerFast.from_pretrained(tmp, model_max_length=128)
+    tok.save_pretrained(str(out))
+    return out
+
+
+def write_tiny_models(model_cfg: dict[str, Any], texts: Iterable[str], out: str | Path,
+                      seed: int = 0) -> dict[str, str]:
+    """Write a tiny tokenizer and random tiny RoBERTa / wav2vec2 to ``out``.
+
+    Returns ``{"tokenizer", "text", "audio"}`` -> local paths, for
+    ``model.tokenizer`` / ``model.text.pretrained`` / ``model.audio.pretrained``.
+    """
+    from transformers import AutoTokenizer, RobertaModel, Wav2Vec2Model
+
+    out = Path(out)
+    tok_dir = write_tiny_tokenizer(texts, out / "tokenizer")
+    tok = AutoTokenizer.from_pretrained(str(tok_dir))
+    torch.manual_seed(seed)
+    text = RobertaModel(_encoder_config("text", model_cfg.get("text") or {}, len(tok)),
+                        add_pooling_layer=False)
+    text.save_pretrained(str(out / "text"))
+    audio = Wav2Vec2Model(_encoder_config("audio", model_cfg.get("audio") or {}, None))
+    audio.save_pretrained(str(out / "audio"))
+    return {"tokenizer": str(tok_dir), "text": str(out / "text"), "audio": str(out / "audio")}
+
+
+def load_tokenizer(model_cfg: dict[str, Any]):
+    """``model.tokenizer`` if set, else the text encoder's own tokenizer."""
+    from transformers import AutoTokenizer
+
+    name = model_cfg.get("tokenizer") or (model_cfg.get("text") or {}).get("pretrained")
+    if not name:
+        raise ValueError("model.tokenizer (or model.text.pretrained) must name a tokenizer")
+    return AutoTokenizer.from_pretrained(str(name))
