@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .segments import NO_EMOTION, SegmentTable, concat_vocab, remap
 
@@ -377,6 +376,8 @@ def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
 
 def _optimal_mapping(sweep: Sweep) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM."""
+    from scipy.optimize import linear_sum_assignment  # lazily: scipy.optimize takes 0.3 s to import
+
     ref, hyp = sweep.ref, sweep.hyp
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     both = sweep.evaluated & (sweep.n_ref > 0) & (sweep.n_hyp > 0)

@@ -1,0 +1,42 @@
+"""The ``teer`` command: parses arguments and calls the API, nothing more."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .commands import Fail
+from .segments import InputError
+
+# sub-command -> module in teer.commands (add_arguments, run, HELP)
+COMMANDS = ("score",)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(
+        prog="teer", description="Time-weighted emotion error rates (TEER, sTEER, EERa, sEERa) and DER.")
+    parser.add_argument("--version", action="version", version=f"teer {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name in COMMANDS:
+        module = importlib.import_module(f"teer.commands.{name}")
+        modules[name] = module
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return modules[args.command].run(args)
+    except (InputError, Fail, ValueError) as err:
+        print(f"teer: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Fixed speaker mappings: lines ``file hyp_speaker ref_speaker`` (whitespace or commas)."""
+from __future__ import annotations
+
+import os
+
+from ..segments import InputError
+
+
+def read_speaker_map(path: str | os.PathLike) -> dict[tuple[str, str], str]:
+    """``{(file, hyp speaker): ref speaker}`` from a mapping file."""
+    source = os.fspath(path)
+    try:
+        with open(source, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        raise InputError(source, None, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(source, None, "is a directory") from None
+    except UnicodeDecodeError:
+        raise InputError(source, None, "not a UTF-8 text file") from None
+    mapping: dict[tuple[str, str], str] = {}
+    reverse: dict[tuple[str, str], str] = {}
+    for number, line in enumerate(lines, 1):
+        fields = line.replace(",", " ").split()
+        if not fields or fields[0].startswith(("#", ";;")):
+            continue
+        if len(fields) != 3:
+            raise InputError(source, number, f"expected 3 fields (file hyp_speaker ref_speaker), found {len(fields)}")
+        file, hyp, ref = fields
+        if (file, hyp) in mapping:
+            raise InputError(source, number, f"hypothesis speaker {hyp!r} of {file!r} is mapped twice")
+        if (file, ref) in reverse:
+            raise InputError(source, number, f"reference speaker {ref!r} of {file!r} is mapped twice")
+        mapping[(file, hyp)] = ref
+        reverse[(file, ref)] = hyp
+    return mapping

@@ -1,0 +1,65 @@
+"""Reports as text: an aligned table, JSON or CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .components import KEYS, RATES, Components, Report
+
+FORMATS = ("table", "json", "csv")
+
+
+def settings_line(report: Report) -> str:
+    """One line naming every setting in force, printed above every table."""
+    parts = [f"{k.replace('_', ' ')}: {v}" for k, v in report.settings.items()]
+    return "# teer | " + " | ".join(parts)
+
+
+def _rows(report: Report, per_file: bool) -> list[tuple[str, Components]]:
+    rows = [(name, report.files[name]) for name in sorted(report.files)] if per_file else []
+    return rows + [("TOTAL", report.total)]
+
+
+def _cell(key: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{100 * value:.2f}" if key in RATES else f"{value:.2f}"
+
+
+def as_table(report: Report, per_file: bool = False) -> str:
+    header = ["file"] + [f"{k} %" if k in RATES else f"{k} s" for k in KEYS]
+    body = [[name] + [_cell(k, c[k]) for k in KEYS] for name, c in _rows(report, per_file)]
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    lines = [settings_line(report)] + [f"# {note}" for note in report.notes]
+    for row in [header] + body:
+        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths))))
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: Report, per_file: bool = True) -> str:
+    data = report.to_dict()
+    if report.notes:
+        data["settings"]["notes"] = list(report.notes)
+    if not per_file:
+        data["files"] = {}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_csv(report: Report, per_file: bool = False) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", *KEYS])
+    for name, c in _rows(report, per_file):
+        writer.writerow([name] + ["n/a" if c[k] is None else repr(c[k]) for k in KEYS])
+    return out.getvalue()
+
+
+def render(report: Report, fmt: str, per_file: bool) -> str:
+    """The report in ``fmt`` (table, json, csv). JSON always lists the files."""
+    if fmt == "json":
+        return as_json(report, per_file=True)
+    if fmt == "csv":
+        return as_csv(report, per_file)
+    return as_table(report, per_file)

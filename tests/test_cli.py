@@ -1,0 +1,101 @@
+"""The command line as a user runs it: real files, real process exit codes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def teer(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "teer.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_score_example_table_names_settings_and_rates():
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--per-file")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("# teer") and "collar: 0.25" in lines[0] and "reference extent" in lines[0]
+    assert lines[1].split()[:2] == ["file", "TEER"]
+    assert [line.split()[0] for line in lines[2:]] == ["dialog1", "dialog2", "TOTAL"]
+
+
+def test_json_output_has_exactly_the_documented_keys(tmp_path):
+    target = tmp_path / "out.json"
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "json", "-o", target)
+    assert out.returncode == 0 and out.stdout == ""
+    data = json.loads(target.read_text())
+    assert set(data) == {"settings", "total", "files"}
+    keys = {"TEER", "sTEER", "EERa", "sEERa", "DER", "MS", "FA", "CONF_emo", "CONF_spk",
+            "CONF_emo_spk", "AGREE", "TOTAL"}
+    assert set(data["total"]) == keys
+    assert all(set(f) == keys for f in data["files"].values())
+    assert set(data["files"]) == {"dialog1", "dialog2"}
+    assert 0 < data["total"]["TEER"] < 1
+
+
+def test_csv_output(tmp_path):
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "--per-file")
+    rows = out.stdout.splitlines()
+    assert rows[0].startswith("file,TEER,sTEER,EERa,sEERa,DER,MS")
+    assert len(rows) == 4
+
+
+def test_reference_without_emotions_reports_na_and_why(tmp_path):
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER f 1 0 4 <NA> <NA> A <NA> <NA>\n")
+    hyp = tmp_path / "hyp.rttm"
+    hyp.write_text("SPEAKER f 1 0 4 <NA> <NA> X <NA> <NA>\n")
+    out = teer("score", ref, hyp)
+    assert out.returncode == 0
+    assert "no emotion labels" in out.stdout
+    total = out.stdout.splitlines()[-1].split()
+    assert total[1:5] == ["n/a"] * 4 and total[5] == "0.00"
+    data = json.loads(teer("score", ref, hyp, "--format", "json").stdout)
+    assert data["total"]["TEER"] is None and data["total"]["DER"] == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ("SPEAKER f 1 0 4 hap <NA> A\n", "f.rttm:1:"),
+    ("SPEAKER f 1 zero 4 hap <NA> A <NA> <NA>\n", "f.rttm:1:"),
+    ("SPEAKER f 1 0 -4 hap <NA> A <NA> <NA>\n", "f.rttm:1:"),
+    ("SPEAKER f 1 0 4 hap <NA> A <NA> <NA>\nSPEAKER f 1 nan 4 hap <NA> A <NA> <NA>\n", "f.rttm:2:"),
+    ("", "no segments"),
+])
+def test_bad_reference_is_one_line_exit_2_and_no_output_file(tmp_path, content, message):
+    ref = tmp_path / "f.rttm"
+    ref.write_text(content)
+    target = tmp_path / "out.json"
+    out = teer("score", ref, EXAMPLES / "hyp.json", "-o", target)
+    assert out.returncode == 2
+    assert out.stderr.startswith("teer: error: ") and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not target.exists() and os.listdir(tmp_path) == ["f.rttm"]
+
+
+def test_bad_options_and_paths(tmp_path):
+    for args, message in [
+        (["--collar", "-1"], "collar"),
+        (["--uem", tmp_path / "missing.uem"], "no such file"),
+        (["-o", tmp_path / "no" / "dir" / "x"], "cannot write"),
+        (["--uem", tmp_path], "is a directory"),
+    ]:
+        out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", *args)
+        assert out.returncode == 2, args
+        assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_warnings_go_to_stderr(tmp_path):
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text(json.dumps({"other": [{"start": 0, "end": 1, "speaker": "x", "emotion": "hap"}]}))
+    out = teer("score", EXAMPLES / "ref.rttm", hyp)
+    assert out.returncode == 0
+    assert "teer: warning:" in out.stderr and "only in the hypothesis" in out.stderr
+    assert "TOTAL" in out.stdout
