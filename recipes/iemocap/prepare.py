@@ -20,6 +20,7 @@ treat non-target speech as a no-score zone.
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,7 +28,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .config import DEFAULT_CONFIG, label_map, label_names, load_config
-from .corpus import SESSIONS, Corpus, Utterance, read_corpus
+from .corpus import Corpus, Utterance, read_corpus
 from .io_utils import (RecipeError, atomic_output_dir, read_jsonl, report_error)
 
 UTTERANCE_FIELDS = ("id", "dialog", "session", "speaker", "start", "end", "code", "emotion",
@@ -147,7 +148,6 @@ def prepare(corpus_dir: str | Path, out: str | Path, cfg: dict[str, Any],
     folds_cfg = cfg.get("folds") or {}
     folds = make_folds(records, seed=int(folds_cfg.get("seed", 1234)),
                        valid_fraction=float(folds_cfg.get("valid_fraction", 0.1)))
-    import json
     with atomic_output_dir(out) as stage:
         (stage / "utterances.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
@@ -178,7 +178,6 @@ def load_utterances(out: str | Path) -> list[dict]:
 
 def load_folds(out: str | Path) -> list[dict]:
     """``OUT/folds.json``."""
-    import json
     path = Path(out) / "folds.json"
     if not path.is_file():
         raise RecipeError(path, None, "missing; run `python -m recipes.iemocap prepare` first")
