@@ -1,0 +1,530 @@
+"""``train``: fine-tune the multimodal model on each leave-one-session-out fold.
+
+For fold k (test session Ses0k, never seen here) the model trains on the
+fold's ``train`` utterances and is selected on its ``valid`` utterances (drawn
+from the four training sessions by ``prepare``). Per fold, in ``OUT/fold{k}/``:
+
+* ``last.pt``: the full training state after every epoch (model, optimiser,
+  scheduler, grad scaler, every rank's RNG states, history, early-stopping
+  state), written atomically; ``--resume`` continues from it and ends with
+  the same weights as an uninterrupted run with the same seed;
+* ``best.pt``: the weights of the best validation epoch (what ``evaluate`` uses);
+* ``metrics.jsonl``: one line per epoch (train loss, validation loss and
+  metrics, learning rates, time).
+
+Optimisation: AdamW with one learning rate for the encoders and one for the
+head (no weight decay on biases and norms), linear warm-up then linear decay,
+gradient clipping, gradient accumulation, early stopping on a validation
+metric. On GPU: bf16 (or fp16 with a grad scaler) autocast; under ``torchrun``
+DistributedDataParallel with the batches sharded over ranks; only rank 0
+writes.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, read_jsonl, report_error
+
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "folds": [1, 2, 3, 4, 5],
+    "epochs": 10,
+    "batch_size": 8,
+    "grad_accum": 4,
+    "lr_encoder": 2.0e-5,
+    "lr_head": 1.0e-4,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "early_stopping": {"metric": "UA", "patience": 3},
+    "seed": 1234,
+    "precision": "auto",      # auto | fp32 | bf16 | fp16
+    "device": "auto",         # auto | cpu | cuda | cuda:N
+    "num_workers": 4,
+    "bucket_batches": 50,
+    "eval_batch_size": 16,
+}
+METRICS_HIGHER_IS_BETTER = {"UA": True, "WA": True, "macro_f1": True, "weighted_f1": True, "loss": False}
+
+
+def train_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    t = {**TRAIN_DEFAULTS, **(cfg.get("train") or {})}
+    t["early_stopping"] = {**TRAIN_DEFAULTS["early_stopping"], **(t.get("early_stopping") or {})}
+    metric = t["early_stopping"]["metric"]
+    if metric not in METRICS_HIGHER_IS_BETTER:
+        raise RecipeError(cfg.get("_path"), None, f"train.early_stopping.metric: unknown metric {metric!r} "
+                          f"(choose from {sorted(METRICS_HIGHER_IS_BETTER)})")
+    if t["precision"] not in ("auto", "fp32", "bf16", "fp16"):
+        raise RecipeError(cfg.get("_path"), None, f"train.precision must be auto, fp32, bf16 or fp16")
+    return t
+
+
+# --------------------------------------------------------------------------
+# devices, precision, distributed
+
+@dataclass
+class Runtime:
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    dtype: torch.dtype | None = None    # autocast dtype, None = fp32
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+
+def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
+    """Device, autocast dtype and (under ``torchrun``) the process group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RecipeError(None, None, "train.device is cuda but no GPU is available")
+        dev = torch.device("cuda", local_rank if world > 1 else (dev.index or 0))
+        torch.cuda.set_device(dev)
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    dtype = None
+    if precision == "auto":
+        if dev.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    elif precision == "bf16":
+        dtype = torch.bfloat16
+    elif precision == "fp16":
+        dtype = torch.float16
+    return Runtime(dev, rank, world, local_rank, dtype)
+
+
+def _gather(obj: Any, rt: Runtime) -> list[Any]:
+    if not rt.distributed:
+        return [obj]
+    out: list[Any] = [None] * rt.world_size
+    torch.distributed.all_gather_object(out, obj)
+    return out
+
+
+def _barrier(rt: Runtime) -> None:
+    if rt.distributed:
+        torch.distributed.barrier()
+
+
+# --------------------------------------------------------------------------
+# reproducibility and atomic checkpoints
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary file in the same directory, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is bad input
+        raise RecipeError(path, None, f"cannot read checkpoint: {err}") from None
+
+
+# --------------------------------------------------------------------------
+# data and models for a fold
+
+def load_data(data_dir: str | Path) -> tuple[list[dict], list[dict]]:
+    from .prepare import load_folds, load_utterances
+
+    return load_utterances(data_dir), load_folds(data_dir)
+
+
+def ensure_models(cfg: dict[str, Any], data_dir: str | Path, out: str | Path,
+                  rt: Runtime | None = None) -> dict[str, Any]:
+    """The ``model:`` section with local paths for tiny random encoders.
+
+    When ``model.text.pretrained`` is null (smoke config) a tiny tokenizer
+    (byte-level BPE on the corpus' transcripts) and tiny random RoBERTa and
+    wav2vec2 are written once to ``OUT/pretrained`` and used from there, so
+    every stage and every resumed run sees the same initial weights.
+    """
+    from .model import write_tiny_models
+
+    mcfg = json.loads(json.dumps(cfg.get("model") or {}))
+    text = mcfg.setdefault("text", {})
+    audio = mcfg.setdefault("audio", {})
+    if text.get("pretrained") and audio.get("pretrained"):
+        return mcfg
+    base = Path(out) / "pretrained"
+    if (rt is None or rt.is_main) and not (base / "done").is_file():
+        from .prepare import load_utterances
+        texts = [r.get("text") or "" for r in load_utterances(data_dir)]
+        paths = write_tiny_models(mcfg, texts, base, seed=int((cfg.get("train") or {}).get("seed", 0)))
+        atomic_write_json(base / "done", paths)
+    if rt is not None:
+        _barrier(rt)
+    paths = json.loads((base / "done").read_text(encoding="utf-8"))
+    if not text.get("pretrained"):
+        text["pretrained"] = paths["text"]
+        mcfg["tokenizer"] = mcfg.get("tokenizer") or paths["tokenizer"]
+    if not audio.get("pretrained"):
+        audio["pretrained"] = paths["audio"]
+    return mcfg
+
+
+def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str):
+    from .data import utterance_examples
+
+    by_id = {r["id"]: r for r in records}
+    missing = [i for i in fold[split] if i not in by_id]
+    if missing:
+        raise RecipeError("folds.json", None, f"fold {fold['fold']} {split}: unknown utterance {missing[0]}")
+    return utterance_examples([by_id[i] for i in fold[split]], labels)
+
+
+def make_optimizer(model, tcfg: dict[str, Any]) -> torch.optim.Optimizer:
+    """AdamW: encoders at ``lr_encoder``, the head at ``lr_head``; no decay on biases/norms."""
+    encoder_ids = {id(p) for p in model.encoder_parameters()}
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        no_decay = p.ndim < 2 or "norm" in name.lower() or name.endswith(".bias")
+        groups.setdefault((id(p) in encoder_ids, no_decay), []).append(p)
+    params = []
+    for (is_enc, no_decay), ps in sorted(groups.items()):
+        params.append({"params": ps, "lr": float(tcfg["lr_encoder"] if is_enc else tcfg["lr_head"]),
+                       "weight_decay": 0.0 if no_decay else float(tcfg["weight_decay"]),
+                       "name": ("encoder" if is_enc else "head") + ("_no_decay" if no_decay else "")})
+    return torch.optim.AdamW(params)
+
+
+def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
+    warmup = int(round(warmup_ratio * total_steps))
+
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _to(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, logits)`` over the loader (gathered from every rank, deduplicated)."""
+    from tqdm.auto import tqdm
+
+    model.eval()
+    idx, logits = [], []
+    for batch in tqdm(loader, desc=progress, leave=False, disable=progress is None or not rt.is_main,
+                      dynamic_ncols=True):
+        batch = _to(batch, rt.device)
+        with rt.autocast():
+            out = model(batch["input_ids"], batch["attention_mask"], batch["audio"], batch["audio_lengths"])
+        idx.append(batch["index"].cpu())
+        logits.append(out.float().cpu())
+    idx_a = torch.cat(idx).numpy() if idx else np.zeros(0, dtype=np.int64)
+    log_a = torch.cat(logits).numpy() if logits else np.zeros((0, 0), dtype=np.float32)
+    if rt.distributed:
+        parts = _gather((idx_a, log_a), rt)
+        idx_a = np.concatenate([p[0] for p in parts])
+        log_a = np.concatenate([p[1] for p in parts if len(p[1])])
+    _, first = np.unique(idx_a, return_index=True)
+    order = first[np.argsort(idx_a[first])]
+    return idx_a[order], log_a[order]
+
+
+def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime) -> dict[str, Any]:
+    from .metrics import classification_metrics
+
+    idx, logits = predict(model, loader, rt, progress="valid")
+    y = np.array([examples[i].label for i in idx])
+    if len(y) == 0:
+        return {"loss": None, "WA": None, "UA": None, "macro_f1": None, "weighted_f1": None}
+    loss = float(F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y)).item())
+    m = classification_metrics(y, logits.argmax(1), num_classes)
+    return {"loss": loss, **{k: m[k] for k in ("WA", "UA", "macro_f1", "weighted_f1")}}
+
+
+def _better(value, best, higher: bool) -> bool:
+    if value is None:
+        return False
+    if best is None:
+        return True
+    return value > best if higher else value < best
+
+
+# --------------------------------------------------------------------------
+# one fold
+
+def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | Path, *,
+               rt: Runtime, model_cfg: dict[str, Any], resume: bool = False, quiet: bool = False,
+               stop_after_epoch: int | None = None,
+               on_epoch_end: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Train one fold; returns its summary (best epoch and validation metrics).
+
+    ``stop_after_epoch`` ends the run after that epoch's checkpoint, as a kill
+    would (for tests); ``resume`` then carries on from ``last.pt``.
+    """
+    from tqdm.auto import tqdm
+
+    from .data import Collator, SERDataset, make_loader
+    from .model import build_model, load_tokenizer
+
+    tcfg = train_config(cfg)
+    labels = label_names(label_map(cfg))
+    k = int(fold["fold"])
+    fold_dir = Path(out) / f"fold{k}"
+    last_path, best_path = fold_dir / "last.pt", fold_dir / "best.pt"
+    seed = int(tcfg["seed"]) + k
+    seed_everything(seed + 7919 * rt.rank)
+
+    train_ex = fold_examples(records, fold, labels, "train")
+    valid_ex = fold_examples(records, fold, labels, "valid")
+    if not train_ex:
+        raise RecipeError("folds.json", None, f"fold {k}: no training utterances")
+    mcfg_text = model_cfg.get("text") or {}
+    mcfg_audio = model_cfg.get("audio") or {}
+    max_seconds = mcfg_audio.get("max_seconds")
+    tokenizer = load_tokenizer(model_cfg)
+    collate = Collator(tokenizer, max_tokens=int(mcfg_text.get("max_tokens", 128)))
+    workers = int(tcfg["num_workers"])
+    pin = rt.device.type == "cuda"
+    train_loader = make_loader(SERDataset(train_ex, max_seconds), collate, int(tcfg["batch_size"]),
+                               shuffle=True, seed=seed, bucket_batches=int(tcfg["bucket_batches"]),
+                               num_workers=workers, num_replicas=rt.world_size, rank=rt.rank,
+                               pin_memory=pin)
+    valid_loader = make_loader(SERDataset(valid_ex, max_seconds), collate, int(tcfg["eval_batch_size"]),
+                               shuffle=False, num_workers=workers, num_replicas=rt.world_size,
+                               rank=rt.rank, pin_memory=pin)
+
+    model = build_model(model_cfg, num_classes=len(labels)).to(rt.device)
+    optimizer = make_optimizer(model, tcfg)
+    accum = max(1, int(tcfg["grad_accum"]))
+    epochs = int(tcfg["epochs"])
+    steps_per_epoch = math.ceil(len(train_loader) / accum)
+    scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, float(tcfg["warmup_ratio"]))
+    scaler = torch.amp.GradScaler(rt.device.type, enabled=rt.dtype == torch.float16)
+    metric = tcfg["early_stopping"]["metric"]
+    higher = METRICS_HIGHER_IS_BETTER[metric]
+    patience = int(tcfg["early_stopping"]["patience"])
+    state = {"epoch": 0, "history": [], "best": None, "best_epoch": None, "bad_epochs": 0, "done": False}
+
+    if resume and last_path.is_file():
+        ck = load_checkpoint(last_path)
+        model.load_state_dict(ck["model"])
+        optimizer.load_state_dict(ck["optimizer"])
+        scheduler.load_state_dict(ck["scheduler"])
+        scaler.load_state_dict(ck["scaler"])
+        state = ck["state"]
+        rngs = ck["rng"]
+        set_rng_state(rngs[rt.rank] if len(rngs) == rt.world_size else rngs[0])
+        if rt.is_main and not quiet:
+            print(f"fold {k}: resuming after epoch {state['epoch']}", file=sys.stderr)
+    elif rt.is_main and fold_dir.exists():
+        for stale in (last_path, best_path, fold_dir / "metrics.jsonl"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+
+    net = model
+    if rt.distributed:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None,
+            find_unused_parameters=True)
+
+    epoch_bar = tqdm(range(epochs), desc=f"fold {k}", initial=state["epoch"], total=epochs,
+                     disable=quiet or not rt.is_main, dynamic_ncols=True)
+    for epoch in range(state["epoch"], epochs):
+        if state["done"]:
+            break
+        t0 = time.time()
+        train_loader.batch_sampler.set_epoch(epoch)
+        net.train()
+        total_loss, n_items = 0.0, 0
+        n_batches = len(train_loader)
+        optimizer.zero_grad(set_to_none=True)
+        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, total=n_batches,
+                   disable=quiet or not rt.is_main, dynamic_ncols=True)
+        for step, batch in enumerate(bar):
+            batch = _to(batch, rt.device)
+            boundary = (step + 1) % accum == 0 or step + 1 == n_batches
+            group = accum if step < (n_batches // accum) * accum else n_batches - (n_batches // accum) * accum
+            sync = contextlib.nullcontext() if boundary or not rt.distributed else net.no_sync()
+            with sync:
+                with rt.autocast():
+                    logits = net(batch["input_ids"], batch["attention_mask"], batch["audio"],
+                                 batch["audio_lengths"])
+                loss = F.cross_entropy(logits.float(), batch["labels"])
+                scaler.scale(loss / group).backward()
+            total_loss += float(loss.detach()) * len(batch["labels"])
+            n_items += len(batch["labels"])
+            if boundary:
+                scaler.unscale_(optimizer)
+                if tcfg["max_grad_norm"]:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), float(tcfg["max_grad_norm"]))
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            bar.set_postfix(loss=f"{total_loss / max(1, n_items):.4f}")
+        bar.close()
+        sums = _gather((total_loss, n_items), rt)
+        train_loss = sum(s[0] for s in sums) / max(1, sum(s[1] for s in sums))
+        val = validation_metrics(model, valid_loader, valid_ex, len(labels), rt)
+        record = {"fold": k, "epoch": epoch + 1, "train_loss": train_loss,
+                  **{f"valid_{m}": v for m, v in val.items()},
+                  "lr": {g["name"]: g["lr"] for g in optimizer.param_groups},
+                  "seconds": round(time.time() - t0, 3)}
+        state["history"].append(record)
+        state["epoch"] = epoch + 1
+        value = val.get(metric)
+        # without a validation set the last epoch is kept and nothing stops early
+        improved = value is None or _better(value, state["best"], higher)
+        if improved:
+            state["best"], state["best_epoch"], state["bad_epochs"] = value, epoch + 1, 0
+        else:
+            state["bad_epochs"] += 1
+            if state["bad_epochs"] >= patience:
+                state["done"] = True
+        if state["epoch"] >= epochs:
+            state["done"] = True
+        rngs = _gather(rng_state(), rt)
+        if rt.is_main:
+            if improved:
+                atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "labels": labels,
+                                   "metric": metric, "value": value, "fold": k}, best_path)
+            atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                               "state": state, "rng": rngs, "labels": labels}, last_path)
+            atomic_write_text(fold_dir / "metrics.jsonl",
+                              "".join(json.dumps(r) + "\n" for r in state["history"]))
+        _barrier(rt)
+        epoch_bar.update(1)
+        epoch_bar.set_postfix({f"valid_{metric}": f"{value:.4f}" if value is not None else "-",
+                               "best": state["best_epoch"]})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1)
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not state["done"]:
+            epoch_bar.close()
+            return {"fold": k, "interrupted": True, "epoch": epoch + 1}
+    epoch_bar.close()
+    summary = {"fold": k, "test_session": fold.get("test_session"), "epochs": state["epoch"],
+               "best_epoch": state["best_epoch"], "metric": metric, "best_valid": state["best"],
+               "early_stopped": state["epoch"] < epochs}
+    if rt.is_main:
+        atomic_write_json(fold_dir / "train_summary.json", summary)
+    return summary
+
+
+def selected_folds(cfg: dict[str, Any], folds: list[dict], override: list[int] | None = None) -> list[dict]:
+    wanted = override or train_config(cfg)["folds"]
+    wanted = [int(w) for w in wanted]
+    by_k = {int(f["fold"]): f for f in folds}
+    bad = [w for w in wanted if w not in by_k]
+    if bad:
+        raise RecipeError(cfg.get("_path"), None, f"train.folds: no fold {bad[0]} (have {sorted(by_k)})")
+    return [by_k[w] for w in wanted]
+
+
+def train(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+          resume: bool = False, quiet: bool = False, device: str | None = None) -> list[dict]:
+    """Train every selected fold; returns their summaries."""
+    tcfg = train_config(cfg)
+    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    records, all_folds = load_data(data_dir)
+    model_cfg = ensure_models(cfg, data_dir, out, rt)
+    summaries = []
+    for fold in selected_folds(cfg, all_folds, folds):
+        summaries.append(train_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg,
+                                    resume=resume, quiet=quiet))
+    return summaries
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
+    parser.add_argument("--out", type=Path, required=True, help="experiment directory (fold*/ go here)")
+    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
+    parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+        data = args.data or cfg["prepare"].get("out")
+        if not data:
+            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        summaries = train(cfg, data, args.out, folds=args.folds, resume=args.resume, quiet=args.quiet,
+                          device=args.device)
+        if not args.quiet and int(os.environ.get("RANK", "0")) == 0:
+            for s in summaries:
+                print(f"fold {s['fold']}: best epoch {s['best_epoch']} of {s['epochs']}, "
+                      f"valid {s['metric']} {s['best_valid']}")
+    except RecipeError as err:
+        return report_error(err)
+    return 0
