@@ -375,52 +375,107 @@ def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
 
 
 def _optimal_mapping(sweep: Sweep) -> np.ndarray:
-    """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM."""
-    from scipy.optimize import linear_sum_assignment  # lazily: scipy.optimize takes 0.3 s to import
+    """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
+    Overlaps are compared to the microsecond, so that float noise cannot pick
+    between mappings that are equally good. Where several mappings are equally
+    good, the one under which more speech also has the right emotion wins, so
+    that sTEER does not depend on speaker names or the order of segments.
+    """
     ref, hyp = sweep.ref, sweep.hyp
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     both = sweep.evaluated & (sweep.n_ref > 0) & (sweep.n_hyp > 0)
     if not both.any():
         return mapping
-    rs, hs, weight = _cooccurring_speakers(sweep, both)
     k_ref = int(ref.speaker_local.max()) + 1
     k_hyp = int(hyp.speaker_local.max()) + 1
-    file = ref.speaker_file[rs]
-    key = (file * k_ref + ref.speaker_local[rs]) * k_hyp + hyp.speaker_local[hs]
-    n_files = len(sweep.files)
-    if n_files * k_ref * k_hyp <= 1 << 26:
-        overlap = np.bincount(key, weights=weight, minlength=n_files * k_ref * k_hyp)
-        overlap = overlap.reshape(n_files, k_ref, k_hyp)
-        files = np.unique(file)
-        matrices = (overlap[f] for f in files)
-    else:  # many speakers in some file: only the pairs that occur
-        pair, inverse = np.unique(key, return_inverse=True)
-        sums = np.bincount(inverse, weights=weight)
-        pf, rest = np.divmod(pair, k_ref * k_hyp)
-        files, starts = np.unique(pf, return_index=True)
-        ends = np.append(starts[1:], len(pf))
+    size = len(sweep.files) * k_ref * k_hyp
 
-        def dense(lo, hi):
-            m = np.zeros((k_ref, k_hyp))
-            m[rest[lo:hi] // k_hyp, rest[lo:hi] % k_hyp] = sums[lo:hi]
-            return m
-        matrices = (dense(lo, hi) for lo, hi in zip(starts, ends))
-    ref_first = np.searchsorted(ref.speaker_file, np.arange(n_files))
-    hyp_first = np.searchsorted(hyp.speaker_file, np.arange(n_files))
-    for f, matrix in zip(files.tolist(), matrices):
-        ri, ci = linear_sum_assignment(matrix, maximize=True)
-        good = matrix[ri, ci] > 0
-        mapping[hyp_first[f] + ci[good]] = ref_first[f] + ri[good]
+    def key(r, h):
+        return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
+
+    rs, hs, seconds = _cooccurring(sweep, ref.by_speaker, hyp.by_speaker, sweep.n_ref, sweep.n_hyp, both)
+    pair, overlap = _sum_by_key(key(rs, hs), seconds, size)
+    overlap = np.round(overlap, 6)
+    tied = _assign(mapping, sweep, pair, overlap, k_ref, k_hyp, check_ties=True)
+    if not tied:
+        return mapping
+
+    # emotion agreement of each pair of speakers, only in the files with ties
+    n = len(sweep.grid_time)
+    n_emotions = max(len(sweep.emotions), 1)
+    r_se, h_se = ref.by_speaker_emotion, hyp.by_speaker_emotion
+    r_count, h_count = coverage(r_se.i0, r_se.i1, n), coverage(h_se.i0, h_se.i1, n)
+    in_tied = np.isin(sweep.grid_file, tied)
+    rg, hg, agree = _cooccurring(sweep, r_se, h_se, r_count, h_count,
+                                 both & in_tied & (r_count > 0) & (h_count > 0))
+    same = rg % n_emotions == hg % n_emotions
+    e_pair, e_overlap = _sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), agree[same], size)
+    in_tied_pair = np.isin(pair // (k_ref * k_hyp), tied)
+    pair, overlap = pair[in_tied_pair], overlap[in_tied_pair]
+    emotion_overlap = np.zeros(len(pair))
+    at = np.searchsorted(pair, e_pair)
+    emotion_overlap[at] = np.round(e_overlap, 6)  # agreement implies overlap: every e_pair is in pair
+    file = pair // (k_ref * k_hyp)
+    files, starts = np.unique(file, return_index=True)
+    budget = np.add.reduceat(emotion_overlap, starts) if len(starts) else np.zeros(0)
+    # small enough that the emotion term never outweighs a microsecond of overlap
+    tie_break = 0.25e-6 / (budget[np.searchsorted(files, file)] + 1.0)
+    _assign(mapping, sweep, pair, overlap + tie_break * emotion_overlap, k_ref, k_hyp)
     return mapping
 
 
-def _cooccurring_speakers(sweep: Sweep, regions: np.ndarray):
-    """(ref speaker, hyp speaker, seconds) for every pair active together in ``regions``."""
+def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndarray, k_ref: int, k_hyp: int,
+            check_ties: bool = False) -> list[int]:
+    """Solve the assignment of each file in ``pair``; with ``check_ties``, return the files
+    where another mapping is as good (removing one chosen pair leaves the optimum unchanged)."""
+    from scipy.optimize import linear_sum_assignment  # lazily: scipy.optimize takes 0.3 s to import
+
+    file, local = np.divmod(pair, k_ref * k_hyp)
+    files, starts = np.unique(file, return_index=True)
+    ends = np.append(starts[1:], len(pair))
+    ref_first = np.searchsorted(sweep.ref.speaker_file, files)
+    hyp_first = np.searchsorted(sweep.hyp.speaker_file, files)
+    hyp_last = np.searchsorted(sweep.hyp.speaker_file, files, side="right")
+    tied = []
+    for f, lo, hi, r0, h0, h1 in zip(files.tolist(), starts, ends, ref_first, hyp_first, hyp_last):
+        matrix = np.zeros((k_ref, k_hyp))
+        matrix[local[lo:hi] // k_hyp, local[lo:hi] % k_hyp] = weight[lo:hi]
+        ri, ci = linear_sum_assignment(matrix, maximize=True)
+        good = matrix[ri, ci] > 0
+        ri, ci = ri[good], ci[good]
+        mapping[h0:h1] = -1
+        mapping[h0 + ci] = r0 + ri
+        if check_ties and len(ri) > 0:
+            best = matrix[ri, ci].sum()
+            for i, j in zip(ri, ci):
+                kept = matrix[i, j]
+                matrix[i, j] = 0.0
+                a, b = linear_sum_assignment(matrix, maximize=True)
+                matrix[i, j] = kept
+                if matrix[a, b].sum() >= best - 1e-7:
+                    tied.append(f)
+                    break
+    return tied
+
+
+def _sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) and the sum of the weights of each."""
+    if size <= 1 << 26:
+        sums = np.bincount(key, weights=weight, minlength=size)
+        present = np.flatnonzero(np.bincount(key, minlength=size))
+        return present, sums[present]
+    # many speakers in some file: sort the keys instead of a dense count
+    pair, inverse = np.unique(key, return_inverse=True)
+    return pair, np.bincount(inverse, weights=weight, minlength=len(pair))
+
+
+def _cooccurring(sweep: Sweep, ref_iv: Intervals, hyp_iv: Intervals, ref_count: np.ndarray,
+                 hyp_count: np.ndarray, regions: np.ndarray):
+    """(ref group, hyp group, seconds) for every pair of groups active together in ``regions``."""
     n = len(sweep.grid_time)
-    ref_iv, hyp_iv = sweep.ref.by_speaker, sweep.hyp.by_speaker
-    # where one speaker is active on each side, the sum of active ids is that id
-    one = regions & (sweep.n_ref == 1) & (sweep.n_hyp == 1)
+    # where one group is active on each side, the sum of active ids is that id
+    one = regions & (ref_count == 1) & (hyp_count == 1)
     rs = [_active_id_sum(ref_iv, n)[one]]
     hs = [_active_id_sum(hyp_iv, n)[one]]
     ws = [sweep.duration[one]]
@@ -428,18 +483,16 @@ def _cooccurring_speakers(sweep: Sweep, regions: np.ndarray):
     if len(many):
         r_which, r_region = expand(ref_iv, many)
         h_which, h_region = expand(hyp_iv, many)
-        r_order = np.argsort(r_region, kind="stable")
-        h_order = np.argsort(h_region, kind="stable")
-        r_spk = ref_iv.group[r_which[r_order]]
-        h_spk = hyp_iv.group[h_which[h_order]]
-        # cross product of the active speakers of each region
-        a = sweep.n_ref[many]
-        b = sweep.n_hyp[many]
+        r_group = ref_iv.group[r_which[np.argsort(r_region, kind="stable")]]
+        h_group = hyp_iv.group[h_which[np.argsort(h_region, kind="stable")]]
+        # cross product of the active groups of each region
+        a = ref_count[many]
+        b = hyp_count[many]
         block = a * b
         k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
         bb = np.repeat(b, block)
-        rs.append(r_spk[np.repeat(np.cumsum(a) - a, block) + k // bb])
-        hs.append(h_spk[np.repeat(np.cumsum(b) - b, block) + k % bb])
+        rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
+        hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
         ws.append(np.repeat(sweep.duration[many], block))
     return np.concatenate(rs), np.concatenate(hs), np.concatenate(ws)
 

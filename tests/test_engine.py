@@ -176,3 +176,13 @@ def test_pyannote_annotations_with_speaker_emotion_labels():
     hyp[Segment(2, 4)] = ("X", "sad")
     c = teer.score(ref, hyp, collar=0).total
     assert (c.CONF_emo, c.CONF_spk) == (2, 0)
+
+
+@pytest.mark.parametrize("names", [("X", "Y"), ("Y", "X")])
+def test_equally_good_speaker_mappings_are_decided_by_emotion_agreement(names):
+    # B overlaps both hypothesis speakers for 1 s: DER cannot choose; emotions can.
+    ref = table(("a", 0, 1, "B", "hap"), ("a", 1, 2, "B", "neu"))
+    hyp = table(("a", 0, 1, names[0], "neu"), ("a", 1, 2, names[1], "neu"))
+    c = total(ref, hyp)
+    assert c.CONF_spk == 1
+    assert c.CONF_emo_spk == 1  # B -> the speaker saying 'neu' with it over [1, 2]
