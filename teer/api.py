@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
@@ -77,6 +78,20 @@ def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
     return io.read_uem(uem)
 
 
+@dataclass
+class Scoring:
+    """One scoring run: the validated inputs, the sweep over them, and its report.
+
+    Analyses that need more than the totals (confusion matrices, breakdowns)
+    start from here instead of scoring again.
+    """
+
+    ref: SegmentTable
+    hyp: SegmentTable
+    sweep: engine.Sweep
+    report: Report
+
+
 def score(
     reference: SegmentsLike,
     hypothesis: SegmentsLike,
@@ -95,8 +110,25 @@ def score(
     (``uem_default="reference"``) or the reference and hypothesis extent
     (``"union"``). ``regions`` is one of all, single, overlap, nonoverlap.
     ``speaker_map`` fixes the mapping as ``{(file, hyp speaker): ref speaker}``.
+    ``noscore`` is a table of extra no-score zones (like collars).
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
+    return run(reference, hypothesis, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
+               speaker_map=speaker_map, noscore=noscore).report
+
+
+def run(
+    reference: SegmentsLike,
+    hypothesis: SegmentsLike,
+    *,
+    uem: UemLike = None,
+    collar: float = DEFAULT_COLLAR,
+    regions: str = "all",
+    uem_default: str = "reference",
+    speaker_map: Mapping[tuple[str, str], str] | None = None,
+    noscore: SegmentTable | None = None,
+) -> Scoring:
+    """Like ``score``, but keep the inputs and the sweep along with the report."""
     ref = as_table(reference, "reference")
     hyp = as_table(hypothesis, "hypothesis")
     uem_map = as_uem(uem)
@@ -121,7 +153,8 @@ def score(
     }
     if speaker_map is not None:
         settings["speaker_mapping"] = "fixed (given)"
-    return Report(settings, total, files, ref.warnings + hyp.warnings + warnings, notes)
+    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings, notes)
+    return Scoring(ref, hyp, sweep, report)
 
 
 def _scored_files(sweep: engine.Sweep, ref: SegmentTable, uem) -> list[int]:
