@@ -452,8 +452,9 @@ def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndar
                 kept = matrix[i, j]
                 matrix[i, j] = 0.0
                 a, b = linear_sum_assignment(matrix, maximize=True)
+                without = matrix[a, b].sum()
                 matrix[i, j] = kept
-                if matrix[a, b].sum() >= best - 1e-7:
+                if without >= best - 1e-7:
                     tied.append(f)
                     break
     return tied
