@@ -1,0 +1,197 @@
+"""``evaluate``: classification metrics and scored hypotheses per fold.
+
+For fold k, with the checkpoint ``evaluate.checkpoint`` (``best``: the best
+validation epoch; ``last``) of ``OUT/fold{k}/``:
+
+* the labelled test-session utterances (``folds.json``) are classified:
+  ``eval.json`` (WA, UA, macro/weighted F1, confusion matrix, support),
+  ``confusion.json``, ``confusion.png`` and ``predictions.jsonl``;
+* every turn of the test session in align's ``hyp_turns.json`` (for the
+  oracle alignment these follow the utterances) gets the model's predicted
+  emotion: ``hyp.json``, a SegLST hypothesis for teer. Without
+  ``hyp_turns.json`` the test session's utterances are the turns.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
+from .metrics import classification_metrics
+
+
+def session_turns(data_dir: str | Path, records: list[dict], session: str) -> tuple[list[dict], str]:
+    """The hypothesis turns (SegLST rows) of one session, and where they came from."""
+    dialogs = {r["dialog"] for r in records if r["session"] == session}
+    path = Path(data_dir) / "hyp_turns.json"
+    if path.is_file():
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise RecipeError(path, err.lineno, f"not JSON: {err.msg}") from None
+        return [r for r in rows if r.get("session_id") in dialogs], str(path)
+    rows = [{"session_id": r["dialog"], "start_time": r["start"], "end_time": r["end"],
+             "speaker": r["speaker"], "emotion": None, "words": r.get("text") or "",
+             "utterance_id": r["id"]}
+            for r in sorted(records, key=lambda r: (r["dialog"], r["start"], r["id"]))
+            if r["session"] == session]
+    return rows, "utterances.jsonl (no hyp_turns.json)"
+
+
+def save_confusion_png(cm: list[list[int]], labels: list[str], path: Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm_a = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 1.5, 1.2 * len(labels) + 1))
+    ax.imshow(cm_a, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("reference")
+    ax.set_title(title)
+    top = cm_a.max() if cm_a.size else 0
+    for i in range(cm_a.shape[0]):
+        for j in range(cm_a.shape[1]):
+            ax.text(j, i, str(cm_a[i, j]), ha="center", va="center",
+                    color="white" if top and cm_a[i, j] > top / 2 else "black")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+
+
+def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir: str | Path,
+                  out: str | Path, *, rt, model_cfg: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
+    from .data import Collator, SERDataset, make_loader, turn_examples
+    from .model import build_model, load_tokenizer
+    from .train import fold_examples, load_checkpoint, predict
+
+    ecfg = cfg.get("evaluate") or {}
+    labels = label_names(label_map(cfg))
+    k = int(fold["fold"])
+    fold_dir = Path(out) / f"fold{k}"
+    which = ecfg.get("checkpoint", "best")
+    if which not in ("best", "last"):
+        raise RecipeError(cfg.get("_path"), None, "evaluate.checkpoint must be best or last")
+    ck_path = fold_dir / f"{which}.pt"
+    if not ck_path.is_file():
+        raise RecipeError(ck_path, None, "missing; run `python -m recipes.iemocap train` first")
+    ck = load_checkpoint(ck_path)
+    if list(ck.get("labels", labels)) != labels:
+        raise RecipeError(ck_path, None, f"trained on labels {ck.get('labels')}, config has {labels}")
+    model = build_model(model_cfg, num_classes=len(labels))
+    model.load_state_dict(ck["model"])
+    model.to(rt.device).eval()
+
+    tokenizer = load_tokenizer(model_cfg)
+    collate = Collator(tokenizer, max_tokens=int((model_cfg.get("text") or {}).get("max_tokens", 128)))
+    max_seconds = (model_cfg.get("audio") or {}).get("max_seconds")
+    bs = int(ecfg.get("batch_size", 16))
+    workers = int((cfg.get("train") or {}).get("num_workers", 0))
+
+    def run(examples, desc):
+        loader = make_loader(SERDataset(examples, max_seconds), collate, bs, shuffle=False,
+                             num_workers=workers, pin_memory=rt.device.type == "cuda")
+        idx, logits = predict(model, loader, rt, progress=None if quiet else desc)
+        return logits[np.argsort(idx)] if len(idx) else logits
+
+    # utterance-level metrics on the labelled test utterances
+    test_ex = fold_examples(records, fold, labels, "test")
+    logits = run(test_ex, f"fold {k} test")
+    y_true = np.array([e.label for e in test_ex], dtype=int)
+    y_pred = logits.argmax(1) if len(test_ex) else np.zeros(0, dtype=int)
+    metrics = classification_metrics(y_true, y_pred, len(labels))
+    probs = torch.softmax(torch.from_numpy(logits), dim=-1).numpy() if len(test_ex) else logits
+    atomic_write_text(fold_dir / "predictions.jsonl", "".join(
+        json.dumps({"id": e.id, "label": labels[e.label], "prediction": labels[int(p)],
+                    "probabilities": {lab: round(float(q), 6) for lab, q in zip(labels, pr)}}) + "\n"
+        for e, p, pr in zip(test_ex, y_pred, probs)))
+    confusion = {"labels": labels, "rows": "reference", "columns": "prediction",
+                 "matrix": metrics["confusion"]}
+    atomic_write_json(fold_dir / "confusion.json", confusion)
+    save_confusion_png(metrics["confusion"], labels, fold_dir / "confusion.png",
+                       f"fold {k} ({fold.get('test_session')}): UA {metrics['UA'] or 0:.3f}")
+
+    # the hypothesis: every turn of the test session with its predicted emotion
+    turns, source = session_turns(data_dir, records, fold["test_session"])
+    by_id = {r["id"]: r for r in records}
+    try:
+        turn_ex = turn_examples(turns, by_id)
+    except (ValueError, OSError) as err:
+        raise RecipeError(source, None, str(err)) from None
+    hyp = []
+    if turn_ex:
+        t_pred = run(turn_ex, f"fold {k} turns").argmax(1)
+        for row, p in zip(turns, t_pred):
+            hyp.append({**row, "emotion": labels[int(p)]})
+    atomic_write_json(fold_dir / "hyp.json", hyp)
+    result = {"fold": k, "test_session": fold.get("test_session"), "checkpoint": which,
+              "checkpoint_epoch": ck.get("epoch"), "labels": labels, "n_test": len(test_ex),
+              "n_turns": len(hyp), "turns_from": source, **metrics}
+    atomic_write_json(fold_dir / "eval.json", result)
+    return result
+
+
+def evaluate(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+             quiet: bool = False, device: str | None = None) -> list[dict]:
+    from .train import ensure_models, load_data, selected_folds, setup_runtime, train_config
+
+    tcfg = train_config(cfg)
+    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    if not rt.is_main:     # evaluation is cheap: rank 0 only
+        return []
+    records, all_folds = load_data(data_dir)
+    chosen = selected_folds(cfg, all_folds, folds)
+    which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
+    for fold in chosen:
+        ck = Path(out) / f"fold{fold['fold']}" / f"{which}.pt"
+        if not ck.is_file():
+            raise RecipeError(ck, None, "missing; run `python -m recipes.iemocap train` first")
+    model_cfg = ensure_models(cfg, data_dir, out)
+    results = []
+    for fold in chosen:
+        r = evaluate_fold(fold, records, cfg, data_dir, out, rt=rt, model_cfg=model_cfg, quiet=quiet)
+        results.append(r)
+        if not quiet:
+            print(f"fold {r['fold']} ({r['test_session']}): WA {_f(r['WA'])} UA {_f(r['UA'])} "
+                  f"macro-F1 {_f(r['macro_f1'])} weighted-F1 {_f(r['weighted_f1'])}; "
+                  f"{r['n_turns']} turns -> {Path(out) / ('fold%d' % r['fold']) / 'hyp.json'}")
+    return results
+
+
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
+    parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for train)")
+    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
+    parser.add_argument("--device", help="override train.device")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config)
+        data = args.data or cfg["prepare"].get("out")
+        if not data:
+            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        evaluate(cfg, data, args.out, folds=args.folds, quiet=args.quiet, device=args.device)
+    except RecipeError as err:
+        return report_error(err)
+    return 0

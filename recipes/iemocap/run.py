@@ -1,0 +1,95 @@
+"""``run``: prepare -> align -> train -> evaluate -> score from one config.
+
+    python -m recipes.iemocap run --config recipes/iemocap/conf/default.yaml --corpus DIR --out DIR
+    python -m recipes.iemocap run --smoke --out DIR
+
+Layout of OUT: ``data/`` (prepare and align outputs), ``pretrained/`` (tiny
+models, smoke only), ``fold{k}/`` (checkpoints, metrics, hypotheses),
+``results.json`` and ``report.md``. ``--smoke`` generates a synthetic corpus
+in ``OUT/corpus`` (unless ``--corpus`` is given) and uses ``conf/smoke.yaml``
+(tiny random encoders built from configs, nothing downloaded), on CPU unless
+told otherwise. ``--resume`` continues an interrupted training. Under
+``torchrun`` every rank trains; rank 0 alone prepares, evaluates and scores.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config
+from .io_utils import RecipeError, report_error
+
+
+def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *, smoke: bool = False,
+        resume: bool = False, quiet: bool = False, device: str | None = None,
+        folds: list[int] | None = None) -> dict | None:
+    from .align import align
+    from .evaluate import evaluate
+    from .prepare import prepare
+    from .score import score
+    from .train import _barrier, setup_runtime, train, train_config
+
+    cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG))
+    out = Path(out)
+    data = out / "data"
+    tcfg = train_config(cfg)
+    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    timings = {}
+
+    def stage(name):
+        if rt.is_main and not quiet:
+            print(f"== {name}", file=sys.stderr, flush=True)
+        timings[name] = time.time()
+
+    if rt.is_main:
+        if corpus is None:
+            corpus = cfg["prepare"].get("corpus")
+        if corpus is None and smoke:
+            from .synthetic import CORPUS_DIR, make_corpus
+            corpus = out / "corpus"
+            if not (corpus / CORPUS_DIR).is_dir():
+                stage("synthetic corpus")
+                make_corpus(corpus, seed=0)
+        if corpus is None:
+            raise RecipeError(config, None, "no corpus: give --corpus or set prepare.corpus")
+        stage("prepare")
+        prepare(corpus, data, cfg, verbose=not quiet)
+        stage("align")
+        align(data, data, cfg, verbose=not quiet)
+    _barrier(rt)
+    stage("train")
+    train(cfg, data, out, folds=folds, resume=resume, quiet=quiet, device=device)
+    if not rt.is_main:
+        return None
+    stage("evaluate")
+    evaluate(cfg, data, out, folds=folds, quiet=quiet, device=device)
+    stage("score")
+    results = score(cfg, data, out, folds=folds, quiet=quiet)
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help=f"YAML config (default: {DEFAULT_CONFIG}; "
+                        f"with --smoke: {SMOKE_CONFIG})")
+    parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); default: "
+                        "prepare.corpus, or with --smoke a synthetic corpus generated in OUT/corpus")
+    parser.add_argument("--out", type=Path, required=True, help="experiment directory")
+    parser.add_argument("--smoke", action="store_true",
+                        help="synthetic corpus + tiny random models (CI; CPU, a few minutes)")
+    parser.add_argument("--resume", action="store_true", help="continue training from OUT/fold*/last.pt")
+    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
+    parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    import teer
+
+    try:
+        run(args.config, args.corpus, args.out, smoke=args.smoke, resume=args.resume, quiet=args.quiet,
+            device=args.device, folds=args.folds)
+    except (RecipeError, teer.InputError) as err:
+        return report_error(err)
+    return 0

@@ -1,0 +1,218 @@
+"""``score``: teer on each fold's hypothesis; ``results.json`` and ``report.md``.
+
+Per fold, ``OUT/fold{k}/hyp.json`` (from ``evaluate``) is scored with
+``teer.score`` against the part-1 reference of each configured preset
+(``score.presets``: preset name -> reference file in the data directory),
+restricted to the test session's dialogs (written as ``ref_<preset>.rttm``
+next to the hypothesis). A preset the installed teer does not know yet is
+recorded as null with the reason; a teer without presets at all is called
+with the explicit settings (``score.collar``, ``score.regions``) instead, and
+the result says so.
+
+``OUT/results.json``: ``folds`` (per fold: WA, UA, macro_f1, weighted_f1,
+confusion, and ``scores[preset]``: TEER, sTEER, EERa, sEERa, DER, the
+seconds) and ``summary`` (mean and std over folds of every metric, plus the
+rates of the seconds pooled over folds). ``OUT/report.md``: the same as tables.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
+from .metrics import KEYS as CLS_KEYS, mean_std
+
+RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
+DEFAULT_PRESETS = {"wu2023": {"reference": "ref_words.rttm"},
+                   "ser-align": {"reference": "ref_utterance.rttm"}}
+
+
+def filter_rttm(src: Path, dialogs: set[str], dst: Path) -> Path:
+    """The lines of ``src`` whose file id is one of ``dialogs``."""
+    try:
+        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    except OSError as err:
+        raise RecipeError(src, None, f"cannot read reference: {err.strerror}") from None
+    keep = [ln for ln in lines if len(ln.split()) > 1 and ln.split()[1] in dialogs]
+    return atomic_write_text(dst, "".join(keep))
+
+
+def _empty(reason: str) -> dict[str, Any]:
+    return {**{k: None for k in RATE_KEYS}, "DER": None, "available": False, "reason": reason}
+
+
+def score_with_preset(reference: str | Path, hypothesis: str | Path, preset: str, *,
+                      collar: float | None = None, regions: str | None = None,
+                      emotions: list[str] | None = None, reference_name: str | None = None) -> dict[str, Any]:
+    """``teer.score`` with one preset: the report's total as a dict.
+
+    Returns null rates with ``available: false`` and a ``reason`` when the
+    installed teer does not know the preset (``ValueError``/``KeyError`` other
+    than bad input). Bad input (``teer.InputError``) propagates.
+    """
+    import teer
+
+    params = inspect.signature(teer.score).parameters
+    kwargs: dict[str, Any] = {}
+    notes = []
+    if regions is not None:
+        kwargs["regions"] = regions
+    if emotions is not None:
+        if "emotions" in params:
+            kwargs["emotions"] = list(emotions)
+        else:
+            notes.append("this teer has no `emotions` argument: reference speech outside the "
+                         "label set is scored as emotion confusion")
+    if "preset" in params:
+        kwargs["preset"] = preset
+        if collar is not None:
+            kwargs["collar"] = collar
+    else:
+        kwargs["collar"] = 0.25 if collar is None else collar
+        notes.append(f"this teer has no presets: scored with collar={kwargs['collar']}, "
+                     f"regions={kwargs.get('regions', 'all')} against {reference_name or Path(reference).name}")
+    try:
+        report = teer.score(str(reference), str(hypothesis), **kwargs)
+    except teer.InputError:
+        raise
+    except (ValueError, KeyError) as err:
+        return _empty(f"teer preset {preset!r} not available: {err}")
+    out = {**report.total.to_dict(), "available": True}
+    if notes:
+        out["notes"] = notes
+    if report.warnings:
+        out["warnings"] = list(report.warnings)[:20]
+    return out
+
+
+def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
+    """Rates from the seconds summed over folds (the corpus-level figure)."""
+    from teer.components import SECONDS, Components
+
+    usable = [e for e in entries if e and e.get("available")]
+    if not usable:
+        return {k: None for k in (*RATE_KEYS, "DER")}
+    total = sum((Components(**{k: float(e[k]) for k in SECONDS}) for e in usable), Components())
+    return {k: total[k] for k in (*RATE_KEYS, "DER")}
+
+
+def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+          quiet: bool = False) -> dict[str, Any]:
+    from .train import load_data, selected_folds
+
+    scfg = cfg.get("score") or {}
+    presets = scfg.get("presets") or DEFAULT_PRESETS
+    labels = label_names(label_map(cfg))
+    restrict = scfg.get("restrict_to_labels", True)
+    records, all_folds = load_data(data_dir)
+    out = Path(out)
+    fold_results = []
+    for fold in selected_folds(cfg, all_folds, folds):
+        k = int(fold["fold"])
+        fold_dir = out / f"fold{k}"
+        eval_path = fold_dir / "eval.json"
+        hyp_path = fold_dir / "hyp.json"
+        for p in (eval_path, hyp_path):
+            if not p.is_file():
+                raise RecipeError(p, None, "missing; run `python -m recipes.iemocap evaluate` first")
+        ev = json.loads(eval_path.read_text(encoding="utf-8"))
+        dialogs = {r["dialog"] for r in records if r["session"] == fold["test_session"]}
+        scores = {}
+        for name, pcfg in presets.items():
+            ref = filter_rttm(Path(data_dir) / pcfg["reference"], dialogs, fold_dir / f"ref_{name}.rttm")
+            entry = score_with_preset(ref, hyp_path, name, collar=pcfg.get("collar", scfg.get("collar")),
+                                      regions=pcfg.get("regions", scfg.get("regions")),
+                                      emotions=labels if restrict else None,
+                                      reference_name=pcfg["reference"])
+            entry["reference"] = pcfg["reference"]
+            scores[name] = entry
+        fold_results.append({"fold": k, "test_session": fold["test_session"],
+                             **{key: ev.get(key) for key in CLS_KEYS},
+                             "confusion": ev.get("confusion"), "support": ev.get("support"),
+                             "n_test": ev.get("n_test"), "n_turns": ev.get("n_turns"),
+                             "checkpoint_epoch": ev.get("checkpoint_epoch"), "scores": scores})
+    summary: dict[str, Any] = {key: mean_std([f[key] for f in fold_results]) for key in CLS_KEYS}
+    summary["scores"] = {}
+    for name in presets:
+        entries = [f["scores"][name] for f in fold_results]
+        summary["scores"][name] = {
+            **{key: mean_std([e.get(key) for e in entries]) for key in RATE_KEYS},
+            "pooled": _pooled_rates(entries),
+        }
+    results = {"config": cfg.get("_path"), "labels": labels, "folds": fold_results, "summary": summary}
+    atomic_write_json(out / "results.json", results)
+    atomic_write_text(out / "report.md", markdown_report(results))
+    if not quiet:
+        print(markdown_report(results))
+        print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    return results
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _ms(s: dict) -> str:
+    if s.get("mean") is None:
+        return "–"
+    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
+
+
+def markdown_report(results: dict[str, Any]) -> str:
+    folds = results["folds"]
+    presets = list(results["summary"]["scores"])
+    lines = ["# IEMOCAP: RoBERTa + wav2vec2 (SER-Align model)", "",
+             f"Config: `{results.get('config')}`; labels: {', '.join(results['labels'])}. "
+             "All figures in %; mean ± std over folds (population std).", "",
+             "## Utterance classification (test session of each fold)", "",
+             "| fold | test session | WA | UA | macro F1 | weighted F1 |", "|---|---|---|---|---|---|"]
+    for f in folds:
+        lines.append(f"| {f['fold']} | {f['test_session']} | {_pct(f['WA'])} | {_pct(f['UA'])} | "
+                     f"{_pct(f['macro_f1'])} | {_pct(f['weighted_f1'])} |")
+    s = results["summary"]
+    lines.append(f"| mean | | {_ms(s['WA'])} | {_ms(s['UA'])} | {_ms(s['macro_f1'])} | "
+                 f"{_ms(s['weighted_f1'])} |")
+    lines += ["", "Confusion matrices: `fold*/confusion.json`, `fold*/confusion.png`.", ""]
+    for name in presets:
+        lines += [f"## teer, preset `{name}`", "",
+                  "| fold | TEER | sTEER | EERa | sEERa |", "|---|---|---|---|---|"]
+        reasons = []
+        for f in folds:
+            e = f["scores"][name]
+            lines.append(f"| {f['fold']} | " + " | ".join(_pct(e.get(k)) for k in RATE_KEYS) + " |")
+            if not e.get("available") and e.get("reason"):
+                reasons.append(e["reason"])
+            reasons.extend(e.get("notes", []))
+        ss = s["scores"][name]
+        lines.append("| mean | " + " | ".join(_ms(ss[k]) for k in RATE_KEYS) + " |")
+        lines.append("| pooled | " + " | ".join(_pct(ss["pooled"][k]) for k in RATE_KEYS) + " |")
+        for r in dict.fromkeys(reasons):
+            lines.append(f"\nNote: {r}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
+    parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for evaluate)")
+    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    import teer
+
+    try:
+        cfg = load_config(args.config)
+        data = args.data or cfg["prepare"].get("out")
+        if not data:
+            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        score(cfg, data, args.out, folds=args.folds, quiet=args.quiet)
+    except (RecipeError, teer.InputError) as err:
+        return report_error(err)
+    return 0
