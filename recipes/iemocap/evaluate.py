@@ -147,12 +147,13 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir
 
 def evaluate(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
              quiet: bool = False, device: str | None = None) -> list[dict]:
-    from .train import ensure_models, load_data, selected_folds, setup_runtime, train_config
+    from .train import Runtime, ensure_models, load_data, selected_folds, setup_runtime, train_config
 
     tcfg = train_config(cfg)
     rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
-    if not rt.is_main:     # evaluation is cheap: rank 0 only
+    if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives
         return []
+    rt = Runtime(rt.device, dtype=rt.dtype)
     records, all_folds = load_data(data_dir)
     chosen = selected_folds(cfg, all_folds, folds)
     which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
@@ -186,6 +187,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from .train import finish_distributed, quiet_libraries
+
+    if args.quiet:
+        quiet_libraries()
     try:
         cfg = load_config(args.config)
         data = args.data or cfg["prepare"].get("out")
@@ -194,4 +199,6 @@ def main(args: argparse.Namespace) -> int:
         evaluate(cfg, data, args.out, folds=args.folds, quiet=args.quiet, device=args.device)
     except RecipeError as err:
         return report_error(err)
+    finally:
+        finish_distributed()
     return 0

@@ -85,6 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from .train import finish_distributed, quiet_libraries
+
+    if args.quiet:
+        quiet_libraries()
     import teer
 
     try:
@@ -92,4 +96,6 @@ def main(args: argparse.Namespace) -> int:
             device=args.device, folds=args.folds)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
+    finally:
+        finish_distributed()
     return 0

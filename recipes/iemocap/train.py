@@ -58,6 +58,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "num_workers": 4,
     "bucket_batches": 50,
     "eval_batch_size": 16,
+    "find_unused_parameters": True,   # DDP: safe default (frozen/optional parameters)
 }
 METRICS_HIGHER_IS_BETTER = {"UA": True, "WA": True, "macro_f1": True, "weighted_f1": True, "loss": False}
 
@@ -297,10 +298,11 @@ def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np
     return idx_a[order], log_a[order]
 
 
-def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime) -> dict[str, Any]:
+def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
+                       quiet: bool = False) -> dict[str, Any]:
     from .metrics import classification_metrics
 
-    idx, logits = predict(model, loader, rt, progress="valid")
+    idx, logits = predict(model, loader, rt, progress=None if quiet else "valid")
     y = np.array([examples[i].label for i in idx])
     if len(y) == 0:
         return {"loss": None, "WA": None, "UA": None, "macro_f1": None, "weighted_f1": None}
@@ -393,7 +395,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     if rt.distributed:
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None,
-            find_unused_parameters=True)
+            find_unused_parameters=bool(tcfg["find_unused_parameters"]))
 
     epoch_bar = tqdm(range(epochs), desc=f"fold {k}", initial=state["epoch"], total=epochs,
                      disable=quiet or not rt.is_main, dynamic_ncols=True)
@@ -433,7 +435,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
         bar.close()
         sums = _gather((total_loss, n_items), rt)
         train_loss = sum(s[0] for s in sums) / max(1, sum(s[1] for s in sums))
-        val = validation_metrics(model, valid_loader, valid_ex, len(labels), rt)
+        val = validation_metrics(model, valid_loader, valid_ex, len(labels), rt, quiet)
         record = {"fold": k, "epoch": epoch + 1, "train_loss": train_loss,
                   **{f"valid_{m}": v for m, v in val.items()},
                   "lr": {g["name"]: g["lr"] for g in optimizer.param_groups},
@@ -513,7 +515,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true")
 
 
+def quiet_libraries() -> None:
+    """No progress bars from transformers / the hub (``--quiet``)."""
+    with contextlib.suppress(Exception):
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+
+
+def finish_distributed() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.quiet:
+        quiet_libraries()
     try:
         cfg = load_config(args.config)
         data = args.data or cfg["prepare"].get("out")
@@ -527,4 +544,6 @@ def main(args: argparse.Namespace) -> int:
                       f"valid {s['metric']} {s['best_valid']}")
     except RecipeError as err:
         return report_error(err)
+    finally:
+        finish_distributed()
     return 0
