@@ -10,7 +10,7 @@ from .commands import Fail
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
-COMMANDS = ("score",)
+COMMANDS = ("score", "analyze", "compare", "plot", "validate")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:

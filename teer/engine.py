@@ -49,6 +49,7 @@ class Side:
     by_speaker: Intervals | None = None
     by_speaker_emotion: Intervals | None = None  # group = speaker * E + emotion
     self_overlaps: int = 0
+    emotion_count: np.ndarray | None = None  # per region, active (speaker, emotion) pairs; see emotion_count()
 
 
 @dataclass
@@ -106,7 +107,7 @@ class Sweep:
 def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
     """Number of intervals active in each of the ``n`` regions."""
     delta = np.bincount(i0, minlength=n + 1)[: n + 1] - np.bincount(i1, minlength=n + 1)[: n + 1]
-    return np.cumsum(delta[:n])
+    return np.cumsum(delta[:n], dtype=np.int32)
 
 
 def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, int]:
@@ -122,29 +123,29 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     order = np.lexsort((i0, group))
     group, i0, i1 = group[order], i0[order], i1[order]
     span = np.int64(max(int(i1.max()), 0) + 1)
-    shifted_end = np.maximum.accumulate(group * span + i1)
+    shifted_end = np.maximum.accumulate(group.astype(np.int64) * span + i1)
     reach = np.empty_like(shifted_end)
     reach[0] = -1
     same = group[1:] == group[:-1]
-    reach[1:] = np.where(same, shifted_end[:-1] - group[1:] * span, -1)
+    reach[1:] = np.where(same, shifted_end[:-1] - group[1:].astype(np.int64) * span, -1)
     opens = i0 > reach
     overlaps = int(np.count_nonzero(~opens & (i0 < reach)))
     starts = np.flatnonzero(opens)
     lasts = np.append(starts[1:] - 1, len(i0) - 1)
-    merged_end = shifted_end[lasts] - group[lasts] * span
+    merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
     return Intervals(group[starts], i0[starts], merged_end), overlaps
 
 
 def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
     """Per region, the sum over groups of min(#a active, #b active) of that group."""
     if len(a) == 0 or len(b) == 0:
-        return np.zeros(n, np.int64)
+        return np.zeros(n, np.int32)
     pos = np.concatenate([a.i0, a.i1, b.i0, b.i1])
     group = np.concatenate([a.group, a.group, b.group, b.group])
     na, nb = len(a), len(b)
     step_a = np.concatenate([np.ones(na, np.int64), -np.ones(na, np.int64), np.zeros(2 * nb, np.int64)])
     step_b = np.concatenate([np.zeros(2 * na, np.int64), np.ones(nb, np.int64), -np.ones(nb, np.int64)])
-    order = np.argsort(group * np.int64(n + 1) + pos, kind="stable")
+    order = np.argsort(group.astype(np.int64) * (n + 1) + pos, kind="stable")
     pos = pos[order]
     # each group's counts return to zero at its last event, so one running sum serves all groups
     low = np.minimum(np.cumsum(step_a[order]), np.cumsum(step_b[order]))
@@ -153,7 +154,7 @@ def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
     weight = low[nxt].astype(np.float64)
     delta = (np.bincount(pos[nxt], weights=weight, minlength=n + 1)
              - np.bincount(pos[nxt + 1], weights=weight, minlength=n + 1))
-    return np.rint(np.cumsum(delta[:n])).astype(np.int64)
+    return np.rint(np.cumsum(delta[:n])).astype(np.int32)
 
 
 def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,13 +253,9 @@ def build(
     duration[:-1] = np.where(valid[:-1], np.diff(grid_time), 0.0)
 
     evaluated = valid & (coverage(piece(4), piece(5), n) > 0)
-    excluded = np.zeros(n, np.int64)
-    next_piece = 6
-    if collar > 0:
-        excluded += coverage(piece(6), piece(7), n) + coverage(piece(8), piece(9), n)
-        next_piece = 10
-    if noscore is not None and len(noscore):
-        excluded += coverage(piece(next_piece), piece(next_piece + 1), n)
+    # collars and no-score zones: pieces 6, 8, ... open them and 7, 9, ... close them
+    excluded = coverage(np.concatenate(index[6::2]), np.concatenate(index[7::2]), n) if len(index) > 6 \
+        else np.zeros(n, np.int32)
 
     ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), n_files)
     hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), n_files)
@@ -328,19 +325,34 @@ def _grid(times: list[np.ndarray], files: list[np.ndarray]):
     new = np.ones(len(ts), bool)
     new[1:] = (ts[1:] != ts[:-1]) | (fs[1:] != fs[:-1])
     uid = np.cumsum(new) - 1
-    index = np.empty(len(t), np.int64)
+    index = np.empty(len(t), np.int32 if len(t) < 1 << 31 else np.int64)
     index[order] = uid
     bounds = np.cumsum([0] + [len(x) for x in times])
     return fs[new], ts[new], [index[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Indices sorting by (file, time): times first, then a stable sort on file ids,
-    which numpy does by radix sort when they fit 16 bits (several times faster than lexsort)."""
-    if len(f) == 0 or f.max() >= 1 << 16:
-        return np.lexsort((t, f))
-    by_time = np.argsort(t)
-    return by_time[np.argsort(f.astype(np.uint16)[by_time], kind="stable")]
+    """Indices sorting by (file, time), exactly.
+
+    One float key ``file * span + time`` sorts files apart (span exceeds the time
+    range) and times in order, since rounding is monotone; only distinct times that
+    round to the same key (closer than the key's precision) can come out of order,
+    and those few runs of equal keys are then sorted exactly.
+    """
+    if len(t) == 0:
+        return np.zeros(0, np.int64)
+    span = float(t.max() - t.min()) + 1.0
+    key = f * span + t
+    order = np.argsort(key)
+    sorted_key = key[order]
+    equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if len(equal):
+        members = np.unique(np.concatenate([equal, equal + 1]))
+        run = np.cumsum(np.r_[True, sorted_key[members[1:]] != sorted_key[members[:-1]]]
+                        | np.r_[True, np.diff(members) != 1])
+        inner = order[members]
+        order[members] = inner[np.lexsort((t[inner], run))]
+    return order
 
 
 def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarray, i1: np.ndarray,
@@ -362,6 +374,13 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     side.by_speaker_emotion, _ = merge(
         speaker[has] * max(n_emotions, 1) + emotion[has], i0[has], i1[has])
     return side
+
+
+def emotion_count(side: Side, n: int) -> np.ndarray:
+    """Per region, the number of (speaker, emotion) pairs active on ``side`` (computed once)."""
+    if side.emotion_count is None:
+        side.emotion_count = coverage(side.by_speaker_emotion.i0, side.by_speaker_emotion.i1, n)
+    return side.emotion_count
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
@@ -394,7 +413,7 @@ def _optimal_mapping(sweep: Sweep) -> np.ndarray:
     def key(r, h):
         return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
 
-    rs, hs, seconds = _cooccurring(sweep, ref.by_speaker, hyp.by_speaker, sweep.n_ref, sweep.n_hyp, both)
+    rs, hs, seconds = _cooccurring(sweep, ref.by_speaker, hyp.by_speaker, both, sweep.n_ref, sweep.n_hyp)
     pair, overlap = _sum_by_key(key(rs, hs), seconds, size)
     overlap = np.round(overlap, 6)
     tied = _assign(mapping, sweep, pair, overlap, k_ref, k_hyp, check_ties=True)
@@ -402,13 +421,11 @@ def _optimal_mapping(sweep: Sweep) -> np.ndarray:
         return mapping
 
     # emotion agreement of each pair of speakers, only in the files with ties
-    n = len(sweep.grid_time)
     n_emotions = max(len(sweep.emotions), 1)
-    r_se, h_se = ref.by_speaker_emotion, hyp.by_speaker_emotion
-    r_count, h_count = coverage(r_se.i0, r_se.i1, n), coverage(h_se.i0, h_se.i1, n)
-    in_tied = np.isin(sweep.grid_file, tied)
-    rg, hg, agree = _cooccurring(sweep, r_se, h_se, r_count, h_count,
-                                 both & in_tied & (r_count > 0) & (h_count > 0))
+    in_tied = np.zeros(len(sweep.grid_time), bool)
+    for lo, hi in zip(np.searchsorted(sweep.grid_file, tied), np.searchsorted(sweep.grid_file, tied, "right")):
+        in_tied[lo:hi] = True
+    rg, hg, agree = _cooccurring(sweep, ref.by_speaker_emotion, hyp.by_speaker_emotion, both & in_tied)
     same = rg % n_emotions == hg % n_emotions
     e_pair, e_overlap = _sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), agree[same], size)
     in_tied_pair = np.isin(pair // (k_ref * k_hyp), tied)
@@ -471,30 +488,41 @@ def _sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndar
     return pair, np.bincount(inverse, weights=weight, minlength=len(pair))
 
 
-def _cooccurring(sweep: Sweep, ref_iv: Intervals, hyp_iv: Intervals, ref_count: np.ndarray,
-                 hyp_count: np.ndarray, regions: np.ndarray):
-    """(ref group, hyp group, seconds) for every pair of groups active together in ``regions``."""
+def _cooccurring(sweep: Sweep, ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
+                 ref_count: np.ndarray | None = None, hyp_count: np.ndarray | None = None):
+    """(ref group, hyp group, seconds) for every pair of groups active together in ``regions``.
+
+    With the per-region counts of active groups, regions with one group on each side
+    are read off a running sum of group ids (no expansion); the others are expanded.
+    """
     n = len(sweep.grid_time)
-    # where one group is active on each side, the sum of active ids is that id
-    one = regions & (ref_count == 1) & (hyp_count == 1)
-    rs = [_active_id_sum(ref_iv, n)[one]]
-    hs = [_active_id_sum(hyp_iv, n)[one]]
-    ws = [sweep.duration[one]]
-    many = np.flatnonzero(regions & ~one)
+    rs, hs, ws = [], [], []
+    if ref_count is not None and hyp_count is not None:
+        # where one group is active on each side, the sum of active ids is that id
+        one = regions & (ref_count == 1) & (hyp_count == 1)
+        rs.append(_active_id_sum(ref_iv, n)[one])
+        hs.append(_active_id_sum(hyp_iv, n)[one])
+        ws.append(sweep.duration[one])
+        regions = regions & ~one
+    many = np.flatnonzero(regions)
     if len(many):
         r_which, r_region = expand(ref_iv, many)
         h_which, h_region = expand(hyp_iv, many)
-        r_group = ref_iv.group[r_which[np.argsort(r_region, kind="stable")]]
-        h_group = hyp_iv.group[h_which[np.argsort(h_region, kind="stable")]]
+        r_order = np.argsort(r_region, kind="stable")
+        h_order = np.argsort(h_region, kind="stable")
+        r_group = ref_iv.group[r_which[r_order]]
+        h_group = hyp_iv.group[h_which[h_order]]
+        a = np.bincount(np.searchsorted(many, r_region), minlength=len(many))
+        b = np.bincount(np.searchsorted(many, h_region), minlength=len(many))
         # cross product of the active groups of each region
-        a = ref_count[many]
-        b = hyp_count[many]
         block = a * b
         k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
         bb = np.repeat(b, block)
         rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
         hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
         ws.append(np.repeat(sweep.duration[many], block))
+    if not rs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     return np.concatenate(rs), np.concatenate(hs), np.concatenate(ws)
 
 
@@ -545,7 +573,10 @@ def _match(sweep: Sweep) -> None:
     agree = np.minimum(sweep.n_ref, sweep.n_hyp)
     np.minimum(sweep.matched_emo, agree, out=sweep.matched_emo)
     np.minimum(sweep.matched_emo_spk, agree, out=sweep.matched_emo_spk)
-    multi = (coverage(r_se.i0, r_se.i1, n) > sweep.n_ref) | (coverage(h_se.i0, h_se.i1, n) > sweep.n_hyp)
+    multi = np.zeros(n, bool)
+    for side, count in ((ref, sweep.n_ref), (hyp, sweep.n_hyp)):
+        if side.self_overlaps:  # otherwise nobody has two emotions at once
+            multi |= emotion_count(side, n) > count
     hard = np.flatnonzero(multi & (agree >= 2) & sweep.scored)
     if len(hard):
         _match_exactly(sweep, hard, n_emotions)

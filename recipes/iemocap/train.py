@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import DEFAULT_CONFIG, label_map, label_names, load_config
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, read_jsonl, report_error
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "folds": [1, 2, 3, 4, 5],
@@ -71,7 +71,7 @@ def train_config(cfg: dict[str, Any]) -> dict[str, Any]:
         raise RecipeError(cfg.get("_path"), None, f"train.early_stopping.metric: unknown metric {metric!r} "
                           f"(choose from {sorted(METRICS_HIGHER_IS_BETTER)})")
     if t["precision"] not in ("auto", "fp32", "bf16", "fp16"):
-        raise RecipeError(cfg.get("_path"), None, f"train.precision must be auto, fp32, bf16 or fp16")
+        raise RecipeError(cfg.get("_path"), None, "train.precision must be auto, fp32, bf16 or fp16")
     return t
 
 

@@ -1,4 +1,8 @@
-"""``teer score REF HYP``: all five rates, as a table, JSON or CSV."""
+"""``teer score REF HYP``: all five rates, as a table, JSON or CSV.
+
+With ``--bootstrap N``, also a percentile confidence interval of every rate,
+from N resamples of the files (components re-summed per resample).
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +12,25 @@ from . import add_output_arguments, add_scoring_arguments, emit, scoring_options
 HELP = "score a system output against a reference"
 
 
+def add_bootstrap_arguments(p: argparse.ArgumentParser, default: int | None = None) -> None:
+    """``--bootstrap N --confidence C --seed S`` (shared with ``teer compare``)."""
+    from ..bootstrap import DEFAULT_CONFIDENCE, DEFAULT_SEED
+
+    p.add_argument("--bootstrap", type=int, metavar="N", default=default,
+                   help="resample the files N times for confidence intervals"
+                        + (" (default %(default)s)" if default else ""))
+    p.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE,
+                   help="coverage of the bootstrap intervals (default %(default)s)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help="random seed of the resampling (default %(default)s)")
+
+
+def bootstrap_settings(args: argparse.Namespace):
+    from ..bootstrap import Settings
+
+    return Settings(args.bootstrap, args.confidence, args.seed)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..render import FORMATS
 
@@ -15,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
     add_scoring_arguments(p)
     p.add_argument("--per-file", action="store_true", help="one row per file as well as the total")
+    add_bootstrap_arguments(p)
     add_output_arguments(p, FORMATS)
 
 
@@ -22,7 +46,14 @@ def run(args: argparse.Namespace) -> int:
     from ..api import score
     from ..render import render
 
+    settings = bootstrap_settings(args) if args.bootstrap is not None else None
     report = score(args.reference, args.hypothesis, **scoring_options(args))
     warn(report.warnings)
-    emit(render(report, args.format, args.per_file), args.output)
+    if settings is None:
+        emit(render(report, args.format, args.per_file), args.output)
+        return 0
+    from ..bootstrap import intervals, render_with_intervals
+
+    emit(render_with_intervals(report, intervals(report, settings), settings, args.format, args.per_file),
+         args.output)
     return 0
