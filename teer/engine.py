@@ -181,11 +181,17 @@ def build(
     uem_default: str = "reference",
     noscore: SegmentTable | None = None,
     speaker_map: Mapping[tuple[str, str], str] | None = None,
+    same_speaker_overlap: str = "once",
 ) -> tuple[Sweep, list[str]]:
     """Place both sides on a common grid and compute every per-region count.
 
-    Returns the sweep and the warnings (strings) raised on the way.
+    ``same_speaker_overlap="once"`` counts a speaker once where its segments
+    overlap (md-eval); ``"each"`` counts every segment, as pyannote.metrics does
+    with tracks of the same label. Returns the sweep and the warnings raised.
     """
+    if same_speaker_overlap not in ("once", "each"):
+        raise ValueError(f"same_speaker_overlap must be 'once' or 'each', not {same_speaker_overlap!r}")
+    merged = same_speaker_overlap == "once"
     if regions not in REGIONS:
         raise ValueError(f"regions must be one of {', '.join(REGIONS)}, not {regions!r}")
     if collar < 0:
@@ -257,10 +263,10 @@ def build(
     excluded = coverage(np.concatenate(index[6::2]), np.concatenate(index[7::2]), n) if len(index) > 6 \
         else np.zeros(n, np.int32)
 
-    ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), n_files)
-    hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), n_files)
+    ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), merged)
+    hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), merged)
     for side, name in ((ref_side, "reference"), (hyp_side, "hypothesis")):
-        if side.self_overlaps:
+        if side.self_overlaps and merged:
             warnings.append(
                 f"{side.self_overlaps} {name} segment(s) overlap another segment of the same speaker: "
                 "that speech counts once")
@@ -356,7 +362,7 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarray, i1: np.ndarray,
-          emo_map: np.ndarray, n_emotions: int, n_files: int) -> Side:
+          emo_map: np.ndarray, n_emotions: int, merged: bool = True) -> Side:
     # speakers are keyed by (file, name): the same name in two files is two speakers
     name = table.speaker[keep].astype(np.int64)
     key = file.astype(np.int64) * max(len(table.speakers), 1) + name
@@ -369,10 +375,15 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 speaker_file=speaker_file,
                 speaker_name=uniq % max(len(table.speakers), 1),
                 speaker_local=np.arange(len(uniq)) - first)
-    side.by_speaker, side.self_overlaps = merge(speaker, i0, i1)
     has = emotion != NO_EMOTION
-    side.by_speaker_emotion, _ = merge(
-        speaker[has] * max(n_emotions, 1) + emotion[has], i0[has], i1[has])
+    joint = speaker[has] * max(n_emotions, 1) + emotion[has]
+    side.by_speaker, side.self_overlaps = merge(speaker, i0, i1)
+    if merged:
+        side.by_speaker_emotion, _ = merge(joint, i0[has], i1[has])
+    else:  # every segment is an item of its own: no two emotions on one item
+        side.by_speaker = Intervals(speaker, i0, i1)
+        side.by_speaker_emotion = Intervals(joint, i0[has], i1[has])
+        side.self_overlaps = 0
     return side
 
 

@@ -186,3 +186,15 @@ def test_equally_good_speaker_mappings_are_decided_by_emotion_agreement(names):
     c = total(ref, hyp)
     assert c.CONF_spk == 1
     assert c.CONF_emo_spk == 1  # B -> the speaker saying 'neu' with it over [1, 2]
+
+
+def test_each_segment_counts_when_asked_as_pyannote_does():
+    from teer import engine
+
+    # one speaker in two overlapping segments; the hypothesis covers it once
+    ref = table(("a", 0, 6, "A", "hap"), ("a", 4, 10, "A", "hap"))
+    hyp = table(("a", 0, 10, "X", "hap"))
+    once = engine.build(ref, hyp)[0].components()
+    each = engine.build(ref, hyp, same_speaker_overlap="each")[0].components()
+    assert (once["TOTAL"][0], once["MS"][0]) == (10, 0)
+    assert (each["TOTAL"][0], each["MS"][0], each["CONF_spk"][0], each["CONF_emo"][0]) == (12, 2, 0, 0)
