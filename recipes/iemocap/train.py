@@ -369,7 +369,11 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     epochs = int(tcfg["epochs"])
     steps_per_epoch = math.ceil(len(train_loader) / accum)
     scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, float(tcfg["warmup_ratio"]))
-    scaler = torch.amp.GradScaler(rt.device.type, enabled=rt.dtype == torch.float16)
+    fp16 = rt.dtype == torch.float16
+    if hasattr(torch.amp, "GradScaler"):
+        scaler = torch.amp.GradScaler(rt.device.type, enabled=fp16)
+    else:   # torch < 2.3
+        scaler = torch.cuda.amp.GradScaler(enabled=fp16)
     metric = tcfg["early_stopping"]["metric"]
     higher = METRICS_HIGHER_IS_BETTER[metric]
     patience = int(tcfg["early_stopping"]["patience"])
