@@ -198,3 +198,17 @@ def test_each_segment_counts_when_asked_as_pyannote_does():
     each = engine.build(ref, hyp, same_speaker_overlap="each")[0].components()
     assert (once["TOTAL"][0], once["MS"][0]) == (10, 0)
     assert (each["TOTAL"][0], each["MS"][0], each["CONF_spk"][0], each["CONF_emo"][0]) == (12, 2, 0, 0)
+
+
+def test_speaker_map_file_errors_name_the_line(tmp_path):
+    from teer.io.speaker_map import read_speaker_map
+
+    path = tmp_path / "map.txt"
+    path.write_text("# file hyp ref\nf h1 r1\nf h2 r1\n")
+    with pytest.raises(teer.InputError, match=r"map.txt:3: reference speaker 'r1' of 'f' is mapped twice"):
+        read_speaker_map(path)
+    path.write_text("f h1\n")
+    with pytest.raises(teer.InputError, match=r"map.txt:1: expected 3 fields"):
+        read_speaker_map(path)
+    path.write_text("f,h1,r1\n")
+    assert read_speaker_map(path) == {("f", "h1"): "r1"}

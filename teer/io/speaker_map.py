@@ -4,20 +4,13 @@ from __future__ import annotations
 import os
 
 from ..segments import InputError
+from ._common import check_text, read_bytes
 
 
 def read_speaker_map(path: str | os.PathLike) -> dict[tuple[str, str], str]:
     """``{(file, hyp speaker): ref speaker}`` from a mapping file."""
-    source = os.fspath(path)
-    try:
-        with open(source, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        raise InputError(source, None, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(source, None, "is a directory") from None
-    except UnicodeDecodeError:
-        raise InputError(source, None, "not a UTF-8 text file") from None
+    data, source = read_bytes(path)
+    lines = check_text(data, source).splitlines()
     mapping: dict[tuple[str, str], str] = {}
     reverse: dict[tuple[str, str], str] = {}
     for number, line in enumerate(lines, 1):
