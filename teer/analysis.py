@@ -1,0 +1,314 @@
+"""Where the errors are: the emotion confusion matrix and per-speaker / per-emotion breakdowns.
+
+Everything is computed from one scoring run (``teer.api.run``), over the same
+scored regions as the report, in seconds.
+
+**Confusion matrix** (reference emotion x hypothesis emotion, plus a *missed*
+column and a *false alarm* row). In each scored region of length *d*, let
+``r_e`` and ``h_e`` be the numbers of active reference and hypothesis speakers
+with emotion *e* (a speaker active without an emotion has the label ``<none>``,
+which is never right; a speaker active with *k* emotions at once, from
+overlapping segments of its own, counts 1/k for each).
+
+* *Right:* ``m_e = min(r_e, h_e)`` of them are paired: cell [e, e] += d·m_e.
+  So the diagonal adds up to AGREE − CONF_emo: TEER pairs speakers by emotion,
+  whoever they are.
+* *Confused:* of the ``R = n_ref − Σm`` unpaired reference and ``H = n_hyp − Σm``
+  unpaired hypothesis speakers, ``k = min(n_ref, n_hyp) − Σm`` pairs are
+  confusions; which emotion meets which is not determined by the counts, so the
+  pairs are spread in proportion: cell [e, f] += d·k·r'_e·h'_f / (R·H), where
+  ``r'_e = r_e − m_e`` and ``h'_f = h_f − m_f``. (Exact whenever either side has
+  at most one unpaired emotion, as with at most two speakers.)
+* *Missed:* the other R − k reference speakers: missed[e] += d·(R − k)·r'_e / R.
+* *False alarm:* the other H − k hypothesis speakers: fa[f] += d·(H − k)·h'_f / H.
+
+Identities (tested): each row plus its missed cell sums to the reference time of
+that emotion (all rows: TOTAL); the missed column sums to MS, the false-alarm
+row to FA, the off-diagonal cells to CONF_emo, so that
+TEER = (off-diagonal + missed + false alarm) / TOTAL. These hold exactly when no
+speaker has two different emotions at once.
+
+**Per reference speaker** (file, speaker): its scored speech TOTAL, and its share
+of the regions' MS and CONF_emo above (each unpaired speaker of emotion *e* gets
+an equal share); ``ERR = MS + CONF_emo``; ``CORRECT_emo_spk`` is the time its
+mapped hypothesis speaker is active with its emotion, and
+``sERR = TOTAL − CORRECT_emo_spk``. False alarms belong to no reference speaker
+and are one row of their own, so that Σ ERR + FA is TEER's numerator and
+Σ sERR + FA is sTEER's.
+
+**Per reference emotion**: its row of the matrix: TOTAL, CORRECT (diagonal),
+CONF (rest of the row), MS (missed cell), ``ERR = CONF + MS``; and its column:
+HYP (hypothesis time with that emotion, false alarms included), FA (false-alarm
+cell), ``recall = CORRECT / TOTAL``, ``precision = CORRECT / HYP``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import engine
+
+NONE_LABEL = "<none>"
+MISSED = "(missed)"
+FALSE_ALARM = "(false alarm)"
+VIEWS = ("confusion", "speaker", "emotion")
+
+
+@dataclass
+class Confusion:
+    """Seconds per [reference label, hypothesis label], plus missed and false alarm."""
+
+    labels: list[str]
+    matrix: np.ndarray  # (L, L)
+    missed: np.ndarray  # (L,) per reference label
+    false_alarm: np.ndarray  # (L,) per hypothesis label
+
+    def to_dict(self) -> dict:
+        return {
+            "labels": list(self.labels),
+            "matrix": {r: {h: float(self.matrix[i, j]) for j, h in enumerate(self.labels)}
+                       for i, r in enumerate(self.labels)},
+            "missed": {r: float(v) for r, v in zip(self.labels, self.missed)},
+            "false_alarm": {h: float(v) for h, v in zip(self.labels, self.false_alarm)},
+        }
+
+
+@dataclass
+class Analysis:
+    """The confusion matrix and both breakdowns of one scoring run."""
+
+    confusion: Confusion
+    speakers: list[dict]  # rows: file, speaker, TOTAL, CORRECT, CONF_emo, MS, ERR, CORRECT_emo_spk, sERR
+    false_alarm: float
+    emotions: list[dict]  # rows: emotion, TOTAL, CORRECT, CONF, MS, ERR, HYP, FA, recall, precision
+
+    def to_dict(self, views=VIEWS) -> dict:
+        out: dict = {}
+        if "confusion" in views:
+            out["confusion"] = self.confusion.to_dict()
+        if "speaker" in views:
+            out["speakers"] = {"rows": self.speakers, "false_alarm": self.false_alarm}
+        if "emotion" in views:
+            out["emotions"] = {"rows": self.emotions}
+        return out
+
+
+def analyze(scoring) -> Analysis:
+    """Confusion matrix and breakdowns of a ``teer.api.Scoring`` (from ``teer.api.run``)."""
+    sweep = scoring.sweep
+    n_emotions = len(sweep.emotions)
+    n_labels = n_emotions + 1  # the last label is <none>
+    keep = np.flatnonzero(sweep.scored & (sweep.duration > 0) & ((sweep.n_ref + sweep.n_hyp) > 0))
+    d = sweep.duration[keep]
+    n_ref = sweep.n_ref[keep].astype(float)
+    n_hyp = sweep.n_hyp[keep].astype(float)
+
+    ref_counts, ref_pairs = _label_counts(sweep.ref, keep, n_labels)
+    hyp_counts, hyp_pairs = _label_counts(sweep.hyp, keep, n_labels)
+
+    paired = np.zeros_like(ref_counts)
+    paired[:, :n_emotions] = np.minimum(ref_counts[:, :n_emotions], hyp_counts[:, :n_emotions])
+    matched = paired.sum(axis=1)
+    ref_left = ref_counts - paired
+    hyp_left = hyp_counts - paired
+    r_left = np.maximum(n_ref - matched, 0.0)
+    h_left = np.maximum(n_hyp - matched, 0.0)
+    confused = np.maximum(np.minimum(n_ref, n_hyp) - matched, 0.0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conf_weight = np.where(r_left * h_left > 0, d * confused / (r_left * h_left), 0.0)
+        missed_share = np.where(r_left > 0, (r_left - confused) / r_left, 0.0)
+        conf_share = np.where(r_left > 0, confused / r_left, 0.0)
+        fa_share = np.where(h_left > 0, (h_left - confused) / h_left, 0.0)
+    matrix = (ref_left * conf_weight[:, None]).T @ hyp_left
+    matrix[np.diag_indices(n_labels)] += (paired * d[:, None]).sum(axis=0)
+    missed = (ref_left * (d * missed_share)[:, None]).sum(axis=0)
+    false_alarm = (hyp_left * (d * fa_share)[:, None]).sum(axis=0)
+
+    used = (matrix.sum(0) + matrix.sum(1) + missed + false_alarm) > 0
+    used[:n_emotions] = True  # every emotion of either side, even if only in unscored time
+    idx = np.flatnonzero(used)
+    labels = [sweep.emotions[i] if i < n_emotions else NONE_LABEL for i in idx]
+    confusion = Confusion(labels, matrix[np.ix_(idx, idx)], missed[idx], false_alarm[idx])
+
+    speakers = _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, conf_share,
+                           ref_pairs, hyp_pairs, n_emotions, n_labels)
+    return Analysis(confusion, speakers, float(false_alarm.sum()), _by_emotion(confusion))
+
+
+def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
+    """Per kept region and label, the (weighted) number of active speakers; and the
+    (speaker, region position, label, weight) of every active speaker-label pair."""
+    none = n_labels - 1
+    label = np.where(side.emotion >= 0, side.emotion, none).astype(np.int64)
+    iv, _ = engine.merge(side.speaker * n_labels + label, side.i0, side.i1)
+    which, region = engine.expand(iv, keep)
+    pos = np.searchsorted(keep, region)
+    speaker = iv.group[which] // n_labels
+    lab = iv.group[which] % n_labels
+    # a speaker active with several labels at once counts 1/k for each
+    _, inverse, count = np.unique(speaker * max(len(keep), 1) + pos, return_inverse=True,
+                                  return_counts=True)
+    weight = 1.0 / count[inverse.reshape(-1)] if len(count) else np.zeros(0)
+    counts = np.bincount(pos * n_labels + lab, weights=weight,
+                         minlength=len(keep) * n_labels).reshape(len(keep), n_labels)
+    return counts, (speaker, pos, lab, weight)
+
+
+def _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, conf_share,
+                ref_pairs, hyp_pairs, n_emotions, n_labels) -> list[dict]:
+    sweep = scoring.sweep
+    speaker, pos, lab, weight = ref_pairs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        right = np.where(ref_counts > 0, paired / ref_counts, 0.0)[pos, lab]
+        left = np.where(ref_counts > 0, ref_left / ref_counts, 0.0)[pos, lab]
+    seconds = d[pos] * weight
+    n_speakers = len(sweep.ref.speaker_file)
+
+    def per_speaker(values):
+        return np.bincount(speaker, weights=values, minlength=n_speakers)
+
+    total = per_speaker(seconds)
+    correct = per_speaker(seconds * right)
+    ms = per_speaker(seconds * left * missed_share[pos])
+    conf = per_speaker(seconds * left * conf_share[pos])
+
+    # emotion and speaker right: the mapped hypothesis speaker is active with this emotion
+    h_speaker, h_pos, h_lab, _ = hyp_pairs
+    h_ref = sweep.mapping[h_speaker] if len(h_speaker) else h_speaker
+    ok = (h_ref >= 0) & (h_lab < n_emotions)
+    span = np.int64(max(len(keep), 1)) * n_labels
+    hyp_keys = np.unique(h_ref[ok] * span + h_pos[ok] * n_labels + h_lab[ok])
+    hit = (lab < n_emotions) & np.isin(speaker * span + pos * n_labels + lab, hyp_keys)
+    correct_spk = per_speaker(seconds * hit)
+
+    ref = scoring.ref
+    rows = []
+    for s in np.flatnonzero(total > 0).tolist():
+        rows.append({
+            "file": sweep.files[sweep.ref.speaker_file[s]],
+            "speaker": ref.speakers[sweep.ref.speaker_name[s]],
+            "TOTAL": float(total[s]), "CORRECT": float(correct[s]), "CONF_emo": float(conf[s]),
+            "MS": float(ms[s]), "ERR": float(ms[s] + conf[s]),
+            "CORRECT_emo_spk": float(correct_spk[s]), "sERR": float(total[s] - correct_spk[s]),
+        })
+    rows.sort(key=lambda r: (r["file"], r["speaker"]))
+    return rows
+
+
+def _by_emotion(c: Confusion) -> list[dict]:
+    rows = []
+    for i, label in enumerate(c.labels):
+        correct = float(c.matrix[i, i]) if label != NONE_LABEL else 0.0
+        row_sum = float(c.matrix[i].sum())
+        total = row_sum + float(c.missed[i])
+        hyp = float(c.matrix[:, i].sum() + c.false_alarm[i])
+        if total == 0 and hyp == 0:
+            continue
+        conf = row_sum - correct
+        rows.append({
+            "emotion": label, "TOTAL": total, "CORRECT": correct, "CONF": conf,
+            "MS": float(c.missed[i]), "ERR": conf + float(c.missed[i]), "HYP": hyp,
+            "FA": float(c.false_alarm[i]),
+            "recall": correct / total if total > 0 else None,
+            "precision": correct / hyp if hyp > 0 else None,
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------
+# rendering
+
+SPEAKER_COLUMNS = ("file", "speaker", "TOTAL", "CORRECT", "CONF_emo", "MS", "ERR", "CORRECT_emo_spk", "sERR")
+EMOTION_COLUMNS = ("emotion", "TOTAL", "CORRECT", "CONF", "MS", "ERR", "HYP", "FA", "recall", "precision")
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    if key in ("recall", "precision"):
+        return f"{100 * value:.2f}"
+    return f"{value:.2f}"
+
+
+def _rate(num: float, den: float):
+    return num / den if den > 0 else None
+
+
+def confusion_rows(a: Analysis) -> tuple[list[str], list[list]]:
+    """Header and rows (label then seconds) of the matrix with its missed column and FA row."""
+    c = a.confusion
+    header = ["ref \\ hyp", *c.labels, MISSED, "TOTAL"]
+    rows = [[label, *c.matrix[i].tolist(), float(c.missed[i]), float(c.matrix[i].sum() + c.missed[i])]
+            for i, label in enumerate(c.labels)]
+    rows.append([FALSE_ALARM, *c.false_alarm.tolist(), 0.0, float(c.false_alarm.sum())])
+    return header, rows
+
+
+def speaker_rows(a: Analysis) -> tuple[list[str], list[list]]:
+    header = [*SPEAKER_COLUMNS, "ERR %", "sERR %"]
+    rows = [[r[k] for k in SPEAKER_COLUMNS] + [_rate(r["ERR"], r["TOTAL"]), _rate(r["sERR"], r["TOTAL"])]
+            for r in a.speakers]
+    rows.append(["", FALSE_ALARM, 0.0, 0.0, 0.0, 0.0, a.false_alarm, 0.0, a.false_alarm, None, None])
+    return header, rows
+
+
+def emotion_rows(a: Analysis) -> tuple[list[str], list[list]]:
+    header = [*EMOTION_COLUMNS, "ERR %"]
+    rows = [[r[k] for k in EMOTION_COLUMNS] + [_rate(r["ERR"], r["TOTAL"])] for r in a.emotions]
+    return header, rows
+
+
+_ROWS = {"confusion": confusion_rows, "speaker": speaker_rows, "emotion": emotion_rows}
+_TITLES = {
+    "confusion": "emotion confusion matrix, seconds (rows: reference, columns: hypothesis)",
+    "speaker": "per reference speaker, seconds (ERR = MS + CONF_emo; sERR = TOTAL - CORRECT_emo_spk)",
+    "emotion": "per reference emotion, seconds (ERR = MS + CONF; recall, precision and ERR in %)",
+}
+
+
+def _table(header: list[str], rows: list[list], percent: set[str]) -> list[str]:
+    def cell(k, v):
+        if v is None:
+            return "n/a"
+        if isinstance(v, str):
+            return v
+        return f"{100 * v:.2f}" if k in percent else f"{v:.2f}"
+
+    body = [[cell(k, v) for k, v in zip(header, row)] for row in rows]
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    text_cols = {i for i, h in enumerate(header) if h in ("file", "speaker", "emotion", "ref \\ hyp")}
+    return ["  ".join(c.ljust(w) if i in text_cols else c.rjust(w)
+                      for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+            for row in [header] + body]
+
+
+def render(a: Analysis, fmt: str, views=VIEWS, settings_line: str | None = None) -> str:
+    """``views`` of the analysis as an aligned table, JSON, or CSV (one view only)."""
+    if fmt == "json":
+        return json.dumps(a.to_dict(views), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        if len(views) != 1:
+            raise ValueError("CSV holds one table: choose one --view (confusion, speaker or emotion)")
+        header, rows = _ROWS[views[0]](a)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["n/a" if v is None else v if isinstance(v, str) else repr(float(v))
+                             for v in row])
+        return out.getvalue()
+    lines = [settings_line] if settings_line else []
+    for view in views:
+        header, rows = _ROWS[view](a)
+        if lines:
+            lines.append("")
+        lines.append(f"# {_TITLES[view]}")
+        lines += _table(header, rows, {"recall", "precision", "ERR %", "sERR %"})
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,48 @@
+"""``teer analyze REF HYP``: where the errors are.
+
+The time-weighted emotion confusion matrix (reference emotion x hypothesis
+emotion, with a missed column and a false-alarm row), and breakdowns per
+reference speaker and per reference emotion, in seconds. The definitions are
+in ``teer.analysis``; the matrix decomposes TEER exactly:
+TEER = (off-diagonal + missed + false alarm) / TOTAL.
+"""
+from __future__ import annotations
+
+import argparse
+
+from . import Fail, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+
+HELP = "emotion confusion matrix and per-speaker / per-emotion breakdowns"
+FORMATS = ("table", "json", "csv")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..analysis import VIEWS
+
+    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
+    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    add_scoring_arguments(p)
+    p.add_argument("--view", action="append", choices=VIEWS,
+                   help="what to show: confusion, speaker, emotion (repeatable; default all three; "
+                        "CSV takes exactly one)")
+    add_output_arguments(p, FORMATS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import VIEWS, analyze, render
+    from ..api import run as score_run
+    from ..render import settings_line
+
+    views = tuple(dict.fromkeys(args.view)) if args.view else VIEWS
+    if args.format == "csv" and len(views) != 1:
+        raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker or emotion)")
+    scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
+    warn(scoring.report.warnings)
+    text = render(analyze(scoring), args.format, views, settings_line(scoring.report))
+    if args.format == "json":
+        import json
+
+        data = {"settings": dict(scoring.report.settings), **json.loads(text)}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    emit(text, args.output)
+    return 0

@@ -1,0 +1,45 @@
+"""``teer compare REF HYP_A HYP_B``: two systems on the same reference, with a paired bootstrap.
+
+Both systems are scored with the same options; every bootstrap resample draws
+the same files for both. For each rate: A, B, the difference A − B with its
+percentile interval, and a two-sided p-value
+p = min(1, 2·min(#{Δ* ≤ 0} + 1, #{Δ* ≥ 0} + 1) / (N + 1)) over the N resampled
+differences Δ* (see ``teer.bootstrap``).
+"""
+from __future__ import annotations
+
+import argparse
+
+from . import add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from .score import add_bootstrap_arguments, bootstrap_settings
+
+HELP = "compare two system outputs on one reference (paired bootstrap over files)"
+FORMATS = ("table", "json", "csv")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..bootstrap import DEFAULT_RESAMPLES
+
+    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
+    p.add_argument("hypothesis_a", metavar="HYP_A", help="output of system A")
+    p.add_argument("hypothesis_b", metavar="HYP_B", help="output of system B")
+    add_scoring_arguments(p)
+    add_bootstrap_arguments(p, default=DEFAULT_RESAMPLES)
+    add_output_arguments(p, FORMATS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import as_table, score
+    from ..bootstrap import compare
+    from ..compare import render
+
+    settings = bootstrap_settings(args)
+    options = scoring_options(args)
+    reference = as_table(args.reference, "reference")
+    report_a = score(reference, args.hypothesis_a, **options)
+    report_b = score(reference, args.hypothesis_b, **options)
+    warn(dict.fromkeys(report_a.warnings + report_b.warnings))
+    result = compare(report_a, report_b, settings)
+    emit(render(report_a, report_b, result, settings, args.format,
+                names=(args.hypothesis_a, args.hypothesis_b)), args.output)
+    return 0

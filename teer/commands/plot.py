@@ -1,0 +1,39 @@
+"""``teer plot REF HYP -o OUT.png``: a PNG of the emotion confusion matrix, or of one file's timeline.
+
+``--timeline FILE_ID`` draws that file: a lane per reference and per
+hypothesis speaker (hypothesis lanes hatched and next to their mapped
+reference speaker), segments coloured by emotion, scored time with an error
+shaded red and unscored time grey. Without it, the confusion matrix of
+``teer analyze`` is drawn. Needs matplotlib (``pip install teer[plot]``).
+"""
+from __future__ import annotations
+
+import argparse
+
+from . import add_scoring_arguments, scoring_options, warn
+
+HELP = "PNG of the confusion matrix or of one file's timeline (needs matplotlib)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
+    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    add_scoring_arguments(p)
+    p.add_argument("--timeline", metavar="FILE_ID", help="draw this file's timeline instead of the confusion matrix")
+    p.add_argument("-o", "--output", metavar="PNG", required=True, help="PNG file to write (atomically)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import analyze
+    from ..api import run as score_run
+    from ..plot import confusion_figure, save_png, timeline_figure, _figure
+
+    _figure(1, 1)  # fail early, before scoring, if matplotlib is missing
+    scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
+    warn(scoring.report.warnings)
+    if args.timeline is not None:
+        fig = timeline_figure(scoring, args.timeline)
+    else:
+        fig = confusion_figure(analyze(scoring).confusion)
+    save_png(fig, args.output)
+    return 0

@@ -1,0 +1,191 @@
+"""PNG figures: the emotion confusion matrix, and one file's timeline.
+
+matplotlib is an optional extra (``pip install teer[plot]``), imported only
+here and only when a figure is drawn; figures are drawn on a ``Figure`` with
+the Agg canvas, without pyplot, so no GUI backend is touched. Files are
+written atomically (temporary file, then rename).
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import numpy as np
+
+from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
+from .segments import InputError
+
+MISSING = "plotting needs matplotlib: pip install teer[plot]"
+
+
+class PlotError(ValueError):
+    """matplotlib is missing (reported as ``teer: error: ...``)."""
+
+
+def _figure(width: float, height: float):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlotError(MISSING) from None
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _colours(labels: list[str]) -> dict[str, tuple]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if len(labels) <= 10 else "tab20"]
+    real = [x for x in labels if x != NONE_LABEL]
+    out = {label: cmap(i % cmap.N) for i, label in enumerate(real)}
+    out[NONE_LABEL] = (0.6, 0.6, 0.6, 1.0)
+    return out
+
+
+def save_png(fig, path: str | os.PathLike) -> None:
+    """Write the figure as PNG so that ``path`` holds the old file or the whole new one."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(buffer.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as err:
+        raise InputError(target, None, f"cannot write ({err.strerror or err})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def confusion_figure(c: Confusion, title: str = "Emotion confusion (seconds)"):
+    """Heat map of the matrix, with the missed column and the false-alarm row.
+
+    Cells are coloured by the share of their reference row (the false-alarm row
+    by its share of all false alarms) and labelled in seconds.
+    """
+    rows = [*c.labels, FALSE_ALARM]
+    cols = [*c.labels, MISSED]
+    data = np.zeros((len(rows), len(cols)))
+    data[:-1, :-1] = c.matrix
+    data[:-1, -1] = c.missed
+    data[-1, :-1] = c.false_alarm
+    totals = data.sum(axis=1, keepdims=True)
+    share = np.divide(data, totals, out=np.zeros_like(data), where=totals > 0)
+    fig = _figure(1.6 + 0.9 * len(cols), 1.4 + 0.6 * len(rows))
+    ax = fig.add_subplot()
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if i == len(rows) - 1 and j == len(cols) - 1:
+                continue
+            ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize=9,
+                    color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel("hypothesis")
+    ax.set_ylabel("reference")
+    ax.axhline(len(rows) - 1.5, color="black", linewidth=1)
+    ax.axvline(len(cols) - 1.5, color="black", linewidth=1)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="share of the row")
+    fig.tight_layout()
+    return fig
+
+
+def timeline_figure(scoring, file: str):
+    """One file: a lane per reference and per hypothesis speaker, segments coloured by
+    emotion; scored time with an error (MS, FA or CONF_emo > 0) shaded red, unscored
+    time (outside the UEM, collars) grey."""
+    sweep = scoring.sweep
+    if file not in sweep.files:
+        raise ValueError(f"no file {file!r} in the inputs (files: {', '.join(sweep.files[:5])}"
+                         + (", ..." if len(sweep.files) > 5 else "") + ")")
+    f = sweep.files.index(file)
+    emotions = list(sweep.emotions) + [NONE_LABEL]
+    colours = _colours(emotions)
+    ref_table, hyp_table = scoring.ref, scoring.hyp
+
+    lanes: list[tuple[str, object, np.ndarray, str]] = []  # name, side, speaker index, role
+    ref_speakers = np.flatnonzero(sweep.ref.speaker_file == f)
+    hyp_speakers = np.flatnonzero(sweep.hyp.speaker_file == f)
+    for s in ref_speakers:
+        lanes.append((f"ref {ref_table.speakers[sweep.ref.speaker_name[s]]}", sweep.ref, s, "ref"))
+    # hypothesis lanes in the order of the reference speakers they are mapped to
+    order = sorted(hyp_speakers.tolist(), key=lambda h: (sweep.mapping[h] < 0, sweep.mapping[h], h))
+    for h in order:
+        name = hyp_table.speakers[sweep.hyp.speaker_name[h]]
+        target = sweep.mapping[h]
+        if target >= 0:
+            name += f" -> {ref_table.speakers[sweep.ref.speaker_name[target]]}"
+        lanes.append((f"hyp {name}", sweep.hyp, h, "hyp"))
+
+    in_file = np.flatnonzero((sweep.grid_file == f) & (sweep.duration > 0))
+    t0 = sweep.grid_time[in_file]
+    t1 = t0 + sweep.duration[in_file]
+    agree = np.minimum(sweep.n_ref, sweep.n_hyp)[in_file]
+    errors = (sweep.n_ref[in_file] + sweep.n_hyp[in_file] - 2 * agree
+              + agree - sweep.matched_emo[in_file]) > 0
+    scored = sweep.scored[in_file]
+
+    fig = _figure(11, 1.6 + 0.45 * max(len(lanes), 1))
+    ax = fig.add_subplot()
+    _shade(ax, t0[scored & errors], t1[scored & errors], "#e41a1c", 0.18)
+    _shade(ax, t0[~scored], t1[~scored], "#999999", 0.25)
+    used = set()
+    for y, (_, side, speaker, role) in enumerate(lanes):
+        mine = np.flatnonzero(side.speaker == speaker)
+        start = sweep.grid_time[side.i0[mine]]
+        end = sweep.grid_time[side.i1[mine]]
+        labels = [emotions[e] if e >= 0 else NONE_LABEL for e in side.emotion[mine].tolist()]
+        for label in dict.fromkeys(labels):
+            pick = [i for i, x in enumerate(labels) if x == label]
+            ax.broken_barh(list(zip(start[pick], (end - start)[pick])), (y - 0.35, 0.7),
+                           facecolors=colours[label], edgecolor="black", linewidth=0.4,
+                           hatch="//" if role == "hyp" else None)
+            used.add(label)
+    n_ref = len(ref_speakers)
+    if n_ref and len(lanes) > n_ref:
+        ax.axhline(n_ref - 0.5, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(lanes)), [name for name, *_ in lanes])
+    ax.set_ylim(len(lanes) - 0.5, -0.5)
+    if len(in_file):
+        ax.set_xlim(float(t0.min()), float(t1.max()))
+    ax.set_xlabel("time (s)")
+    c = scoring.report.files.get(file)
+    teer = "" if c is None or c.TEER is None else f"  TEER {100 * c.TEER:.1f}%"
+    ax.set_title(f"{file}{teer}  (red: error, grey: not scored; hypothesis hatched)")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=colours[x], label=x) for x in emotions if x in used]
+    handles += [Patch(facecolor="#e41a1c", alpha=0.3, label="error"),
+                Patch(facecolor="#999999", alpha=0.4, label="not scored")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _shade(ax, start: np.ndarray, end: np.ndarray, colour: str, alpha: float) -> None:
+    if len(start) == 0:
+        return
+    # join touching spans so that the shading has no seams
+    new = np.ones(len(start), bool)
+    new[1:] = start[1:] > end[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, len(start) - 1)
+    spans = list(zip(start[first], end[last] - start[first]))
+    ax.broken_barh(spans, (-1e3, 2e3), facecolors=colour, alpha=alpha, linewidth=0, zorder=0)
