@@ -325,14 +325,18 @@ def _uem_arrays(uem, files, ref_file, ref, hyp_file, hyp, uem_default, n_files):
 def _grid(times: list[np.ndarray], files: list[np.ndarray]):
     """Sorted unique (file, time) points and, per input array, each value's grid index."""
     t = np.concatenate(times)
-    f = np.concatenate([np.asarray(x, np.int64) for x in files])
+    f = np.concatenate([np.asarray(x, np.int32) for x in files])
     order = _file_time_order(f, t)
     ts, fs = t[order], f[order]
-    new = np.ones(len(ts), bool)
-    new[1:] = (ts[1:] != ts[:-1]) | (fs[1:] != fs[:-1])
-    uid = np.cumsum(new) - 1
-    index = np.empty(len(t), np.int32 if len(t) < 1 << 31 else np.int64)
-    index[order] = uid
+    del t, f
+    new = np.empty(len(ts), bool)
+    new[:1] = True
+    np.not_equal(ts[1:], ts[:-1], out=new[1:])
+    new[1:] |= fs[1:] != fs[:-1]
+    small = np.int32 if len(ts) < 1 << 31 else np.int64
+    index = np.empty(len(ts), small)
+    index[order] = np.cumsum(new, dtype=small) - 1
+    del order
     bounds = np.cumsum([0] + [len(x) for x in times])
     return fs[new], ts[new], [index[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -348,9 +352,11 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     if len(t) == 0:
         return np.zeros(0, np.int64)
     span = float(t.max() - t.min()) + 1.0
-    key = f * span + t
+    key = f * span
+    key += t
     order = np.argsort(key)
     sorted_key = key[order]
+    del key
     equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
     if len(equal):
         members = np.unique(np.concatenate([equal, equal + 1]))
