@@ -3,25 +3,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
 
-from . import engine
+from . import engine, presets
 from .components import Components, Report
+from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
+                       parse_emotion_map, parse_emotions, restrict)
 from .segments import NO_EMOTION, InputError, SegmentTable
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
 UemLike = Union[str, os.PathLike, Mapping[str, Sequence[tuple[float, float]]], None]
 
-DEFAULT_COLLAR = 0.25
+DEFAULT_COLLAR = presets.PRESETS[presets.DEFAULT_PRESET].collar
+DEFAULT_PRESET = presets.DEFAULT_PRESET
 
-CONVENTIONS = {
-    "emotion_matching": "literal labels",
-    "speaker_mapping": "optimal one-to-one (Hungarian) on overlap within the UEM, before collars",
-    "same_speaker_overlap": "counted once",
-}
+#: the conventions of the default preset (kept for callers that read them)
+CONVENTIONS = dict(presets.PRESETS[presets.DEFAULT_PRESET].conventions)
+
+#: label given, in the ser-align relabelling, to hypothesis speech without an emotion
+NO_EMOTION_LABEL = "<NA>"
 
 
 def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
@@ -55,13 +58,13 @@ def _is_annotation(obj: Any) -> bool:
     return type(obj).__name__ == "Annotation" and hasattr(obj, "itertracks")
 
 
-def _check_in_memory(table: SegmentTable, role: str) -> None:
+def _check_in_memory(table: SegmentTable, role: str, allow_empty: bool = False) -> None:
     bad = np.flatnonzero(~np.isfinite(table.start) | ~np.isfinite(table.end) | (table.end < table.start))
     if len(bad):
         raise InputError(table.source, int(table.origin[bad[0]]), "segment end before start or not a finite time")
     if role != "reference":
         return
-    if len(table) == 0:
+    if len(table) == 0 and not allow_empty:
         raise InputError(table.source, None, "the reference has no segments")
     missing = table.emotion == NO_EMOTION
     if missing.any() and not missing.all():
@@ -83,85 +86,211 @@ class Scoring:
     """One scoring run: the validated inputs, the sweep over them, and its report.
 
     Analyses that need more than the totals (confusion matrices, breakdowns)
-    start from here instead of scoring again.
+    start from here instead of scoring again. ``ref`` and ``hyp`` are the
+    tables as scored (emotion map applied, non-target reference segments
+    dropped if so chosen). Under the ``ser-align`` preset, ``sweep`` is the
+    sweep on the real speakers and emotions (which gives MS, FA, TOTAL, AGREE
+    and CONF_spk) and ``sweeps`` holds all three: ``speaker``, ``emotion``
+    (speaker := emotion, whose CONF_spk is CONF_emo) and ``emotion_speaker``
+    (speaker := emotion_speaker, whose CONF_spk is CONF_emo_spk).
     """
 
     ref: SegmentTable
     hyp: SegmentTable
     sweep: engine.Sweep
     report: Report
+    sweeps: dict[str, engine.Sweep] = field(default_factory=dict)
 
 
 def score(
     reference: SegmentsLike,
     hypothesis: SegmentsLike,
     *,
+    preset: str = DEFAULT_PRESET,
     uem: UemLike = None,
-    collar: float = DEFAULT_COLLAR,
-    regions: str = "all",
-    uem_default: str = "reference",
+    collar: float | None = None,
+    regions: str | None = None,
+    uem_default: str | None = None,
     speaker_map: Mapping[tuple[str, str], str] | None = None,
     noscore: SegmentTable | None = None,
+    emotions: EmotionsLike = None,
+    emotion_map: EmotionMapLike = None,
+    non_target: str | None = None,
 ) -> Report:
     """Score a hypothesis against a reference: TEER, sTEER, EERa, sEERa and DER.
 
+    ``preset`` names the protocol (``wu2023``, the default, or ``ser-align``;
+    see ``teer.presets``); the options left as None take the preset's value.
     ``collar`` is removed on each side of every reference boundary (md-eval's
     meaning). Without ``uem``, each file is scored over the reference extent
     (``uem_default="reference"``) or the reference and hypothesis extent
     (``"union"``). ``regions`` is one of all, single, overlap, nonoverlap.
     ``speaker_map`` fixes the mapping as ``{(file, hyp speaker): ref speaker}``.
     ``noscore`` is a table of extra no-score zones (like collars).
+    ``emotion_map`` (``{"exc": "hap"}``, ``"exc=hap,..."`` or a file path)
+    renames emotions on both sides first; ``emotions`` (``["neu", "hap"]`` or
+    ``"neu,hap"``) is the scored set: reference speech with another emotion is
+    a no-score zone (``non_target="noscore"``) or deleted (``"drop"``).
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
-    return run(reference, hypothesis, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
-               speaker_map=speaker_map, noscore=noscore).report
+    return run(reference, hypothesis, preset=preset, uem=uem, collar=collar, regions=regions,
+               uem_default=uem_default, speaker_map=speaker_map, noscore=noscore, emotions=emotions,
+               emotion_map=emotion_map, non_target=non_target).report
 
 
 def run(
     reference: SegmentsLike,
     hypothesis: SegmentsLike,
     *,
+    preset: str = DEFAULT_PRESET,
     uem: UemLike = None,
-    collar: float = DEFAULT_COLLAR,
-    regions: str = "all",
-    uem_default: str = "reference",
+    collar: float | None = None,
+    regions: str | None = None,
+    uem_default: str | None = None,
     speaker_map: Mapping[tuple[str, str], str] | None = None,
     noscore: SegmentTable | None = None,
+    emotions: EmotionsLike = None,
+    emotion_map: EmotionMapLike = None,
+    non_target: str | None = None,
 ) -> Scoring:
     """Like ``score``, but keep the inputs and the sweep along with the report."""
+    chosen = presets.get(preset)
+    options = presets.resolve(chosen, collar=collar, regions=regions, uem_default=uem_default,
+                              speaker_map=speaker_map, noscore=noscore, non_target=non_target)
+    emotion_set = parse_emotions(emotions)
+    mapping = parse_emotion_map(emotion_map)
     ref = as_table(reference, "reference")
     hyp = as_table(hypothesis, "hypothesis")
+    return _run(ref, hyp, chosen, options, uem, emotion_set, mapping)
+
+
+def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: dict, uem: UemLike,
+         emotion_set: tuple[str, ...] | None, mapping: dict[str, str] | None) -> Scoring:
+    """Score validated tables under resolved options (shared with ``teer.pyannote``)."""
+    from .emotions import NON_TARGET
+
+    collar, regions, uem_default = options["collar"], options["regions"], options["uem_default"]
+    non_target = options["non_target"]
+    if non_target not in NON_TARGET:
+        raise ValueError(f"non_target must be one of {', '.join(NON_TARGET)}, not {non_target!r}")
+    if collar is None or not collar >= 0:
+        raise ValueError(f"collar must be non-negative, not {collar}")
     uem_map = as_uem(uem)
-    sweep, warnings = engine.build(
-        ref, hyp, uem_map, collar=collar, regions=regions, uem_default=uem_default,
-        noscore=noscore, speaker_map=speaker_map)
-    has_emotions = bool(len(ref)) and bool((ref.emotion != NO_EMOTION).any())
-    sums = sweep.components()
-    scored_files = _scored_files(sweep, ref, uem_map)
+    original_ref = ref
+    ref = apply_map(ref, mapping)
+    hyp = apply_map(hyp, mapping)
+    ref, zones, warnings = restrict(ref, emotion_set, non_target)
+    if non_target == "drop":
+        emptied = sorted(original_ref.file_names() - ref.file_names())
+        if emptied:
+            warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
+                            f"({', '.join(emptied[:3])}{', ...' if len(emptied) > 3 else ''})")
+    zones = concat_zones(options["noscore"], zones)
+    has_emotions = bool(len(ref)) and bool((ref.emotion != NO_EMOTION).any()) or (
+        not len(ref) and bool(len(original_ref)) and bool((original_ref.emotion != NO_EMOTION).any()))
+
+    if chosen.emotion_matching == "hungarian":
+        sweeps, sums, engine_warnings, uem_map = _hungarian_runs(ref, hyp, uem_map, original_ref, has_emotions)
+        sweep = sweeps["speaker"]
+    else:
+        sweep, engine_warnings = engine.build(
+            ref, hyp, uem_map, collar=collar, regions=regions, uem_default=uem_default,
+            noscore=zones, speaker_map=options["speaker_map"],
+            same_speaker_overlap=chosen.same_speaker_overlap)
+        sweeps, sums = {}, sweep.components()
+    index = {name: i for i, name in enumerate(sweep.files)}
     files = {
-        sweep.files[i]: Components(**{k: float(v[i]) for k, v in sums.items()}, emotions=has_emotions)
-        for i in scored_files
+        name: Components(**{k: float(v[index[name]]) for k, v in sums.items()}, emotions=has_emotions)
+        for name in _scored_files(sweep, original_ref, uem_map)
     }
     total = sum(files.values(), Components(emotions=has_emotions))
     notes = [] if has_emotions else [
         "emotion rates not available: the reference has no emotion labels (DER only)"]
     settings = {
+        "preset": chosen.name,
         "collar": collar,
         "uem": _uem_setting(uem, uem_default),
         "regions": regions,
-        **CONVENTIONS,
+        "emotions": ",".join(emotion_set) if emotion_set else "all",
     }
-    if speaker_map is not None:
+    if mapping:
+        settings["emotion_map"] = describe_map(mapping)
+    if emotion_set:
+        settings["non_target"] = "no-score zone" if non_target == "noscore" else "dropped"
+    settings.update(chosen.conventions)
+    if options["speaker_map"] is not None:
         settings["speaker_mapping"] = "fixed (given)"
-    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings, notes)
-    return Scoring(ref, hyp, sweep, report)
+    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings, notes)
+    return Scoring(ref, hyp, sweep, report, sweeps)
 
 
-def _scored_files(sweep: engine.Sweep, ref: SegmentTable, uem) -> list[int]:
+def _hungarian_runs(ref: SegmentTable, hyp: SegmentTable, uem_map, original_ref: SegmentTable,
+                    has_emotions: bool):
+    """The ser-align protocol: pyannote DER (collar 0, every segment an item, union extent)
+    on the speakers, on emotion labels and on emotion_speaker labels."""
+    if uem_map is None:
+        uem_map = _union_extents(original_ref, ref, hyp)
+
+    def build(r, h):
+        return engine.build(r, h, uem_map, collar=0.0, regions="all", same_speaker_overlap="each")
+
+    sweep, warnings = build(ref, hyp)
+    sweeps = {"speaker": sweep}
+    sums = sweep.components()
+    if has_emotions:
+        for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
+            joint = name == "emotion_speaker"
+            other, _ = build(_relabel(ref, joint), _relabel(hyp, joint))
+            sweeps[name] = other
+            # every run has the same files, grid and counts; only the mapping differs
+            sums[key] = other.components()["CONF_spk"]
+    return sweeps, sums, warnings, uem_map
+
+
+def _relabel(table: SegmentTable, joint: bool) -> SegmentTable:
+    """Speaker := emotion (or ``f"{emotion}_{speaker}"``), emotion removed."""
+    emotion_names = np.asarray(list(table.emotions) + [NO_EMOTION_LABEL], dtype=object)
+    emotion = np.where(table.emotion == NO_EMOTION, len(table.emotions), table.emotion)
+    if joint:
+        n = max(len(table.speakers), 1)
+        code = emotion.astype(np.int64) * n + table.speaker
+        uniq, inverse = np.unique(code, return_inverse=True)
+        names = [f"{emotion_names[c // n]}_{table.speakers[c % n]}" for c in uniq.tolist()]
+    else:
+        uniq, inverse = np.unique(emotion, return_inverse=True)
+        names = [emotion_names[c] for c in uniq.tolist()]
+    # the labels are strings, as in the script: two pairs that spell the same label are one label
+    vocab = list(dict.fromkeys(names))
+    where = np.asarray([vocab.index(x) for x in names], dtype=np.int32) if names else np.zeros(0, np.int32)
+    speaker = where[inverse.reshape(-1)] if len(inverse) else np.zeros(0, np.int32)
+    return SegmentTable(table.files, vocab, [], table.file, table.start, table.end,
+                        speaker.astype(np.int32), np.full(len(table), NO_EMOTION, np.int32),
+                        table.origin, table.source)
+
+
+def _union_extents(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable) -> dict:
+    """Per reference file (as given, before dropping), the extent of its reference and
+    hypothesis segments of positive length (pyannote's default UEM)."""
+    names = sorted(original_ref.file_names())
+    index = {name: i for i, name in enumerate(names)}
+    lo = np.full(len(names), np.inf)
+    hi = np.full(len(names), -np.inf)
+    for table in (ref, hyp):
+        codes = np.asarray([index.get(f, -1) for f in table.files], dtype=np.int64)
+        if len(table) == 0 or len(codes) == 0:
+            continue
+        file = codes[table.file]
+        keep = (file >= 0) & (table.end > table.start)
+        np.minimum.at(lo, file[keep], table.start[keep])
+        np.maximum.at(hi, file[keep], table.end[keep])
+    return {name: [(float(lo[i]), float(hi[i]))] for i, name in enumerate(names) if hi[i] > lo[i]}
+
+
+def _scored_files(sweep: engine.Sweep, ref: SegmentTable, uem) -> list[str]:
     ref_names = ref.file_names()
     if uem is None:
-        return [i for i, name in enumerate(sweep.files) if name in ref_names]
-    return [i for i, name in enumerate(sweep.files) if name in uem]
+        return [name for name in sweep.files if name in ref_names]
+    return [name for name in sweep.files if name in uem]
 
 
 def _uem_setting(uem: UemLike, uem_default: str) -> str:

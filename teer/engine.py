@@ -182,6 +182,7 @@ def build(
     noscore: SegmentTable | None = None,
     speaker_map: Mapping[tuple[str, str], str] | None = None,
     same_speaker_overlap: str = "once",
+    check_files: bool = True,
 ) -> tuple[Sweep, list[str]]:
     """Place both sides on a common grid and compute every per-region count.
 
@@ -218,17 +219,8 @@ def build(
         uem, files, ref_file, ref, hyp_file, hyp, uem_default, n_files)
     in_uem = np.zeros(n_files, bool)
     in_uem[uem_file] = True
-    only_hyp = hyp_files & ~ref_files
-    if only_hyp.any():
-        names = [files[i] for i in np.flatnonzero(only_hyp)]
-        covered = [n for n, i in zip(names, np.flatnonzero(only_hyp)) if in_uem[i]]
-        warnings.append(
-            f"{len(names)} file(s) only in the hypothesis ({_sample(names)}): "
-            + ("scored where the UEM covers them" if covered else "not scored (no UEM covers them)"))
-    if uem is not None:
-        missing = [files[i] for i in np.flatnonzero(ref_files & ~in_uem)]
-        if missing:
-            warnings.append(f"{len(missing)} reference file(s) not in the UEM ({_sample(missing)}): not scored")
+    if check_files:
+        warnings += _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
 
     ref_pos = (ref.end > ref.start)
     hyp_pos = (hyp.end > hyp.start)
@@ -265,11 +257,8 @@ def build(
 
     ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), merged)
     hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), merged)
-    for side, name in ((ref_side, "reference"), (hyp_side, "hypothesis")):
-        if side.self_overlaps and merged:
-            warnings.append(
-                f"{side.self_overlaps} {name} segment(s) overlap another segment of the same speaker: "
-                "that speech counts once")
+    if merged:
+        warnings += _overlap_warnings(ref_side.self_overlaps, hyp_side.self_overlaps)
 
     n_ref = coverage(ref_side.by_speaker.i0, ref_side.by_speaker.i1, n)
     n_hyp = coverage(hyp_side.by_speaker.i0, hyp_side.by_speaker.i1, n)
@@ -283,6 +272,80 @@ def build(
         sweep.mapping = _fixed_mapping(sweep, ref, hyp, speaker_map)
     _match(sweep)
     return sweep, warnings
+
+
+def _file_warnings(files, ref_files, hyp_files, in_uem, has_uem: bool) -> list[str]:
+    warnings = []
+    only_hyp = np.flatnonzero(hyp_files & ~ref_files)
+    if len(only_hyp):
+        names = [files[i] for i in only_hyp]
+        warnings.append(
+            f"{len(names)} file(s) only in the hypothesis ({_sample(names)}): "
+            + ("scored where the UEM covers them" if in_uem[only_hyp].any() else "not scored (no UEM covers them)"))
+    if has_uem:
+        missing = [files[i] for i in np.flatnonzero(ref_files & ~in_uem)]
+        if missing:
+            warnings.append(f"{len(missing)} reference file(s) not in the UEM ({_sample(missing)}): not scored")
+    return warnings
+
+
+def _overlap_warnings(ref_count: int, hyp_count: int) -> list[str]:
+    return [f"{count} {name} segment(s) overlap another segment of the same speaker: that speech counts once"
+            for count, name in ((ref_count, "reference"), (hyp_count, "hypothesis")) if count]
+
+
+BATCH_SEGMENTS = 50_000  # measured: peak memory falls with it, time does not grow
+
+
+def score_files(
+    ref: SegmentTable,
+    hyp: SegmentTable,
+    uem: Uem | None = None,
+    *,
+    noscore: SegmentTable | None = None,
+    batch_segments: int = BATCH_SEGMENTS,
+    **options,
+) -> tuple[list[str], dict[str, np.ndarray], list[str]]:
+    """Per-file sums of every component, for the files that are scored.
+
+    Files are independent, so whole files are swept in batches of about
+    ``batch_segments`` segments: memory stays bounded however large the corpus.
+    ``options`` are those of ``build``. Returns the scored file names (reference
+    files, or the UEM's files when a UEM is given), a dict of component arrays
+    aligned with them, and the warnings.
+    """
+    extra = list(uem) if uem is not None else []
+    tables = [ref, hyp] + ([noscore] if noscore is not None else [])
+    files, maps = concat_vocab(tables + [_names_table(extra)], "files")
+    n_files = len(files)
+    fids = [remap(t.file, m) for t, m in zip(tables, maps)]
+    ref_files = np.bincount(fids[0], minlength=n_files) > 0
+    hyp_files = np.bincount(fids[1], minlength=n_files) > 0
+    in_uem = np.zeros(n_files, bool)
+    in_uem[remap(np.arange(len(extra), dtype=np.int32), maps[-1])] = True
+    scored = in_uem if uem is not None else ref_files
+    warnings = _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
+
+    size = np.bincount(fids[0], minlength=n_files) + np.bincount(fids[1], minlength=n_files)
+    batch = (np.cumsum(size) - size) // max(batch_segments, 1)
+    sums = {name: np.zeros(n_files) for name in COMPONENTS}
+    position = {name: i for i, name in enumerate(files)}
+    overlaps = [0, 0]
+    for b in np.unique(batch[scored]):
+        member = batch == b
+        parts = [t.select(member[f]) for t, f in zip(tables, fids)]
+        part_uem = None if uem is None else {files[i]: uem[files[i]] for i in np.flatnonzero(member & in_uem)}
+        sweep, _ = build(parts[0], parts[1], part_uem, noscore=parts[2] if noscore is not None else None,
+                         check_files=False, **options)
+        into = np.fromiter((position[name] for name in sweep.files), np.int64, len(sweep.files))
+        for name, values in sweep.components().items():
+            sums[name][into] += values
+        overlaps[0] += sweep.ref.self_overlaps
+        overlaps[1] += sweep.hyp.self_overlaps
+    if options.get("same_speaker_overlap", "once") == "once":
+        warnings += _overlap_warnings(*overlaps)
+    keep = np.flatnonzero(scored)
+    return [files[i] for i in keep], {name: v[keep] for name, v in sums.items()}, warnings
 
 
 def _names_table(names: Sequence[str]) -> SegmentTable:

@@ -212,3 +212,23 @@ def test_speaker_map_file_errors_name_the_line(tmp_path):
         read_speaker_map(path)
     path.write_text("f,h1,r1\n")
     assert read_speaker_map(path) == {("f", "h1"): "r1"}
+
+
+@pytest.mark.parametrize("batch", [1, 40, 10**9])
+def test_batches_of_files_give_the_same_sums_as_one_sweep(batch):
+    from teer import engine
+
+    from .corpus import corpus
+
+    ref, hyp = corpus(3, n_files=7, self_overlap=True)
+    ref, hyp = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
+    uem = {"file0": [(0, 20)], "file3": [(5, 30)], "file5": [(0, 50)]}
+    for u in (None, uem):
+        sweep, warnings = engine.build(ref, hyp, u, collar=0.25)
+        whole = sweep.components()
+        names, sums, batched_warnings = engine.score_files(ref, hyp, u, collar=0.25, batch_segments=batch)
+        assert set(names) == (set(u) if u else ref.file_names())
+        for i, name in enumerate(names):
+            for key, values in sums.items():
+                assert values[i] == pytest.approx(whole[key][sweep.files.index(name)], abs=1e-9)
+        assert batched_warnings == warnings
