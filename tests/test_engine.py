@@ -231,4 +231,5 @@ def test_batches_of_files_give_the_same_sums_as_one_sweep(batch):
         for i, name in enumerate(names):
             for key, values in sums.items():
                 assert values[i] == pytest.approx(whole[key][sweep.files.index(name)], abs=1e-9)
-        assert batched_warnings == warnings
+        if u is None:  # with a UEM, files outside it are not swept, nor counted in warnings
+            assert batched_warnings == warnings
