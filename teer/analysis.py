@@ -145,11 +145,11 @@ def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
     (speaker, region position, label, weight) of every active speaker-label pair."""
     none = n_labels - 1
     label = np.where(side.emotion >= 0, side.emotion, none).astype(np.int64)
-    iv, _ = engine.merge(side.speaker * n_labels + label, side.i0, side.i1)
+    iv, _ = engine.merge(side.speaker.astype(np.int64) * n_labels + label, side.i0, side.i1)
     which, region = engine.expand(iv, keep)
-    pos = np.searchsorted(keep, region)
-    speaker = iv.group[which] // n_labels
-    lab = iv.group[which] % n_labels
+    pos = np.searchsorted(keep, region).astype(np.int64)
+    group = iv.group[which].astype(np.int64)
+    speaker, lab = group // n_labels, group % n_labels
     # a speaker active with several labels at once counts 1/k for each
     _, inverse, count = np.unique(speaker * max(len(keep), 1) + pos, return_inverse=True,
                                   return_counts=True)

@@ -1,0 +1,162 @@
+"""Confusion matrix and breakdowns: hand-computed cases and the identities with the report."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from teer import analysis, api
+from teer.segments import SegmentTable
+
+from .corpus import corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def table(*rows):
+    return SegmentTable.from_records(
+        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
+
+
+def analyze(ref, hyp, **kw):
+    kw.setdefault("collar", 0.0)
+    scoring = api.run(ref, hyp, **kw)
+    return scoring, analysis.analyze(scoring)
+
+
+def cells(c: analysis.Confusion) -> dict:
+    out = {(r, h): c.matrix[i, j] for i, r in enumerate(c.labels) for j, h in enumerate(c.labels) if c.matrix[i, j]}
+    out.update({(r, "missed"): v for r, v in zip(c.labels, c.missed) if v})
+    out.update({("fa", h): v for h, v in zip(c.labels, c.false_alarm) if v})
+    return out
+
+
+def test_worked_example():
+    # regions: 0-3 A|X, 3-5 A|X,Y, 5-8 A|Y, 8-9 A,B|Y, 9-10 A,B|-, 10-11 B|-, 11-12 B|Z, 12-15 -|Z
+    ref = table(("a", 0, 10, "A", "hap"), ("a", 8, 12, "B", "sad"))
+    hyp = table(("a", 0, 5, "X", "hap"), ("a", 3, 9, "Y", "sad"), ("a", 11, 15, "Z", "sad"))
+    scoring, a = analyze(ref, hyp, uem={"a": [(0, 16)]})
+    assert a.confusion.labels == ["hap", "sad"]
+    # hap: 0-3, 3-5 right; 5-8 as sad; 8-10 missed. sad: 8-9 right (Y sad pairs with B), 9-11 missed,
+    # 11-12 right; FA: 3-5 Y, 12-15 Z
+    assert cells(a.confusion) == pytest.approx({
+        ("hap", "hap"): 5, ("hap", "sad"): 3, ("hap", "missed"): 2,
+        ("sad", "sad"): 2, ("sad", "missed"): 2, ("fa", "sad"): 5})
+    speakers = {r["speaker"]: r for r in a.speakers}
+    assert speakers["A"] == pytest.approx(dict(
+        file="a", speaker="A", TOTAL=10, CORRECT=5, CONF_emo=3, MS=2, ERR=5, CORRECT_emo_spk=0, sERR=10))
+    # B -> Z: right speaker and emotion over 11-12 only
+    assert speakers["B"] == pytest.approx(dict(
+        file="a", speaker="B", TOTAL=4, CORRECT=2, CONF_emo=0, MS=2, ERR=2, CORRECT_emo_spk=1, sERR=3))
+    assert a.false_alarm == 5
+    emotions = {r["emotion"]: r for r in a.emotions}
+    assert emotions["sad"] == pytest.approx(dict(
+        emotion="sad", TOTAL=4, CORRECT=2, CONF=0, MS=2, ERR=2, HYP=10, FA=5, recall=0.5, precision=0.2))
+    assert emotions["hap"]["recall"] == pytest.approx(0.5) and emotions["hap"]["precision"] == 1
+
+
+def test_confusions_without_a_pairing_are_spread_in_proportion():
+    # 0-2: A ang, B hap | X neu, Y sad: two confusions, nothing says which meets which
+    ref = table(("a", 0, 2, "A", "ang"), ("a", 0, 2, "B", "hap"))
+    hyp = table(("a", 0, 2, "X", "neu"), ("a", 0, 2, "Y", "sad"))
+    _, a = analyze(ref, hyp)
+    assert cells(a.confusion) == pytest.approx({
+        ("ang", "neu"): 1, ("ang", "sad"): 1, ("hap", "neu"): 1, ("hap", "sad"): 1})
+
+
+def test_three_against_one_pairs_the_matching_emotion_and_misses_the_rest():
+    # 0-4: A ang, B hap, C hap | X hap: one right (hap), two missed (ang and one hap)
+    ref = table(("a", 0, 4, "A", "ang"), ("a", 0, 4, "B", "hap"), ("a", 0, 4, "C", "hap"))
+    hyp = table(("a", 0, 4, "X", "hap"))
+    _, a = analyze(ref, hyp)
+    assert cells(a.confusion) == pytest.approx({("hap", "hap"): 4, ("ang", "missed"): 4, ("hap", "missed"): 4})
+    speakers = {r["speaker"]: r for r in a.speakers}
+    # B and C share the hap that was right and the one that was missed
+    assert speakers["B"]["CORRECT"] == pytest.approx(2) and speakers["B"]["MS"] == pytest.approx(2)
+    assert speakers["A"]["MS"] == pytest.approx(4)
+
+
+def test_hypothesis_without_emotion_is_a_none_column_and_never_right():
+    ref = table(("a", 0, 4, "A", "hap"))
+    hyp = table(("a", 0, 2, "X", "hap"), ("a", 2, 4, "X", None))
+    scoring, a = analyze(ref, hyp)
+    assert a.confusion.labels == ["hap", "<none>"]
+    assert cells(a.confusion) == pytest.approx({("hap", "hap"): 2, ("hap", "<none>"): 2})
+    assert scoring.report.total.CONF_emo == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matrix_and_breakdowns_add_up_to_the_report(seed):
+    ref, hyp = corpus(seed, n_files=3)
+    scoring, a = analyze(ref, hyp, collar=0.25)
+    t = scoring.report.total
+    c = a.confusion
+    diagonal = np.trace(c.matrix)
+    assert c.matrix.sum() + c.missed.sum() == pytest.approx(t.TOTAL)
+    assert c.missed.sum() == pytest.approx(t.MS)
+    assert c.false_alarm.sum() == pytest.approx(t.FA)
+    assert c.matrix.sum() - diagonal == pytest.approx(t.CONF_emo)
+    assert diagonal == pytest.approx(t.AGREE - t.CONF_emo)
+    assert (c.matrix.sum() - diagonal + c.missed.sum() + c.false_alarm.sum()) / t.TOTAL == pytest.approx(t.TEER)
+    # per speaker: sums give TEER's and sTEER's numerators
+    s = a.speakers
+    assert sum(r["TOTAL"] for r in s) == pytest.approx(t.TOTAL)
+    assert sum(r["ERR"] for r in s) + a.false_alarm == pytest.approx(t.MS + t.FA + t.CONF_emo)
+    assert sum(r["sERR"] for r in s) + a.false_alarm == pytest.approx(t.MS + t.FA + t.CONF_emo_spk)
+    # per emotion: the totals are the reference time of each emotion
+    e = {r["emotion"]: r for r in a.emotions}
+    for label, row in e.items():
+        assert row["TOTAL"] == pytest.approx(_time([r for r in ref if r["emotion"] == label], scoring)), label
+    assert sum(r["ERR"] for r in e.values()) + sum(r["FA"] for r in e.values()) == pytest.approx(
+        t.MS + t.FA + t.CONF_emo)
+
+
+def _time(rows, scoring):
+    """Seconds of these reference segments inside the scored regions of ``scoring`` (brute force)."""
+    sweep = scoring.sweep
+    keep = np.flatnonzero(sweep.scored & (sweep.duration > 0))
+    start = sweep.grid_time[keep]
+    end = start + sweep.duration[keep]
+    file = np.array(sweep.files)[sweep.grid_file[keep]]
+    total = 0.0
+    for r in rows:
+        inside = (file == r["file"]) & (start >= r["start"]) & (end <= r["end"])
+        total += float((end - start)[inside].sum())
+    return total
+
+
+def teer_cli(*args):
+    return subprocess.run([sys.executable, "-m", "teer.cli", *map(str, args)], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": ""})
+
+
+def test_analyze_command_formats(tmp_path):
+    out = teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# teer |") and "# emotion confusion matrix" in out.stdout
+    assert "# per reference speaker" in out.stdout and "# per reference emotion" in out.stdout
+    data = json.loads(teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "json").stdout)
+    assert set(data) == {"settings", "confusion", "speakers", "emotions"}
+    assert data["confusion"]["matrix"]["neu"]["hap"] == pytest.approx(1.7)
+    assert data["confusion"]["missed"]["neu"] == pytest.approx(2.5)
+    target = tmp_path / "c.csv"
+    out = teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "--view", "emotion",
+                   "-o", target)
+    assert out.returncode == 0 and out.stdout == ""
+    rows = target.read_text().splitlines()
+    assert rows[0].startswith("emotion,TOTAL,CORRECT") and len(rows) == 5
+    out = teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "-o", target)
+    assert out.returncode == 2 and out.stderr.startswith("teer: error: ") and "--view" in out.stderr
+
+
+def test_analyze_bad_input_is_one_line(tmp_path):
+    ref = tmp_path / "r.rttm"
+    ref.write_text("SPEAKER f 1 0 x hap <NA> A <NA> <NA>\n")
+    out = teer_cli("analyze", ref, EXAMPLES / "hyp.json", "-o", tmp_path / "out")
+    assert out.returncode == 2 and out.stderr.strip() == f"teer: error: {ref}:1: duration 'x' is not a number"
+    assert not (tmp_path / "out").exists()
