@@ -38,11 +38,15 @@ def run(args: argparse.Namespace) -> int:
         raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker or emotion)")
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
-    text = render(analyze(scoring), args.format, views, settings_line(scoring.report))
+    header = "\n".join([settings_line(scoring.report)] + [f"# {note}" for note in scoring.report.notes])
+    text = render(analyze(scoring), args.format, views, header)
     if args.format == "json":
         import json
 
-        data = {"settings": dict(scoring.report.settings), **json.loads(text)}
+        settings = dict(scoring.report.settings)
+        if scoring.report.notes:
+            settings["notes"] = list(scoring.report.notes)
+        data = {"settings": settings, **json.loads(text)}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     emit(text, args.output)
     return 0
