@@ -186,8 +186,7 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
             warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
                             f"({', '.join(emptied[:3])}{', ...' if len(emptied) > 3 else ''})")
     zones = concat_zones(options["noscore"], zones)
-    has_emotions = bool(len(ref)) and bool((ref.emotion != NO_EMOTION).any()) or (
-        not len(ref) and bool(len(original_ref)) and bool((original_ref.emotion != NO_EMOTION).any()))
+    has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
 
     if chosen.emotion_matching == "hungarian":
         sweeps, sums, engine_warnings, uem_map = _hungarian_runs(ref, hyp, uem_map, original_ref, has_emotions)

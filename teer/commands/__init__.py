@@ -16,31 +16,57 @@ class Fail(Exception):
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
     """The options that decide what is scored and how (shared by score, compare, ...)."""
-    from ..api import DEFAULT_COLLAR
     from ..engine import REGIONS
+    from ..presets import DEFAULT_PRESET, PRESETS
 
+    p.add_argument("--preset", choices=tuple(PRESETS), default=DEFAULT_PRESET,
+                   help="protocol: wu2023 (Wu, Zhang & Woodland 2023; default) or ser-align (the SER-Align "
+                        "evaluation script: pyannote DER on emotion labels, collar 0). Options below "
+                        "override the preset's values where it allows")
     p.add_argument("--uem", help="UEM file (file chnl start end); default: see --uem-default")
-    p.add_argument("--uem-default", choices=("reference", "union"), default="reference",
-                   help="scored time without a UEM: the reference extent (md-eval, Wu et al.; default) "
-                        "or the reference and hypothesis extent (spyder, dscore)")
-    p.add_argument("--collar", type=float, default=DEFAULT_COLLAR,
-                   help="seconds removed on each side of every reference boundary (default %(default)s)")
-    p.add_argument("--regions", choices=REGIONS, default="all",
-                   help="score all regions, or only those with one, two or more, or at most one "
+    p.add_argument("--uem-default", choices=("reference", "union"), default=None,
+                   help="scored time without a UEM: the reference extent (md-eval, Wu et al.; wu2023) "
+                        "or the reference and hypothesis extent (spyder, dscore, pyannote; ser-align)")
+    p.add_argument("--collar", type=float, default=None,
+                   help="seconds removed on each side of every reference boundary "
+                        "(default: the preset's, 0.25 for wu2023, 0 for ser-align)")
+    p.add_argument("--regions", choices=REGIONS, default=None,
+                   help="score all regions (default), or only those with one, two or more, or at most one "
                         "reference speaker")
     p.add_argument("--speaker-map", metavar="FILE",
                    help="fixed speaker mapping, lines 'file hyp_speaker ref_speaker' (default: optimal)")
+    p.add_argument("--emotions", metavar="LIST",
+                   help="the scored emotion set, e.g. neu,hap,ang,sad (default: every label)")
+    p.add_argument("--emotion-map", metavar="MAP",
+                   help="merge emotion labels on both sides first: exc=hap,... or a file of lines "
+                        "'exc hap' / 'exc=hap'")
+    p.add_argument("--non-target", choices=("noscore", "drop"), default=None,
+                   help="reference speech with an emotion outside --emotions: a no-score zone (wu2023) "
+                        "or deleted, making hypothesis speech there false alarm (ser-align)")
 
 
 def scoring_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of ``teer.score`` given on the command line."""
-    if args.collar < 0:
+    """The keyword arguments of ``teer.score`` given on the command line.
+
+    Options not given are None: ``teer.score`` then takes the preset's value.
+    Values a preset does not allow are reported as errors by ``teer.score``.
+    """
+    if args.collar is not None and not args.collar >= 0:
         raise Fail(f"--collar must be non-negative, not {args.collar}")
-    options = dict(uem=args.uem, collar=args.collar, regions=args.regions, uem_default=args.uem_default)
+    options = dict(preset=args.preset, uem=args.uem, collar=args.collar, regions=args.regions,
+                   uem_default=args.uem_default, non_target=args.non_target)
     if args.speaker_map:
         from ..io.speaker_map import read_speaker_map
 
         options["speaker_map"] = read_speaker_map(args.speaker_map)
+    if args.emotions is not None:
+        from ..emotions import parse_emotions
+
+        options["emotions"] = parse_emotions(args.emotions)
+    if args.emotion_map is not None:
+        from ..emotions import parse_emotion_map
+
+        options["emotion_map"] = parse_emotion_map(args.emotion_map)
     return options
 
 

@@ -1,0 +1,100 @@
+"""Protocol presets: named sets of scoring conventions (``--preset NAME``).
+
+``wu2023`` (the default) is the scoring core as it stands: emotion labels
+compared literally, md-eval's speaker mapping and counting, collar 0.25,
+reference-extent UEM; it reproduces Wu, Zhang & Woodland (Interspeech 2023).
+Every option may be changed on top of it.
+
+``ser-align`` reproduces the evaluation script of SER-Align (Wang, Lee & Chen,
+IALP 2025): pyannote.metrics' ``DiarizationErrorRate`` with default settings
+(collar 0, no overlap skipping, UEM = reference ∪ hypothesis extent), run on
+"speech" labels (MS, FA, TOTAL), on emotion labels (CONF_emo: emotions are
+mapped per file by the Hungarian algorithm) and on ``emotion_speaker`` labels
+(CONF_emo_spk); reference speech outside the scored emotion set is dropped.
+The options that would break that reproduction are fixed: giving them a
+different value is an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PRESET = "wu2023"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    collar: float
+    uem_default: str
+    regions: str
+    non_target: str
+    #: "literal": emotions compared as labels; "hungarian": per-file optimal label mapping
+    emotion_matching: str
+    #: "once" (md-eval) or "each" (pyannote: every segment is an item)
+    same_speaker_overlap: str
+    #: options that cannot be given a value other than the preset's
+    fixed: tuple[str, ...] = ()
+    conventions: dict[str, str] = field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    "wu2023": Preset(
+        name="wu2023",
+        description="Wu, Zhang & Woodland (Interspeech 2023): literal emotions, md-eval speaker "
+                    "mapping, collar 0.25, reference-extent UEM",
+        collar=0.25, uem_default="reference", regions="all", non_target="noscore",
+        emotion_matching="literal", same_speaker_overlap="once",
+        conventions={
+            "emotion_matching": "literal labels",
+            "speaker_mapping": "optimal one-to-one (Hungarian) on overlap within the UEM, before collars",
+            "same_speaker_overlap": "counted once",
+        },
+    ),
+    "ser-align": Preset(
+        name="ser-align",
+        description="SER-Align (Wang, Lee & Chen, IALP 2025): pyannote.metrics DER on speech, "
+                    "emotion and emotion_speaker labels, collar 0, reference and hypothesis extent",
+        collar=0.0, uem_default="union", regions="all", non_target="drop",
+        emotion_matching="hungarian", same_speaker_overlap="each",
+        fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore"),
+        conventions={
+            "emotion_matching": "Hungarian mapping of emotion labels per file (pyannote DER on emotions)",
+            "speaker_mapping": "Hungarian mapping of emotion_speaker labels per file (sTEER); "
+                               "of speakers (DER)",
+            "same_speaker_overlap": "every segment counts (pyannote)",
+        },
+    ),
+}
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name`` (``ValueError`` naming the known ones otherwise)."""
+    try:
+        return PRESETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})") from None
+
+
+def resolve(preset: Preset, **given: Any) -> dict[str, Any]:
+    """The preset's settings with the given options (None = not given) on top.
+
+    An option the preset fixes may only be given the preset's own value (or, for
+    ``speaker_map`` and ``noscore``, not at all).
+    """
+    settings = {
+        "collar": preset.collar, "uem_default": preset.uem_default, "regions": preset.regions,
+        "non_target": preset.non_target, "speaker_map": None, "noscore": None,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name in preset.fixed and value != settings[name]:
+            shown = "given" if name in ("speaker_map", "noscore") else repr(value)
+            raise ValueError(
+                f"preset {preset.name} fixes {name.replace('_', '-')} "
+                f"({'not used' if settings[name] is None else repr(settings[name])}); "
+                f"{shown} would no longer reproduce it (use --preset wu2023 to set it)")
+        settings[name] = value
+    return settings
