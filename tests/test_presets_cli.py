@@ -1,0 +1,87 @@
+"""--preset, --emotions, --emotion-map, --non-target on the command line."""
+from __future__ import annotations
+
+import json
+
+from .test_cli import EXAMPLES, teer
+
+
+def _json(out):
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_header_names_the_preset_and_the_emotion_set():
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
+    assert out.returncode == 0
+    header = out.stdout.splitlines()[0]
+    assert "preset: wu2023" in header and "collar: 0.25" in header and "emotions: all" in header
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--preset", "ser-align",
+               "--emotions", "neu,hap,ang,sad")
+    assert out.returncode == 0, out.stderr
+    header = out.stdout.splitlines()[0]
+    assert "preset: ser-align" in header and "collar: 0.0" in header
+    assert "emotions: neu,hap,ang,sad" in header and "non target: dropped" in header
+
+
+def test_json_settings_and_the_api_agree(tmp_path):
+    import teer as api
+
+    data = _json(teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--preset", "ser-align",
+                      "--format", "json"))
+    report = api.score(str(EXAMPLES / "ref.rttm"), str(EXAMPLES / "hyp.json"), preset="ser-align")
+    assert data["settings"]["preset"] == "ser-align"
+    assert data["total"]["TEER"] == report.total.TEER
+
+
+def test_emotion_options(tmp_path):
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER f 1 0 4 exc <NA> A <NA> <NA>\n"
+                   "SPEAKER f 1 4 2 fru <NA> A <NA> <NA>\n"
+                   "SPEAKER f 1 6 4 sad <NA> B <NA> <NA>\n")
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text(json.dumps({"f": [{"start": 0, "end": 10, "speaker": "X", "emotion": "hap"}]}))
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("exc hap\n")
+    base = ("score", ref, hyp, "--collar", "0", "--format", "json")
+    plain = _json(teer(*base))["total"]
+    assert (plain["TOTAL"], plain["CONF_emo"]) == (10, 10)
+    noscore = _json(teer(*base, "--emotions", "hap,sad", "--emotion-map", mapping))
+    assert (noscore["total"]["TOTAL"], noscore["total"]["CONF_emo"]) == (8, 4)
+    assert noscore["settings"]["emotion_map"] == "exc=hap"
+    drop = _json(teer(*base, "--emotions", "hap,sad", "--emotion-map", "exc=hap", "--non-target", "drop"))
+    assert (drop["total"]["TOTAL"], drop["total"]["FA"], drop["total"]["CONF_emo"]) == (8, 2, 4)
+
+
+def test_bad_options_are_one_line_errors_with_status_2(tmp_path):
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("exc hap\nfru\n")
+    cases = [
+        (("--preset", "ser-align", "--collar", "0.25"), "preset ser-align fixes collar"),
+        (("--preset", "ser-align", "--non-target", "noscore"), "preset ser-align fixes non-target"),
+        (("--emotion-map", str(mapping)), f"{mapping}:2: expected"),
+        (("--emotions", "neu,,hap"), "emotions must be"),
+        (("--emotion-map", "exc=hap=neu"), "expected label=label"),
+    ]
+    for extra, message in cases:
+        out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", *extra)
+        assert out.returncode == 2, (extra, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("teer: error: ") and message in lines[0], lines
+        assert out.stdout == ""
+
+
+def test_unknown_preset_is_refused_by_the_parser():
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--preset", "nope")
+    assert out.returncode == 2 and "wu2023" in out.stderr
+
+
+def test_every_scoring_command_takes_the_preset():
+    from teer.cli import build_parser
+
+    parser, modules = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        options = {o for a in p._actions for o in a.option_strings}
+        if "--collar" in options:
+            assert {"--preset", "--emotions", "--emotion-map", "--non-target"} <= options, name
