@@ -1,0 +1,117 @@
+"""TEER and sTEER as pyannote.metrics metrics (needs ``pip install teer[pyannote]``).
+
+>>> from teer.pyannote import TimeWeightedEmotionErrorRate
+>>> metric = TimeWeightedEmotionErrorRate()            # preset wu2023: collar 0.25, ...
+>>> for reference, hypothesis in files:                 # doctest: +SKIP
+...     metric(reference, hypothesis)                   # one file: its TEER
+>>> abs(metric)                                         # doctest: +SKIP
+>>> metric.report(display=True)                         # doctest: +SKIP
+>>> metric.confidence_interval()                        # doctest: +SKIP
+
+Annotations carry ``(speaker, emotion)`` labels (``teer.io.annotation``).
+Each call scores one file with ``teer.score`` (the same engine as the command
+line, not a second implementation), under the preset and options given to the
+constructor. ``collar`` has teer's meaning: seconds removed on **each** side
+of every reference boundary (pyannote's own ``collar`` is the total width).
+
+The components are those of pyannote's ``IdentificationErrorRate``: ``total``
+(TOTAL), ``missed detection`` (MS), ``false alarm`` (FA), ``confusion``
+(CONF_emo, or CONF_emo_spk for sTEER) and ``correct`` (AGREE − confusion).
+As in pyannote.metrics, a file or total with no reference speech has the rate
+0 (nothing to get wrong) or 1 (only false alarm), where teer's own reports say
+"not available". ``teer_total`` gives teer's ``Components`` summed over the
+files, for the other rates (EERa, sEERa, DER).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from pyannote.metrics.base import BaseMetric
+
+from . import api, presets
+from .components import Components
+from .emotions import parse_emotion_map, parse_emotions
+from .io.annotation import from_annotations
+from .segments import NO_EMOTION
+
+COMPONENTS = ["total", "correct", "missed detection", "false alarm", "confusion"]
+
+
+class _TeerMetric(BaseMetric):
+    _confusion = "CONF_emo"
+
+    def __init__(self, preset: str = presets.DEFAULT_PRESET, *, collar: float | None = None,
+                 regions: str | None = None, uem_default: str | None = None, emotions=None,
+                 emotion_map=None, non_target: str | None = None, **kwargs: Any):
+        self.preset = presets.get(preset)
+        self.options = presets.resolve(self.preset, collar=collar, regions=regions, uem_default=uem_default,
+                                       non_target=non_target)
+        self.emotions = parse_emotions(emotions)
+        self.emotion_map = parse_emotion_map(emotion_map)
+        super().__init__(**kwargs)
+
+    @classmethod
+    def metric_components(cls) -> list[str]:
+        return list(COMPONENTS)
+
+    def reset(self):
+        super().reset()
+        self.teer_results_: list[tuple[str, Components]] = []
+
+    @property
+    def teer_total(self) -> Components:
+        """teer's components summed over every file scored so far."""
+        return sum((c for _, c in self.teer_results_), Components())
+
+    def compute_components(self, reference, hypothesis, uem=None, **kwargs) -> dict[str, float]:
+        name = str(getattr(reference, "uri", None) or "<annotation>")
+        ref = from_annotations({name: reference})
+        hyp = from_annotations({name: hypothesis})
+        api._check_in_memory(ref, "reference", allow_empty=True)
+        api._check_in_memory(hyp, "hypothesis")
+        if len(ref) and (ref.emotion == NO_EMOTION).all():
+            raise ValueError(f"{self.name}: the reference of {name} has no emotion labels; "
+                             "labels must be (speaker, emotion) pairs")
+        uem_map = None
+        if uem is not None:
+            uem_map = {name: [(s.start, s.end) for s in uem.support()]}
+        elif len(ref) == 0:  # nothing to take an extent from: the union extent is the hypothesis's
+            spans = [(s.start, s.end) for s in hypothesis.get_timeline().support()]
+            scored = self.options["uem_default"] == "union" and spans
+            uem_map = {name: [(spans[0][0], spans[-1][1])]} if scored else {}
+        scoring = api._run(ref, hyp, self.preset, self.options, uem_map, self.emotions, self.emotion_map)
+        for message in scoring.report.warnings:
+            if len(ref) or "only in the hypothesis" not in message:  # an empty reference is no news
+                warnings.warn(message)
+        c = scoring.report.files.get(name, Components())
+        self.teer_results_.append((name, c))
+        confusion = getattr(c, self._confusion)
+        return {"total": c.TOTAL, "correct": c.AGREE - confusion, "missed detection": c.MS,
+                "false alarm": c.FA, "confusion": confusion}
+
+    def compute_metric(self, detail: dict[str, float]) -> float:
+        numerator = detail["missed detection"] + detail["false alarm"] + detail["confusion"]
+        if detail["total"] == 0:  # pyannote.metrics' convention
+            return 0.0 if numerator == 0 else 1.0
+        return numerator / detail["total"]
+
+
+class TimeWeightedEmotionErrorRate(_TeerMetric):
+    """TEER = (missed detection + false alarm + emotion confusion) / total."""
+
+    _confusion = "CONF_emo"
+
+    @classmethod
+    def metric_name(cls) -> str:
+        return "TEER"
+
+
+class SpeakerAttributedTEER(_TeerMetric):
+    """sTEER: as TEER, but speech is right only with the right emotion and the right speaker."""
+
+    _confusion = "CONF_emo_spk"
+
+    @classmethod
+    def metric_name(cls) -> str:
+        return "sTEER"
