@@ -259,8 +259,9 @@ def _relabel(table: SegmentTable, joint: bool) -> SegmentTable:
         uniq, inverse = np.unique(emotion, return_inverse=True)
         names = [emotion_names[c] for c in uniq.tolist()]
     # the labels are strings, as in the script: two pairs that spell the same label are one label
-    vocab = list(dict.fromkeys(names))
-    where = np.asarray([vocab.index(x) for x in names], dtype=np.int32) if names else np.zeros(0, np.int32)
+    index: dict[str, int] = {}
+    where = np.fromiter((index.setdefault(x, len(index)) for x in names), dtype=np.int32, count=len(names))
+    vocab = list(index)
     speaker = where[inverse.reshape(-1)] if len(inverse) else np.zeros(0, np.int32)
     return SegmentTable(table.files, vocab, [], table.file, table.start, table.end,
                         speaker.astype(np.int32), np.full(len(table), NO_EMOTION, np.int32),

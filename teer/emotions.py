@@ -112,8 +112,9 @@ def apply_map(table: SegmentTable, mapping: Mapping[str, str] | None) -> Segment
     if not mapping:
         return table
     renamed = [mapping.get(e, e) for e in table.emotions]
-    vocab = list(dict.fromkeys(renamed))
-    index = np.asarray([vocab.index(e) for e in renamed], dtype=np.int32)
+    codes: dict[str, int] = {}
+    index = np.fromiter((codes.setdefault(e, len(codes)) for e in renamed), dtype=np.int32, count=len(renamed))
+    vocab = list(codes)
     emotion = np.where(table.emotion == NO_EMOTION, NO_EMOTION,
                        index[np.maximum(table.emotion, 0)] if len(index) else table.emotion)
     return table.relabel_emotions(vocab, emotion)
@@ -121,7 +122,8 @@ def apply_map(table: SegmentTable, mapping: Mapping[str, str] | None) -> Segment
 
 def outside(table: SegmentTable, emotions: Sequence[str]) -> np.ndarray:
     """Per segment: it has an emotion, and that emotion is not in ``emotions``."""
-    in_set = np.asarray([e in set(emotions) for e in table.emotions], dtype=bool)
+    wanted = set(emotions)
+    in_set = np.asarray([e in wanted for e in table.emotions], dtype=bool)
     has = table.emotion != NO_EMOTION
     result = np.zeros(len(table), bool)
     if len(in_set):
