@@ -133,9 +133,11 @@ def score(
     a no-score zone (``non_target="noscore"``) or deleted (``"drop"``).
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
-    return run(reference, hypothesis, preset=preset, uem=uem, collar=collar, regions=regions,
-               uem_default=uem_default, speaker_map=speaker_map, noscore=noscore, emotions=emotions,
-               emotion_map=emotion_map, non_target=non_target).report
+    options = dict(preset=preset, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
+                   speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
+                   non_target=non_target)
+    # files are swept in batches and no sweep is kept: memory stays bounded
+    return _resolve_and_run(reference, hypothesis, options, keep_sweeps=False).report
 
 
 def run(
@@ -153,19 +155,31 @@ def run(
     emotion_map: EmotionMapLike = None,
     non_target: str | None = None,
 ) -> Scoring:
-    """Like ``score``, but keep the inputs and the sweep along with the report."""
-    chosen = presets.get(preset)
-    options = presets.resolve(chosen, collar=collar, regions=regions, uem_default=uem_default,
-                              speaker_map=speaker_map, noscore=noscore, non_target=non_target)
-    emotion_set = parse_emotions(emotions)
-    mapping = parse_emotion_map(emotion_map)
+    """Like ``score``, but keep the inputs and the sweeps along with the report.
+
+    All files are swept at once, so memory grows with the corpus.
+    """
+    options = dict(preset=preset, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
+                   speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
+                   non_target=non_target)
+    return _resolve_and_run(reference, hypothesis, options, keep_sweeps=True)
+
+
+def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: dict,
+                     keep_sweeps: bool) -> Scoring:
+    chosen = presets.get(given["preset"])
+    options = presets.resolve(chosen, **{k: given[k] for k in (
+        "collar", "regions", "uem_default", "speaker_map", "noscore", "non_target")})
+    emotion_set = parse_emotions(given["emotions"])
+    mapping = parse_emotion_map(given["emotion_map"])
     ref = as_table(reference, "reference")
     hyp = as_table(hypothesis, "hypothesis")
-    return _run(ref, hyp, chosen, options, uem, emotion_set, mapping)
+    return _run(ref, hyp, chosen, options, given["uem"], emotion_set, mapping, keep_sweeps)
 
 
 def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: dict, uem: UemLike,
-         emotion_set: tuple[str, ...] | None, mapping: dict[str, str] | None) -> Scoring:
+         emotion_set: tuple[str, ...] | None, mapping: dict[str, str] | None,
+         keep_sweeps: bool = True) -> Scoring:
     """Score validated tables under resolved options (shared with ``teer.pyannote``)."""
     from .emotions import NON_TARGET
 
@@ -189,18 +203,38 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
 
     if chosen.emotion_matching == "hungarian":
-        sweeps, sums, engine_warnings, uem_map = _hungarian_runs(ref, hyp, uem_map, original_ref, has_emotions)
-        sweep = sweeps["speaker"]
+        if uem_map is None:
+            uem_map = _union_extents(original_ref, ref, hyp)
+        runs = _hungarian_runs(ref, hyp, has_emotions)
+        build_options = dict(collar=0.0, regions="all", same_speaker_overlap="each")
     else:
-        sweep, engine_warnings = engine.build(
-            ref, hyp, uem_map, collar=collar, regions=regions, uem_default=uem_default,
-            noscore=zones, speaker_map=options["speaker_map"],
-            same_speaker_overlap=chosen.same_speaker_overlap)
-        sweeps, sums = {}, sweep.components()
-    index = {name: i for i, name in enumerate(sweep.files)}
+        runs = {"speaker": (ref, hyp)}
+        build_options = dict(collar=collar, regions=regions, uem_default=uem_default, noscore=zones,
+                             speaker_map=options["speaker_map"],
+                             same_speaker_overlap=chosen.same_speaker_overlap)
+    scored = sorted(uem_map) if uem_map is not None else sorted(original_ref.file_names())
+    sweeps, sums_of, engine_warnings = {}, {}, []
+    for name, (r, h) in runs.items():
+        if keep_sweeps:
+            sweep, run_warnings = engine.build(r, h, uem_map, **build_options)
+            sweeps[name] = sweep
+            index = {f: i for i, f in enumerate(sweep.files)}
+            at = [index[f] for f in scored]
+            sums_of[name] = {k: v[at] for k, v in sweep.components().items()}
+        else:
+            names, run_sums, run_warnings = engine.score_files(r, h, uem_map, scored_files=scored,
+                                                              **build_options)
+            at = np.argsort(names)  # scored is sorted
+            sums_of[name] = {k: v[at] for k, v in run_sums.items()}
+        engine_warnings = engine_warnings or run_warnings
+    sums = sums_of["speaker"]
+    # the runs on relabelled tables share files, grid and counts; only the mapping differs
+    for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
+        if name in sums_of:
+            sums[key] = sums_of[name]["CONF_spk"]
     files = {
-        name: Components(**{k: float(v[index[name]]) for k, v in sums.items()}, emotions=has_emotions)
-        for name in _scored_files(sweep, original_ref, uem_map)
+        name: Components(**{k: float(v[i]) for k, v in sums.items()}, emotions=has_emotions)
+        for i, name in enumerate(scored)
     }
     total = sum(files.values(), Components(emotions=has_emotions))
     notes = [] if has_emotions else [
@@ -220,30 +254,17 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     if options["speaker_map"] is not None:
         settings["speaker_mapping"] = "fixed (given)"
     report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings, notes)
-    return Scoring(ref, hyp, sweep, report, sweeps)
+    return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 
 
-def _hungarian_runs(ref: SegmentTable, hyp: SegmentTable, uem_map, original_ref: SegmentTable,
-                    has_emotions: bool):
-    """The ser-align protocol: pyannote DER (collar 0, every segment an item, union extent)
-    on the speakers, on emotion labels and on emotion_speaker labels."""
-    if uem_map is None:
-        uem_map = _union_extents(original_ref, ref, hyp)
-
-    def build(r, h):
-        return engine.build(r, h, uem_map, collar=0.0, regions="all", same_speaker_overlap="each")
-
-    sweep, warnings = build(ref, hyp)
-    sweeps = {"speaker": sweep}
-    sums = sweep.components()
+def _hungarian_runs(ref: SegmentTable, hyp: SegmentTable, has_emotions: bool) -> dict:
+    """The ser-align protocol's three pyannote DER runs (collar 0, every segment an item,
+    union extent): on the speakers, on emotion labels and on emotion_speaker labels."""
+    runs = {"speaker": (ref, hyp)}
     if has_emotions:
-        for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
-            joint = name == "emotion_speaker"
-            other, _ = build(_relabel(ref, joint), _relabel(hyp, joint))
-            sweeps[name] = other
-            # every run has the same files, grid and counts; only the mapping differs
-            sums[key] = other.components()["CONF_spk"]
-    return sweeps, sums, warnings, uem_map
+        runs["emotion"] = (_relabel(ref, False), _relabel(hyp, False))
+        runs["emotion_speaker"] = (_relabel(ref, True), _relabel(hyp, True))
+    return runs
 
 
 def _relabel(table: SegmentTable, joint: bool) -> SegmentTable:
@@ -284,13 +305,6 @@ def _union_extents(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTa
         np.minimum.at(lo, file[keep], table.start[keep])
         np.maximum.at(hi, file[keep], table.end[keep])
     return {name: [(float(lo[i]), float(hi[i]))] for i, name in enumerate(names) if hi[i] > lo[i]}
-
-
-def _scored_files(sweep: engine.Sweep, ref: SegmentTable, uem) -> list[str]:
-    ref_names = ref.file_names()
-    if uem is None:
-        return [name for name in sweep.files if name in ref_names]
-    return [name for name in sweep.files if name in uem]
 
 
 def _uem_setting(uem: UemLike, uem_default: str) -> str:

@@ -303,6 +303,7 @@ def score_files(
     uem: Uem | None = None,
     *,
     noscore: SegmentTable | None = None,
+    scored_files: Sequence[str] | None = None,
     batch_segments: int = BATCH_SEGMENTS,
     **options,
 ) -> tuple[list[str], dict[str, np.ndarray], list[str]]:
@@ -310,26 +311,30 @@ def score_files(
 
     Files are independent, so whole files are swept in batches of about
     ``batch_segments`` segments: memory stays bounded however large the corpus.
-    ``options`` are those of ``build``. Returns the scored file names (reference
-    files, or the UEM's files when a UEM is given), a dict of component arrays
-    aligned with them, and the warnings.
+    ``options`` are those of ``build``. Returns the scored file names
+    (``scored_files`` if given, else the reference files, or the UEM's files
+    when a UEM is given), a dict of component arrays aligned with them, and
+    the warnings.
     """
-    extra = list(uem) if uem is not None else []
+    extra = (list(uem) if uem is not None else []) + list(scored_files or [])
     tables = [ref, hyp] + ([noscore] if noscore is not None else [])
     files, maps = concat_vocab(tables + [_names_table(extra)], "files")
     n_files = len(files)
     fids = [remap(t.file, m) for t, m in zip(tables, maps)]
     ref_files = np.bincount(fids[0], minlength=n_files) > 0
     hyp_files = np.bincount(fids[1], minlength=n_files) > 0
+    position = {name: i for i, name in enumerate(files)}
     in_uem = np.zeros(n_files, bool)
-    in_uem[remap(np.arange(len(extra), dtype=np.int32), maps[-1])] = True
+    in_uem[[position[name] for name in (uem or ())]] = True
     scored = in_uem if uem is not None else ref_files
+    if scored_files is not None:
+        scored = np.zeros(n_files, bool)
+        scored[[position[name] for name in scored_files]] = True
     warnings = _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
 
     size = np.bincount(fids[0], minlength=n_files) + np.bincount(fids[1], minlength=n_files)
     batch = (np.cumsum(size) - size) // max(batch_segments, 1)
     sums = {name: np.zeros(n_files) for name in COMPONENTS}
-    position = {name: i for i, name in enumerate(files)}
     overlaps = [0, 0]
     for b in np.unique(batch[scored]):
         member = batch == b
