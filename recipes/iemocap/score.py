@@ -45,34 +45,58 @@ def _empty(reason: str) -> dict[str, Any]:
     return {**{k: None for k in RATE_KEYS}, "DER": None, "available": False, "reason": reason}
 
 
+def preset_problem(preset: str) -> str | None:
+    """Why the installed teer cannot score with ``preset`` (None: it can)."""
+    import teer
+
+    if "preset" not in inspect.signature(teer.score).parameters:
+        return None     # no presets at all: explicit settings are used instead
+    try:
+        from teer import presets as teer_presets
+    except ImportError:
+        return None     # cannot tell beforehand; teer.score will say
+    try:
+        teer_presets.get(preset)
+    except (ValueError, KeyError) as err:
+        return f"teer preset {preset!r} not available: {err}"
+    return None
+
+
 def score_with_preset(reference: str | Path, hypothesis: str | Path, preset: str, *,
                       collar: float | None = None, regions: str | None = None,
                       emotions: list[str] | None = None, reference_name: str | None = None) -> dict[str, Any]:
     """``teer.score`` with one preset: the report's total as a dict.
 
-    Returns null rates with ``available: false`` and a ``reason`` when the
-    installed teer does not know the preset (``ValueError``/``KeyError`` other
-    than bad input). Bad input (``teer.InputError``) propagates.
+    ``collar`` / ``regions`` left as None take the preset's values. Returns
+    null rates with ``available: false`` and a ``reason`` when the installed
+    teer does not know the preset. A teer without presets is called with the
+    explicit settings (collar 0.25 unless given) and the entry says so in
+    ``notes``. Bad input (``teer.InputError``) propagates; an option the
+    preset does not allow is a :class:`RecipeError`.
     """
     import teer
 
+    problem = preset_problem(preset)
+    if problem:
+        return _empty(problem)
     params = inspect.signature(teer.score).parameters
     kwargs: dict[str, Any] = {}
     notes = []
     if regions is not None:
         kwargs["regions"] = regions
+    if collar is not None:
+        kwargs["collar"] = collar
     if emotions is not None:
         if "emotions" in params:
             kwargs["emotions"] = list(emotions)
         else:
             notes.append("this teer has no `emotions` argument: reference speech outside the "
                          "label set is scored as emotion confusion")
-    if "preset" in params:
+    has_presets = "preset" in params
+    if has_presets:
         kwargs["preset"] = preset
-        if collar is not None:
-            kwargs["collar"] = collar
     else:
-        kwargs["collar"] = 0.25 if collar is None else collar
+        kwargs.setdefault("collar", 0.25)
         notes.append(f"this teer has no presets: scored with collar={kwargs['collar']}, "
                      f"regions={kwargs.get('regions', 'all')} against {reference_name or Path(reference).name}")
     try:
@@ -80,7 +104,9 @@ def score_with_preset(reference: str | Path, hypothesis: str | Path, preset: str
     except teer.InputError:
         raise
     except (ValueError, KeyError) as err:
-        return _empty(f"teer preset {preset!r} not available: {err}")
+        if has_presets and "preset" in str(err) and preset in str(err) and "unknown" in str(err):
+            return _empty(f"teer preset {preset!r} not available: {err}")
+        raise RecipeError(None, None, f"teer, preset {preset}: {err}") from None
     out = {**report.total.to_dict(), "available": True}
     if notes:
         out["notes"] = notes

@@ -42,6 +42,8 @@ def test_run_smoke_end_to_end(smoke_run):
                 assert all(entry[k] is not None and entry[k] >= 0 for k in RATE_KEYS)
             else:
                 assert entry["reason"]
+        if score_mod.preset_problem("ser-align") is None:   # teer with presets: both scored
+            assert all(e["available"] for e in f["scores"].values())
         assert np.sum(f["confusion"]) == f["n_test"] > 0
     summary = results["summary"]
     assert CLS_KEYS <= set(summary) and summary["UA"]["n"] == 2
@@ -95,35 +97,64 @@ def test_resume_of_a_finished_run_reproduces_the_results(smoke_run, tmp_path):
     assert after["folds"] == before["folds"]
 
 
-def test_missing_preset_is_recorded_as_null_with_a_reason(monkeypatch, tmp_path):
+class _Total:
+    def to_dict(self):
+        return {"TEER": 0.5, "sTEER": 0.6, "EERa": 0.1, "sEERa": 0.2, "DER": 0.3,
+                "MS": 1.0, "FA": 0.0, "CONF_emo": 1.0, "CONF_spk": 0.0, "CONF_emo_spk": 0.0,
+                "AGREE": 2.0, "TOTAL": 4.0}
+
+
+class _Report:
+    total = _Total()
+    warnings: list = []
+
+
+def test_missing_preset_is_recorded_as_null_with_a_reason(monkeypatch):
     import teer
 
     calls = []
 
-    def fake_score(reference, hypothesis, *, uem=None, collar=0.25, regions="all", preset="wu2023",
+    def fake_score(reference, hypothesis, *, preset="wu2023", uem=None, collar=None, regions=None,
                    emotions=None):
         calls.append((preset, collar, emotions))
-        if preset != "wu2023":
-            raise ValueError(f"unknown preset {preset!r}")
-
-        class Total:
-            def to_dict(self):
-                return {"TEER": 0.5, "sTEER": 0.6, "EERa": 0.1, "sEERa": 0.2, "DER": 0.3,
-                        "MS": 1.0, "FA": 0.0, "CONF_emo": 1.0, "CONF_spk": 0.0, "CONF_emo_spk": 0.0,
-                        "AGREE": 2.0, "TOTAL": 4.0}
-
-        class Report:
-            total = Total()
-            warnings = []
-        return Report()
+        if preset not in ("wu2023", "ser-align"):
+            raise ValueError(f"unknown preset {preset!r} (known: wu2023)")
+        return _Report()
 
     monkeypatch.setattr(teer, "score", fake_score)
     ok = score_mod.score_with_preset("r", "h", "wu2023", emotions=["neu"])
-    missing = score_mod.score_with_preset("r", "h", "ser-align", emotions=["neu"])
+    missing = score_mod.score_with_preset("r", "h", "future-2030", emotions=["neu"])
     assert ok["available"] and ok["TEER"] == 0.5 and "notes" not in ok
-    assert not missing["available"] and missing["TEER"] is None and "ser-align" in missing["reason"]
-    assert calls == [("wu2023", 0.25, ["neu"]), ("ser-align", 0.25, ["neu"])] or \
-        [c[0] for c in calls] == ["wu2023", "ser-align"]
+    assert not missing["available"] and missing["TEER"] is None and "future-2030" in missing["reason"]
+    assert calls[0] == ("wu2023", None, ["neu"])     # collar left to the preset
+
+
+def test_a_teer_without_presets_is_called_with_explicit_settings(monkeypatch):
+    import teer
+
+    calls = []
+
+    def old_score(reference, hypothesis, *, uem=None, collar=0.25, regions="all"):
+        calls.append((collar, regions))
+        return _Report()
+
+    monkeypatch.setattr(teer, "score", old_score)
+    entry = score_mod.score_with_preset("r", "h", "ser-align", emotions=["neu"],
+                                        reference_name="ref_utterance.rttm")
+    assert entry["available"] and calls == [(0.25, "all")]
+    assert any("no presets" in n for n in entry["notes"])
+    assert any("emotions" in n for n in entry["notes"])
+
+
+def test_an_option_the_preset_forbids_is_an_error(monkeypatch):
+    import teer
+
+    def strict_score(reference, hypothesis, *, preset="wu2023", collar=None, emotions=None):
+        raise ValueError(f"preset {preset} fixes collar (0.0); 0.25 would no longer reproduce it")
+
+    monkeypatch.setattr(teer, "score", strict_score)
+    with pytest.raises(score_mod.RecipeError, match="fixes collar"):
+        score_mod.score_with_preset("r", "h", "ser-align", collar=0.25)
 
 
 def test_a_turn_that_is_not_an_utterance_is_cut_from_the_dialog_recording(tmp_path):
