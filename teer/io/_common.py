@@ -38,6 +38,13 @@ def read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
 
 def check_text(data: bytes, source: str) -> str:
     """Reject binary files and non-UTF-8 text; return the decoded text."""
+    check_encoding(data, source)
+    return data.decode("utf-8")
+
+
+def check_encoding(data: bytes, source: str) -> None:
+    """``check_text`` without keeping the text: pure ASCII (the usual case) is
+    checked without decoding, which saves a copy of the file in memory."""
     nul = data.find(b"\x00")
     if nul >= 0:
         # UTF-16 text is full of NULs; say so, since the fix (re-encode) differs
@@ -45,8 +52,10 @@ def check_text(data: bytes, source: str) -> str:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise InputError(source, None, "not UTF-8 (looks like UTF-16; convert it to UTF-8)")
         raise InputError(source, _line_of(data, nul), "not a text file (contains NUL bytes)")
+    if data.isascii():
+        return
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as err:
         bad = data[err.start]
         raise InputError(source, _line_of(data, err.start),

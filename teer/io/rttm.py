@@ -12,7 +12,7 @@ from typing import IO
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_text, check_writable_label, encode, flatten,
+from ._common import (Vocab, build_table, check_encoding, check_writable_label, encode, flatten,
                       read_bytes, target_name, to_float, write_text)
 
 _NAMES = ("onset", "duration")
@@ -22,7 +22,7 @@ _FILE, _ONSET, _DUR, _EMOTION, _SPEAKER = 1, 3, 4, 5, 7
 # of a whole large file cost more (memory traffic) than the extra bookkeeping.
 _CHUNK = 1 << 20
 # A stand-in token for each newline, so that a flat token list still shows
-# where lines end. NUL cannot occur: check_text rejects files with NUL bytes.
+# where lines end. NUL cannot occur: check_encoding rejects files with NUL bytes.
 _EOL = b"\x00"
 
 
@@ -38,7 +38,7 @@ def read_rttm(path: str | os.PathLike) -> SegmentTable:
 
 def parse_rttm(data: bytes, source: str) -> SegmentTable:
     """Parse RTTM content; ``source`` names it in messages."""
-    check_text(data, source)
+    check_encoding(data, source)
     columns = _columns_fast(data)
     if columns is None:
         columns = _columns_slow(data, source)

@@ -1,0 +1,75 @@
+#!/usr/bin/env python
+"""Where ``teer score`` spends its time: cProfile of one whole run, grouped by stage.
+
+    python benchmarks/profile_teer.py REF.rttm HYP.rttm [--collar 0] [--top 12]
+
+Stages: importing, reading each side (teer.io), the engine's ``build`` broken
+down by its direct callees (grid, mapping, matching...), the components and the
+rendering. Names come from the profile, so the breakdown follows the engine as
+it changes.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("reference")
+    p.add_argument("hypothesis")
+    p.add_argument("--collar", default="0")
+    p.add_argument("--top", type=int, default=12)
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    prof = cProfile.Profile()
+    prof.enable()
+    import teer.cli  # noqa: F401 -- importing is part of the cost
+    t_import = time.perf_counter() - t0
+    stdout = sys.stdout
+    sys.stdout = io.StringIO()
+    try:
+        teer.cli.main(["score", args.reference, args.hypothesis, "--collar", args.collar,
+                       "--uem-default", "union", "--format", "json"])
+    finally:
+        sys.stdout = stdout
+        prof.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof)
+    entries = stats.stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+
+    def cum(name: str, where: str) -> float:
+        return sum(v[3] for k, v in entries.items() if k[2] == name and where in k[0])
+
+    def callees(name: str, where: str):
+        keys = [k for k in entries if k[2] == name and where in k[0]]
+        out = []
+        for k, v in entries.items():
+            for caller, cv in v[4].items():
+                if caller in keys:
+                    out.append((cv[3], f"{os.path.basename(k[0])}:{k[2]}"))
+        return sorted(out, reverse=True)
+
+    rows = [("import teer (numpy, scipy...)", t_import),
+            ("read reference (teer.io)", cum("load_reference", "io")),
+            ("read hypothesis (teer.io)", cum("load_hypothesis", "io")),
+            ("engine.build (the sweep, total)", cum("build", "engine")),
+            ]
+    rows += [(f"  build -> {name}", t) for t, name in callees("build", "engine")[:args.top]]
+    rows += [("components (per-file sums)", cum("components", "engine")),
+             ("render", cum("render", "render"))]
+    print(f"profile of `teer score {args.reference} {args.hypothesis} --collar {args.collar} "
+          f"--uem-default union` (cProfile; total {total:.2f} s)\n")
+    print("| stage | s | share |\n|---|---:|---:|")
+    for name, t in rows:
+        print(f"| {name} | {t:.2f} | {t / total:.0%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
