@@ -4,10 +4,9 @@ Per fold, ``OUT/fold{k}/hyp.json`` (from ``evaluate``) is scored with
 ``teer.score`` against the part-1 reference of each configured preset
 (``score.presets``: preset name -> reference file in the data directory),
 restricted to the test session's dialogs (written as ``ref_<preset>.rttm``
-next to the hypothesis). A preset the installed teer does not know yet is
-recorded as null with the reason; a teer without presets at all is called
-with the explicit settings (``score.collar``, ``score.regions``) instead, and
-the result says so.
+next to the hypothesis). Under ``ser-align``, reference speech outside the
+label set is dropped (the preset's rule), so system turns there count as false
+alarm: with turns on every utterance, its TEER can exceed 100 %.
 
 ``OUT/results.json``: ``folds`` (per fold: WA, UA, macro_f1, weighted_f1,
 confusion, and ``scores[preset]``: TEER, sTEER, EERa, sEERa, DER, the
@@ -17,7 +16,6 @@ rates of the seconds pooled over folds). ``OUT/report.md``: the same as tables.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -41,75 +39,25 @@ def filter_rttm(src: Path, dialogs: set[str], dst: Path) -> Path:
     return atomic_write_text(dst, "".join(keep))
 
 
-def _empty(reason: str) -> dict[str, Any]:
-    return {**{k: None for k in RATE_KEYS}, "DER": None, "available": False, "reason": reason}
-
-
-def preset_problem(preset: str) -> str | None:
-    """Why the installed teer cannot score with ``preset`` (None: it can)."""
-    import teer
-
-    if "preset" not in inspect.signature(teer.score).parameters:
-        return None     # no presets at all: explicit settings are used instead
-    try:
-        from teer import presets as teer_presets
-    except ImportError:
-        return None     # cannot tell beforehand; teer.score will say
-    try:
-        teer_presets.get(preset)
-    except (ValueError, KeyError) as err:
-        return f"teer preset {preset!r} not available: {err}"
-    return None
-
-
 def score_with_preset(reference: str | Path, hypothesis: str | Path, preset: str, *,
                       collar: float | None = None, regions: str | None = None,
-                      emotions: list[str] | None = None, reference_name: str | None = None) -> dict[str, Any]:
+                      emotions: list[str] | None = None) -> dict[str, Any]:
     """``teer.score`` with one preset: the report's total as a dict.
 
-    ``collar`` / ``regions`` left as None take the preset's values. Returns
-    null rates with ``available: false`` and a ``reason`` when the installed
-    teer does not know the preset. A teer without presets is called with the
-    explicit settings (collar 0.25 unless given) and the entry says so in
-    ``notes``. Bad input (``teer.InputError``) propagates; an option the
-    preset does not allow is a :class:`RecipeError`.
+    ``collar`` / ``regions`` left as None take the preset's values. Bad input
+    (``teer.InputError``) propagates; an unknown preset or an option the preset
+    does not allow is a :class:`RecipeError`.
     """
     import teer
 
-    problem = preset_problem(preset)
-    if problem:
-        return _empty(problem)
-    params = inspect.signature(teer.score).parameters
-    kwargs: dict[str, Any] = {}
-    notes = []
-    if regions is not None:
-        kwargs["regions"] = regions
-    if collar is not None:
-        kwargs["collar"] = collar
-    if emotions is not None:
-        if "emotions" in params:
-            kwargs["emotions"] = list(emotions)
-        else:
-            notes.append("this teer has no `emotions` argument: reference speech outside the "
-                         "label set is scored as emotion confusion")
-    has_presets = "preset" in params
-    if has_presets:
-        kwargs["preset"] = preset
-    else:
-        kwargs.setdefault("collar", 0.25)
-        notes.append(f"this teer has no presets: scored with collar={kwargs['collar']}, "
-                     f"regions={kwargs.get('regions', 'all')} against {reference_name or Path(reference).name}")
     try:
-        report = teer.score(str(reference), str(hypothesis), **kwargs)
+        report = teer.score(str(reference), str(hypothesis), preset=preset, collar=collar, regions=regions,
+                            emotions=emotions)
     except teer.InputError:
         raise
-    except (ValueError, KeyError) as err:
-        if has_presets and "preset" in str(err) and preset in str(err) and "unknown" in str(err):
-            return _empty(f"teer preset {preset!r} not available: {err}")
+    except ValueError as err:
         raise RecipeError(None, None, f"teer, preset {preset}: {err}") from None
-    out = {**report.total.to_dict(), "available": True}
-    if notes:
-        out["notes"] = notes
+    out = report.total.to_dict()
     if report.warnings:
         out["warnings"] = list(report.warnings)[:20]
     return out
@@ -119,10 +67,7 @@ def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
     """Rates from the seconds summed over folds (the corpus-level figure)."""
     from teer.components import SECONDS, Components
 
-    usable = [e for e in entries if e and e.get("available")]
-    if not usable:
-        return {k: None for k in (*RATE_KEYS, "DER")}
-    total = sum((Components(**{k: float(e[k]) for k in SECONDS}) for e in usable), Components())
+    total = sum((Components(**{k: float(e[k]) for k in SECONDS}) for e in entries), Components())
     return {k: total[k] for k in (*RATE_KEYS, "DER")}
 
 
@@ -152,8 +97,7 @@ def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: 
             ref = filter_rttm(Path(data_dir) / pcfg["reference"], dialogs, fold_dir / f"ref_{name}.rttm")
             entry = score_with_preset(ref, hyp_path, name, collar=pcfg.get("collar", scfg.get("collar")),
                                       regions=pcfg.get("regions", scfg.get("regions")),
-                                      emotions=labels if restrict else None,
-                                      reference_name=pcfg["reference"])
+                                      emotions=labels if restrict else None)
             entry["reference"] = pcfg["reference"]
             scores[name] = entry
         fold_results.append({"fold": k, "test_session": fold["test_session"],
@@ -206,18 +150,15 @@ def markdown_report(results: dict[str, Any]) -> str:
     for name in presets:
         lines += [f"## teer, preset `{name}`", "",
                   "| fold | TEER | sTEER | EERa | sEERa |", "|---|---|---|---|---|"]
-        reasons = []
         for f in folds:
             e = f["scores"][name]
             lines.append(f"| {f['fold']} | " + " | ".join(_pct(e.get(k)) for k in RATE_KEYS) + " |")
-            if not e.get("available") and e.get("reason"):
-                reasons.append(e["reason"])
-            reasons.extend(e.get("notes", []))
         ss = s["scores"][name]
         lines.append("| mean | " + " | ".join(_ms(ss[k]) for k in RATE_KEYS) + " |")
         lines.append("| pooled | " + " | ".join(_pct(ss["pooled"][k]) for k in RATE_KEYS) + " |")
-        for r in dict.fromkeys(reasons):
-            lines.append(f"\nNote: {r}")
+        if name == "ser-align":
+            lines.append("\nUnder `ser-align`, reference speech outside the label set is dropped, so system "
+                         "turns there are false alarms: with turns on every utterance, TEER can exceed 100 %.")
         lines.append("")
     return "\n".join(lines)
 

@@ -47,12 +47,11 @@ def test_oracle_recovers_reference_turns(prepared, tmp_path, capsys):
 
 
 def test_hyp_turns_readable_by_teer(prepared, tmp_path, capsys):
-    seglst = pytest.importorskip("teer.io")
-    if not hasattr(seglst, "read_seglst"):
-        pytest.skip("teer.io.read_seglst not available")
+    from teer.io import read_seglst
+
     data, truth = prepared
     assert run_align(capsys, "--data", data, "--out", tmp_path)[0] == 0
-    table = seglst.read_seglst(tmp_path / "hyp_turns.json")
+    table = read_seglst(tmp_path / "hyp_turns.json")
     assert len(table) == len(truth.utterances)
 
 

@@ -38,12 +38,7 @@ def test_run_smoke_end_to_end(smoke_run):
         assert set(f["scores"]) == {"wu2023", "ser-align"}
         for entry in f["scores"].values():
             assert RATE_KEYS <= set(entry)
-            if entry["available"]:
-                assert all(entry[k] is not None and entry[k] >= 0 for k in RATE_KEYS)
-            else:
-                assert entry["reason"]
-        if score_mod.preset_problem("ser-align") is None:   # teer with presets: both scored
-            assert all(e["available"] for e in f["scores"].values())
+            assert all(entry[k] is not None and entry[k] >= 0 for k in RATE_KEYS)
         assert np.sum(f["confusion"]) == f["n_test"] > 0
     summary = results["summary"]
     assert CLS_KEYS <= set(summary) and summary["UA"]["n"] == 2
@@ -97,64 +92,30 @@ def test_resume_of_a_finished_run_reproduces_the_results(smoke_run, tmp_path):
     assert after["folds"] == before["folds"]
 
 
-class _Total:
-    def to_dict(self):
-        return {"TEER": 0.5, "sTEER": 0.6, "EERa": 0.1, "sEERa": 0.2, "DER": 0.3,
-                "MS": 1.0, "FA": 0.0, "CONF_emo": 1.0, "CONF_spk": 0.0, "CONF_emo_spk": 0.0,
-                "AGREE": 2.0, "TOTAL": 4.0}
+def _tiny_pair(tmp_path):
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER d 1 0 4 hap <NA> A <NA> <NA>\nSPEAKER d 1 5 3 fru <NA> B <NA> <NA>\n")
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text(json.dumps([{"session_id": "d", "start_time": 0, "end_time": 4, "speaker": "x", "emotion": "hap"},
+                               {"session_id": "d", "start_time": 5, "end_time": 8, "speaker": "y", "emotion": "sad"}]))
+    return ref, hyp
 
 
-class _Report:
-    total = _Total()
-    warnings: list = []
+def test_each_preset_scores_with_its_own_rule_for_non_target_speech(tmp_path):
+    ref, hyp = _tiny_pair(tmp_path)
+    wu = score_mod.score_with_preset(ref, hyp, "wu2023", collar=0.0, emotions=["hap", "sad"])
+    ser = score_mod.score_with_preset(ref, hyp, "ser-align", emotions=["hap", "sad"])
+    # wu2023: fru speech is a no-score zone; ser-align: it is dropped, so y's turn is false alarm
+    assert (wu["TOTAL"], wu["FA"], wu["TEER"]) == (4.0, 0.0, 0.0)
+    assert (ser["TOTAL"], ser["FA"], ser["TEER"]) == (4.0, 3.0, 0.75)
 
 
-def test_missing_preset_is_recorded_as_null_with_a_reason(monkeypatch):
-    import teer
-
-    calls = []
-
-    def fake_score(reference, hypothesis, *, preset="wu2023", uem=None, collar=None, regions=None,
-                   emotions=None):
-        calls.append((preset, collar, emotions))
-        if preset not in ("wu2023", "ser-align"):
-            raise ValueError(f"unknown preset {preset!r} (known: wu2023)")
-        return _Report()
-
-    monkeypatch.setattr(teer, "score", fake_score)
-    ok = score_mod.score_with_preset("r", "h", "wu2023", emotions=["neu"])
-    missing = score_mod.score_with_preset("r", "h", "future-2030", emotions=["neu"])
-    assert ok["available"] and ok["TEER"] == 0.5 and "notes" not in ok
-    assert not missing["available"] and missing["TEER"] is None and "future-2030" in missing["reason"]
-    assert calls[0] == ("wu2023", None, ["neu"])     # collar left to the preset
-
-
-def test_a_teer_without_presets_is_called_with_explicit_settings(monkeypatch):
-    import teer
-
-    calls = []
-
-    def old_score(reference, hypothesis, *, uem=None, collar=0.25, regions="all"):
-        calls.append((collar, regions))
-        return _Report()
-
-    monkeypatch.setattr(teer, "score", old_score)
-    entry = score_mod.score_with_preset("r", "h", "ser-align", emotions=["neu"],
-                                        reference_name="ref_utterance.rttm")
-    assert entry["available"] and calls == [(0.25, "all")]
-    assert any("no presets" in n for n in entry["notes"])
-    assert any("emotions" in n for n in entry["notes"])
-
-
-def test_an_option_the_preset_forbids_is_an_error(monkeypatch):
-    import teer
-
-    def strict_score(reference, hypothesis, *, preset="wu2023", collar=None, emotions=None):
-        raise ValueError(f"preset {preset} fixes collar (0.0); 0.25 would no longer reproduce it")
-
-    monkeypatch.setattr(teer, "score", strict_score)
-    with pytest.raises(score_mod.RecipeError, match="fixes collar"):
-        score_mod.score_with_preset("r", "h", "ser-align", collar=0.25)
+def test_an_unknown_preset_or_an_option_the_preset_forbids_is_an_error(tmp_path):
+    ref, hyp = _tiny_pair(tmp_path)
+    with pytest.raises(score_mod.RecipeError, match="future-2030"):
+        score_mod.score_with_preset(ref, hyp, "future-2030")
+    with pytest.raises(score_mod.RecipeError, match="collar"):
+        score_mod.score_with_preset(ref, hyp, "ser-align", collar=0.25)
 
 
 def test_a_turn_that_is_not_an_utterance_is_cut_from_the_dialog_recording(tmp_path):
