@@ -141,19 +141,26 @@ def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
     return length == 0
 
 
+class _Codes(dict):
+    """A dict that gives an unseen key the next code: lookups of known keys stay
+    at C speed, and Python runs only once per distinct label."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: Hashable) -> int:
+        code = self[key] = len(self)
+        return code
+
+
 class Vocab:
     """Labels to dense codes in first-seen order, fed one column chunk at a time."""
 
     def __init__(self) -> None:
-        self.index: dict[Hashable, int] = {}
+        self.index: dict[Hashable, int] = _Codes()
 
     def encode(self, column: Sequence[Hashable]) -> np.ndarray:
-        index = self.index
-        # dict.fromkeys dedupes at C speed, so the Python loop runs once per distinct label.
-        for value in dict.fromkeys(column):
-            if value not in index:
-                index[value] = len(index)
-        return np.fromiter(map(index.__getitem__, column), dtype=np.int32, count=len(column))
+        # One pass: each lookup of a new label numbers it (first-seen order).
+        return np.fromiter(map(self.index.__getitem__, column), dtype=np.int32, count=len(column))
 
 
 def encode(column: Sequence[Hashable]) -> tuple[Vocab, np.ndarray]:

@@ -19,8 +19,9 @@ _NAMES = ("onset", "duration")
 # Column positions in a SPEAKER line.
 _FILE, _ONSET, _DUR, _EMOTION, _SPEAKER = 1, 3, 4, 5, 7
 # The fast path splits the file in pieces of about this size: the token lists
-# of a whole large file cost more (memory traffic) than the extra bookkeeping.
-_CHUNK = 1 << 20
+# of a whole large file cost more (memory traffic) than the extra bookkeeping,
+# and pieces that stay in the CPU caches are fastest (64 KiB: ~10 % faster than 1 MiB).
+_CHUNK = 1 << 16
 # A stand-in token for each newline, so that a flat token list still shows
 # where lines end. NUL cannot occur: check_encoding rejects files with NUL bytes.
 _EOL = b"\x00"
