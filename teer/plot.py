@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 
 import numpy as np
 
 from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
-from .segments import InputError
+from .io._common import atomic_write_bytes
 
 MISSING = "plotting needs matplotlib: pip install teer[plot]"
 
@@ -48,28 +47,7 @@ def save_png(fig, path: str | os.PathLike) -> None:
     """Write the figure as PNG so that ``path`` holds the old file or the whole new one."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as err:
-        raise InputError(target, None, f"cannot write ({err.strerror or err})") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def confusion_figure(c: Confusion, title: str = "Emotion confusion (seconds)"):

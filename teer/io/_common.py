@@ -228,14 +228,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     Writes a temporary file next to ``path`` and renames it over ``path``; on
     failure the temporary file is removed and ``InputError`` names ``path``.
     """
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` so that ``path`` holds either the old or the whole new content."""
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.",
                                    suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates the file 0600; give the result the mode a plain open() would.
