@@ -99,7 +99,6 @@ def test_unknown_emotion_code(small, tmp_path, capsys):
 
 def test_stray_line_in_emo_evaluation(small, tmp_path, capsys):
     path = sorted((small.corpus / "Session2" / "dialog" / "EmoEvaluation").glob("Ses*.txt"))[0]
-    lines = path.read_text().splitlines()
     number = _corrupt_line(path, 4, "garbage here")
     rc, err = run_prepare(small.root, tmp_path / "out", capsys)
     assert rc == 2
