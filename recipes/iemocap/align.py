@@ -51,7 +51,7 @@ from typing import Any, Iterable, Sequence
 
 from intervaltree import IntervalTree
 
-from .config import DEFAULT_CONFIG, load_config
+from .config import DEFAULT_CONFIG, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_json, report_error
 from .prepare import load_utterances
 
@@ -465,9 +465,7 @@ def main(args: argparse.Namespace) -> int:
         for key, value in (("max_gap", args.max_gap), ("min_overlap", args.min_overlap)):
             if value is not None:
                 cfg["align"][key] = value
-        data = args.data or cfg["prepare"].get("out")
-        if not data:
-            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        data = data_dir(cfg, args)
         out = args.out or data
         source = args.source
         asr = args.asr

@@ -100,3 +100,11 @@ def label_map(cfg: dict[str, Any]) -> dict[str, str]:
 def label_names(mapping: dict[str, str]) -> list[str]:
     """The distinct labels of a map, in first-seen order."""
     return list(dict.fromkeys(mapping.values()))
+
+
+def data_dir(cfg: dict[str, Any], args) -> Path:
+    """The prepare output a stage reads: ``--data``, else ``prepare.out`` of the config."""
+    data = getattr(args, "data", None) or cfg["prepare"].get("out")
+    if not data:
+        raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+    return Path(data)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
 from .metrics import classification_metrics
 
@@ -193,9 +193,7 @@ def main(args: argparse.Namespace) -> int:
         quiet_libraries()
     try:
         cfg = load_config(args.config)
-        data = args.data or cfg["prepare"].get("out")
-        if not data:
-            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        data = data_dir(cfg, args)
         evaluate(cfg, data, args.out, folds=args.folds, quiet=args.quiet, device=args.device)
     except RecipeError as err:
         return report_error(err)

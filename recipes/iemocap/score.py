@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
 from .metrics import KEYS as CLS_KEYS, mean_std
 
@@ -176,9 +176,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         cfg = load_config(args.config)
-        data = args.data or cfg["prepare"].get("out")
-        if not data:
-            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        data = data_dir(cfg, args)
         score(cfg, data, args.out, folds=args.folds, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)

@@ -28,7 +28,6 @@ import math
 import os
 import random
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import DEFAULT_CONFIG, label_map, label_names, load_config
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
+from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
+from .io_utils import RecipeError, atomic_write, atomic_write_json, atomic_write_text, report_error
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "folds": [1, 2, 3, 4, 5],
@@ -166,20 +165,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` to a temporary file in the same directory, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda fh: torch.save(obj, fh))
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict[str, Any]:
@@ -537,9 +523,7 @@ def main(args: argparse.Namespace) -> int:
         quiet_libraries()
     try:
         cfg = load_config(args.config)
-        data = args.data or cfg["prepare"].get("out")
-        if not data:
-            raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        data = data_dir(cfg, args)
         summaries = train(cfg, data, args.out, folds=args.folds, resume=args.resume, quiet=args.quiet,
                           device=args.device)
         if not args.quiet and int(os.environ.get("RANK", "0")) == 0:
