@@ -1,6 +1,7 @@
 """The Python API: ``teer.score(reference, hypothesis, ...)``."""
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,36 +134,20 @@ def score(
     a no-score zone (``non_target="noscore"``) or deleted (``"drop"``).
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
-    options = dict(preset=preset, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
-                   speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
-                   non_target=non_target)
+    options = {k: v for k, v in locals().items() if k not in ("reference", "hypothesis")}
     # files are swept in batches and no sweep is kept: memory stays bounded
     return _resolve_and_run(reference, hypothesis, options, keep_sweeps=False).report
 
 
-def run(
-    reference: SegmentsLike,
-    hypothesis: SegmentsLike,
-    *,
-    preset: str = DEFAULT_PRESET,
-    uem: UemLike = None,
-    collar: float | None = None,
-    regions: str | None = None,
-    uem_default: str | None = None,
-    speaker_map: Mapping[tuple[str, str], str] | None = None,
-    noscore: SegmentTable | None = None,
-    emotions: EmotionsLike = None,
-    emotion_map: EmotionMapLike = None,
-    non_target: str | None = None,
-) -> Scoring:
-    """Like ``score``, but keep the inputs and the sweeps along with the report.
+def run(reference: SegmentsLike, hypothesis: SegmentsLike, **options: Any) -> Scoring:
+    """Like ``score`` (same keyword options), but keep the inputs and the sweeps with the report.
 
     All files are swept at once, so memory grows with the corpus.
     """
-    options = dict(preset=preset, uem=uem, collar=collar, regions=regions, uem_default=uem_default,
-                   speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
-                   non_target=non_target)
-    return _resolve_and_run(reference, hypothesis, options, keep_sweeps=True)
+    bound = inspect.signature(score).bind(reference, hypothesis, **options)
+    bound.apply_defaults()
+    given = {k: v for k, v in bound.arguments.items() if k not in ("reference", "hypothesis")}
+    return _resolve_and_run(reference, hypothesis, given, keep_sweeps=True)
 
 
 def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: dict,
