@@ -271,6 +271,15 @@ def markdown(report: dict) -> str:
         "scorers interleaved",
         "- teer computes TEER, sTEER, EERa, sEERa and DER; spyder DER only; pyannote-wu TEER, "
         "sTEER, DER (Wu et al.); pyannote-seralign three DERs (speech, emotion, emotion_speaker)",
+        "- the rates agree where they are the same quantity: teer's DER = spyder's on every corpus; "
+        "pyannote's differ slightly because where one speaker overlaps itself pyannote counts each "
+        "segment and teer / md-eval / spyder count the speaker once (the corpora have such overlaps "
+        "on both sides); SER-Align's emotion DERs map labels optimally, so they are other quantities",
+        "",
+        "Summary (median wall time and peak RSS of the whole process):",
+        "",
+        summary(report),
+        "All runs:",
         "",
         "| corpus | files | segments ref / hyp | RTTM lines | scorer | wall s | peak RSS MB "
         "| teer / other (time) | teer / other (RSS) | rates printed |",
@@ -298,6 +307,39 @@ def markdown(report: dict) -> str:
                 shown = r.get("note", "")
             lines.append(f"| {name} | {r['files']} | {r['n_ref']:,} / {r['n_hyp']:,} | "
                          f"{r['n_ref'] + r['n_hyp']:,} | {r['scorer']} | {wall} | {rss} | {rt} | {rm} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: dict) -> str:
+    """One row per corpus: the table for the README."""
+    by_corpus: dict[str, dict] = {}
+    for r in report["results"]:
+        by_corpus.setdefault(r["corpus"], {})[r["scorer"]] = r
+    lines = ["| corpus | RTTM lines (ref + hyp) | teer: all 5 rates | spyder: DER | teer / spyder "
+             "| pyannote, Wu et al. (TEER, sTEER, DER) | pyannote, SER-Align (3 DERs) "
+             "| pyannote / teer |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def cell(r):
+        if r is None:
+            return "—"
+        if "wall_s" not in r:
+            return r.get("note", "—") or "—"
+        return f"{r['wall_s']:.2f} s, {r['rss_mb']:.0f} MB"
+
+    for name, rows in by_corpus.items():
+        any_row = next(iter(rows.values()))
+        t, s = rows.get("teer"), rows.get("spyder")
+        ratio = (f"{t['wall_s'] / s['wall_s']:.2f}× time, {t['rss_mb'] / s['rss_mb']:.2f}× RSS"
+                 if t and s and "wall_s" in t and "wall_s" in s else "—")
+        slow = [rows[k]["wall_s"] / t["wall_s"] for k in ("pyannote-wu", "pyannote-seralign")
+                if t and "wall_s" in t and k in rows and "wall_s" in rows[k]]
+        speedup = f"{min(slow):.0f}–{max(slow):.0f}×" if slow else "—"
+        label = "VoxConverse refs (448 files)" if name.startswith("vox") else \
+            f"{any_row['files']:,} files × ~{round(any_row['n_ref'] / any_row['files'])}"
+        lines.append(f"| {label} | {any_row['n_ref'] + any_row['n_hyp']:,} | {cell(t)} | {cell(s)} | "
+                     f"{ratio} | {cell(rows.get('pyannote-wu'))} | {cell(rows.get('pyannote-seralign'))} "
+                     f"| {speedup} |")
     return "\n".join(lines) + "\n"
 
 
@@ -366,6 +408,8 @@ def main(argv=None) -> int:
     p.add_argument("--merge", action="store_true",
                    help="keep the rows of OUT/results.json that this run does not measure "
                         "(e.g. slow pyannote rows measured earlier)")
+    p.add_argument("--render-only", action="store_true",
+                   help="only redraw OUT/results.md and the plot from OUT/results.json")
     p.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = p.parse_args(argv)
     args.work = os.path.abspath(args.work)
@@ -381,9 +425,13 @@ def main(argv=None) -> int:
     if args.quick:
         args.sizes, args.repeats, args.per_file = "200,600", 1, 100
     os.makedirs(args.out, exist_ok=True)
-    report = run(args)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(report, f, indent=1)
+    if args.render_only:
+        with open(previous_path) as f:
+            report = json.load(f)
+    else:
+        report = run(args)
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump(report, f, indent=1)
     md = markdown(report)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(md)
