@@ -9,6 +9,7 @@ points ``r`` and ``r + 1`` when both belong to the same file.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -531,8 +532,7 @@ def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndar
             check_ties: bool = False) -> list[int]:
     """Solve the assignment of each file in ``pair``; with ``check_ties``, return the files
     where another mapping is as good (removing one chosen pair leaves the optimum unchanged)."""
-    from scipy.optimize import linear_sum_assignment  # lazily: scipy.optimize takes 0.3 s to import
-
+    linear_sum_assignment = _assignment_solver()
     file, local = np.divmod(pair, k_ref * k_hyp)
     files, starts = np.unique(file, return_index=True)
     ends = np.append(starts[1:], len(pair))
@@ -560,6 +560,32 @@ def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndar
                     tied.append(f)
                     break
     return tied
+
+
+@functools.lru_cache(maxsize=1)
+def _assignment_solver():
+    """scipy's ``linear_sum_assignment``, loaded without the rest of scipy.optimize.
+
+    Importing ``scipy.optimize`` takes about 0.3 s, more than scoring a small corpus;
+    its compiled solver alone loads in well under a millisecond. Any surprise in
+    scipy's layout falls back to the public import.
+    """
+    try:
+        import importlib.machinery
+        import importlib.util
+        import os
+
+        import scipy
+
+        spec = importlib.machinery.PathFinder.find_spec(
+            "_lsap", [os.path.join(os.path.dirname(scipy.__file__), "optimize")])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.linear_sum_assignment
+    except Exception:  # noqa: BLE001 - any failure means: use the public path
+        from scipy.optimize import linear_sum_assignment
+
+        return linear_sum_assignment
 
 
 def _sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
