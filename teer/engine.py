@@ -334,13 +334,24 @@ def score_files(
     warnings = _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
 
     size = np.bincount(fids[0], minlength=n_files) + np.bincount(fids[1], minlength=n_files)
+    # batch numbers grow with the file index: each batch is a contiguous range of files
     batch = (np.cumsum(size) - size) // max(batch_segments, 1)
+    # each table's rows grouped by batch once, so that a batch is a slice, not a scan
+    grouped = []
+    for f in fids:
+        order = np.argsort(batch[f], kind="stable")
+        grouped.append((order, batch[f][order]))
     sums = {name: np.zeros(n_files) for name in COMPONENTS}
     overlaps = [0, 0]
     for b in np.unique(batch[scored]):
-        member = batch == b
-        parts = [t.select(member[f]) for t, f in zip(tables, fids)]
-        part_uem = None if uem is None else {files[i]: uem[files[i]] for i in np.flatnonzero(member & in_uem)}
+        lo_file, hi_file = int(np.searchsorted(batch, b, "left")), int(np.searchsorted(batch, b, "right"))
+        names = files[lo_file:hi_file]
+        parts = []
+        for t, f, (order, in_batch) in zip(tables, fids, grouped):
+            rows = order[np.searchsorted(in_batch, b, "left"):np.searchsorted(in_batch, b, "right")]
+            parts.append(_batch_table(t, rows, f[rows] - lo_file, names))
+        part_uem = None if uem is None else {
+            files[i]: uem[files[i]] for i in range(lo_file, hi_file) if in_uem[i]}
         sweep, _ = build(parts[0], parts[1], part_uem, noscore=parts[2] if noscore is not None else None,
                          check_files=False, **options)
         into = np.fromiter((position[name] for name in sweep.files), np.int64, len(sweep.files))
@@ -352,6 +363,13 @@ def score_files(
         warnings += _overlap_warnings(*overlaps)
     keep = np.flatnonzero(scored)
     return [files[i] for i in keep], {name: v[keep] for name, v in sums.items()}, warnings
+
+
+def _batch_table(table: SegmentTable, rows: np.ndarray, file: np.ndarray, files: list[str]) -> SegmentTable:
+    """The given rows of ``table``, with file ids re-coded into the batch's own ``files``."""
+    return SegmentTable(files, table.speakers, table.emotions, file.astype(np.int32), table.start[rows],
+                        table.end[rows], table.speaker[rows], table.emotion[rows], table.origin[rows],
+                        table.source)
 
 
 def _names_table(names: Sequence[str]) -> SegmentTable:
