@@ -18,11 +18,7 @@ from .segments import NO_EMOTION, InputError, SegmentTable
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
 UemLike = Union[str, os.PathLike, Mapping[str, Sequence[tuple[float, float]]], None]
 
-DEFAULT_COLLAR = presets.PRESETS[presets.DEFAULT_PRESET].collar
 DEFAULT_PRESET = presets.DEFAULT_PRESET
-
-#: the conventions of the default preset (kept for callers that read them)
-CONVENTIONS = dict(presets.PRESETS[presets.DEFAULT_PRESET].conventions)
 
 #: label given, in the ser-align relabelling, to hypothesis speech without an emotion
 NO_EMOTION_LABEL = "<NA>"
