@@ -73,10 +73,6 @@ class Sweep:
     matched_spk: np.ndarray | None = None
     matched_emo_spk: np.ndarray | None = None
 
-    @property
-    def region_file(self) -> np.ndarray:
-        return self.grid_file
-
     def components(self) -> dict[str, np.ndarray]:
         """Per-file sums of each component (arrays indexed like ``files``)."""
         keep = np.flatnonzero(self.scored & (self.duration > 0))
