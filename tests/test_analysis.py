@@ -160,3 +160,20 @@ def test_analyze_bad_input_is_one_line(tmp_path):
     out = teer_cli("analyze", ref, EXAMPLES / "hyp.json", "-o", tmp_path / "out")
     assert out.returncode == 2 and out.stderr.strip() == f"teer: error: {ref}:1: duration 'x' is not a number"
     assert not (tmp_path / "out").exists()
+
+
+def test_analyze_under_ser_align_says_the_matrix_compares_emotions_literally():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "teer.cli", "analyze", root / "examples/ref.rttm",
+                          root / "examples/hyp.json", "--preset", "ser-align", "--view", "confusion"],
+                         capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert "compared literally" in out.stdout
+    plain = subprocess.run([sys.executable, "-m", "teer.cli", "analyze", root / "examples/ref.rttm",
+                            root / "examples/hyp.json", "--view", "confusion"], capture_output=True, text=True,
+                           cwd=root)
+    assert "compared literally" not in plain.stdout

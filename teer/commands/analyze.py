@@ -38,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
         raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker or emotion)")
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
+    if "emotion" in scoring.sweeps:  # a preset that maps emotion labels per file (ser-align)
+        scoring.report.notes.append(
+            "emotions are compared literally here: the preset's CONF_emo maps them per file first, "
+            "so the matrix does not add up to its TEER")
     header = "\n".join([settings_line(scoring.report)] + [f"# {note}" for note in scoring.report.notes])
     text = render(analyze(scoring), args.format, views, header)
     if args.format == "json":
