@@ -22,7 +22,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     for name in COMMANDS:
         module = importlib.import_module(f"teer.commands.{name}")
         modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.__doc__))
+        module.add_arguments(sub.add_parser(name, help=module.HELP,
+                                              description=(module.__doc__ or "").replace("``", "")))
     return parser, modules
 
 
