@@ -151,6 +151,9 @@ def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: d
     chosen = presets.get(given["preset"])
     options = presets.resolve(chosen, **{k: given[k] for k in (
         "collar", "regions", "uem_default", "speaker_map", "noscore", "non_target")})
+    if given["emotions"] is None and given["non_target"] not in (None, chosen.non_target):
+        raise ValueError(f"non_target={given['non_target']!r} says what happens to reference speech outside "
+                         "the scored emotion set: give the set too (emotions, --emotions)")
     emotion_set = parse_emotions(given["emotions"])
     mapping = parse_emotion_map(given["emotion_map"])
     ref = as_table(reference, "reference")

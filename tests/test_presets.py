@@ -238,3 +238,13 @@ def test_emotion_map_file_errors_name_the_file_and_line(tmp_path):
 def test_bad_non_target_value():
     with pytest.raises(ValueError, match="non_target"):
         teer.score(table(*REF), table(*HYP), non_target="ignore")
+
+
+def test_non_target_without_an_emotion_set_is_an_error():
+    import teer
+    from teer.segments import SegmentTable
+
+    table = SegmentTable.from_records([dict(file="a", start=0, end=1, speaker="A", emotion="hap")])
+    with pytest.raises(ValueError, match="emotions"):
+        teer.score(table, table, non_target="drop")
+    assert teer.score(table, table, non_target="drop", emotions="hap").total.TEER == 0
