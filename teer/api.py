@@ -71,11 +71,34 @@ def _check_in_memory(table: SegmentTable, role: str, allow_empty: bool = False) 
 
 def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
     """A UEM path or ``{file: [(start, end), ...]}`` mapping, or None."""
-    if uem is None or isinstance(uem, Mapping):
+    if uem is None:
+        return uem
+    if isinstance(uem, Mapping):
+        _check_uem_mapping(uem)
         return uem
     from . import io
 
     return io.read_uem(uem)
+
+
+def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None:
+    """The checks ``teer.io.read_uem`` makes on a file, for a UEM given as a mapping.
+
+    An interval with end before start would subtract from the scored time of the
+    intervals it overlaps (the sweep counts open intervals), so it is an error, as
+    is a time that is not a finite number (a pair ``(start, duration)`` given by
+    mistake is often caught this way).
+    """
+    for name, spans in uem.items():
+        for span in spans:
+            try:
+                start, end = (float(x) for x in span)
+            except (TypeError, ValueError):
+                raise ValueError(f"uem[{name!r}]: expected (start, end) pairs of numbers, found {span!r}") from None
+            if not (np.isfinite(start) and np.isfinite(end)):
+                raise ValueError(f"uem[{name!r}]: interval {span!r} is not made of finite times")
+            if end < start:
+                raise ValueError(f"uem[{name!r}]: interval {span!r} ends before it starts")
 
 
 @dataclass

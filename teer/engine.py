@@ -50,6 +50,7 @@ class Side:
     by_speaker: Intervals | None = None
     by_speaker_emotion: Intervals | None = None  # group = speaker * E + emotion
     self_overlaps: int = 0
+    overlap_speaker: np.ndarray | None = None  # per segment that overlaps an earlier one of its speaker, that speaker
     emotion_count: np.ndarray | None = None  # per region, active (speaker, emotion) pairs; see emotion_count()
 
 
@@ -68,6 +69,7 @@ class Sweep:
     n_hyp: np.ndarray
     ref: Side
     hyp: Side
+    scored_self_overlaps: tuple[int, int] = (0, 0)  # self-overlapping segments (ref, hyp) in the scored files
     mapping: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # hyp speaker -> ref speaker or -1
     matched_emo: np.ndarray | None = None
     matched_spk: np.ndarray | None = None
@@ -107,8 +109,10 @@ def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(delta[:n], dtype=np.int32)
 
 
-def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, int]:
-    """Union of the intervals of each group; also how many overlapped an earlier one.
+def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray, which: bool = False
+          ) -> tuple[Intervals, int | np.ndarray]:
+    """Union of the intervals of each group; also how many overlapped an earlier one
+    (with ``which``, the group of each of those instead of their number).
 
     Touching intervals are joined; only a strict overlap counts as a self-overlap.
     """
@@ -116,7 +120,7 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     group, i0, i1 = group[keep], i0[keep], i1[keep]
     if len(i0) == 0:
         empty = np.zeros(0, np.int64)
-        return Intervals(empty, empty, empty), 0
+        return Intervals(empty, empty, empty), (empty if which else 0)
     order = np.lexsort((i0, group))
     group, i0, i1 = group[order], i0[order], i1[order]
     span = np.int64(max(int(i1.max()), 0) + 1)
@@ -126,7 +130,8 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     same = group[1:] == group[:-1]
     reach[1:] = np.where(same, shifted_end[:-1] - group[1:].astype(np.int64) * span, -1)
     opens = i0 > reach
-    overlaps = int(np.count_nonzero(~opens & (i0 < reach)))
+    overlapping = ~opens & (i0 < reach)
+    overlaps = group[overlapping] if which else int(np.count_nonzero(overlapping))
     starts = np.flatnonzero(opens)
     lasts = np.append(starts[1:] - 1, len(i0) - 1)
     merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
@@ -254,15 +259,22 @@ def build(
 
     ref_side = _side(ref, ref_pos, ref_f, piece(0), piece(1), emo_maps[0], len(emotions), merged)
     hyp_side = _side(hyp, hyp_pos, hyp_f, piece(2), piece(3), emo_maps[1], len(emotions), merged)
+    # same-speaker overlaps are reported for the files that are scored (those with scored time),
+    # so that the warning does not depend on which other files are swept together
+    with_time = np.zeros(n_files, bool)
+    with_time[uem_file] = True
+    scored_self_overlaps = tuple(
+        int(np.count_nonzero(with_time[side.speaker_file[side.overlap_speaker]]))
+        for side in (ref_side, hyp_side))
     if merged:
-        warnings += _overlap_warnings(ref_side.self_overlaps, hyp_side.self_overlaps)
+        warnings += _overlap_warnings(*scored_self_overlaps)
 
     n_ref = coverage(ref_side.by_speaker.i0, ref_side.by_speaker.i1, n)
     n_hyp = coverage(hyp_side.by_speaker.i0, hyp_side.by_speaker.i1, n)
     scored = evaluated & (excluded == 0) & _region_filter(regions, n_ref)
 
     sweep = Sweep(files, emotions, grid_file, grid_time, duration, evaluated, scored,
-                  n_ref, n_hyp, ref_side, hyp_side)
+                  n_ref, n_hyp, ref_side, hyp_side, scored_self_overlaps)
     if speaker_map is None:
         sweep.mapping = _optimal_mapping(sweep)
     else:
@@ -353,8 +365,8 @@ def score_files(
         into = np.fromiter((position[name] for name in sweep.files), np.int64, len(sweep.files))
         for name, values in sweep.components().items():
             sums[name][into] += values
-        overlaps[0] += sweep.ref.self_overlaps
-        overlaps[1] += sweep.hyp.self_overlaps
+        overlaps[0] += sweep.scored_self_overlaps[0]
+        overlaps[1] += sweep.scored_self_overlaps[1]
     if options.get("same_speaker_overlap", "once") == "once":
         warnings += _overlap_warnings(*overlaps)
     keep = np.flatnonzero(scored)
@@ -389,16 +401,20 @@ def _uem_arrays(uem, files, ref_file, ref, hyp_file, hyp, uem_default, n_files):
                 s.append(float(start))
                 e.append(float(end))
         return np.asarray(f, np.int64), np.asarray(s, float), np.asarray(e, float)
+    # extents of the segments of positive length only: a zero-length segment is no speech
+    # (the readers drop them), so it cannot stretch the scored time
     lo = np.full(n_files, np.inf)
     hi = np.full(n_files, -np.inf)
-    np.minimum.at(lo, ref_file, ref.start)
-    np.maximum.at(hi, ref_file, ref.end)
+    speech = ref.end > ref.start
+    np.minimum.at(lo, ref_file[speech], ref.start[speech])
+    np.maximum.at(hi, ref_file[speech], ref.end[speech])
     if uem_default == "union":
         has_ref = np.isfinite(lo)
         hyp_lo = np.full(n_files, np.inf)
         hyp_hi = np.full(n_files, -np.inf)
-        np.minimum.at(hyp_lo, hyp_file, hyp.start)
-        np.maximum.at(hyp_hi, hyp_file, hyp.end)
+        speech = hyp.end > hyp.start
+        np.minimum.at(hyp_lo, hyp_file[speech], hyp.start[speech])
+        np.maximum.at(hyp_hi, hyp_file[speech], hyp.end[speech])
         lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
         hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
     keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))
@@ -466,13 +482,15 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 speaker_local=np.arange(len(uniq)) - first)
     has = emotion != NO_EMOTION
     joint = speaker[has] * max(n_emotions, 1) + emotion[has]
-    side.by_speaker, side.self_overlaps = merge(speaker, i0, i1)
+    side.by_speaker, side.overlap_speaker = merge(speaker, i0, i1, which=True)
+    side.self_overlaps = len(side.overlap_speaker)
     if merged:
         side.by_speaker_emotion, _ = merge(joint, i0[has], i1[has])
     else:  # every segment is an item of its own: no two emotions on one item
         side.by_speaker = Intervals(speaker, i0, i1)
         side.by_speaker_emotion = Intervals(joint, i0[has], i1[has])
         side.self_overlaps = 0
+        side.overlap_speaker = np.zeros(0, np.int64)
     return side
 
 
