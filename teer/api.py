@@ -210,27 +210,32 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
 
     if chosen.emotion_matching == "hungarian":
-        if uem_map is None:
-            uem_map = _union_extents(original_ref, ref, hyp)
+        if uem_map is None:  # as the script: extents of what is scored, per file it was given
+            uem_map = _extents(original_ref, (ref, hyp))
         runs = _hungarian_runs(ref, hyp, has_emotions)
         build_options = dict(collar=0.0, regions="all", same_speaker_overlap="each")
     else:
+        if uem_map is None and non_target == "drop":
+            # the scored time stays that of the reference as given, so that system speech
+            # where non-target speech was dropped is false alarm, not unscored
+            uem_map = _extents(original_ref, (original_ref, hyp) if uem_default == "union" else (original_ref,))
         runs = {"speaker": (ref, hyp)}
         build_options = dict(collar=collar, regions=regions, uem_default=uem_default, noscore=zones,
                              speaker_map=options["speaker_map"],
                              same_speaker_overlap=chosen.same_speaker_overlap)
-    scored = sorted(uem_map) if uem_map is not None else sorted(original_ref.file_names())
+    given_files = sorted(original_ref.file_names())
+    scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
         if keep_sweeps:
-            sweep, run_warnings = engine.build(r, h, uem_map, **build_options)
+            sweep, run_warnings = engine.build(r, h, uem_map, reference_files=given_files, **build_options)
             sweeps[name] = sweep
             index = {f: i for i, f in enumerate(sweep.files)}
             at = [index[f] for f in scored]
             sums_of[name] = {k: v[at] for k, v in sweep.components().items()}
         else:
             names, run_sums, run_warnings = engine.score_files(r, h, uem_map, scored_files=scored,
-                                                              **build_options)
+                                                              reference_files=given_files, **build_options)
             at = np.argsort(names)  # scored is sorted
             sums_of[name] = {k: v[at] for k, v in run_sums.items()}
         engine_warnings = engine_warnings or run_warnings
@@ -296,14 +301,14 @@ def _relabel(table: SegmentTable, joint: bool) -> SegmentTable:
                         table.origin, table.source)
 
 
-def _union_extents(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable) -> dict:
-    """Per reference file (as given, before dropping), the extent of its reference and
-    hypothesis segments of positive length (pyannote's default UEM)."""
+def _extents(original_ref: SegmentTable, tables: Sequence[SegmentTable]) -> dict:
+    """Per reference file (as given, before dropping), the extent of the segments of
+    positive length that ``tables`` hold in it."""
     names = sorted(original_ref.file_names())
     index = {name: i for i, name in enumerate(names)}
     lo = np.full(len(names), np.inf)
     hi = np.full(len(names), -np.inf)
-    for table in (ref, hyp):
+    for table in tables:
         codes = np.asarray([index.get(f, -1) for f in table.files], dtype=np.int64)
         if len(table) == 0 or len(codes) == 0:
             continue

@@ -185,6 +185,7 @@ def build(
     speaker_map: Mapping[tuple[str, str], str] | None = None,
     same_speaker_overlap: str = "once",
     check_files: bool = True,
+    reference_files: Sequence[str] | None = None,
 ) -> tuple[Sweep, list[str]]:
     """Place both sides on a common grid and compute every per-region count.
 
@@ -222,7 +223,8 @@ def build(
     in_uem = np.zeros(n_files, bool)
     in_uem[uem_file] = True
     if check_files:
-        warnings += _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
+        warnings += _file_warnings(files, _known(files, ref_files, reference_files), hyp_files, in_uem,
+                                   uem is not None)
 
     ref_pos = (ref.end > ref.start)
     hyp_pos = (hyp.end > hyp.start)
@@ -283,6 +285,15 @@ def build(
     return sweep, warnings
 
 
+def _known(files: list[str], has_segments: np.ndarray, names: Sequence[str] | None) -> np.ndarray:
+    """The files that count as the reference's: those with segments, or ``names`` when the
+    caller knows better (a reference whose non-target speech was dropped still had the file)."""
+    if names is None:
+        return has_segments
+    wanted = set(names)
+    return has_segments | np.fromiter((f in wanted for f in files), bool, len(files))
+
+
 def _file_warnings(files, ref_files, hyp_files, in_uem, has_uem: bool) -> list[str]:
     warnings = []
     only_hyp = np.flatnonzero(hyp_files & ~ref_files)
@@ -313,6 +324,7 @@ def score_files(
     *,
     noscore: SegmentTable | None = None,
     scored_files: Sequence[str] | None = None,
+    reference_files: Sequence[str] | None = None,
     batch_segments: int = BATCH_SEGMENTS,
     **options,
 ) -> tuple[list[str], dict[str, np.ndarray], list[str]]:
@@ -339,7 +351,8 @@ def score_files(
     if scored_files is not None:
         scored = np.zeros(n_files, bool)
         scored[[position[name] for name in scored_files]] = True
-    warnings = _file_warnings(files, ref_files, hyp_files, in_uem, uem is not None)
+    warnings = _file_warnings(files, _known(files, ref_files, reference_files), hyp_files, in_uem,
+                              uem is not None)
 
     size = np.bincount(fids[0], minlength=n_files) + np.bincount(fids[1], minlength=n_files)
     # batch numbers grow with the file index: each batch is a contiguous range of files

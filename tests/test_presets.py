@@ -198,7 +198,9 @@ def test_a_reference_file_with_only_non_target_speech_when_dropped():
     hyp = table(("a", 0, 4, "X", "hap"), ("b", 0, 4, "X", "hap"))
     report = teer.score(ref, hyp, collar=0, emotions="hap", non_target="drop")
     assert any("no speech in the scored emotion set" in w for w in report.warnings)
-    assert report.total.FA == 0  # wu2023: a file's reference extent is empty: nothing scored there
+    # wu2023 keeps the scored time of the reference as given: the system's speech is false alarm
+    assert (report.files["b"].FA, report.files["b"].TOTAL) == (4, 0)
+    assert not any("only in the hypothesis" in w for w in report.warnings)
     ser = teer.score(ref, hyp, preset="ser-align", emotions="hap")
     assert ser.files["b"].FA == 4 and ser.files["b"].TOTAL == 0  # the script: hypothesis extent, all FA
 
@@ -248,3 +250,22 @@ def test_non_target_without_an_emotion_set_is_an_error():
     with pytest.raises(ValueError, match="emotions"):
         teer.score(table, table, non_target="drop")
     assert teer.score(table, table, non_target="drop", emotions="hap").total.TEER == 0
+
+
+def test_drop_keeps_the_scored_time_of_the_reference_as_given():
+    import teer
+    from teer.segments import SegmentTable
+
+    def t(*rows):
+        return SegmentTable.from_records([dict(file=f, start=s, end=e, speaker=k, emotion=m)
+                                          for f, s, e, k, m in rows])
+
+    ref = t(("a", 0, 4, "A", "hap"), ("a", 6, 10, "B", "fru"), ("b", 0, 3, "B", "fru"))
+    hyp = t(("a", 0, 4, "X", "hap"), ("a", 6, 10, "Y", "sad"), ("b", 0, 3, "Z", "hap"))
+    report = teer.score(ref, hyp, collar=0, emotions="hap", non_target="drop")
+    # the fru speech is gone from the reference, but its time is still scored: Y and Z are false alarm
+    assert (report.files["a"].TOTAL, report.files["a"].FA) == (4, 4)
+    assert (report.files["b"].TOTAL, report.files["b"].FA) == (0, 3)
+    assert report.settings["uem"] == "reference extent"
+    noscore = teer.score(ref, hyp, collar=0, emotions="hap")
+    assert (noscore.files["a"].FA, noscore.files["b"].FA) == (0, 0)
