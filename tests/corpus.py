@@ -49,3 +49,19 @@ def to_annotation(rows: list[dict], file: str, label):
         if r["file"] == file:
             ann[Segment(r["start"], r["end"]), k] = label(r)
     return ann
+
+
+def table(*rows):
+    """A segment table from (file, start, end, speaker, emotion) tuples."""
+    from teer.segments import SegmentTable
+
+    return SegmentTable.from_records(
+        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
+
+
+def total(ref, hyp, **kw):
+    """The total components of scoring ``hyp`` against ``ref`` (collar 0 unless given)."""
+    import teer
+
+    kw.setdefault("collar", 0.0)
+    return teer.score(ref, hyp, **kw).total

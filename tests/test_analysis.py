@@ -10,17 +10,11 @@ import numpy as np
 import pytest
 
 from teer import analysis, api
-from teer.segments import SegmentTable
 
-from .corpus import corpus
+from .corpus import corpus, table
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-
-
-def table(*rows):
-    return SegmentTable.from_records(
-        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
 
 
 def analyze(ref, hyp, **kw):

@@ -12,17 +12,7 @@ from teer import api, engine
 from teer.components import Components
 from teer.segments import SegmentTable
 
-from .corpus import corpus, to_annotation
-
-
-def table(*rows):
-    return SegmentTable.from_records(
-        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
-
-
-def total(ref, hyp, **kw):
-    kw.setdefault("collar", 0.0)
-    return teer.score(ref, hyp, **kw).total
+from .corpus import corpus, table, to_annotation, total
 
 
 def _random_uem(rng, files, low=0.0):

@@ -6,15 +6,7 @@ import pytest
 import teer
 from teer.segments import SegmentTable
 
-
-def table(*rows):
-    return SegmentTable.from_records(
-        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
-
-
-def total(ref, hyp, **kw):
-    kw.setdefault("collar", 0.0)
-    return teer.score(ref, hyp, **kw).total
+from .corpus import table, total
 
 
 def test_every_component_on_a_worked_example():

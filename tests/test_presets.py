@@ -5,12 +5,9 @@ import pytest
 
 import teer
 from teer.emotions import parse_emotion_map, parse_emotions
-from teer.segments import InputError, SegmentTable
+from teer.segments import InputError
 
-
-def table(*rows):
-    return SegmentTable.from_records(
-        [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
+from .corpus import table
 
 
 def total(ref, hyp, **kw):
@@ -243,25 +240,15 @@ def test_bad_non_target_value():
 
 
 def test_non_target_without_an_emotion_set_is_an_error():
-    import teer
-    from teer.segments import SegmentTable
-
-    table = SegmentTable.from_records([dict(file="a", start=0, end=1, speaker="A", emotion="hap")])
+    one = table(("a", 0, 1, "A", "hap"))
     with pytest.raises(ValueError, match="emotions"):
-        teer.score(table, table, non_target="drop")
-    assert teer.score(table, table, non_target="drop", emotions="hap").total.TEER == 0
+        teer.score(one, one, non_target="drop")
+    assert teer.score(one, one, non_target="drop", emotions="hap").total.TEER == 0
 
 
 def test_drop_keeps_the_scored_time_of_the_reference_as_given():
-    import teer
-    from teer.segments import SegmentTable
-
-    def t(*rows):
-        return SegmentTable.from_records([dict(file=f, start=s, end=e, speaker=k, emotion=m)
-                                          for f, s, e, k, m in rows])
-
-    ref = t(("a", 0, 4, "A", "hap"), ("a", 6, 10, "B", "fru"), ("b", 0, 3, "B", "fru"))
-    hyp = t(("a", 0, 4, "X", "hap"), ("a", 6, 10, "Y", "sad"), ("b", 0, 3, "Z", "hap"))
+    ref = table(("a", 0, 4, "A", "hap"), ("a", 6, 10, "B", "fru"), ("b", 0, 3, "B", "fru"))
+    hyp = table(("a", 0, 4, "X", "hap"), ("a", 6, 10, "Y", "sad"), ("b", 0, 3, "Z", "hap"))
     report = teer.score(ref, hyp, collar=0, emotions="hap", non_target="drop")
     # the fru speech is gone from the reference, but its time is still scored: Y and Z are false alarm
     assert (report.files["a"].TOTAL, report.files["a"].FA) == (4, 4)
