@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
+from .config import DEFAULT_CONFIG, label_map, label_names
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import classification_metrics
 
 
@@ -187,16 +187,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .train import finish_distributed, quiet_libraries
+    from .train import run_stage
 
-    if args.quiet:
-        quiet_libraries()
-    try:
-        cfg = load_config(args.config)
-        data = data_dir(cfg, args)
-        evaluate(cfg, data, args.out, folds=args.folds, quiet=args.quiet, device=args.device)
-    except RecipeError as err:
-        return report_error(err)
-    finally:
-        finish_distributed()
-    return 0
+    return run_stage(args, lambda cfg, data: evaluate(cfg, data, args.out, folds=args.folds,
+                                                      quiet=args.quiet, device=args.device))

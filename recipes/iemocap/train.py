@@ -518,20 +518,28 @@ def finish_distributed() -> None:
         torch.distributed.destroy_process_group()
 
 
-def main(args: argparse.Namespace) -> int:
+def run_stage(args: argparse.Namespace, stage: Callable[[dict[str, Any], Path], None]) -> int:
+    """A torch stage's command line: config and data directory from ``args``, errors as one
+    line (exit status 2), the process group torn down however it ends."""
     if args.quiet:
         quiet_libraries()
     try:
         cfg = load_config(args.config)
-        data = data_dir(cfg, args)
+        stage(cfg, data_dir(cfg, args))
+    except RecipeError as err:
+        return report_error(err)
+    finally:
+        finish_distributed()
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    def stage(cfg: dict[str, Any], data: Path) -> None:
         summaries = train(cfg, data, args.out, folds=args.folds, resume=args.resume, quiet=args.quiet,
                           device=args.device)
         if not args.quiet and int(os.environ.get("RANK", "0")) == 0:
             for s in summaries:
                 print(f"fold {s['fold']}: best epoch {s['best_epoch']} of {s['epochs']}, "
                       f"valid {s['metric']} {s['best_valid']}")
-    except RecipeError as err:
-        return report_error(err)
-    finally:
-        finish_distributed()
-    return 0
+
+    return run_stage(args, stage)
