@@ -9,7 +9,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import engine, presets
+from . import engine, presets, ser_align
 from .components import Components, Report
 from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
                        parse_emotion_map, parse_emotions, restrict)
@@ -198,10 +198,14 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
         raise ValueError(f"collar must be non-negative, not {collar}")
     uem_map = as_uem(uem)
     original_ref = ref
+    hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
     hyp = apply_map(hyp, mapping)
     ref, zones, warnings = restrict(ref, emotion_set, non_target)
-    if non_target == "drop":
+    skipped: dict[str, str] = {}
+    if chosen.emotion_matching == "hungarian":
+        ref, hyp, uem_map, skipped = _as_ser_align_script(original_ref, ref, hyp, hypothesis_files, uem_map)
+    elif non_target == "drop":
         emptied = sorted(original_ref.file_names() - ref.file_names())
         if emptied:
             warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
@@ -210,8 +214,6 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
 
     if chosen.emotion_matching == "hungarian":
-        if uem_map is None:  # as the script: extents of what is scored, per file it was given
-            uem_map = _extents(original_ref, (ref, hyp))
         runs = _hungarian_runs(ref, hyp, has_emotions)
         build_options = dict(collar=0.0, regions="all", same_speaker_overlap="each")
     else:
@@ -223,7 +225,7 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
         build_options = dict(collar=collar, regions=regions, uem_default=uem_default, noscore=zones,
                              speaker_map=options["speaker_map"],
                              same_speaker_overlap=chosen.same_speaker_overlap)
-    given_files = sorted(original_ref.file_names())
+    given_files = sorted(original_ref.file_names() - set(skipped))
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
@@ -265,8 +267,30 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     settings.update(chosen.conventions)
     if options["speaker_map"] is not None:
         settings["speaker_mapping"] = "fixed (given)"
-    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings, notes)
+    if skipped:
+        warnings.append(ser_align.skipped_warning(skipped))
+    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings, notes,
+                    skipped)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
+
+
+def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,
+                         hypothesis_files: Sequence[str], uem_map) -> tuple:
+    """The tables, UEM and skipped files as SER-Align's script sees them (``teer.ser_align``):
+    one track per distinct segment, and only files with a hypothesis and a reference
+    segment of a target emotion. Without a UEM, each file is scored over the extent of
+    its reference and hypothesis tracks, as the script does."""
+    ref = ser_align.as_annotation_tracks(ref)
+    hyp = ser_align.as_annotation_tracks(hyp)
+    skipped = ser_align.skipped_files(original_ref.file_names(), ref.file_names(), hypothesis_files, uem_map)
+    scored = sorted((original_ref.file_names() | set(hypothesis_files) | set(uem_map or ())) - set(skipped))
+    ref = ser_align.only_files(ref, scored)
+    hyp = ser_align.only_files(hyp, scored)
+    if uem_map is None:
+        uem_map = _extents(original_ref, (ref, hyp))
+    else:
+        uem_map = {name: uem_map[name] for name in scored}
+    return ref, hyp, uem_map, skipped
 
 
 def _hungarian_runs(ref: SegmentTable, hyp: SegmentTable, has_emotions: bool) -> dict:

@@ -92,13 +92,19 @@ class Report:
     files: dict[str, Components]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: files left out of the scoring, with the reason (the ser-align preset skips
+    #: files as SER-Align's script does)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "settings": dict(self.settings),
             "total": self.total.to_dict(),
             "files": {name: c.to_dict() for name, c in self.files.items()},
         }
+        if self.skipped:
+            data["skipped"] = dict(self.skipped)
+        return data
 
     def __add__(self, other: "Report") -> "Report":
         """Combine reports of disjoint file sets scored with the same settings."""
@@ -108,5 +114,6 @@ class Report:
         if common:
             raise ValueError(f"both reports score file(s) {sorted(common)[:3]}")
         return Report(self.settings, self.total + other.total, {**self.files, **other.files},
-                      self.warnings + other.warnings, sorted(set(self.notes + other.notes)))
+                      self.warnings + other.warnings, sorted(set(self.notes + other.notes)),
+                      {**self.skipped, **other.skipped})
 

@@ -16,6 +16,14 @@ def settings_line(report: Report) -> str:
     return "# teer | " + " | ".join(parts)
 
 
+def skipped_lines(report: Report) -> list[str]:
+    """``# skipped (reason): file, file, ...``, one line per reason, every file named."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in sorted(report.skipped.items()):
+        by_reason.setdefault(reason, []).append(name)
+    return [f"# skipped ({reason}): {', '.join(names)}" for reason, names in by_reason.items()]
+
+
 def _rows(report: Report, per_file: bool) -> list[tuple[str, Components]]:
     rows = [(name, report.files[name]) for name in sorted(report.files)] if per_file else []
     return rows + [("TOTAL", report.total)]
@@ -31,7 +39,7 @@ def as_table(report: Report, per_file: bool = False) -> str:
     header = ["file"] + [f"{k} %" if k in RATES else f"{k} s" for k in KEYS]
     body = [[name] + [_cell(k, c[k]) for k in KEYS] for name, c in _rows(report, per_file)]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    lines = [settings_line(report)] + [f"# {note}" for note in report.notes]
+    lines = [settings_line(report)] + [f"# {note}" for note in report.notes] + skipped_lines(report)
     for row in [header] + body:
         lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                                for i, (cell, w) in enumerate(zip(row, widths))))

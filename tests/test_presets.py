@@ -199,7 +199,11 @@ def test_a_reference_file_with_only_non_target_speech_when_dropped():
     assert (report.files["b"].FA, report.files["b"].TOTAL) == (4, 0)
     assert not any("only in the hypothesis" in w for w in report.warnings)
     ser = teer.score(ref, hyp, preset="ser-align", emotions="hap")
-    assert ser.files["b"].FA == 4 and ser.files["b"].TOTAL == 0  # the script: hypothesis extent, all FA
+    # the script skips a file without a target-emotion reference segment (``if not ref_speech: continue``)
+    assert "b" not in ser.files and ser.skipped == {"b": "no reference segment with a target emotion"}
+    assert ser.to_dict()["skipped"] == {"b": "no reference segment with a target emotion"}
+    assert any("ser-align skips 1 file(s)" in w and "(b)" in w for w in ser.warnings)
+    assert ser.total.FA == 0
 
 
 def test_parse_emotions():

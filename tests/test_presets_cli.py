@@ -85,3 +85,22 @@ def test_every_scoring_command_takes_the_preset():
         options = {o for a in p._actions for o in a.option_strings}
         if "--collar" in options:
             assert {"--preset", "--emotions", "--emotion-map", "--non-target"} <= options, name
+
+
+def test_ser_align_names_the_files_it_skips_in_every_format(tmp_path):
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER a 1 0 4 hap <NA> A <NA> <NA>\n"
+                   "SPEAKER b 1 0 4 fru <NA> A <NA> <NA>\n"
+                   "SPEAKER c 1 0 4 hap <NA> A <NA> <NA>\n")
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text('{"a": [{"start": 0, "end": 4, "speaker": "X", "emotion": "hap"}],'
+                   ' "b": [{"start": 0, "end": 4, "speaker": "X", "emotion": "hap"}]}')
+    args = ("score", ref, hyp, "--preset", "ser-align", "--emotions", "hap")
+    out = teer(*args)
+    assert out.returncode == 0, out.stderr
+    assert "# skipped (no reference segment with a target emotion): b" in out.stdout
+    assert "# skipped (not in the hypothesis): c" in out.stdout
+    assert "teer: warning: ser-align skips 2 file(s)" in out.stderr
+    data = _json(teer(*args, "--format", "json"))
+    assert data["skipped"] == {"b": "no reference segment with a target emotion", "c": "not in the hypothesis"}
+    assert set(data["files"]) == {"a"} and data["total"]["TOTAL"] == 4

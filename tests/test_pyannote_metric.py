@@ -108,8 +108,10 @@ def test_empty_reference_and_reference_without_emotions():
     hyp[Segment(1, 3), 0] = ("X", "hap")
     empty = Annotation(uri="a")
     assert TimeWeightedEmotionErrorRate()(empty, hyp, detailed=True)["false alarm"] == 0  # reference extent
-    detail = TimeWeightedEmotionErrorRate("ser-align")(empty, hyp, detailed=True)
-    assert (detail["false alarm"], detail["total"], detail["TEER"]) == (2, 0, 1.0)
+    # SER-Align's script skips a file without a reference segment of a target emotion
+    with pytest.warns(UserWarning, match="ser-align skips 1 file"):
+        detail = TimeWeightedEmotionErrorRate("ser-align")(empty, hyp, detailed=True)
+    assert (detail["false alarm"], detail["total"], detail["TEER"]) == (0, 0, 0)
     plain = Annotation(uri="a")
     plain[Segment(0, 3), 0] = "A"
     with pytest.raises(ValueError, match="no emotion labels"):

@@ -1,19 +1,29 @@
 """The ser-align preset against a literal re-statement of the SER-Align evaluation script.
 
-The script, per file: drop reference segments whose emotion is outside the
-target set, build pyannote Annotations, and run pyannote.metrics'
-``DiarizationErrorRate().compute_components`` (defaults: collar 0, no overlap
-skipping) three times with UEM = reference extent ∪ hypothesis extent: on
-"speech" labels (MS, FA, TOTAL), on emotion labels (CONF_emo) and on
-``emotion_speaker`` labels (CONF_emo_spk).
+``ser_align_script`` below is ``main()`` of ``teer_calculate.py`` (M4RC034/SER-Align)
+with its file reading taken out: it loops over the hypothesis files in sorted
+order, builds every ``pyannote.core.Annotation`` with ``annotation[segment] =
+label`` (so a second segment with the same start and end replaces the first,
+and an empty segment is not added), skips a file with no reference segment of
+a target emotion or with no hypothesis, and runs pyannote.metrics'
+``DiarizationErrorRate().compute_components`` (collar 0, no overlap skipping)
+with ``uem`` = reference extent | hypothesis extent on "speech" labels (MS, FA,
+TOTAL), emotion labels (CONF_emo) and ``emotion_speaker`` labels
+(CONF_emo_spk). The one addition is a fourth run on speaker labels, built the
+same way, for teer's DER.
 
-Times are continuous random numbers, so that no two label pairs overlap for
-exactly the same time: with exact ties, pyannote's Hungarian mapping and
-teer's pick one of the equally good mappings each by its own rule, and where
-a label overlaps itself the choice can change the confusion.
+The random inputs include what real corpora have: segments with identical time
+stamps (two speakers, or a duplicated system line), segments that differ by
+less than pyannote's 1 µs precision, segments shorter than 1 µs, files without
+a target emotion, files on one side only and a hypothesis file with an empty
+segment list. Times are otherwise continuous random numbers, so that no two
+label pairs overlap for exactly the same time: with exact ties, pyannote's
+Hungarian mapping and teer's pick one of the equally good mappings each by its
+own rule.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import numpy as np
@@ -23,7 +33,7 @@ import teer
 from teer.segments import SegmentTable
 
 pytest.importorskip("pyannote.metrics")
-from pyannote.core import Annotation, Segment, Timeline  # noqa: E402
+from pyannote.core import Annotation, Segment  # noqa: E402
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 TARGETS = ("neu", "hap", "ang", "sad")
@@ -41,63 +51,140 @@ def random_side(rng, file, speakers, duration, emotions, self_overlap):
     return rows
 
 
+def with_identical_segments(rng, rows, speakers, emotions):
+    """Copies of some segments with the same time stamps and another speaker or emotion,
+    inserted anywhere, plus near-copies and segments shorter than pyannote's precision."""
+    rows = list(rows)
+    for row in list(rows):
+        u = rng.random()
+        if u < 0.15:  # identical time stamps, another label
+            copy = dict(row, speaker=str(rng.choice(speakers)), emotion=str(rng.choice(emotions)))
+            rows.insert(int(rng.integers(0, len(rows) + 1)), copy)
+        elif u < 0.2:  # a duplicated line, the very same segment again
+            rows.insert(int(rng.integers(0, len(rows) + 1)), dict(row))
+        elif u < 0.23:  # equal in all but the last bits: a different Segment for pyannote
+            rows.append(dict(row, end=float(np.nextafter(row["end"], np.inf)),
+                             speaker=str(rng.choice(speakers)), emotion=str(rng.choice(emotions))))
+        elif u < 0.25:  # shorter than 1 µs: an empty Segment, never added
+            rows.append(dict(row, end=row["start"] + 5e-7, speaker=str(rng.choice(speakers))))
+    return rows
+
+
 def random_corpus(seed, self_overlap=True):
+    """Reference and hypothesis as ``{file: [segment, ...]}`` (the hypothesis may list
+    a file with no segments), with every situation of the module docstring."""
     rng = np.random.default_rng(seed)
-    ref, hyp = [], []
-    for k in range(4):
+    ref, hyp = {}, {}
+    for k in range(5):
         f = f"f{k}"
         dur = float(rng.uniform(8, 40))
-        ref += random_side(rng, f, [f"R{i}" for i in range(int(rng.integers(1, 4)))], dur,
-                           TARGETS + ("fru", "xxx"), self_overlap and rng.random() < 0.7)
+        speakers = [f"R{i}" for i in range(int(rng.integers(1, 4)))]
+        emotions = TARGETS + ("fru", "xxx") if k != 4 else ("fru", "xxx")  # f4: no target emotion
+        ref[f] = with_identical_segments(rng, random_side(rng, f, speakers, dur, emotions,
+                                                          self_overlap and rng.random() < 0.7),
+                                         speakers, emotions)
         if k == 3 and seed % 2:
             continue  # a reference file the system skipped
-        hyp += random_side(rng, f, [f"H{i}" for i in range(int(rng.integers(1, 5)))], dur,
-                           TARGETS + ("UNK",), self_overlap and rng.random() < 0.7)
-    if seed % 3 == 0:  # a file whose reference is all outside the target set
-        ref += [dict(file="g", start=1.3, end=4.7, speaker="R0", emotion="fru")]
-        hyp += [dict(file="g", start=0.9, end=3.1, speaker="H0", emotion="neu")]
+        if k == 2 and seed % 4 == 1:
+            hyp[f] = []  # the system listed the file but found no speech: all missed
+            continue
+        speakers = [f"H{i}" for i in range(int(rng.integers(1, 5)))]
+        hyp[f] = with_identical_segments(rng, random_side(rng, f, speakers, dur, TARGETS + ("UNK",),
+                                                          self_overlap and rng.random() < 0.7),
+                                         speakers, TARGETS + ("UNK",))
+    hyp["h"] = [dict(file="h", start=1.0, end=5.0, speaker="H0", emotion="neu")]  # only in the hypothesis
+    if seed % 3 == 0:  # a reference file made of one segment shorter than 1 µs: empty for pyannote
+        ref["t"] = [dict(file="t", start=2.0, end=2.0 + 4e-7, speaker="R0", emotion="hap")]
+        hyp["t"] = [dict(file="t", start=0.9, end=3.1, speaker="H0", emotion="neu")]
     return ref, hyp
 
 
-def annotation(rows, file, label):
-    ann = Annotation(uri=file)
-    for k, r in enumerate(rows):
-        ann[Segment(r["start"], r["end"]), k] = label(r)
-    return ann
+def ser_align_script(ground_truth_data, hypotheses, target_emotions):
+    """``teer_calculate.py``'s ``main()`` on ``{wav_id: [segments]}`` for both sides.
 
-
-def ser_align_script(ref, hyp, targets):
-    """What the SER-Align script computes, written with pyannote's calls."""
-    files = sorted({r["file"] for r in ref})
-    ref = [r for r in ref if r["emotion"] in targets]
+    Returns the script's accumulators and, per scored file, its components.
+    """
     sums = defaultdict(float)
     per_file = {}
-    for file in files:
-        R = [r for r in ref if r["file"] == file]
-        H = [h for h in hyp if h["file"] == file]
-        speech_r = annotation(R, file, lambda r: "speech")
-        speech_h = annotation(H, file, lambda r: "speech")
-        extent = speech_r.get_timeline().extent() | speech_h.get_timeline().extent()
-        uem = Timeline([extent])
-        c1 = DiarizationErrorRate().compute_components(speech_r, speech_h, uem=uem)
-        c2 = DiarizationErrorRate().compute_components(
-            annotation(R, file, lambda r: r["emotion"]), annotation(H, file, lambda r: r["emotion"]), uem=uem)
-        c3 = DiarizationErrorRate().compute_components(
-            annotation(R, file, lambda r: f"{r['emotion']}_{r['speaker']}"),
-            annotation(H, file, lambda r: f"{r['emotion']}_{r['speaker']}"), uem=uem)
-        c4 = DiarizationErrorRate().compute_components(
-            annotation(R, file, lambda r: r["speaker"]), annotation(H, file, lambda r: r["speaker"]), uem=uem)
+    for wav_id in sorted(hypotheses):
+        aligned_segments = hypotheses[wav_id]
+
+        ref_speech = Annotation()
+        ref_emotion = Annotation()
+        ref_emo_spk = Annotation()
+        ref_speaker = Annotation()  # not in the script: for teer's DER
+        for utt in ground_truth_data.get(wav_id, []):
+            gt_emo = utt["emotion"]
+            if gt_emo not in target_emotions:
+                continue
+            segment = Segment(utt["start"], utt["end"])
+            gt_spk = utt["speaker"]
+            ref_speech[segment] = "speech"
+            ref_emotion[segment] = gt_emo
+            ref_emo_spk[segment] = f"{gt_emo}_{gt_spk}"
+            ref_speaker[segment] = gt_spk
+        if not ref_speech:
+            continue
+
+        hyp_speech = Annotation()
+        hyp_emotion = Annotation()
+        hyp_speaker = Annotation()
+        hyp_emo_spk = Annotation()
+        if aligned_segments is None:
+            continue
+        for seg in aligned_segments:
+            segment = Segment(seg["start"], seg["end"])
+            hyp_spk = seg["speaker"]
+            hyp_speech[segment] = "speech"
+            hyp_speaker[segment] = hyp_spk
+            hyp_emo = seg["emotion"]
+            hyp_emotion[segment] = hyp_emo
+            hyp_emo_spk[segment] = f"{hyp_emo}_{hyp_spk}"
+
+        evaluator = DiarizationErrorRate()
+        uem = ref_speech.get_timeline().extent() | hyp_speech.get_timeline().extent()
+        speech = evaluator.compute_components(ref_speech, hyp_speech, uem=uem, detailed=True)
+        emo = evaluator.compute_components(ref_emotion, hyp_emotion, uem=uem, detailed=True)
+        emo_spk = evaluator.compute_components(ref_emo_spk, hyp_emo_spk, uem=uem, detailed=True)
+        spk = evaluator.compute_components(ref_speaker, hyp_speaker, uem=uem, detailed=True)
         f = {
-            "MS": c1["missed detection"], "FA": c1["false alarm"], "TOTAL": c1["total"],
-            "AGREE": c1["correct"] + c1["confusion"],
-            "CONF_emo": c2["confusion"], "AGREE_emo": c2["correct"] + c2["confusion"],
-            "CONF_emo_spk": c3["confusion"], "AGREE_emo_spk": c3["correct"] + c3["confusion"],
-            "CONF_spk": c4["confusion"],
+            "MS": speech["missed detection"], "FA": speech["false alarm"], "TOTAL": speech["total"],
+            "AGREE": speech["correct"] + speech["confusion"],
+            "CONF_emo": emo["confusion"], "AGREE_emo": emo["correct"] + emo["confusion"],
+            "CONF_emo_spk": emo_spk["confusion"], "AGREE_emo_spk": emo_spk["correct"] + emo_spk["confusion"],
+            "CONF_spk": spk["confusion"],
         }
-        per_file[file] = f
+        per_file[wav_id] = f
         for k, v in f.items():
             sums[k] += v
     return sums, per_file
+
+
+def flat(sides):
+    return [row for rows in sides.values() for row in rows]
+
+
+def as_json_files(tmp_path, ref, hyp):
+    """The reference as a SegLST list, the hypothesis as ``{file: segments}`` (empty lists
+    kept); floats written exactly (repr), so both sides read back the very same times."""
+    ref_path, hyp_path = tmp_path / "ref.json", tmp_path / "hyp.json"
+    ref_path.write_text(json.dumps([dict(session_id=r["file"], start_time=r["start"], end_time=r["end"],
+                                         speaker=r["speaker"], emotion=r["emotion"]) for r in flat(ref)]))
+    hyp_path.write_text(json.dumps({f: [dict(start=h["start"], end=h["end"], speaker=h["speaker"],
+                                             emotion=h["emotion"]) for h in rows] for f, rows in hyp.items()}))
+    return ref_path, hyp_path
+
+
+def expected_skips(ref, hyp, targets):
+    skipped = {}
+    for f in sorted(set(ref) | set(hyp)):
+        if f not in hyp:
+            skipped[f] = "not in the hypothesis"
+        elif f not in ref:
+            skipped[f] = "not in the reference"
+        elif not any(r["emotion"] in targets and r["end"] - r["start"] > 1e-6 for r in ref[f]):
+            skipped[f] = "no reference segment with a target emotion"
+    return skipped
 
 
 def rates(c):
@@ -110,42 +197,85 @@ def rates(c):
     }
 
 
-@pytest.mark.parametrize("seed", range(16))
-def test_ser_align_matches_the_script_figure_for_figure(seed):
-    ref, hyp = random_corpus(seed)
-    theirs, per_file = ser_align_script(ref, hyp, TARGETS)
-    report = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp),
-                        preset="ser-align", emotions=TARGETS)
+KEYS = ("MS", "FA", "TOTAL", "AGREE", "CONF_emo", "CONF_emo_spk", "CONF_spk")
+
+
+def assert_equal_to_the_script(report, theirs, per_file):
     ours = report.total
-    for key in ("MS", "FA", "TOTAL", "AGREE", "CONF_emo", "CONF_emo_spk", "CONF_spk"):
-        assert ours[key] == pytest.approx(theirs[key], rel=1e-6, abs=1e-6), key
-    assert theirs["AGREE_emo"] == pytest.approx(ours.AGREE, rel=1e-9)
-    assert theirs["AGREE_emo_spk"] == pytest.approx(ours.AGREE, rel=1e-9)
+    for key in KEYS:
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9), key
+    assert theirs["AGREE_emo"] == pytest.approx(ours.AGREE, rel=1e-9, abs=1e-9)
+    assert theirs["AGREE_emo_spk"] == pytest.approx(ours.AGREE, rel=1e-9, abs=1e-9)
     for key, value in rates(theirs).items():
-        assert ours[key] == pytest.approx(value, rel=1e-6), key
-    # file by file too, including files whose reference speech was all dropped
+        assert ours[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+    # file by file: the same files scored, with the same figures
     assert set(report.files) == set(per_file)
     for name, f in per_file.items():
-        for key in ("MS", "FA", "TOTAL", "CONF_emo", "CONF_emo_spk", "CONF_spk"):
-            assert report.files[name][key] == pytest.approx(f[key], rel=1e-6, abs=1e-6), (name, key)
+        for key in KEYS:
+            assert report.files[name][key] == pytest.approx(f[key], rel=1e-9, abs=1e-9), (name, key)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_ser_align_matches_the_script_figure_for_figure(seed, tmp_path):
+    ref, hyp = random_corpus(seed)
+    theirs, per_file = ser_align_script(ref, hyp, TARGETS)
+    report = teer.score(*as_json_files(tmp_path, ref, hyp), preset="ser-align", emotions=TARGETS)
+    assert_equal_to_the_script(report, theirs, per_file)
+    assert report.skipped == expected_skips(ref, hyp, TARGETS)
+    assert set(report.skipped).isdisjoint(report.files)
+    assert any(w.startswith(f"ser-align skips {len(report.skipped)} file(s)") for w in report.warnings)
+
+
+def test_the_random_corpora_hold_every_situation():
+    """The inputs above are not only clean random data (a guard on the generator)."""
+    seen = defaultdict(int)
+    for seed in range(16):
+        ref, hyp = random_corpus(seed)
+        for side in (ref, hyp):
+            for rows in side.values():
+                keys = [(r["start"], r["end"]) for r in rows]
+                seen["identical"] += len(keys) - len(set(keys))
+                seen["empty"] += sum(r["end"] - r["start"] <= 1e-6 for r in rows)
+        seen["empty hypothesis file"] += sum(not rows for rows in hyp.values())
+        for reason in expected_skips(ref, hyp, TARGETS).values():
+            seen[reason] += 1
+    assert all(seen[k] > 0 for k in ("identical", "empty", "empty hypothesis file", "not in the hypothesis",
+                                      "not in the reference", "no reference segment with a target emotion")), seen
+
+
+def test_identical_segments_the_last_one_wins_on_each_side():
+    ref = [dict(file="a", start=0.0, end=4.0, speaker="A", emotion="hap"),
+           dict(file="a", start=0.0, end=4.0, speaker="B", emotion="sad")]
+    hyp = [dict(file="a", start=0.0, end=4.0, speaker="X", emotion="sad"),
+           dict(file="a", start=0.0, end=4.0, speaker="X", emotion="sad")]
+    c = teer.score(ref, hyp, preset="ser-align").total
+    # one reference track (B, sad) and one hypothesis track: nothing missed or falsely detected
+    assert (c.TOTAL, c.MS, c.FA, c.CONF_emo) == (4, 0, 0, 0)
+    w = teer.score(ref, hyp, collar=0).total  # wu2023 counts both reference segments
+    assert (w.TOTAL, w.MS) == (8, 4)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_ser_align_without_a_target_set_scores_every_label(seed):
     ref, hyp = random_corpus(seed, self_overlap=False)
-    labels = {r["emotion"] for r in ref}
-    theirs, _ = ser_align_script(ref, hyp, labels)
-    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), preset="ser-align").total
-    for key, value in rates(theirs).items():
-        assert ours[key] == pytest.approx(value, rel=1e-6), key
+    labels = {r["emotion"] for r in flat(ref)}
+    theirs, per_file = ser_align_script(ref, hyp, labels)
+    report = teer.score(SegmentTable.from_records(flat(ref)), SegmentTable.from_records(flat(hyp)),
+                        preset="ser-align")
+    # in memory, a file with no segments is no file: the script would score it all missed
+    per_file = {f: v for f, v in per_file.items() if hyp[f]}
+    theirs = {k: sum(v[k] for v in per_file.values()) for k in next(iter(per_file.values()))}
+    assert_equal_to_the_script(report, theirs, per_file)
 
 
-def test_ser_align_with_an_emotion_map_equals_the_script_on_mapped_labels():
+def test_ser_align_with_an_emotion_map_equals_the_script_on_mapped_labels(tmp_path):
     ref, hyp = random_corpus(5)
     merge = {"fru": "ang", "UNK": "neu"}
-    theirs, _ = ser_align_script([dict(r, emotion=merge.get(r["emotion"], r["emotion"])) for r in ref],
-                                 [dict(h, emotion=merge.get(h["emotion"], h["emotion"])) for h in hyp], TARGETS)
-    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), preset="ser-align",
-                      emotions=",".join(TARGETS), emotion_map="fru=ang,UNK=neu").total
-    for key, value in rates(theirs).items():
-        assert ours[key] == pytest.approx(value, rel=1e-6), key
+
+    def mapped(side):
+        return {f: [dict(r, emotion=merge.get(r["emotion"], r["emotion"])) for r in rows] for f, rows in side.items()}
+
+    theirs, per_file = ser_align_script(mapped(ref), mapped(hyp), TARGETS)
+    report = teer.score(*as_json_files(tmp_path, ref, hyp), preset="ser-align", emotions=",".join(TARGETS),
+                        emotion_map="fru=ang,UNK=neu")
+    assert_equal_to_the_script(report, theirs, per_file)

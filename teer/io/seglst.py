@@ -43,6 +43,7 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
     except RecursionError:
         raise InputError(source, None, "not valid JSON: nested too deeply") from None
 
+    declared: list[str] = []
     if isinstance(doc, list):
         locate: Locate = _locate_in_list
         rows = _rows(doc, source, locate, start_key="start_time", end_key="end_time",
@@ -52,6 +53,7 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
             raise InputError(source, None, "expected a list of segments, found a single "
                              "segment object (wrap it in [ ])")
         rows, locate = _mapping_rows(doc, source)
+        declared = list(doc)
     else:
         raise InputError(source, None, "expected a list of segments or an object mapping "
                          f"file ids to segment lists, found {json_type(doc)}")
@@ -61,6 +63,10 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
         np.arange(len(starts), dtype=np.int64), is_duration=False,
         names=("start time", "end time"), files=encode(files), speakers=encode(speakers),
         emotions=encode(emotions), no_emotion=lambda label: label is None)
+    # a file given with no segments (or only zero-length ones) is still a file of this
+    # side: the ser-align preset scores it (all missed) where it skips an absent file
+    known = set(table.files)
+    table.files += [name for name in declared if name not in known]
     return table, locate
 
 
