@@ -9,8 +9,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import engine, presets, ser_align
-from .components import Components, Report
+from . import eder, engine, presets, ser_align
+from .components import KEYS, Components, Report
 from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
                        parse_emotion_map, parse_emotions, restrict)
 from .segments import NO_EMOTION, InputError, SegmentTable
@@ -136,11 +136,13 @@ def score(
     emotions: EmotionsLike = None,
     emotion_map: EmotionMapLike = None,
     non_target: str | None = None,
+    average: str | None = None,
+    neutral: str | None = None,
 ) -> Report:
     """Score a hypothesis against a reference: TEER, sTEER, EERa, sEERa and DER.
 
-    ``preset`` names the protocol (``wu2023``, the default, or ``ser-align``;
-    see ``teer.presets``); the options left as None take the preset's value.
+    ``preset`` names the protocol (``wu2023``, the default, ``ser-align`` or
+    ``eder``; see ``teer.presets``); the options left as None take the preset's value.
     ``collar`` is removed on each side of every reference boundary (md-eval's
     meaning). Without ``uem``, each file is scored over the reference extent
     (``uem_default="reference"``) or the reference and hypothesis extent
@@ -151,6 +153,10 @@ def score(
     renames emotions on both sides first; ``emotions`` (``["neu", "hap"]`` or
     ``"neu,hap"``) is the scored set: reference speech with another emotion is
     a no-score zone (``non_target="noscore"``) or deleted (``"drop"``).
+    ``average="files"`` reports the mean of the per-file rates (``Report.mean()``)
+    instead of the rates of the summed components (``"sums"``, the default but
+    for ``eder``). ``neutral`` (``eder`` only, default ``"n"``) labels the
+    reference time outside the annotated emotion events.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
     options = {k: v for k, v in locals().items() if k not in ("reference", "hypothesis")}
@@ -173,7 +179,7 @@ def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: d
                      keep_sweeps: bool) -> Scoring:
     chosen = presets.get(given["preset"])
     options = presets.resolve(chosen, **{k: given[k] for k in (
-        "collar", "regions", "uem_default", "speaker_map", "noscore", "non_target")})
+        "collar", "regions", "uem_default", "speaker_map", "noscore", "non_target", "average", "neutral")})
     if given["emotions"] is None and given["non_target"] not in (None, chosen.non_target):
         raise ValueError(f"non_target={given['non_target']!r} says what happens to reference speech outside "
                          "the scored emotion set: give the set too (emotions, --emotions)")
@@ -213,9 +219,32 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     zones = concat_zones(options["noscore"], zones)
     has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
 
+    given_files = sorted(original_ref.file_names() - set(skipped))
+    columns, eder_notes = KEYS, []
     if chosen.emotion_matching == "hungarian":
         runs = _hungarian_runs(ref, hyp, has_emotions)
         build_options = dict(collar=0.0, regions="all", same_speaker_overlap="each")
+    elif chosen.emotion_matching == "first-letter":
+        if not has_emotions:
+            raise ValueError("the eder preset scores emotions: the reference has no emotion labels")
+        uem_map, uem_described = eder.utterances(original_ref, uem_map)
+        if uem is not None:
+            uem_described = _uem_setting(uem, uem_default)
+        given_files = sorted(set(given_files) | set(original_ref.durations or ()))
+        ref, several = eder.one_speaker(ref)
+        ref = eder.fill_neutral(ref, uem_map, options["neutral"])
+        hyp, _ = eder.one_speaker(hyp)
+        (ref, hyp), clashes = eder.first_letters([ref, hyp])
+        if several:
+            warnings.append(f"{len(several)} reference file(s) have several speakers "
+                            f"({', '.join(several[:3])}{', ...' if len(several) > 3 else ''}); the eder "
+                            "preset scores each file as one speaker's utterance")
+        for group in clashes:
+            warnings.append(f"labels {', '.join(repr(x) for x in group)} share their first letter and count as "
+                            "one emotion (EDER compares first letters)")
+        runs = {"speaker": (ref, hyp)}
+        build_options = dict(collar=0.0, regions="all", noscore=zones, same_speaker_overlap="once")
+        columns, eder_notes = eder.COLUMNS, list(eder.NOTES)
     else:
         if uem_map is None and non_target == "drop":
             # the scored time stays that of the reference as given, so that system speech
@@ -225,7 +254,6 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
         build_options = dict(collar=collar, regions=regions, uem_default=uem_default, noscore=zones,
                              speaker_map=options["speaker_map"],
                              same_speaker_overlap=chosen.same_speaker_overlap)
-    given_files = sorted(original_ref.file_names() - set(skipped))
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
@@ -256,7 +284,7 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     settings = {
         "preset": chosen.name,
         "collar": collar,
-        "uem": _uem_setting(uem, uem_default),
+        "uem": uem_described if chosen.emotion_matching == "first-letter" else _uem_setting(uem, uem_default),
         "regions": regions,
         "emotions": ",".join(emotion_set) if emotion_set else "all",
     }
@@ -265,12 +293,16 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     if emotion_set:
         settings["non_target"] = "no-score zone" if non_target == "noscore" else "dropped"
     settings.update(chosen.conventions)
+    if options["neutral"] is not None:
+        settings["neutral"] = f"{options['neutral']!r} (reference time outside the emotion events)"
+    settings["average"] = ("mean of per-file rates" if options["average"] == "files"
+                           else "rates of summed components")
     if options["speaker_map"] is not None:
         settings["speaker_mapping"] = "fixed (given)"
     if skipped:
         warnings.append(ser_align.skipped_warning(skipped))
-    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings, notes,
-                    skipped)
+    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings,
+                    notes + eder_notes, skipped, options["average"], columns)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 
 

@@ -120,12 +120,19 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
 
 def intervals(report: Report, settings: Settings) -> dict[str, tuple[float, float] | None]:
     """Percentile interval of every rate, resampling the report's files (None where undefined)."""
+    _check_sums(report)
     if not report.files:
         return {k: None for k in RATES}
     (sums,) = resampled_sums([component_matrix(report)], settings)
     resampled = rates(sums, report.total.emotions)
     return {k: percentile_interval(resampled[k], settings.confidence) if report.total[k] is not None else None
             for k in RATES}
+
+
+def _check_sums(report: Report) -> None:
+    if report.average != "sums":
+        raise ValueError("bootstrap intervals resample summed components (rates of sums); they are not "
+                         "available for a mean of per-file rates (--average files, or the eder preset)")
 
 
 @dataclass
@@ -155,6 +162,7 @@ def p_value(deltas: np.ndarray) -> float | None:
 
 def compare(report_a: Report, report_b: Report, settings: Settings) -> dict[str, Difference]:
     """Paired bootstrap over files of two reports scored on the same files."""
+    _check_sums(report_a)
     if set(report_a.files) != set(report_b.files):
         only = sorted(set(report_a.files) ^ set(report_b.files))
         raise ValueError(f"the two systems are not scored on the same files (e.g. {only[:3]})")

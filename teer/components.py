@@ -83,9 +83,21 @@ class Components:
         return {k: self[k] for k in KEYS}
 
 
+def is_rate(key: str) -> bool:
+    """Whether a column is a rate (a fraction) rather than seconds."""
+    return key in RATES or key == "EDER"
+
+
 @dataclass
 class Report:
-    """The result of scoring: settings in force, the total and each file."""
+    """The result of scoring: settings in force, the total and each file.
+
+    ``total`` holds the summed components (rates from the sums). With
+    ``average == "files"`` the reported figure is instead ``mean()``: each
+    column averaged over the files. ``columns`` are the keys reported
+    (``KEYS``; the eder preset reports ``EDER``, a file's TEER, and the
+    components that mean something under it).
+    """
 
     settings: dict
     total: Components
@@ -95,15 +107,37 @@ class Report:
     #: files left out of the scoring, with the reason (the ser-align preset skips
     #: files as SER-Align's script does)
     skipped: dict[str, str] = field(default_factory=dict)
+    average: str = "sums"
+    columns: tuple[str, ...] = KEYS
+
+    def row(self, c: Components) -> dict[str, float | None]:
+        """The reported columns of one file or a sum of files."""
+        return {k: c.TEER if k == "EDER" else c[k] for k in self.columns}
+
+    def mean(self) -> dict[str, float | None]:
+        """Each column averaged over the files ("macro average"): a rate over the files
+        where it is defined (None if it is nowhere), seconds over all files."""
+        rows = [self.row(c) for c in self.files.values()]
+        out: dict[str, float | None] = {}
+        for k in self.columns:
+            values = [r[k] for r in rows if r[k] is not None]
+            out[k] = sum(values) / len(values) if values else None
+        return out
+
+    def figures(self) -> dict[str, float | None]:
+        """The reported figures: ``mean()`` when averaging files, else the total's."""
+        return self.mean() if self.average == "files" else self.row(self.total)
 
     def to_dict(self) -> dict:
         data = {
             "settings": dict(self.settings),
-            "total": self.total.to_dict(),
-            "files": {name: c.to_dict() for name, c in self.files.items()},
+            "total": self.row(self.total),
+            "files": {name: self.row(c) for name, c in self.files.items()},
         }
         if self.skipped:
             data["skipped"] = dict(self.skipped)
+        if self.average == "files":
+            data["mean"] = self.mean()
         return data
 
     def __add__(self, other: "Report") -> "Report":
@@ -115,5 +149,5 @@ class Report:
             raise ValueError(f"both reports score file(s) {sorted(common)[:3]}")
         return Report(self.settings, self.total + other.total, {**self.files, **other.files},
                       self.warnings + other.warnings, sorted(set(self.notes + other.notes)),
-                      {**self.skipped, **other.skipped})
+                      {**self.skipped, **other.skipped}, self.average, self.columns)
 

@@ -13,6 +13,13 @@ mapped per file by the Hungarian algorithm) and on ``emotion_speaker`` labels
 (CONF_emo_spk); reference speech outside the scored emotion set is dropped.
 The options that would break that reproduction are fixed: giving them a
 different value is an error.
+
+``eder`` reproduces the Emotion Diarization Error Rate of SpeechBrain
+(``speechbrain.utils.EDER``, Wang et al. 2023): each file is one speaker's
+utterance, scored over all of it (``[0, duration]``) with collar 0; reference
+time outside the emotion events has the neutral label; labels are compared by
+their first letter; each file's EDER is its TEER under these conventions and
+the figure is the mean over files.
 """
 from __future__ import annotations
 
@@ -20,6 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_PRESET = "wu2023"
+AVERAGES = ("sums", "files")
+#: the label SpeechBrain gives reference time outside the emotion event
+DEFAULT_NEUTRAL = "n"
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,13 @@ class Preset:
     uem_default: str
     regions: str
     non_target: str
-    #: "literal": emotions compared as labels; "hungarian": per-file optimal label mapping
+    #: "literal": emotions compared as labels; "hungarian": per-file optimal label mapping;
+    #: "first-letter": labels compared by their first letter, one speaker per file (eder)
     emotion_matching: str
     #: "once" (md-eval) or "each" (pyannote: every segment is an item)
     same_speaker_overlap: str
+    #: "sums": rates of the summed components; "files": mean of the per-file rates
+    average: str = "sums"
     #: options that cannot be given a value other than the preset's
     fixed: tuple[str, ...] = ()
     conventions: dict[str, str] = field(default_factory=dict)
@@ -66,6 +79,19 @@ PRESETS: dict[str, Preset] = {
             "same_speaker_overlap": "every segment counts (pyannote)",
         },
     ),
+    "eder": Preset(
+        name="eder",
+        description="Emotion Diarization Error Rate (SpeechBrain, Wang et al. 2023): one speaker per "
+                    "utterance, scored over the whole utterance, unlabelled reference time neutral, "
+                    "labels compared by first letter, mean of per-file rates",
+        collar=0.0, uem_default="utterance", regions="all", non_target="noscore",
+        emotion_matching="first-letter", same_speaker_overlap="once", average="files",
+        fixed=("collar", "uem_default", "regions", "speaker_map", "noscore", "average"),
+        conventions={
+            "emotion_matching": "first letter of the label (SpeechBrain)",
+            "speakers": "one per file (the utterance)",
+        },
+    ),
 }
 
 
@@ -86,15 +112,23 @@ def resolve(preset: Preset, **given: Any) -> dict[str, Any]:
     settings = {
         "collar": preset.collar, "uem_default": preset.uem_default, "regions": preset.regions,
         "non_target": preset.non_target, "speaker_map": None, "noscore": None,
+        "average": preset.average, "neutral": DEFAULT_NEUTRAL if preset.name == "eder" else None,
     }
     for name, value in given.items():
         if value is None:
             continue
+        if name == "neutral" and preset.name != "eder":
+            raise ValueError(f"neutral (the label of unannotated reference time) belongs to the eder "
+                             f"preset; preset {preset.name} does not label that time")
+        if name == "average" and value not in AVERAGES:
+            raise ValueError(f"average must be one of {', '.join(AVERAGES)}, not {value!r}")
         if name in preset.fixed and value != settings[name]:
             shown = "given" if name in ("speaker_map", "noscore") else repr(value)
             raise ValueError(
                 f"preset {preset.name} fixes {name.replace('_', '-')} "
                 f"({'not used' if settings[name] is None else repr(settings[name])}); "
                 f"{shown} would no longer reproduce it (use --preset wu2023 to set it)")
+        if name == "neutral" and not (isinstance(value, str) and value and not value.isspace()):
+            raise ValueError(f"neutral must be a non-empty label, not {value!r}")
         settings[name] = value
     return settings

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from .components import KEYS, RATES, Components, Report
+from .components import Report, is_rate
 
 FORMATS = ("table", "json", "csv")
 
@@ -24,20 +24,23 @@ def skipped_lines(report: Report) -> list[str]:
     return [f"# skipped ({reason}): {', '.join(names)}" for reason, names in by_reason.items()]
 
 
-def _rows(report: Report, per_file: bool) -> list[tuple[str, Components]]:
-    rows = [(name, report.files[name]) for name in sorted(report.files)] if per_file else []
-    return rows + [("TOTAL", report.total)]
+def _rows(report: Report, per_file: bool) -> list[tuple[str, dict]]:
+    """Rows of figures: the files if asked, then the total, or the mean when averaging files."""
+    rows = [(name, report.row(report.files[name])) for name in sorted(report.files)] if per_file else []
+    last = ("MEAN", report.mean()) if report.average == "files" else ("TOTAL", report.row(report.total))
+    return rows + [last]
 
 
 def _cell(key: str, value: float | None) -> str:
     if value is None:
         return "n/a"
-    return f"{100 * value:.2f}" if key in RATES else f"{value:.2f}"
+    return f"{100 * value:.2f}" if is_rate(key) else f"{value:.2f}"
 
 
 def as_table(report: Report, per_file: bool = False) -> str:
-    header = ["file"] + [f"{k} %" if k in RATES else f"{k} s" for k in KEYS]
-    body = [[name] + [_cell(k, c[k]) for k in KEYS] for name, c in _rows(report, per_file)]
+    keys = report.columns
+    header = ["file"] + [f"{k} %" if is_rate(k) else f"{k} s" for k in keys]
+    body = [[name] + [_cell(k, c[k]) for k in keys] for name, c in _rows(report, per_file)]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     lines = [settings_line(report)] + [f"# {note}" for note in report.notes] + skipped_lines(report)
     for row in [header] + body:
@@ -58,9 +61,9 @@ def as_json(report: Report, per_file: bool = True) -> str:
 def as_csv(report: Report, per_file: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", *KEYS])
+    writer.writerow(["file", *report.columns])
     for name, c in _rows(report, per_file):
-        writer.writerow([name] + ["n/a" if c[k] is None else repr(c[k]) for k in KEYS])
+        writer.writerow([name] + ["n/a" if c[k] is None else repr(c[k]) for k in report.columns])
     return out.getvalue()
 
 

@@ -43,6 +43,9 @@ class SegmentTable:
     origin: np.ndarray
     source: str = "<memory>"
     warnings: list[str] = field(default_factory=list)
+    #: each file's duration where the format gives one (SpeechBrain's ZED annotation):
+    #: the recording covers [0, duration]
+    durations: dict[str, float] | None = None
 
     def __len__(self) -> int:
         return len(self.start)

@@ -20,9 +20,10 @@ def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
     from ..presets import DEFAULT_PRESET, PRESETS
 
     p.add_argument("--preset", choices=tuple(PRESETS), default=DEFAULT_PRESET,
-                   help="protocol: wu2023 (Wu, Zhang & Woodland 2023; default) or ser-align (the SER-Align "
-                        "evaluation script: pyannote DER on emotion labels, collar 0). Options below "
-                        "override the preset's values where it allows")
+                   help="protocol: wu2023 (Wu, Zhang & Woodland 2023; default), ser-align (the SER-Align "
+                        "evaluation script: pyannote DER on emotion labels, collar 0) or eder (SpeechBrain's "
+                        "Emotion Diarization Error Rate: one speaker per utterance, mean over files). Options "
+                        "below override the preset's values where it allows")
     p.add_argument("--uem", help="UEM file (file chnl start end); default: see --uem-default")
     p.add_argument("--uem-default", choices=("reference", "union"), default=None,
                    help="scored time without a UEM: the reference extent (md-eval, Wu et al.; wu2023) "
@@ -45,6 +46,18 @@ def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
                         "or deleted, making hypothesis speech there false alarm (ser-align)")
 
 
+def add_average_arguments(p: argparse.ArgumentParser) -> None:
+    """``--average`` and ``--neutral``: how the figure is formed (score only)."""
+    from ..presets import AVERAGES
+
+    p.add_argument("--average", choices=AVERAGES, default=None,
+                   help="sums: rates of the components summed over files (default); files: mean of the "
+                        "per-file rates (macro average; the eder preset's)")
+    p.add_argument("--neutral", metavar="LABEL", default=None,
+                   help="eder preset: the label of reference time outside the emotion events (default n, "
+                        "SpeechBrain's)")
+
+
 def scoring_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of ``teer.score`` given on the command line.
 
@@ -55,6 +68,9 @@ def scoring_options(args: argparse.Namespace) -> dict:
         raise Fail(f"--collar must be non-negative, not {args.collar}")
     options = dict(preset=args.preset, uem=args.uem, collar=args.collar, regions=args.regions,
                    uem_default=args.uem_default, non_target=args.non_target)
+    for name in ("average", "neutral"):
+        if getattr(args, name, None) is not None:
+            options[name] = getattr(args, name)
     if args.speaker_map:
         from ..io.speaker_map import read_speaker_map
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import add_average_arguments, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
 
 HELP = "score a system output against a reference"
 
@@ -34,9 +34,11 @@ def bootstrap_settings(args: argparse.Namespace):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..render import FORMATS
 
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
-    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON (segments or a ZED annotation)")
+    p.add_argument("hypothesis", help="system output, JSON (SegLST, {file: segments} or {file: {window, stride, "
+                                      "labels}}) or RTTM")
     add_scoring_arguments(p)
+    add_average_arguments(p)
     p.add_argument("--per-file", action="store_true", help="one row per file as well as the total")
     add_bootstrap_arguments(p)
     add_output_arguments(p, FORMATS)

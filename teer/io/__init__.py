@@ -1,6 +1,8 @@
-"""Reading and writing segment files: RTTM, JSON (SegLST or mapping) and UEM.
+"""Reading and writing segment files: RTTM, JSON and UEM.
 
-``load`` tells RTTM from JSON by content. ``load_reference`` and
+JSON comes in the shapes of ``JSON_SHAPES``, told apart by content: SegLST and
+the file-to-segments mapping (``seglst``), SpeechBrain's ZED annotation
+(``zed``) and frame-wise labels (``frames``). ``load`` tells RTTM from JSON by content. ``load_reference`` and
 ``load_hypothesis`` add the checks that depend on the file's role.
 """
 from __future__ import annotations
@@ -11,17 +13,43 @@ import re
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
+from . import frames, zed
 from ._common import Locate, atomic_write_text, read_bytes
 from .rttm import parse_rttm, read_rttm, write_rttm
-from .seglst import parse_json, read_seglst, write_seglst
+from .frames import parse_frames
+from .seglst import decode_json, parse_doc, read_seglst, write_seglst
+from .zed import parse_zed
 from .uem import read_uem
 
 __all__ = [
     "load", "load_reference", "load_hypothesis", "read_rttm", "write_rttm", "read_seglst",
-    "write_seglst", "read_uem", "atomic_write_text", "InputError",
+    "write_seglst", "read_uem", "atomic_write_text", "InputError", "parse_json", "JSON_SHAPES",
 ]
 
+#: the JSON shapes teer reads, for messages and documentation
+JSON_SHAPES = (
+    'SegLST [{"session_id", "start_time", "end_time", "speaker", "emotion"}, ...]',
+    '{"<file id>": [{"start", "end", "speaker", "emotion"}, ...]}',
+    'ZED annotation {"<utterance id>": {"duration", "emotion": [{"emo", "start", "end"}]}}',
+    'frame labels {"<file id>": {"window", "stride", "labels": [...]}}',
+)
+
 _FIRST_CHAR = re.compile(rb"\S")
+
+
+def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
+    """JSON content in any of ``JSON_SHAPES``, and how to turn an ``origin`` into a location."""
+    doc = decode_json(data, source)
+    if isinstance(doc, dict) and doc:
+        file_id, first = next(iter(doc.items()))
+        if frames.looks_like(first):
+            return parse_frames(doc, source)
+        if zed.looks_like(first):
+            return parse_zed(doc, source)
+        if isinstance(first, dict) and not ("session_id" in doc or "start_time" in doc):
+            raise InputError(source, f"file {file_id!r}", "expected a list of segments, found an object "
+                             "(the JSON shapes teer reads: " + "; ".join(JSON_SHAPES) + ")")
+    return parse_doc(doc, source)
 
 
 def _load(path: str | os.PathLike) -> tuple[SegmentTable, Locate]:

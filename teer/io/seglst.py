@@ -31,9 +31,14 @@ def read_seglst(path: str | os.PathLike) -> SegmentTable:
 
 def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
     """Parse JSON content; also returns how to turn an ``origin`` into a location."""
+    return parse_doc(decode_json(data, source), source)
+
+
+def decode_json(data: bytes, source: str) -> object:
+    """The decoded JSON document; ``InputError`` with the line if it is not valid JSON."""
     text = check_text(data, source)
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         if err.pos >= len(text.rstrip()):
             problem = "truncated JSON (unexpected end of file)"
@@ -43,6 +48,10 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
     except RecursionError:
         raise InputError(source, None, "not valid JSON: nested too deeply") from None
 
+
+
+def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
+    """A decoded document in either segment shape as a table, and how to locate a segment."""
     declared: list[str] = []
     if isinstance(doc, list):
         locate: Locate = _locate_in_list

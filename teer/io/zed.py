@@ -1,0 +1,88 @@
+"""SpeechBrain's ZED annotation JSON (Zaion Emotion Dataset, emotion diarization).
+
+``{"<utterance id>": {"duration": d, "emotion": [{"emo": label, "start": s, "end": e}], ...}}``
+
+Each utterance is one speaker (named as the utterance) over ``[0, duration]``
+seconds; ``emotion`` lists its emotion events (ZED has exactly one per
+utterance; teer reads any number). Other keys (``wav``, ``frame_label``, ...)
+are ignored. The table's ``durations`` holds each utterance's duration: the
+``eder`` preset scores ``[0, duration]`` and labels the time outside the events
+neutral. Times may be numbers or numeric strings. A segment's ``origin`` is a
+running index over all events in order.
+"""
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from ..segments import InputError, SegmentTable
+from ._common import Locate, build_table, encode, json_type, to_float
+
+KEYS = ("duration", "emotion")
+EVENT_KEYS = ("emo", "start", "end")
+
+
+def looks_like(entry: object) -> bool:
+    """Whether a file's entry is meant as a ZED annotation (has any of the keys)."""
+    return isinstance(entry, dict) and any(key in entry for key in KEYS)
+
+
+def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
+    """Segments (the emotion events) of a decoded ZED annotation, with the durations."""
+    files, starts, ends, emotions = [], [], [], []
+    durations: dict[str, float] = {}
+    offsets: list[int] = []
+    names: list[str] = []
+    for file_id, entry in doc.items():
+        where = f"utterance {file_id!r}"
+        if not isinstance(entry, dict):
+            raise InputError(source, where, f"expected an object with keys {', '.join(KEYS)}, "
+                             f"found {json_type(entry)}")
+        for key in KEYS:
+            if entry.get(key) is None:
+                raise InputError(source, where, f"missing key {key!r}" if key not in entry
+                                 else f"key {key!r} is null")
+        duration = to_float(entry["duration"], source, where, "duration")
+        if not (np.isfinite(duration) and duration > 0):
+            raise InputError(source, where, f"duration {duration!r} is not a positive number")
+        durations[file_id] = duration
+        events = entry["emotion"]
+        if not isinstance(events, list):
+            raise InputError(source, where, f"'emotion' must be a list of events, found {json_type(events)}")
+        offsets.append(len(starts))
+        names.append(file_id)
+        for i, event in enumerate(events):
+            at = f"{where} emotion[{i}]"
+            if not isinstance(event, dict):
+                raise InputError(source, at, f"an event must be an object, found {json_type(event)}")
+            for key in EVENT_KEYS:
+                if event.get(key) is None:
+                    raise InputError(source, at, f"missing key {key!r}" if key not in event
+                                     else f"key {key!r} is null")
+            if not isinstance(event["emo"], str) or not event["emo"]:
+                raise InputError(source, at, f"'emo' must be a non-empty string, found {event['emo']!r}")
+            files.append(file_id)
+            starts.append(to_float(event["start"], source, at, "start"))
+            ends.append(to_float(event["end"], source, at, "end"))
+            emotions.append(event["emo"])
+
+    def locate(origin: int) -> str:
+        k = bisect.bisect_right(offsets, origin) - 1
+        return f"utterance {names[k]!r} emotion[{origin - offsets[k]}]"
+
+    table = build_table(
+        source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
+        np.arange(len(starts), dtype=np.int64), is_duration=False, names=("start", "end"),
+        files=encode(files), speakers=encode(files), emotions=encode(emotions),
+        no_emotion=lambda label: False)
+    late = [name for name, end in zip(files, ends) if end > durations[name]]
+    if late:
+        table.warnings.append(
+            f"{source}: {len(late)} emotion event(s) end after their utterance's duration (first in "
+            f"{late[0]!r}); under the eder preset time past the duration is not scored")
+    table.durations = durations
+    # an utterance without events is still one of this side (all neutral under eder)
+    known = set(table.files)
+    table.files += [name for name in names if name not in known]
+    return table, locate
