@@ -107,7 +107,7 @@ def _rttm_rows(data: bytes, source: str):
 
 def _json_rows(data: bytes, source: str):
     """JSON segment by segment, with the segment reader of ``teer.io.seglst``."""
-    from .io import seglst
+    from .io import frames, parse_json, seglst, zed
 
     text = check_text(data, source)
     try:
@@ -115,6 +115,9 @@ def _json_rows(data: bytes, source: str):
     except (json.JSONDecodeError, RecursionError):
         seglst.parse_json(data, source)  # raises the reader's own message
         raise
+    if isinstance(doc, dict) and doc and (frames.looks_like(next(iter(doc.values())))
+                                          or zed.looks_like(next(iter(doc.values())))):
+        parse_json(data, source)  # ZED annotations and frame labels: the reader's own message
     if isinstance(doc, list):
         groups = [(None, doc, "session_id", "start_time", "end_time", seglst._locate_in_list)]
     elif isinstance(doc, dict) and not ("session_id" in doc or "start_time" in doc):

@@ -326,3 +326,30 @@ def test_average_files_on_the_command_line():
     teers = [f["TEER"] for f in data["files"].values() if f["TEER"] is not None]
     assert data["mean"]["TEER"] == pytest.approx(sum(teers) / len(teers))
     assert data["total"]["TEER"] != data["mean"]["TEER"]
+
+
+def test_the_readme_example_of_eder_against_teer():
+    from .test_cli import EXAMPLES
+
+    ref, hyp = str(EXAMPLES / "zed_ref.json"), str(EXAMPLES / "frames_hyp.json")
+    eder = teer.score(ref, hyp, preset="eder")
+    assert [eder.row(eder.files[u])["EDER"] for u in ("u1", "u2")] == [0.125, 0.25]
+    assert eder.mean()["EDER"] == 0.1875
+    assert teer.score(ref, hyp).total.TEER == 1
+    mapped = dict(emotion_map="angry=a,sad=s")
+    assert teer.score(ref, hyp, **mapped).total.TEER == pytest.approx(0.4)
+    assert teer.score(ref, hyp, collar=0, **mapped).total.TEER == pytest.approx(2.5 / 6)
+    assert teer.score(ref, hyp, collar=0, average="files", **mapped).mean()["TEER"] == pytest.approx(0.375)
+    union = teer.score(ref, hyp, collar=0, uem_default="union", **mapped)
+    assert [union.files[u].TEER for u in ("u1", "u2")] == [1.25, 1.5]
+
+
+def test_validate_reports_the_readers_message_for_zed_and_frames(tmp_path):
+    zed = write(tmp_path, "zed.json", {"u": {"duration": 2, "emotion": [{"emo": "a", "start": 1}]}})
+    frames = write(tmp_path, "frames.json", {"u": {"window": 1, "stride": 1, "labels": ["a", 1]}})
+    good = write(tmp_path, "good.json", {"u": {"duration": 2, "emotion": [{"emo": "a", "start": 1, "end": 2}]}})
+    out = teer_cli("validate", zed, frames, good)
+    assert out.returncode == 1
+    assert f"{zed}:utterance 'u' emotion[0]: missing key 'end'" in out.stdout
+    assert f"{frames}:file 'u' labels[1]: a frame label must be a string, found a number" in out.stdout
+    assert f"{good}: OK (JSON)" in out.stdout

@@ -1,6 +1,7 @@
 """Pieces every reader shares: reading files, numbers, time checks, label encoding."""
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import tempfile
@@ -99,6 +100,16 @@ def json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def grouped_locate(offsets: list[int], names: list[str], where: Callable[[str, int], str]) -> Locate:
+    """Locate a running index over groups (files) given each group's first index and name:
+    ``where(name, index within the group)``."""
+    def locate(origin: int) -> str:
+        k = bisect.bisect_right(offsets, origin) - 1
+        return where(names[k], origin - offsets[k])
+
+    return locate
 
 
 def describe(location: int | str) -> str:

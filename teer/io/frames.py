@@ -8,13 +8,12 @@ half and half); each file is one speaker, named as the file. A segment's
 """
 from __future__ import annotations
 
-import bisect
 
 import numpy as np
 
 from ..frames import check_frame_step, frame_segments
 from ..segments import InputError, SegmentTable
-from ._common import Locate, Vocab, build_table, json_type
+from ._common import Locate, Vocab, build_table, grouped_locate, json_type
 
 KEYS = ("window", "stride", "labels")
 
@@ -61,10 +60,7 @@ def parse_frames(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
         codes.append(code)
         file_codes.append(np.full(len(start), files.encode([file_id])[0], dtype=np.int32))
 
-    def locate(origin: int) -> str:
-        k = bisect.bisect_right(offsets, origin) - 1
-        return f"file {names[k]!r} segment [{origin - offsets[k]}]"
-
+    locate = grouped_locate(offsets, names, lambda name, i: f"file {name!r} segment [{i}]")
     file_column = _concat(file_codes, np.int32)
     speaker_codes = speakers.encode(names)[file_column] if len(file_column) else np.zeros(0, np.int32)
     table = build_table(

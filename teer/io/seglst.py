@@ -11,7 +11,6 @@ mapping, a running index over all files in order).
 """
 from __future__ import annotations
 
-import bisect
 import json
 import os
 from typing import IO, Callable
@@ -19,7 +18,7 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, build_table, check_text, encode, json_type, read_bytes, to_float,
+from ._common import (Locate, build_table, check_text, encode, grouped_locate, json_type, read_bytes, to_float,
                       write_text)
 
 
@@ -99,11 +98,7 @@ def _mapping_rows(doc: dict, source: str):
         for out, col in zip(columns, part):
             out.extend(col)
 
-    def locate(origin: int) -> str:
-        k = bisect.bisect_right(offsets, origin) - 1
-        return f"segment {names[k]}[{origin - offsets[k]}]"
-
-    return columns, locate
+    return columns, grouped_locate(offsets, names, lambda name, i: f"segment {name}[{i}]")
 
 
 def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key: str,

@@ -12,12 +12,11 @@ running index over all events in order.
 """
 from __future__ import annotations
 
-import bisect
 
 import numpy as np
 
 from ..segments import InputError, SegmentTable
-from ._common import Locate, build_table, encode, json_type, to_float
+from ._common import Locate, build_table, encode, grouped_locate, json_type, to_float
 
 KEYS = ("duration", "emotion")
 EVENT_KEYS = ("emo", "start", "end")
@@ -67,10 +66,7 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
             ends.append(to_float(event["end"], source, at, "end"))
             emotions.append(event["emo"])
 
-    def locate(origin: int) -> str:
-        k = bisect.bisect_right(offsets, origin) - 1
-        return f"utterance {names[k]!r} emotion[{origin - offsets[k]}]"
-
+    locate = grouped_locate(offsets, names, lambda name, i: f"utterance {name!r} emotion[{i}]")
     table = build_table(
         source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
         np.arange(len(starts), dtype=np.int64), is_duration=False, names=("start", "end"),
