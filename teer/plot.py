@@ -1,6 +1,6 @@
 """PNG figures: the emotion confusion matrix, and one file's timeline.
 
-matplotlib is an optional extra (``pip install teer[plot]``), imported only
+matplotlib is an optional extra (``pip install "teer-scorer[plot]"``), imported only
 here and only when a figure is drawn; figures are drawn on a ``Figure`` with
 the Agg canvas, without pyplot, so no GUI backend is touched. Files are
 written atomically (temporary file, then rename).
@@ -13,9 +13,10 @@ import os
 import numpy as np
 
 from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
+from .extras import install_hint
 from .io._common import atomic_write_bytes
 
-MISSING = "plotting needs matplotlib: pip install teer[plot]"
+MISSING = f"plotting needs matplotlib: {install_hint('plot')}"
 
 
 class PlotError(ValueError):

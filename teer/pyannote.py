@@ -1,4 +1,4 @@
-"""TEER and sTEER as pyannote.metrics metrics (needs ``pip install teer[pyannote]``).
+"""TEER and sTEER as pyannote.metrics metrics (needs ``pip install "teer-scorer[pyannote]"``).
 
 >>> from teer.pyannote import TimeWeightedEmotionErrorRate
 >>> metric = TimeWeightedEmotionErrorRate()            # preset wu2023: collar 0.25, ...
@@ -27,7 +27,15 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from pyannote.metrics.base import BaseMetric
+from .extras import install_hint
+
+try:
+    from pyannote.metrics.base import BaseMetric
+except ModuleNotFoundError as err:
+    if not (err.name or "").startswith("pyannote"):
+        raise
+    raise ImportError(f"teer.pyannote needs pyannote.metrics: {install_hint('pyannote')}",
+                      name=err.name) from None
 
 from . import api, presets
 from .components import Components

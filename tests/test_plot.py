@@ -58,5 +58,5 @@ def test_missing_matplotlib_says_how_to_install(tmp_path):
                           "-o", tmp_path / "c.png"], capture_output=True, text=True,
                          env={"PYTHONPATH": f"{tmp_path / 'fake'}:{ROOT}", "PATH": ""})
     assert out.returncode == 2
-    assert out.stderr.strip() == "teer: error: plotting needs matplotlib: pip install teer[plot]"
+    assert out.stderr.strip() == 'teer: error: plotting needs matplotlib: pip install "teer-scorer[plot]"'
     assert not (tmp_path / "c.png").exists()

@@ -178,12 +178,12 @@ def _f(x) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for train)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
     parser.add_argument("--device", help="override train.device")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -77,11 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "prepare.corpus, or with --smoke a synthetic corpus generated in OUT/corpus")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory")
     parser.add_argument("--smoke", action="store_true",
-                        help="synthetic corpus + tiny random models (CI; CPU, a few minutes)")
+                        help="a synthetic corpus in OUT/corpus and tiny random models, on CPU: checks that "
+                             "the whole chain runs (nothing is downloaded)")
     parser.add_argument("--resume", action="store_true", help="continue training from OUT/fold*/last.pt")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
     parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:

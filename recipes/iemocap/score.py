@@ -164,11 +164,11 @@ def markdown_report(results: dict[str, Any]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for evaluate)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:

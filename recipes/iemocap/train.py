@@ -496,13 +496,13 @@ def train(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (fold*/ go here)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
     parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def quiet_libraries() -> None:

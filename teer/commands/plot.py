@@ -4,7 +4,7 @@
 hypothesis speaker (hypothesis lanes hatched and next to their mapped
 reference speaker), segments coloured by emotion, scored time with an error
 shaded red and unscored time grey. Without it, the confusion matrix of
-``teer analyze`` is drawn. Needs matplotlib (``pip install teer[plot]``).
+``teer analyze`` is drawn. Needs matplotlib (``pip install "teer-scorer[plot]"``).
 """
 from __future__ import annotations
 

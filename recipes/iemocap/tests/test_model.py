@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import pytest
+
+from recipes.iemocap.deps import missing_reason
+
+if missing_reason():
+    pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
+
 import torch
 
 from recipes.iemocap.model import FusionHead, ForgetGate, SERAlignModel, build_model, masked_mean

@@ -6,6 +6,12 @@ import json
 
 import numpy as np
 import pytest
+
+from recipes.iemocap.deps import missing_reason
+
+if missing_reason():
+    pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
+
 import torch
 import torch.nn.functional as F
 
