@@ -395,14 +395,33 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: dict[str, Any]) -> No
 # --------------------------------------------------------------------------
 # the stage
 
+def check_max_gap(value: Any, name: str, source: str | None = None) -> float:
+    """``value`` as a pause length: a finite number of seconds >= 0."""
+    if not _is_number(value) or not 0 <= float(value) < float("inf"):
+        raise RecipeError(source, None, f"{name} must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+def check_min_overlap(value: Any, name: str, source: str | None = None) -> float:
+    """``value`` as an overlap ratio: a number in [0, 1]."""
+    if not _is_number(value) or not 0 <= float(value) <= 1:
+        raise RecipeError(source, None, f"{name} must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def align(data: str | Path, out: str | Path, cfg: dict[str, Any], source: str | None = None,
           asr: str | Path | None = None, diarization: str | Path | None = None,
           verbose: bool = True) -> list[dict]:
     """Write ``out/hyp_turns.json``; returns its rows."""
     acfg = cfg.get("align") or {}
     source = source or acfg.get("source", "oracle")
-    max_gap = float(acfg.get("max_gap", 1.0))
-    min_overlap = float(acfg.get("min_overlap", 0.5))
+    where = cfg.get("_path")
+    max_gap = check_max_gap(acfg.get("max_gap", 1.0), "align.max_gap", where)
+    min_overlap = check_min_overlap(acfg.get("min_overlap", 0.5), "align.min_overlap", where)
     records = load_utterances(data)
     sources: dict[str, str] = {}
     diar = None
@@ -430,7 +449,7 @@ def align(data: str | Path, out: str | Path, cfg: dict[str, Any], source: str | 
         if diarization:
             diar = read_diarization(diarization)
     else:
-        raise RecipeError(cfg.get("_path"), None, f"align.source must be oracle or whisperx, not {source!r}")
+        raise RecipeError(where, None, f"align.source must be oracle or whisperx, not {source!r}")
     turns = align_words(words, records, diar, max_gap, min_overlap, sources)
     rows = turns_to_seglst(turns)
     atomic_write_json(Path(out) / "hyp_turns.json", rows)
@@ -448,23 +467,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="prepare's output directory (utterances.jsonl); "
                         "default: prepare.out")
     parser.add_argument("--out", type=Path, help="where to write hyp_turns.json (default: --data)")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
     parser.add_argument("--source", choices=["oracle", "whisperx"], help="override align.source")
     parser.add_argument("--asr", type=Path, help="directory of WhisperX <dialog>.json files")
     parser.add_argument("--diarization", type=Path, help="diarization RTTM (whisperx source)")
-    parser.add_argument("--max-gap", type=float, help="override align.max_gap (s)")
-    parser.add_argument("--min-overlap", type=float, help="override align.min_overlap")
+    parser.add_argument("--max-gap", type=float, metavar="SECONDS",
+                        help="a longer pause ends a turn (default: align.max_gap, 1.0)")
+    parser.add_argument("--min-overlap", type=float, metavar="RATIO",
+                        help="overlap / shorter duration a turn needs to be matched to an utterance, "
+                             "0 to 1 (default: align.min_overlap, 0.5)")
     parser.add_argument("--run-whisperx", action="store_true",
                         help="first run WhisperX + pyannote.audio on the dialog wavs into --asr")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
-        for key, value in (("max_gap", args.max_gap), ("min_overlap", args.min_overlap)):
-            if value is not None:
-                cfg["align"][key] = value
+        if args.max_gap is not None:
+            cfg["align"]["max_gap"] = check_max_gap(args.max_gap, "--max-gap")
+        if args.min_overlap is not None:
+            cfg["align"]["min_overlap"] = check_min_overlap(args.min_overlap, "--min-overlap")
         data = data_dir(cfg, args)
         out = args.out or data
         source = args.source

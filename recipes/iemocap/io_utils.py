@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 PROG = "iemocap"
 
@@ -45,21 +45,35 @@ def report_error(err: BaseException) -> int:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write`` on a temporary file next to ``path``, then rename it to ``path``."""
+    """Call ``write`` on a temporary file next to ``path``, then rename it to ``path``.
+
+    A path that cannot be written (a directory in its way, no permission, a full
+    disk) raises :class:`RecipeError` naming it; the temporary file is removed.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise RecipeError(path, None, f"cannot write: {_reason(err)}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise RecipeError(path, None, f"cannot write: {_reason(err)}") from None
         raise
     return path
+
+
+def _reason(err: OSError) -> str:
+    """An OSError's message without the path (the caller names the path)."""
+    return err.strerror or str(err)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
@@ -72,23 +86,31 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1)
     return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
 
 
-def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> Path:
-    """Write one JSON object a line atomically."""
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    return atomic_write_text(path, text)
+def read_jsonl(path: str | os.PathLike) -> list[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON-lines file.
 
-
-def read_jsonl(path: str | os.PathLike) -> list[Any]:
-    """Read a JSON-lines file; a bad line raises :class:`RecipeError` naming it."""
+    A file that cannot be read, a line that is not UTF-8 or not JSON, or JSON
+    nested too deeply to read raises :class:`RecipeError` naming the line.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as err:
+        raise RecipeError(path, None, f"cannot read: {_reason(err)}") from None
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise RecipeError(path, number, f"not JSON: {err.msg}") from None
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise RecipeError(path, number, f"not UTF-8 text (byte {err.start + 1})") from None
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except json.JSONDecodeError as err:
+            raise RecipeError(path, number, f"not JSON: {err.msg}") from None
+        except RecursionError:
+            raise RecipeError(path, number, "JSON nested too deeply") from None
     return rows
 
 
@@ -102,13 +124,21 @@ def atomic_output_dir(out: str | os.PathLike) -> Iterator[Path]:
     exception the staging directory is removed and ``out`` is left as it was.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    except FileExistsError:
+        raise RecipeError(out, None, "cannot write the outputs here: not a directory") from None
+    except OSError as err:
+        raise RecipeError(out, None, f"cannot write the outputs here: {_reason(err)}") from None
     try:
         yield stage
         for src in sorted(p for p in stage.rglob("*") if p.is_file()):
             dst = out / src.relative_to(stage)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+            except OSError as err:
+                raise RecipeError(dst, None, f"cannot write: {_reason(err)}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)

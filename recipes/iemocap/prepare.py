@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
@@ -169,11 +170,66 @@ def prepare(corpus_dir: str | Path, out: str | Path, cfg: dict[str, Any],
 
 
 def load_utterances(out: str | Path) -> list[dict]:
-    """Rows of ``OUT/utterances.jsonl``."""
+    """Rows of ``OUT/utterances.jsonl``, each checked (see :func:`check_utterance`)."""
     path = Path(out) / "utterances.jsonl"
     if not path.is_file():
         raise RecipeError(path, None, "missing; run `python -m recipes.iemocap prepare` first")
-    return read_jsonl(path)
+    rows, seen = [], set()
+    for number, row in read_jsonl(path):
+        problem = check_utterance(row)
+        if problem is None and row["id"] in seen:
+            problem = f"utterance {row['id']!r} is listed twice"
+        if problem is not None:
+            raise RecipeError(path, number, f"{problem} (rerun prepare to rewrite the file)")
+        seen.add(row["id"])
+        rows.append(row)
+    return rows
+
+
+def check_utterance(row: Any) -> str | None:
+    """What is wrong with one ``utterances.jsonl`` row as prepare writes it, or None."""
+    if not isinstance(row, dict):
+        return f"expected a JSON object, not {type(row).__name__}"
+    missing = [k for k in UTTERANCE_FIELDS if k not in row]
+    if missing:
+        return f"missing field(s) {', '.join(missing)}"
+    for key in ("id", "dialog", "session", "speaker", "code", "text", "wav", "emotion"):
+        value = row[key]
+        if key == "emotion" and value is None:
+            continue
+        if not isinstance(value, str) or (not value and key not in ("text", "wav")):
+            kind = "a label or null" if key == "emotion" else "a string" if key in ("text", "wav") \
+                else "a non-empty string"
+            return f"{key} must be {kind}, not {json.dumps(value)[:40]}"
+        if not _is_unicode(value):
+            return f"{key} is not valid Unicode (a lone surrogate)"
+    if not (_is_time(row["start"]) and _is_time(row["end"]) and row["start"] <= row["end"]):
+        return "start and end must be times in seconds, 0 <= start <= end"
+    words = row["words"]
+    if words is None:
+        return None
+    if not isinstance(words, list):
+        return "words must be a list of [word, start, end] or null"
+    for k, word in enumerate(words):
+        if not (isinstance(word, list) and len(word) == 3 and isinstance(word[0], str)
+                and _is_unicode(word[0])
+                and _is_time(word[1]) and _is_time(word[2]) and word[1] <= word[2]):
+            return f"words[{k}] must be [word, start, end] with 0 <= start <= end"
+    return None
+
+
+def _is_unicode(value: str) -> bool:
+    """Whether ``value`` can be written back as UTF-8 (JSON can carry a lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_time(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
 
 
 def load_folds(out: str | Path) -> list[dict]:
@@ -181,7 +237,14 @@ def load_folds(out: str | Path) -> list[dict]:
     path = Path(out) / "folds.json"
     if not path.is_file():
         raise RecipeError(path, None, "missing; run `python -m recipes.iemocap prepare` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RecipeError(path, None, "not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise RecipeError(path, err.lineno, f"not JSON: {err.msg}") from None
+    except (OSError, RecursionError) as err:
+        raise RecipeError(path, None, f"cannot read: {err}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -192,7 +255,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="YAML config (default: %(default)s)")
     parser.add_argument("--label-set", choices=["4class", "full"],
                         help="override labels.set from the config")
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:

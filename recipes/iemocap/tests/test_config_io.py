@@ -64,3 +64,5 @@ def test_read_jsonl_names_bad_line(tmp_path):
     with pytest.raises(RecipeError) as info:
         read_jsonl(path)
     assert info.value.line == 3
+    path.write_text('{"a": 1}\n\n{"a": 2}\n')
+    assert read_jsonl(path) == [(1, {"a": 1}), (3, {"a": 2})]

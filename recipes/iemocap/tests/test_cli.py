@@ -1,0 +1,225 @@
+"""The recipe's command line: help without torch, output paths, corrupted data files, options.
+
+Every error is one line ``iemocap: error: FILE[:LINE]: problem``, exit status 2,
+no traceback, and nothing written.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recipes.iemocap.__main__ import main as cli
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# torch and transformers made unimportable in the child process, as on a machine without them
+NO_TORCH = "import sys; sys.modules['torch'] = sys.modules['transformers'] = None\n"
+
+
+def python(code: str, cwd: Path = ROOT, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={"PATH": "", **env})
+
+
+def one_error(capsys, rc: int, *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("iemocap: error: "), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def test_prepare_and_align_help_without_torch():
+    out = python(NO_TORCH + "from recipes.iemocap.__main__ import main\n"
+                 "for stage in ('prepare', 'align'):\n"
+                 "    try:\n        main([stage, '--help'])\n"
+                 "    except SystemExit as exc:\n        assert exc.code == 0\n", PYTHONPATH=str(ROOT))
+    assert out.returncode == 0, out.stderr
+    assert "--corpus" in out.stdout and "--min-overlap" in out.stdout
+
+
+def test_a_torch_stage_without_torch_says_how_to_install_it():
+    out = python(NO_TORCH + "from recipes.iemocap.__main__ import main\n"
+                 "sys.exit(main(['train', '--help']))\n", PYTHONPATH=str(ROOT))
+    assert out.returncode == 2
+    assert out.stderr.startswith("iemocap: error: the train stage needs torch, which is not installed: ")
+    assert "download.pytorch.org/whl/cpu" in out.stderr and '".[recipe]"' in out.stderr
+    assert len(out.stderr.splitlines()) == 1
+
+
+def test_prepare_and_align_do_not_import_torch(tmp_path):
+    code = ("import sys\nfrom recipes.iemocap.__main__ import main\n"
+            "from recipes.iemocap.synthetic import make_corpus\n"
+            f"make_corpus({str(tmp_path / 'c')!r}, seed=1, dialogs_per_session=1, utterances_per_dialog=4)\n"
+            f"assert main(['prepare', '--corpus', {str(tmp_path / 'c')!r}, '--out', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
+            f"assert main(['align', '--data', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")
+    out = python(code, PYTHONPATH=str(ROOT))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_runs_from_another_directory_with_pythonpath(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "recipes.iemocap", "prepare", "--help"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120,
+                         env={"PATH": "", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    # the default config is found relative to the recipe, not the working directory
+    assert str(ROOT / "recipes" / "iemocap" / "conf" / "default.yaml") in " ".join(out.stdout.split())
+
+
+def test_help_is_written_for_users(capsys):
+    with pytest.raises(SystemExit):
+        cli(["--help"])
+    text = capsys.readouterr().out
+    assert "add_arguments" not in text and "main(args)" not in text
+    for stage in ("prepare", "align", "train", "evaluate", "score", "run"):
+        assert stage in text
+    with pytest.raises(SystemExit):
+        cli(["align", "--help"])
+    text = capsys.readouterr().out
+    # every option says what it is for
+    options = [line.split()[0] for line in text.splitlines() if line.startswith("  -")]
+    described = [line for line in text.splitlines() if line.startswith("  -") and len(line.split()) > 2]
+    assert options and len(described) + text.count("\n                       ") >= len(options)
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli(["align", "--max-gap", "x"])
+    assert info.value.code == 2
+    one_error(capsys, 2, "--max-gap", "invalid float value")
+    with pytest.raises(SystemExit):
+        cli(["nope"])
+    one_error(capsys, 2, "invalid choice: 'nope'")
+
+
+# --------------------------------------------------------------------------
+# prepare: where the outputs go
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from recipes.iemocap.synthetic import make_corpus
+
+    root = tmp_path_factory.mktemp("tiny")
+    make_corpus(root / "corpus", seed=2, dialogs_per_session=1, utterances_per_dialog=4)
+    assert cli(["prepare", "--corpus", str(root / "corpus"), "--out", str(root / "data"), "-q"]) == 0
+    return root / "corpus", root / "data"
+
+
+def test_prepare_out_is_an_existing_file(tiny, tmp_path, capsys):
+    corpus, _ = tiny
+    target = tmp_path / "taken"
+    target.write_text("mine\n")
+    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", str(target), "-q"]),
+              f"{target}: cannot write the outputs here: not a directory")
+    assert target.read_text() == "mine\n"
+    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", str(target / "sub"), "-q"]),
+              f"{target / 'sub'}: cannot write the outputs here")
+
+
+def test_prepare_out_in_an_unwritable_place(tiny, capsys):
+    corpus, _ = tiny
+    # /proc refuses new directories even to root
+    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", "/proc/teer-test", "-q"]),
+              "/proc/teer-test: cannot write the outputs here")
+
+
+def test_align_out_is_an_existing_file(tiny, tmp_path, capsys):
+    _, data = tiny
+    target = tmp_path / "taken"
+    target.write_text("mine\n")
+    one_error(capsys, cli(["align", "--data", str(data), "--out", str(target), "-q"]),
+              f"{target / 'hyp_turns.json'}: cannot write")
+    assert target.read_text() == "mine\n"
+
+
+# --------------------------------------------------------------------------
+# align: a corrupted utterances.jsonl
+
+def corrupt(data: Path, tmp_path: Path, line: int, new: bytes) -> Path:
+    """A copy of the prepared data whose utterances.jsonl line ``line`` is ``new``."""
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    lines = (copy / "utterances.jsonl").read_bytes().splitlines(keepends=True)
+    lines[line - 1] = new + b"\n"
+    (copy / "utterances.jsonl").write_bytes(b"".join(lines))
+    return copy
+
+
+def first_row(data: Path) -> dict:
+    return json.loads((data / "utterances.jsonl").read_text(encoding="utf-8").splitlines()[0])
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda row: b"\xff" + json.dumps(row).encode(), "not UTF-8 text"),                 # UnicodeDecodeError
+    (lambda row: b"[1, 2]", "expected a JSON object, not list"),                        # AttributeError
+    (lambda row: b'"text"', "expected a JSON object, not str"),
+    (lambda row: json.dumps({k: v for k, v in row.items() if k != "dialog"}).encode(),  # KeyError
+     "missing field(s) dialog"),
+    (lambda row: b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),            # RecursionError
+    (lambda row: b"{", "not JSON"),
+    (lambda row: json.dumps({**row, "start": "abc"}).encode(), "start and end must be times"),
+    (lambda row: json.dumps({**row, "end": -1}).encode(), "start and end must be times"),
+    (lambda row: json.dumps({**row, "start": float("nan")}).encode(), "start and end must be times"),
+    (lambda row: json.dumps({**row, "speaker": None}).encode(), "speaker must be a non-empty string"),
+    (lambda row: json.dumps({**row, "text": "a\ud800"}, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+     "not UTF-8 text"),
+    (lambda row: json.dumps({**row, "text": "a\ud800"}).encode(), "text is not valid Unicode"),
+    (lambda row: json.dumps({**row, "text": None}).encode(), "text must be a string, not null"),
+    (lambda row: json.dumps({**row, "words": [["HI", 2, 1]]}).encode(), "words[0] must be"),
+    (lambda row: json.dumps({**row, "words": "HI"}).encode(), "words must be a list"),
+])
+def test_align_on_a_corrupted_utterances_file(tiny, tmp_path, capsys, make, problem):
+    _, data = tiny
+    bad = corrupt(data, tmp_path, 1, make(first_row(data)))
+    one_error(capsys, cli(["align", "--data", str(bad), "--out", str(tmp_path / "o"), "-q"]),
+              f"{bad / 'utterances.jsonl'}:1: ", problem)
+    assert not (tmp_path / "o").exists()
+
+
+def test_align_on_a_repeated_utterance(tiny, tmp_path, capsys):
+    _, data = tiny
+    text = (data / "utterances.jsonl").read_bytes()
+    bad = corrupt(data, tmp_path, 2, text.splitlines()[0])
+    one_error(capsys, cli(["align", "--data", str(bad), "-q"]),
+              f"{bad / 'utterances.jsonl'}:2: ", "is listed twice")
+
+
+# --------------------------------------------------------------------------
+# align: options
+
+@pytest.mark.parametrize("option, value", [
+    ("--min-overlap", "nan"), ("--min-overlap", "-1"), ("--min-overlap", "inf"), ("--min-overlap", "5"),
+    ("--max-gap", "-1"), ("--max-gap", "nan"), ("--max-gap", "inf"),
+])
+def test_align_rejects_out_of_range_options(tiny, tmp_path, capsys, option, value):
+    _, data = tiny
+    rc = cli(["align", "--data", str(data), "--out", str(tmp_path / "o"), "-q", option, value])
+    one_error(capsys, rc, f"iemocap: error: {option} must be ")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("key, value", [("max_gap", "abc"), ("max_gap", -2), ("min_overlap", 1.5),
+                                        ("min_overlap", True)])
+def test_align_rejects_out_of_range_config_values(tiny, tmp_path, capsys, key, value):
+    _, data = tiny
+    config = tmp_path / "c.yaml"
+    config.write_text(f"align:\n  {key}: {json.dumps(value)}\n")
+    rc = cli(["align", "--data", str(data), "--config", str(config), "--out", str(tmp_path / "o"), "-q"])
+    one_error(capsys, rc, f"{config}: align.{key} must be ")
+
+
+def test_align_accepts_the_range_limits(tiny, tmp_path, capsys):
+    _, data = tiny
+    for gap, overlap in (("0", "0"), ("1e6", "1")):
+        assert cli(["align", "--data", str(data), "--out", str(tmp_path / gap), "-q",
+                    "--max-gap", gap, "--min-overlap", overlap]) == 0, capsys.readouterr().err
+        assert json.loads((tmp_path / gap / "hyp_turns.json").read_text(encoding="utf-8"))
