@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from . import __version__
-from .commands import Fail
+from .commands import Fail, spaced_list_hint
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
@@ -29,7 +29,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.error(spaced_list_hint(sys.argv[1:] if argv is None else [str(a) for a in argv])
+                     or f"unrecognized arguments: {' '.join(extras)}")
     try:
         return modules[args.command].run(args)
     except (InputError, Fail, ValueError) as err:

@@ -54,6 +54,8 @@ def parse_emotion_map(spec: EmotionMapLike) -> dict[str, str] | None:
         pairs = [(str(k), str(v), None) for k, v in spec.items()]
         source = "emotion map"
     elif isinstance(spec, os.PathLike) or os.path.isfile(str(spec)) or "=" not in str(spec):
+        if not isinstance(spec, os.PathLike) and not os.path.exists(spec):
+            _check_map_syntax(str(spec))
         return _read_map_file(spec)
     else:
         source = "--emotion-map"
@@ -66,6 +68,19 @@ def parse_emotion_map(spec: EmotionMapLike) -> dict[str, str] | None:
             a, b = (x.strip() for x in item.split("="))
             pairs.append((a, b, None))
     return _build(pairs, source)
+
+
+def _check_map_syntax(spec: str) -> None:
+    """A map given in another syntax (``exc:hap``) gets the right one in the error."""
+    pairs = [item.strip() for item in spec.split(",") if item.strip()]
+    for separator in (":", "->", "=>"):
+        if pairs and all(item.count(separator) == 1 and all(side.strip() for side in item.split(separator))
+                         for item in pairs):
+            right = ",".join("=".join(side.strip() for side in item.split(separator)) for item in pairs)
+            raise ValueError(f"--emotion-map: {spec!r} is not a file; a map is written "
+                             f"label=label: {right}")
+    if "/" not in spec and "." not in spec:
+        raise ValueError(f"--emotion-map: {spec!r} is neither a file nor a map (label=label,...)")
 
 
 def _read_map_file(path: str | os.PathLike) -> dict[str, str]:

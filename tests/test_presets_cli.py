@@ -104,3 +104,31 @@ def test_ser_align_names_the_files_it_skips_in_every_format(tmp_path):
     data = _json(teer(*args, "--format", "json"))
     assert data["skipped"] == {"b": "no reference segment with a target emotion", "c": "not in the hypothesis"}
     assert set(data["files"]) == {"a"} and data["total"]["TOTAL"] == 4
+
+
+def test_a_list_or_map_in_the_wrong_syntax_gets_the_right_one(tmp_path):
+    cases = [
+        (("--emotion-map", "exc:hap"), "--emotion-map: 'exc:hap' is not a file; a map is written "
+                                       "label=label: exc=hap"),
+        (("--emotion-map", "exc:hap,fru:ang"), "--emotion-map: 'exc:hap,fru:ang' is not a file; a map is "
+                                               "written label=label: exc=hap,fru=ang"),
+        (("--emotion-map", "exc"), "--emotion-map: 'exc' is neither a file nor a map (label=label,...)"),
+        (("--emotion-map", "exc=hap", "fru=ang"),
+         "argument --emotion-map: takes one comma-separated list, not separate words: "
+         "--emotion-map exc=hap,fru=ang"),
+        (("--emotions", "neu", "hap", "ang", "sad"),
+         "argument --emotions: takes one comma-separated list, not separate words: "
+         "--emotions neu,hap,ang,sad"),
+    ]
+    files = (EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
+    for extra, message in cases:
+        for argv in (("score", *files, *extra), ("score", *extra, *files)):
+            out = teer(*argv, cwd=tmp_path)
+            assert out.returncode == 2, (argv, out.stderr)
+            # the last line: argparse's usage line comes before it until its errors are one line
+            assert out.stderr.strip().splitlines()[-1] == f"teer: error: {message}", (argv, out.stderr)
+            assert out.stdout == ""
+    # a map file that exists is read as one, whatever its name
+    (tmp_path / "exc:hap").write_text("exc hap\n")
+    out = teer("score", *files, "--emotion-map", "exc:hap", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr

@@ -58,6 +58,33 @@ def add_average_arguments(p: argparse.ArgumentParser) -> None:
                         "SpeechBrain's)")
 
 
+#: options that take one comma-separated list
+LIST_OPTIONS = ("--emotions", "--emotion-map")
+
+
+def spaced_list_hint(argv: list[str]) -> str | None:
+    """For ``--emotions neu hap ang sad``: a message naming the option and its comma form.
+
+    Called when arguments were left over; the words after the option's value that
+    do not look like options or file names are taken as the rest of the list.
+    """
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name not in LIST_OPTIONS:
+            continue
+        given = [value] if eq else argv[i + 1:i + 2]
+        rest = argv[i + 1:] if eq else argv[i + 2:]
+        words = []
+        for word in rest:
+            if word.startswith("-") or "/" in word or "." in word:
+                break
+            words.append(word)
+        if given and words:
+            return (f"argument {name}: takes one comma-separated list, not separate words: "
+                    f"{name} {','.join(given + words)}")
+    return None
+
+
 def scoring_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of ``teer.score`` given on the command line.
 
