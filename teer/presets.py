@@ -86,7 +86,8 @@ PRESETS: dict[str, Preset] = {
                     "labels compared by first letter, mean of per-file rates",
         collar=0.0, uem_default="utterance", regions="all", non_target="noscore",
         emotion_matching="first-letter", same_speaker_overlap="once", average="files",
-        fixed=("collar", "uem_default", "regions", "speaker_map", "noscore", "average"),
+        # non_target: dropping an event would make its time neutral, not unscored
+        fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore", "average"),
         conventions={
             "emotion_matching": "first letter of the label (SpeechBrain)",
             "speakers": "one per file (the utterance)",

@@ -53,6 +53,10 @@ class _TeerMetric(BaseMetric):
                  regions: str | None = None, uem_default: str | None = None, emotions=None,
                  emotion_map=None, non_target: str | None = None, **kwargs: Any):
         self.preset = presets.get(preset)
+        if self.preset.average != "sums":
+            # pyannote.metrics sums components over files; this preset's figure is a mean of rates
+            raise ValueError(f"preset {preset} reports a mean of per-file rates, which a pyannote.metrics "
+                             f"metric (summed components) cannot give: use teer.score(..., preset={preset!r})")
         self.options = presets.resolve(self.preset, collar=collar, regions=regions, uem_default=uem_default,
                                        non_target=non_target)
         self.emotions = parse_emotions(emotions)

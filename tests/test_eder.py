@@ -239,7 +239,8 @@ def test_warnings_for_shared_first_letters_and_several_speakers(tmp_path):
 
 def test_the_preset_fixes_what_would_break_the_reproduction(tmp_path):
     ref = [dict(file="u", start=0, end=1, speaker="A", emotion="a")]
-    for option in (dict(collar=0.25), dict(average="sums"), dict(uem_default="reference"), dict(regions="single")):
+    for option in (dict(collar=0.25), dict(average="sums"), dict(uem_default="reference"), dict(regions="single"),
+                   dict(emotions="a", non_target="drop")):
         with pytest.raises(ValueError, match="preset eder fixes"):
             teer.score(ref, ref, preset="eder", **option)
     with pytest.raises(ValueError, match="neutral .* belongs to the eder preset"):
@@ -353,3 +354,11 @@ def test_validate_reports_the_readers_message_for_zed_and_frames(tmp_path):
     assert f"{zed}:utterance 'u' emotion[0]: missing key 'end'" in out.stdout
     assert f"{frames}:file 'u' labels[1]: a frame label must be a string, found a number" in out.stdout
     assert f"{good}: OK (JSON)" in out.stdout
+
+
+def test_the_pyannote_metrics_refuse_a_mean_of_rates():
+    pytest.importorskip("pyannote.metrics")
+    from teer.pyannote import TimeWeightedEmotionErrorRate
+
+    with pytest.raises(ValueError, match="mean of per-file rates"):
+        TimeWeightedEmotionErrorRate("eder")
