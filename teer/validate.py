@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .io import _common
+from .io import _common, rttm
 from .io._common import check_text, check_times, read_bytes, to_float
 from .segments import NO_EMOTION, InputError, SegmentTable
 
@@ -55,9 +55,11 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
     except InputError as err:
         result.problems.append(str(err))
         return result
-    is_json = data.lstrip()[:1] in (b"[", b"{")
-    result.format = "JSON" if is_json else "RTTM"
+    from .io import is_json as sniff_json
     from .io import parse_json, parse_rttm
+
+    is_json = sniff_json(data)
+    result.format = "JSON" if is_json else "RTTM"
 
     try:
         table, locate = parse_json(data, source) if is_json else (parse_rttm(data, source), int)
@@ -79,9 +81,16 @@ def _rttm_rows(data: bytes, source: str):
     """RTTM line by line: every bad SPEAKER line is a problem; the good ones make the table."""
     files, speakers, emotions, starts, durs, origins = [], [], [], [], [], []
     problems = []
+    foreign = False  # only the first line of another format is reported: a CSV file is one problem
     for number, line in enumerate(data.split(b"\n"), 1):
         fields = line.split()
-        if not fields or fields[0] != b"SPEAKER":
+        try:
+            if rttm.is_skipped(fields, source, number):
+                continue
+        except InputError as err:
+            if not foreign:
+                problems.append(str(err))
+            foreign = True
             continue
         if not 9 <= len(fields) <= 10:
             few = "too few" if len(fields) < 9 else "too many"

@@ -280,9 +280,9 @@ def test_json_mapping_and_seglst_read_alike(tmp_path):
 
     seglst = [{"session_id": "a", "start_time": "0.5", "end_time": 2.5, "speaker": 1, "emotion": "hap",
                "words": "extra key"},
-              {"session_id": "a", "start_time": 3, "end_time": 4.5, "speaker": "2", "emotion": None}]
+              {"session_id": "a", "start_time": 3, "end_time": 4.5, "speaker": "2", "emotion": "<NA>"}]
     mapping = {"a": [{"start": 0.5, "end": "2.5", "speaker": "1", "emotion": "hap"},
-                     {"start": 3, "end": 4.5, "speaker": 2}]}
+                     {"start": 3, "end": 4.5, "speaker": 2, "emotion": "<na>"}]}
     (tmp_path / "s.json").write_text(json.dumps(seglst))
     (tmp_path / "m.json").write_text(json.dumps(mapping))
     a = teer.io.load_hypothesis(tmp_path / "s.json").records()

@@ -289,8 +289,8 @@ def test_seglst_list_shape(tmp_path):
     doc = [
         {"session_id": "s1", "start_time": "0.5", "end_time": "2.25", "speaker": "A",
          "emotion": "very happy", "words": "hello", "channel": 0},
-        {"session_id": "s1", "start_time": 3, "end_time": 4.5, "speaker": 7},
-        {"session_id": "s2", "start_time": 1, "end_time": 2, "speaker": "B", "emotion": None},
+        {"session_id": "s1", "start_time": 3, "end_time": 4.5, "speaker": 7, "emotion": "<NA>"},
+        {"session_id": "s2", "start_time": 1, "end_time": 2, "speaker": "B", "emotion": "<na>"},
     ]
     path = put(tmp_path, "hyp.json", json.dumps(doc))
     t = load(path)
@@ -344,11 +344,12 @@ def test_seglst_errors(tmp_path, bad, message):
 
 
 def test_json_mapping_errors(tmp_path):
-    doc = {"f1": [{"start": 0, "end": 1, "speaker": "A"}],
-           "f2": [{"start": 0, "end": 1, "speaker": "A"}, {"start": 0, "speaker": "A"}]}
+    doc = {"f1": [{"start": 0, "end": 1, "speaker": "A", "emotion": "neu"}],
+           "f2": [{"start": 0, "end": 1, "speaker": "A", "emotion": "neu"}, {"start": 0, "speaker": "A"}]}
     path = put(tmp_path, "m.json", json.dumps(doc))
     assert error(load, path) == f"{path}:segment f2[1]: missing key 'end'"
     doc["f2"][1]["end"] = -3
+    doc["f2"][1]["emotion"] = "neu"
     assert error(load, put(tmp_path, "m.json", json.dumps(doc))) == \
         f"{path}:segment f2[1]: end time -3.0 is before start time 0.0"
     path = put(tmp_path, "n.json", json.dumps({"f1": {"start": 0}}))
@@ -367,8 +368,7 @@ def test_json_mapping_errors(tmp_path):
 ])
 def test_broken_json(tmp_path, text, message):
     path = put(tmp_path, "bad.json", text)
-    reader = read_seglst if text == "42" else load  # "42" does not look like JSON to load()
-    assert error(reader, path) == f"{path}{message}"
+    assert error(read_seglst, path) == error(load, path) == f"{path}{message}"
 
 
 def test_json_zero_durations_warn(tmp_path):
@@ -376,8 +376,9 @@ def test_json_zero_durations_warn(tmp_path):
     t = load(path)
     assert len(t) == 1
     assert t.warnings == [f"{path}: skipped 2 zero-duration segments (first at segment [1])"]
-    doc = {"a": [{"start": 0, "end": 1, "speaker": "A"}],
-           "b": [{"start": 0, "end": 1, "speaker": "A"}, {"start": 2, "end": 2, "speaker": "A"}]}
+    doc = {"a": [{"start": 0, "end": 1, "speaker": "A", "emotion": "neu"}],
+           "b": [{"start": 0, "end": 1, "speaker": "A", "emotion": "neu"},
+                 {"start": 2, "end": 2, "speaker": "A", "emotion": "neu"}]}
     path = put(tmp_path, "zm.json", json.dumps(doc))
     assert load(path).warnings == [
         f"{path}: skipped 1 zero-duration segment (first at segment b[1])"]
@@ -392,7 +393,7 @@ def test_seglst_round_trip(tmp_path):
     items = json.loads(path.read_text(encoding="utf-8"))
     assert items[0] == {"session_id": "f1", "start_time": 0.5, "end_time": 2.25,
                         "speaker": "A", "emotion": "neu"}
-    assert "emotion" not in items[2]
+    assert items[2]["emotion"] == "<NA>"  # no emotion, written as RTTM writes it
 
 
 def test_load_detects_format_by_content(tmp_path):
@@ -418,7 +419,7 @@ def test_reference_role_checks(tmp_path):
 
     mixed_json = put(tmp_path, "ref.json", json.dumps({"a": [
         {"start": 0, "end": 1, "speaker": "A", "emotion": "neu"},
-        {"start": 1, "end": 2, "speaker": "A"}]}))
+        {"start": 1, "end": 2, "speaker": "A", "emotion": "<NA>"}]}))
     assert error(load_reference, mixed_json) == \
         f"{mixed_json}:segment a[1]: segment has no emotion label, but others do"
 
@@ -485,3 +486,47 @@ def test_voxconverse_files_read_completely():
         durations = sum(float(ln.split()[4]) for ln in lines)
         assert float((t.end - t.start).sum()) == pytest.approx(durations)
         assert_same_table(t, load_reference(path))
+
+
+# --- input that does not mean what the user thinks -------------------------------------
+
+
+@pytest.mark.parametrize("text, line_no, token", [
+    ("file,start,end,speaker,emotion\nd1,0,1,A,hap\n", 1, "file,start,end,speaker,emotion"),
+    (";; a comment\n\nd1\t0.0\t1.0\tA\thap\n", 3, "d1"),
+    ("SPEAKER f1 1 0.0 1.0 neu <NA> A <NA> <NA>\nhello world\n", 2, "hello"),
+])
+def test_text_that_is_neither_rttm_nor_json_is_an_error(tmp_path, text, line_no, token):
+    path = put(tmp_path, "hyp.csv", text)
+    message = error(load_hypothesis, path)
+    assert message.startswith(f"{path}:{line_no}: not an RTTM line ({token!r} is not an RTTM record type)")
+    assert "JSON (a SegLST list" in message and "SPEAKER file chnl onset dur" in message
+
+
+def test_other_rttm_record_types_and_comments_are_skipped(tmp_path):
+    text = (";; comment\n# comment\nSPKR-INFO f1 1 <NA> <NA> <NA> unknown A <NA> <NA>\n"
+            "LEXEME f1 1 0.1 0.2 hello lex A <NA> <NA>\nNON-SPEECH f1 1 2 1 <NA> noise <NA> <NA> <NA>\n" + line())
+    assert len(load(put(tmp_path, "ok.rttm", text))) == 1
+
+
+@pytest.mark.parametrize("text, found", [("42", "a number"), ('"ref.rttm"', "a string"), ("null", "null"),
+                                         ("true", "a boolean"), ("  -1.5\n", "a number")])
+def test_json_that_is_not_a_segment_shape_is_an_error(tmp_path, text, found):
+    path = put(tmp_path, "hyp.json", text)
+    assert error(load_hypothesis, path) == (f"{path}: expected a list of segments or an object mapping "
+                                            f"file ids to segment lists, found {found}")
+
+
+@pytest.mark.parametrize("emotion, problem", [
+    (..., "missing key 'emotion'"), (None, "key 'emotion' is null")])
+def test_json_segment_without_an_emotion_is_an_error(tmp_path, emotion, problem):
+    seg = {"session_id": "s", "start_time": 0, "end_time": 1, "speaker": "A"}
+    bad = dict(seg) if emotion is ... else dict(seg, emotion=emotion)
+    path = put(tmp_path, "hyp.json", json.dumps([dict(seg, emotion="neu"), bad]))
+    assert error(load_hypothesis, path) == \
+        f'{path}:segment [1]: {problem} (give every segment an emotion label, or "<NA>" for none)'
+    mapping = put(tmp_path, "m.json", json.dumps({"s": [{"start": 0, "end": 1, "speaker": "A"}]}))
+    assert "segment s[0]: missing key 'emotion'" in error(load_reference, mapping)
+    # "<NA>" says "no emotion" on purpose, as in RTTM
+    path = put(tmp_path, "na.json", json.dumps([dict(seg, emotion="<NA>")]))
+    assert load(path).records()[0]["emotion"] is None

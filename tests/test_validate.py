@@ -57,10 +57,10 @@ def test_every_bad_json_segment_is_reported(tmp_path):
     path = tmp_path / "h.json"
     path.write_text(json.dumps([
         {"session_id": "a", "start_time": 0, "end_time": 2, "speaker": "X", "emotion": "hap"},
-        {"session_id": "a", "start_time": "q", "end_time": 2, "speaker": "X"},
-        {"session_id": "a", "start_time": 1, "end_time": 0.5, "speaker": "X"},
-        {"session_id": "a", "start_time": 1, "end_time": 3, "speaker": "Y"},
-        {"start_time": 1, "end_time": 3, "speaker": "Y"},
+        {"session_id": "a", "start_time": "q", "end_time": 2, "speaker": "X", "emotion": "hap"},
+        {"session_id": "a", "start_time": 1, "end_time": 0.5, "speaker": "X", "emotion": "hap"},
+        {"session_id": "a", "start_time": 1, "end_time": 3, "speaker": "Y", "emotion": "hap"},
+        {"start_time": 1, "end_time": 3, "speaker": "Y", "emotion": "hap"},
         3,
     ]))
     c = check_file(path)

@@ -31,8 +31,8 @@ Steps (each a function the later stages can import):
    most, if overlap / min(turn duration, utterance duration) >= ``min_overlap``,
    else null (for training labels).
 5. :func:`turns_to_seglst` -> ``OUT/hyp_turns.json``, SegLST that ``teer score``
-   reads: ``session_id, start_time, end_time, speaker, emotion (null), words,
-   utterance_id``.
+   reads: ``session_id, start_time, end_time, speaker, emotion ("<NA>": none
+   yet), words, utterance_id``.
 
 Optional: ``--run-whisperx`` runs WhisperX (ASR + word alignment) and
 pyannote.audio (diarization) on the dialog wavs first, when those packages are
@@ -329,10 +329,10 @@ def match_utterances(turns: Sequence[Turn], records: Iterable[dict],
 
 
 def turns_to_seglst(turns: Sequence[Turn]) -> list[dict]:
-    """SegLST rows for ``teer score`` (emotion null until a model fills it)."""
+    """SegLST rows for ``teer score`` (emotion ``"<NA>"``, teer's "no emotion", until a model fills it)."""
     return [{
         "session_id": t.dialog, "start_time": round(t.start, 4), "end_time": round(t.end, 4),
-        "speaker": t.speaker, "emotion": None, "words": t.text, "utterance_id": t.utterance_id,
+        "speaker": t.speaker, "emotion": "<NA>", "words": t.text, "utterance_id": t.utterance_id,
     } for t in turns]
 
 

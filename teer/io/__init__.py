@@ -7,6 +7,7 @@ the file-to-segments mapping (``seglst``), SpeechBrain's ZED annotation
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -35,6 +36,30 @@ JSON_SHAPES = (
 )
 
 _FIRST_CHAR = re.compile(rb"\S")
+# how a JSON document other than a list or an object starts (an RTTM line starts with a letter or ;;)
+_JSON_SCALAR_START = frozenset(bytes([c]) for c in b'-0123456789"tfn')
+
+
+def is_json(data: bytes) -> bool:
+    """Whether content is JSON (to be read as a segment file) rather than RTTM.
+
+    A file starting with ``[`` or ``{`` is JSON. So is any other valid JSON
+    document (``42``, ``"text"``, ``null``): the JSON reader then names the
+    shapes it reads, instead of the RTTM reader finding no segments.
+    """
+    first = _FIRST_CHAR.search(data)
+    if first is None:
+        return False
+    char = data[first.start():first.start() + 1]
+    if char in (b"[", b"{"):
+        return True
+    if char not in _JSON_SCALAR_START:
+        return False
+    try:
+        json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
@@ -54,14 +79,13 @@ def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
 
 def _load(path: str | os.PathLike) -> tuple[SegmentTable, Locate]:
     data, source = read_bytes(path)
-    first = _FIRST_CHAR.search(data)
-    if first is not None and data[first.start():first.start() + 1] in (b"[", b"{"):
+    if is_json(data):
         return parse_json(data, source)
     return parse_rttm(data, source), int
 
 
 def load(path: str | os.PathLike) -> SegmentTable:
-    """Read a segment file: JSON if it starts with ``[`` or ``{``, RTTM otherwise."""
+    """Read a segment file: JSON if it is JSON (see ``is_json``), RTTM otherwise."""
     return _load(path)[0]
 
 

@@ -2,7 +2,8 @@
 
 The emotion label is the ``ortho`` field (6th); ``<NA>`` there means none.
 The speaker is the ``name`` field (8th). Blank lines, ``;;`` and ``#``
-comments and lines of other types are ignored.
+comments and lines of the other RTTM record types are ignored; a line that is
+none of these is an error (the file is in another format).
 """
 from __future__ import annotations
 
@@ -27,8 +28,29 @@ _CHUNK = 1 << 16
 _EOL = b"\x00"
 
 
+#: the record types of NIST's RTTM (RT-09); teer reads SPEAKER lines and skips the others
+RECORD_TYPES = frozenset(b"SEGMENT NOSCORE NO_RT_METADATA LEXEME NON-LEX NON-SPEECH FILLER EDIT IP SU CB "
+                         b"A/P SPEAKER SPKR-INFO".split())
+EXPECTED = ("teer reads RTTM (SPEAKER file chnl onset dur emotion stype speaker conf [slat]) "
+            "or JSON (a SegLST list of segments, or {file id: [segments]})")
+
+
 def _no_emotion(label: bytes) -> bool:
     return label.lower() == b"<na>"
+
+
+def is_skipped(fields: list[bytes], source: str, number: int) -> bool:
+    """Whether a line is a comment, blank or a record other than SPEAKER; any other
+    line (a CSV row, a line of another format) is an error, so that a file in the
+    wrong format is not read as an RTTM with no segments."""
+    if not fields or fields[0].startswith((b";;", b"#")):
+        return True
+    if fields[0] == b"SPEAKER":
+        return False
+    if fields[0] in RECORD_TYPES:
+        return True
+    shown = fields[0].decode("utf-8", "replace")
+    raise InputError(source, number, f"not an RTTM line ({shown[:40]!r} is not an RTTM record type); {EXPECTED}")
 
 
 def read_rttm(path: str | os.PathLike) -> SegmentTable:
@@ -108,8 +130,7 @@ def _columns_slow(data: bytes, source: str):
     cols: tuple[list, list, list] = ([], [], [])
     for number, line in enumerate(data.split(b"\n"), 1):
         fields = line.split()
-        # Comments (";;", "#"), blank lines and other line types alike.
-        if not fields or fields[0] != b"SPEAKER":
+        if is_skipped(fields, source, number):
             continue
         if len(fields) < 9:
             raise InputError(source, number,

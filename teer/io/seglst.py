@@ -1,13 +1,14 @@
 """JSON segment files, in two shapes told apart by content.
 
 * SegLST (meeteval, CHiME): a list of objects with ``session_id``,
-  ``start_time``, ``end_time``, ``speaker`` and optionally ``emotion``;
-  other keys are ignored.
+  ``start_time``, ``end_time``, ``speaker`` and ``emotion``; other keys are
+  ignored.
 * A mapping ``{"<file id>": [{"start", "end", "speaker", "emotion"}, ...]}``.
 
-Times may be numbers or numeric strings. A missing or null ``emotion`` means
-the segment has none. ``origin`` is the segment's index in the list (for the
-mapping, a running index over all files in order).
+Times may be numbers or numeric strings. Every segment has an ``emotion``:
+``"<NA>"`` means none (as in RTTM); a missing or null ``emotion`` is an error.
+``origin`` is the segment's index in the list (for the mapping, a running
+index over all files in order).
 """
 from __future__ import annotations
 
@@ -78,6 +79,9 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
     return table, locate
 
 
+NO_EMOTION_HINT = 'give every segment an emotion label, or "<NA>" for none'
+
+
 def _locate_in_list(index: int) -> str:
     return f"segment [{index}]"
 
@@ -122,9 +126,22 @@ def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key
         starts.append(to_float(seg[start_key], source, where(i), start_key))
         ends.append(to_float(seg[end_key], source, where(i), end_key))
         speakers.append(_label(seg, "speaker", source, where(i)))
-        emotions.append(None if seg.get("emotion") is None
-                        else _label(seg, "emotion", source, where(i)))
+        emotions.append(_emotion(seg, source, where(i)))
     return files, starts, ends, speakers, emotions
+
+
+def _emotion(seg: dict, source: str, location: str) -> str | None:
+    """The segment's emotion label; None for ``"<NA>"`` (any case), as in RTTM.
+
+    A missing or null ``emotion`` is an error: read as "no emotion", a file
+    without the key would score as 100 % wrong without a word.
+    """
+    if "emotion" not in seg:
+        raise InputError(source, location, f"missing key 'emotion' ({NO_EMOTION_HINT})")
+    if seg["emotion"] is None:
+        raise InputError(source, location, f"key 'emotion' is null ({NO_EMOTION_HINT})")
+    label = _label(seg, "emotion", source, location)
+    return None if label.lower() == "<na>" else label
 
 
 def _label(seg: dict, key: str, source: str, location: str) -> str:
@@ -138,14 +155,13 @@ def _label(seg: dict, key: str, source: str, location: str) -> str:
 
 
 def format_seglst(table: SegmentTable) -> str:
-    """The table as SegLST JSON, one segment per line (no ``emotion`` key where none)."""
+    """The table as SegLST JSON, one segment per line (``"emotion": "<NA>"`` where none)."""
     items = []
     for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
                              table.speaker.tolist(), table.emotion.tolist()):
         item = {"session_id": table.files[f], "start_time": s, "end_time": e,
                 "speaker": table.speakers[k]}
-        if m != NO_EMOTION:
-            item["emotion"] = table.emotions[m]
+        item["emotion"] = "<NA>" if m == NO_EMOTION else table.emotions[m]
         items.append(json.dumps(item, ensure_ascii=False, allow_nan=False))
     return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
 

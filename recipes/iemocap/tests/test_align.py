@@ -31,7 +31,7 @@ def test_oracle_recovers_reference_turns(prepared, tmp_path, capsys):
     assert len(rows) == len(by_utt) == len(truth.utterances)      # one turn per utterance
     for t in truth.utterances:
         r = by_utt[t.id]
-        assert (r["session_id"], r["speaker"], r["emotion"]) == (t.dialog, t.speaker, None)
+        assert (r["session_id"], r["speaker"], r["emotion"]) == (t.dialog, t.speaker, "<NA>")
         if t.has_wdseg:
             assert r["start_time"] == pytest.approx(t.words[0][1])
             assert r["end_time"] == pytest.approx(t.words[-1][2])
@@ -197,7 +197,7 @@ def test_match_utterances_threshold():
     assert t4.utterance_id is None
     rows = turns_to_seglst([t1])
     assert rows == [{"session_id": "d", "start_time": 0.2, "end_time": 1.8, "speaker": "A",
-                     "emotion": None, "words": "x", "utterance_id": "u1"}]
+                     "emotion": "<NA>", "words": "x", "utterance_id": "u1"}]
 
 
 def test_untimed_word_prefers_its_own_segment():
