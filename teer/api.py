@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import inspect
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
 
-from . import eder, engine, presets, ser_align
+from . import checks, eder, engine, presets, ser_align
 from .components import KEYS, Components, Report
 from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
                        parse_emotion_map, parse_emotions, restrict)
@@ -187,7 +188,11 @@ def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: d
     mapping = parse_emotion_map(given["emotion_map"])
     ref = as_table(reference, "reference")
     hyp = as_table(hypothesis, "hypothesis")
-    return _run(ref, hyp, chosen, options, given["uem"], emotion_set, mapping, keep_sweeps)
+    scoring = _run(ref, hyp, chosen, options, given["uem"], emotion_set, mapping, keep_sweeps)
+    for message in scoring.report.warnings:
+        # stacklevel 3: the caller of teer.score / teer.api.run
+        warnings.warn(message, checks.TeerWarning, stacklevel=3)
+    return scoring
 
 
 def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: dict, uem: UemLike,
@@ -207,7 +212,9 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
     hyp = apply_map(hyp, mapping)
+    input_warnings = _input_warnings(original_ref, ref, hyp, hypothesis_files, chosen, uem_map)
     ref, zones, warnings = restrict(ref, emotion_set, non_target)
+    warnings = input_warnings + warnings
     skipped: dict[str, str] = {}
     if chosen.emotion_matching == "hungarian":
         ref, hyp, uem_map, skipped = _as_ser_align_script(original_ref, ref, hyp, hypothesis_files, uem_map)
@@ -217,7 +224,10 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
             warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
                             f"({', '.join(emptied[:3])}{', ...' if len(emptied) > 3 else ''})")
     zones = concat_zones(options["noscore"], zones)
-    has_emotions = bool((original_ref.emotion != NO_EMOTION).any())
+    has_emotions = checks.has_emotions(original_ref)
+    # a hypothesis without a single emotion label cannot be scored on emotions either
+    hyp_without_emotions = (len(hyp) > 0 and not checks.has_emotions(hyp)
+                            and chosen.emotion_matching != "first-letter")
 
     given_files = sorted(original_ref.file_names() - set(skipped))
     columns, eder_notes = KEYS, []
@@ -274,13 +284,16 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
         if name in sums_of:
             sums[key] = sums_of[name]["CONF_spk"]
+    notes = [] if has_emotions else [
+        "emotion rates not available: the reference has no emotion labels (DER only)"]
+    if hyp_without_emotions:
+        notes.append("emotion rates not available: the hypothesis has no emotion labels (DER only)")
+        has_emotions = False
     files = {
         name: Components(**{k: float(v[i]) for k, v in sums.items()}, emotions=has_emotions)
         for i, name in enumerate(scored)
     }
     total = sum(files.values(), Components(emotions=has_emotions))
-    notes = [] if has_emotions else [
-        "emotion rates not available: the reference has no emotion labels (DER only)"]
     settings = {
         "preset": chosen.name,
         "collar": collar,
@@ -304,6 +317,21 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings,
                     notes + eder_notes, skipped, options["average"], columns)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
+
+
+def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,
+                    hypothesis_files: Sequence[str], chosen: presets.Preset, uem_map) -> list[str]:
+    """What looks wrong in the inputs (``teer.checks``): ``ref`` and ``hyp`` with the
+    emotion map applied, ``hypothesis_files`` the files the hypothesis names."""
+    found = checks.hypothesis_warnings(hyp)
+    if chosen.emotion_matching == "literal":  # the other presets map labels or compare first letters
+        found += checks.emotion_label_warnings(ref, hyp)
+    # under ser-align, the files on one side only are among the skipped ones
+    if len(hyp):  # an empty hypothesis has its own warning
+        found += checks.file_warnings(original_ref.file_names(), hypothesis_files,
+                                      reference_only=chosen.emotion_matching != "hungarian")
+    found += checks.time_warnings(original_ref, hyp, uem_map)
+    return found
 
 
 def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,

@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from . import __version__
+from .checks import TeerWarning
 from .commands import Fail, spaced_list_hint
 from .segments import InputError
 
@@ -34,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(spaced_list_hint(sys.argv[1:] if argv is None else [str(a) for a in argv])
                      or f"unrecognized arguments: {' '.join(extras)}")
     try:
-        return modules[args.command].run(args)
+        with warnings.catch_warnings():
+            # the commands print the report's warnings themselves, as "teer: warning: ..."
+            warnings.simplefilter("ignore", TeerWarning)
+            return modules[args.command].run(args)
     except (InputError, Fail, ValueError) as err:
         print(f"teer: error: {err}", file=sys.stderr)
         return 2

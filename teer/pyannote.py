@@ -38,6 +38,7 @@ except ModuleNotFoundError as err:
                       name=err.name) from None
 
 from . import api, presets
+from .checks import TeerWarning
 from .components import Components
 from .emotions import parse_emotion_map, parse_emotions
 from .io.annotation import from_annotations
@@ -95,7 +96,7 @@ class _TeerMetric(BaseMetric):
         scoring = api._run(ref, hyp, self.preset, self.options, uem_map, self.emotions, self.emotion_map)
         for message in scoring.report.warnings:
             if len(ref) or "only in the hypothesis" not in message:  # an empty reference is no news
-                warnings.warn(message)
+                warnings.warn(message, TeerWarning)
         c = scoring.report.files.get(name, Components())
         self.teer_results_.append((name, c))
         confusion = getattr(c, self._confusion)

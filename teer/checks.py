@@ -1,0 +1,171 @@
+"""Warnings about input that is valid but probably not what the user meant.
+
+Each check looks at the two sides as given and says, in one line, what looks
+wrong and what would fix it: a hypothesis with no segments or no emotion
+labels, emotion labels or file ids that match nothing on the other side (with
+the near matches that differ only in case, directory or extension), and
+hypothesis speech that falls mostly outside the scored time (times in
+milliseconds, another time origin). The messages go to ``Report.warnings``,
+to stderr in the command line and through Python's ``warnings`` as
+``TeerWarning``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .segments import NO_EMOTION, SegmentTable
+
+
+class TeerWarning(UserWarning):
+    """Input teer scored, but which probably does not mean what the user thinks."""
+
+
+#: extensions that are not part of a file id (audio and annotation files)
+_EXTENSION = re.compile(r"\.(wav|flac|mp3|ogg|opus|m4a|sph|rttm|json|txt|lab|uem|ctm|stm|TextGrid)$", re.I)
+#: fraction of the hypothesis speech outside the scored time above which teer warns
+OUTSIDE = 0.5
+
+
+def hypothesis_warnings(hyp: SegmentTable) -> list[str]:
+    """An empty hypothesis is valid (everything is missed) but worth a word."""
+    if len(hyp) == 0:
+        return ["the hypothesis has no segments: all reference speech is missed"]
+    return []
+
+
+def has_emotions(table: SegmentTable) -> bool:
+    return bool((table.emotion != NO_EMOTION).any())
+
+
+def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
+    """Hypothesis emotion labels the reference never uses, with near matches and the fix."""
+    if not has_emotions(ref) or not has_emotions(hyp):
+        return []
+    reference = _used(ref.emotions, ref.emotion)
+    unknown = [label for label in _used(hyp.emotions, hyp.emotion) if label not in set(reference)]
+    if not unknown:
+        return []
+    fixes, shown = [], []
+    for label in unknown:
+        near = _near_labels(label, reference)
+        shown.append(f"{label} (near: {', '.join(near)})" if near else label)
+        if len(near) == 1:
+            fixes.append(f"{label}={near[0]}")
+    message = (f"{len(unknown)} hypothesis emotion label(s) never occur in the reference, so that speech is "
+               f"always counted wrong: {_sample(shown, 8)}")
+    if fixes:
+        message += f"; labels are compared literally: --emotion-map {','.join(fixes)} would merge the near matches"
+    return [message]
+
+
+def _used(vocab: Sequence[str], codes: np.ndarray) -> list[str]:
+    return [vocab[i] for i in np.unique(codes[codes != NO_EMOTION]).tolist()]
+
+
+def _near_labels(label: str, candidates: Iterable[str]) -> list[str]:
+    """Reference labels equal to ``label`` but for case, or one the other's abbreviation
+    (``Happy`` and ``hap``, ``neutral`` and ``neu``), ignoring case."""
+    folded = label.casefold()
+    near = []
+    for c in candidates:
+        other = c.casefold()
+        if other == folded or (min(len(other), len(folded)) >= 3
+                               and (other.startswith(folded) or folded.startswith(other))):
+            near.append(c)
+    return near
+
+
+def file_warnings(ref_files: Iterable[str], hyp_files: Iterable[str], *, reference_only: bool) -> list[str]:
+    """Files on one side only, and the ids that look like the same file spelt otherwise.
+
+    ``reference_only``: also warn about reference files the hypothesis lacks (the
+    preset's own warnings may say it already).
+    """
+    ref, hyp = set(ref_files), set(hyp_files)
+    only_ref, only_hyp = sorted(ref - hyp), sorted(hyp - ref)
+    warnings = []
+    if reference_only and only_ref:
+        warnings.append(f"{len(only_ref)} reference file(s) not in the hypothesis ({_sample(only_ref)}): "
+                        "all their speech is missed")
+    if only_ref and only_hyp:
+        by_key: dict[str, list[str]] = {}
+        for name in only_ref:
+            by_key.setdefault(_file_key(name), []).append(name)
+        pairs = [f"{h!r} ~ {r!r} ({_difference(h, r)})" for h in only_hyp for r in by_key.get(_file_key(h), ())]
+        if pairs:
+            warnings.append(f"{len(pairs)} file id(s) of the hypothesis look like reference ids spelt otherwise: "
+                            f"{_sample(pairs, 5)}; file ids must match exactly")
+    return warnings
+
+
+def _file_key(name: str) -> str:
+    return _EXTENSION.sub("", os.path.basename(name.replace("\\", "/"))).casefold()
+
+
+def _difference(a: str, b: str) -> str:
+    parts = []
+    base_a, base_b = os.path.basename(a.replace("\\", "/")), os.path.basename(b.replace("\\", "/"))
+    if base_a != a or base_b != b:
+        parts.append("directory")
+    if _EXTENSION.search(base_a) or _EXTENSION.search(base_b):
+        parts.append("extension")
+    if _EXTENSION.sub("", base_a) != _EXTENSION.sub("", base_b):
+        parts.append("case")
+    return ", ".join(parts)
+
+
+def time_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence] | None) -> list[str]:
+    """Warn when most hypothesis speech in the files both sides share lies outside the
+    reference extent (or the UEM's), with the likely cause."""
+    if len(ref) == 0 or len(hyp) == 0:
+        return []
+    names = sorted(ref.file_names() & hyp.file_names())
+    if uem is not None:
+        names = [n for n in names if uem.get(n)]
+    if not names:
+        return []
+    index = {n: i for i, n in enumerate(names)}
+    lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
+    if uem is not None:
+        for n in names:
+            lo[index[n]] = min(float(s) for s, _ in uem[n])
+            hi[index[n]] = max(float(e) for _, e in uem[n])
+    else:
+        code = _codes(ref, index)
+        keep = code >= 0
+        np.minimum.at(lo, code[keep], ref.start[keep])
+        np.maximum.at(hi, code[keep], ref.end[keep])
+    code = _codes(hyp, index)
+    keep = code >= 0
+    f, s, e = code[keep], hyp.start[keep], hyp.end[keep]
+    speech = float((e - s).sum())
+    inside = float(np.clip(np.minimum(e, hi[f]) - np.maximum(s, lo[f]), 0, None).sum())
+    if speech <= 0 or (speech - inside) <= OUTSIDE * speech:
+        return []
+    hyp_end = np.full(len(names), -np.inf)
+    np.maximum.at(hyp_end, f, e)
+    ratio = float(np.median(hyp_end / np.maximum(hi, 1e-9)))
+    where = "the UEM" if uem is not None else "the reference extent"
+    if ratio >= 100:
+        cause = (f"the hypothesis ends about {ratio:.0f}x later than the reference: its times look like "
+                 "milliseconds (or another unit than seconds)")
+    elif ratio <= 0.01:
+        cause = (f"the hypothesis ends about {1 / ratio:.0f}x earlier than the reference: the reference's times "
+                 "look like milliseconds (or another unit than seconds)")
+    else:
+        cause = "check that both sides count time in seconds from the same origin (the start of each file)"
+    return [f"{100 * (speech - inside) / speech:.0f} % of the hypothesis speech ({speech - inside:.1f} s of "
+            f"{speech:.1f} s) falls outside {where}: {cause}"]
+
+
+def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
+    lookup = np.fromiter((index.get(f, -1) for f in table.files), np.int64, len(table.files))
+    return lookup[table.file] if len(table) else np.zeros(0, np.int64)
+
+
+def _sample(names: Sequence[str], k: int = 3) -> str:
+    return ", ".join(names[:k]) + (", ..." if len(names) > k else "")
