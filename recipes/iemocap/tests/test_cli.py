@@ -223,3 +223,37 @@ def test_align_accepts_the_range_limits(tiny, tmp_path, capsys):
         assert cli(["align", "--data", str(data), "--out", str(tmp_path / gap), "-q",
                     "--max-gap", gap, "--min-overlap", overlap]) == 0, capsys.readouterr().err
         assert json.loads((tmp_path / gap / "hyp_turns.json").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------
+# the documentation's command lines are ones the parser accepts
+
+def documented_commands() -> list[list[str]]:
+    """Each concrete ``python -m recipes.iemocap ...`` line of the two READMEs, as argv."""
+    import shlex
+
+    commands = []
+    for readme in (ROOT / "README.md", ROOT / "recipes" / "iemocap" / "README.md"):
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            code = line.split("#")[0].strip()
+            if not code.startswith("python -m recipes.iemocap ") or any(c in code for c in "{[") \
+                    or "..." in code:
+                continue
+            commands.append(shlex.split(code)[3:])
+    return commands
+
+
+def test_documented_command_lines_parse(capsys):
+    from recipes.iemocap.__main__ import build_parser
+    from recipes.iemocap.deps import TORCH_STAGES, missing_reason
+
+    commands = documented_commands()
+    assert ["run", "--smoke", "--out", "/tmp/smoke"] in commands
+    for argv in commands:
+        if argv[0] in TORCH_STAGES and missing_reason():
+            continue  # its options are only known with torch; CI runs this with torch
+        parser, _ = build_parser(argv[0])
+        parser.parse_args(argv)  # exits (failing the test) on an argument the code does not take
+    with pytest.raises(SystemExit):  # --out is required, as the READMEs say
+        build_parser("run")[0].parse_args(["run", "--smoke"])
+    assert "--out" in capsys.readouterr().err
