@@ -4,8 +4,11 @@ The unit of resampling is the file (a conversation): errors within a file are
 not independent, files are. A bootstrap resample draws as many files as there
 are, with replacement (numpy ``Generator.multinomial`` gives how many times each
 file is drawn); its components are the **sums** of the drawn files' seconds and
-its rates are computed from those sums, exactly as for the report itself (never
-an average of per-file rates). The interval is the percentile interval: the
+its rates are computed from those sums, exactly as for the report itself. Where
+the report's figure is the mean of per-file rates (``average="files"``, the eder
+preset), a resample's figure is the mean of the drawn files' rates instead (a file
+drawn twice counts twice; files where a rate is undefined are left out of its
+mean). The interval is the percentile interval: the
 (1 − c)/2 and (1 + c)/2 quantiles of the resampled rates (resamples where a rate
 is undefined, e.g. AGREE = 0 for EERa, are left out).
 
@@ -27,7 +30,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .components import RATES, SECONDS, Report
+from .components import SECONDS, Report, is_rate
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
@@ -109,6 +112,39 @@ def resampled_sums(matrices: list[np.ndarray], settings: Settings) -> list[np.nd
     return [np.concatenate(acc) for acc in out]
 
 
+def rate_names(report: Report) -> list[str]:
+    """The rates the report gives (the five, or those of the preset's columns)."""
+    return [k for k in report.columns if is_rate(k)]
+
+
+def file_rates(report: Report, files: list[str], names: list[str]) -> np.ndarray:
+    """files x rates of a report's per-file rates, NaN where a rate is undefined."""
+    rows = [report.row(report.files[f]) for f in files]
+    return np.array([[np.nan if r[k] is None else r[k] for k in names] for r in rows],
+                    dtype=np.float64).reshape(len(files), len(names))
+
+
+def resampled_figures(reports: list[Report], files: list[str], settings: Settings) -> list[dict[str, np.ndarray]]:
+    """Each report's figures in every resample (the same draws for all): rates of the
+    re-summed components, or the mean of the drawn files' rates when averaging files."""
+    if all(r.average == "sums" for r in reports):
+        sums = resampled_sums([component_matrix(r, files) for r in reports], settings)
+        return [rates(m, r.total.emotions) for m, r in zip(sums, reports)]
+    names = [rate_names(r) for r in reports]
+    matrices = [file_rates(r, files, n) for r, n in zip(reports, names)]
+    rng = np.random.default_rng(settings.seed)
+    out: list[list[np.ndarray]] = [[] for _ in reports]
+    for counts in resample_counts(len(files), int(settings.resamples), rng):
+        counts = counts.astype(np.float64)
+        for acc, m in zip(out, matrices):
+            defined = np.isfinite(m)
+            total = counts @ np.where(defined, m, 0.0)
+            weight = counts @ defined.astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                acc.append(np.where(weight > 0, total / weight, np.nan))
+    return [{k: np.concatenate(acc)[:, i] for i, k in enumerate(n)} for acc, n in zip(out, names)]
+
+
 def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float] | None:
     finite = values[np.isfinite(values)]
     if len(finite) == 0:
@@ -120,19 +156,13 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
 
 def intervals(report: Report, settings: Settings) -> dict[str, tuple[float, float] | None]:
     """Percentile interval of every rate, resampling the report's files (None where undefined)."""
-    _check_sums(report)
+    names = rate_names(report)
     if not report.files:
-        return {k: None for k in RATES}
-    (sums,) = resampled_sums([component_matrix(report)], settings)
-    resampled = rates(sums, report.total.emotions)
-    return {k: percentile_interval(resampled[k], settings.confidence) if report.total[k] is not None else None
-            for k in RATES}
-
-
-def _check_sums(report: Report) -> None:
-    if report.average != "sums":
-        raise ValueError("bootstrap intervals resample summed components (rates of sums); they are not "
-                         "available for a mean of per-file rates (--average files, or the eder preset)")
+        return {k: None for k in names}
+    (resampled,) = resampled_figures([report], sorted(report.files), settings)
+    figures = report.figures()
+    return {k: percentile_interval(resampled[k], settings.confidence) if figures[k] is not None else None
+            for k in names}
 
 
 @dataclass
@@ -162,19 +192,16 @@ def p_value(deltas: np.ndarray) -> float | None:
 
 def compare(report_a: Report, report_b: Report, settings: Settings) -> dict[str, Difference]:
     """Paired bootstrap over files of two reports scored on the same files."""
-    _check_sums(report_a)
     if set(report_a.files) != set(report_b.files):
         only = sorted(set(report_a.files) ^ set(report_b.files))
         raise ValueError(f"the two systems are not scored on the same files (e.g. {only[:3]})")
     files = sorted(report_a.files)
-    emotions = report_a.total.emotions and report_b.total.emotions
     out = {}
     if files:
-        sums_a, sums_b = resampled_sums([component_matrix(report_a, files), component_matrix(report_b, files)],
-                                        settings)
-        ra, rb = rates(sums_a, emotions), rates(sums_b, emotions)
-    for k in RATES:
-        a, b = report_a.total[k], report_b.total[k]
+        ra, rb = resampled_figures([report_a, report_b], files, settings)
+    figures_a, figures_b = report_a.figures(), report_b.figures()
+    for k in rate_names(report_a):
+        a, b = figures_a[k], figures_b[k]
         if a is None or b is None or not files:
             out[k] = Difference(a, b, None, None, None)
             continue
@@ -199,8 +226,7 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
     import json
 
     from . import render
-    from .components import KEYS
-
+    names = rate_names(report)
     n_files = len(report.files)
     if fmt == "json":
         data = json.loads(render.as_json(report))
@@ -212,11 +238,11 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         for end, name in ((0, "CI_low"), (1, "CI_high")):
-            writer.writerow([name] + [("n/a" if cis[k] is None else repr(cis[k][end])) if k in RATES else ""
-                                      for k in KEYS])
+            writer.writerow([name] + [("n/a" if cis[k] is None else repr(cis[k][end])) if k in cis else ""
+                                      for k in report.columns])
         return render.as_csv(report, per_file) + out.getvalue()
-    header = ["interval"] + [f"{k} %" for k in RATES]
-    body = [[f"{pct} CI {name}"] + ["n/a" if cis[k] is None else f"{100 * cis[k][end]:.2f}" for k in RATES]
+    header = ["interval"] + [f"{k} %" for k in names]
+    body = [[f"{pct} CI {name}"] + ["n/a" if cis[k] is None else f"{100 * cis[k][end]:.2f}" for k in names]
             for end, name in ((0, "low"), (1, "high"))]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     lines = [f"# {settings.describe(n_files)}"]

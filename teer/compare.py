@@ -6,7 +6,7 @@ import io
 import json
 
 from .bootstrap import Difference, Settings
-from .components import RATES, Report
+from .components import Report
 from .render import settings_line
 
 
@@ -16,9 +16,11 @@ def to_dict(report_a: Report, report_b: Report, result: dict[str, Difference], s
         "settings": dict(report_a.settings),
         "bootstrap": {**settings.to_dict(len(report_a.files)), "paired": True,
                       "p_value": "two-sided: min(1, 2 min(#{d<=0}+1, #{d>=0}+1) / (N+1))"},
-        "systems": {"A": {"path": names[0], "total": report_a.total.to_dict()},
-                    "B": {"path": names[1], "total": report_b.total.to_dict()}},
-        "difference": {k: result[k].to_dict() for k in RATES},
+        "systems": {"A": {"path": names[0], "total": report_a.row(report_a.total),
+                          **({"mean": report_a.mean()} if report_a.average == "files" else {})},
+                    "B": {"path": names[1], "total": report_b.row(report_b.total),
+                          **({"mean": report_b.mean()} if report_b.average == "files" else {})}},
+        "difference": {k: d.to_dict() for k, d in result.items()},
     }
 
 
@@ -35,16 +37,14 @@ def render(report_a: Report, report_b: Report, result: dict[str, Difference], se
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["rate", "A", "B", "difference", "CI_low", "CI_high", "p"])
-        for k in RATES:
-            d = result[k]
+        for k, d in result.items():
             lo, hi = d.interval if d.interval is not None else (None, None)
             writer.writerow([k] + ["n/a" if v is None else repr(v) for v in (d.a, d.b, d.difference, lo, hi, d.p)])
         return out.getvalue()
     pct = f"{100 * settings.confidence:g}%"
     header = ["rate", "A %", "B %", "A-B %", f"{pct} CI of A-B", "p"]
     body = []
-    for k in RATES:
-        d = result[k]
+    for k, d in result.items():
         ci = "n/a" if d.interval is None else f"[{_pct(d.interval[0])}, {_pct(d.interval[1])}]"
         body.append([k, _pct(d.a), _pct(d.b), _pct(d.difference), ci,
                      "n/a" if d.p is None else f"{d.p:.4f}"])

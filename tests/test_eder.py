@@ -309,8 +309,8 @@ def test_command_line(tmp_path):
     lines = table.stdout.splitlines()
     assert "preset: eder" in lines[0] and lines[-1].startswith("MEAN")
     assert "EDER %" in table.stdout and "sTEER" not in table.stdout.split("\n# ")[-1].splitlines()[-1]
-    bad = teer_cli("score", ref, hyp, "--preset", "eder", "--bootstrap", "10")
-    assert bad.returncode == 2 and "not available for a mean of per-file rates" in bad.stderr
+    boot = teer_cli("score", ref, hyp, "--preset", "eder", "--bootstrap", "10", "--format", "json")
+    assert boot.returncode == 0 and set(json.loads(boot.stdout)["intervals"]) == {"EDER", "EERa"}
     fixed = teer_cli("score", ref, hyp, "--preset", "eder", "--collar", "0.25")
     assert fixed.returncode == 2 and "preset eder fixes collar" in fixed.stderr
 
@@ -362,3 +362,32 @@ def test_the_pyannote_metrics_refuse_a_mean_of_rates():
 
     with pytest.raises(ValueError, match="mean of per-file rates"):
         TimeWeightedEmotionErrorRate("eder")
+
+
+def test_bootstrap_of_a_mean_resamples_per_file_rates(tmp_path):
+    from teer.bootstrap import Settings, compare, intervals, resample_counts
+
+    zed, frames = random_corpus(3, n=9)
+    ref, hyp = write(tmp_path, "ref.json", zed), write(tmp_path, "hyp.json", frames)
+    report = teer.score(ref, hyp, preset="eder")
+    settings = Settings(300, 0.9, 5)
+    files = sorted(report.files)
+    eder = np.array([report.row(report.files[f])["EDER"] for f in files])
+    rng = np.random.default_rng(settings.seed)
+    draws = np.concatenate(list(resample_counts(len(files), 300, rng)))
+    naive = [np.mean(np.repeat(eder, row)) for row in draws]  # each drawn file, as often as drawn
+    lo, hi = np.quantile(naive, [0.05, 0.95])
+    assert intervals(report, settings)["EDER"] == pytest.approx((lo, hi), abs=1e-12)
+    # paired: a system against itself differs by nothing; against all-neutral output, by a positive amount
+    neutral = {u: dict(f, labels=["n"] * len(f["labels"])) for u, f in frames.items()}
+    other = teer.score(ref, write(tmp_path, "neutral.json", neutral), preset="eder")
+    same = compare(report, report, settings)["EDER"]
+    assert (same.difference, same.p) == (0, 1)
+    diff = compare(report, other, settings)["EDER"]
+    assert diff.difference == pytest.approx(report.mean()["EDER"] - other.mean()["EDER"])
+    out = teer_cli("compare", ref, hyp, write(tmp_path, "neutral.json", neutral), "--preset", "eder",
+                   "--bootstrap", "50", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data["difference"]) == {"EDER", "EERa"}
+    assert data["systems"]["A"]["mean"]["EDER"] == pytest.approx(report.mean()["EDER"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import add_average_arguments, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
 from .score import add_bootstrap_arguments, bootstrap_settings
 
 HELP = "compare two system outputs on one reference (paired bootstrap over files)"
@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hypothesis_a", metavar="HYP_A", help="output of system A")
     p.add_argument("hypothesis_b", metavar="HYP_B", help="output of system B")
     add_scoring_arguments(p)
+    add_average_arguments(p)
     add_bootstrap_arguments(p, default=DEFAULT_RESAMPLES)
     add_output_arguments(p, FORMATS)
 
