@@ -324,11 +324,15 @@ def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentT
     """What looks wrong in the inputs (``teer.checks``): ``ref`` and ``hyp`` with the
     emotion map applied, ``hypothesis_files`` the files the hypothesis names."""
     found = checks.hypothesis_warnings(hyp)
+    ref_files = original_ref.file_names()
+    if chosen.emotion_matching == "first-letter":  # the utterances, events or not, are scored whole
+        uem_map = eder.utterances(original_ref, uem_map)[0]
+        ref_files |= set(original_ref.durations or ())
     if chosen.emotion_matching == "literal":  # the other presets map labels or compare first letters
         found += checks.emotion_label_warnings(ref, hyp)
     # under ser-align, the files on one side only are among the skipped ones
     if len(hyp):  # an empty hypothesis has its own warning
-        found += checks.file_warnings(original_ref.file_names(), hypothesis_files,
+        found += checks.file_warnings(ref_files, hypothesis_files,
                                       reference_only=chosen.emotion_matching != "hungarian")
     found += checks.time_warnings(original_ref, hyp, uem_map)
     return found
