@@ -23,6 +23,12 @@ Shapes: ``B`` batch, ``T`` text tokens, ``F`` audio frames, ``D`` fusion width.
 * A small transformer encoder over both fused streams (concatenated, with
   modality and sinusoidal position embeddings and the padding masks), masked
   mean pooling, a linear classifier.
+
+``model.modalities`` (``both``, default; ``text``; ``audio``) keeps one stream
+only: the other encoder is not built and the single stream goes straight to
+the fusion transformer (no cross-attention, no gate). It is how the tests show
+that the fused model uses each stream: with the emotion only in the words a
+text model learns and an audio model cannot, and the other way round.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ from typing import Any, Iterable
 
 import torch
 from torch import Tensor, nn
+
+MODALITIES = ("both", "text", "audio")
 
 #: tiny random encoders for tests and the smoke run (override in ``model.*.tiny``)
 TINY_TEXT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -78,20 +86,26 @@ class FusionHead(nn.Module):
     """Everything after the encoders: projections, cross-modal attention,
     forget gates, fusion transformer, classifier."""
 
-    def __init__(self, text_dim: int, audio_dim: int, num_classes: int, dim: int = 256,
+    def __init__(self, text_dim: int | None, audio_dim: int | None, num_classes: int, dim: int = 256,
                  heads: int = 4, layers: int = 2, dropout: float = 0.1,
                  cross_attention: str = "sequence"):
         super().__init__()
         if cross_attention not in ("sequence", "pooled"):
             raise ValueError(f"fusion.cross_attention must be sequence or pooled, not {cross_attention!r}")
+        if text_dim is None and audio_dim is None:
+            raise ValueError("FusionHead needs at least one stream")
         self.mode = cross_attention
         self.dim = dim
-        self.text_proj = nn.Sequential(nn.Linear(text_dim, dim), nn.LayerNorm(dim))
-        self.audio_proj = nn.Sequential(nn.Linear(audio_dim, dim), nn.LayerNorm(dim))
-        self.text_to_audio = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.audio_to_text = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.text_gate = ForgetGate(dim)
-        self.audio_gate = ForgetGate(dim)
+        self.streams = tuple(name for name, d in (("text", text_dim), ("audio", audio_dim)) if d)
+        if text_dim:
+            self.text_proj = nn.Sequential(nn.Linear(text_dim, dim), nn.LayerNorm(dim))
+        if audio_dim:
+            self.audio_proj = nn.Sequential(nn.Linear(audio_dim, dim), nn.LayerNorm(dim))
+        if len(self.streams) == 2:
+            self.text_to_audio = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+            self.audio_to_text = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+            self.text_gate = ForgetGate(dim)
+            self.audio_gate = ForgetGate(dim)
         self.modality = nn.Embedding(2, dim)
         layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=4 * dim, dropout=dropout,
                                            batch_first=True, norm_first=True)
@@ -100,8 +114,22 @@ class FusionHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(dim, num_classes)
 
-    def forward(self, text: Tensor, text_mask: Tensor, audio: Tensor, audio_mask: Tensor) -> Tensor:
-        """Logits ``(B, C)`` from encoder outputs and their boolean masks (True = valid)."""
+    def forward(self, text: Tensor | None, text_mask: Tensor | None, audio: Tensor | None,
+                audio_mask: Tensor | None) -> Tensor:
+        """Logits ``(B, C)`` from encoder outputs and their boolean masks (True = valid);
+        a head built for one stream ignores the other (pass None)."""
+        if len(self.streams) == 1:
+            which = self.streams[0]
+            x, mask = (text, text_mask) if which == "text" else (audio, audio_mask)
+            proj = self.text_proj if which == "text" else self.audio_proj
+            h = proj(x)
+            if self.mode == "pooled":
+                h = masked_mean(h, mask).unsqueeze(1)
+                mask = torch.ones(h.shape[0], 1, dtype=torch.bool, device=h.device)
+            h = h + self.modality.weight[0 if which == "text" else 1] \
+                + sinusoidal(h.shape[1], self.dim, h.device, h.dtype)
+            h = self.fusion(h, src_key_padding_mask=~mask)
+            return self.classifier(self.dropout(self.norm(masked_mean(h, mask))))
         z_t = self.text_proj(text)
         z_a = self.audio_proj(audio)
         if self.mode == "pooled":
@@ -126,17 +154,19 @@ class FusionHead(nn.Module):
 # the whole model
 
 class SERAlignModel(nn.Module):
-    """RoBERTa + wav2vec2 + :class:`FusionHead`."""
+    """RoBERTa + wav2vec2 + :class:`FusionHead`; either encoder may be None (one stream)."""
 
-    def __init__(self, text_encoder: nn.Module, audio_encoder: nn.Module, num_classes: int,
+    def __init__(self, text_encoder: nn.Module | None, audio_encoder: nn.Module | None, num_classes: int,
                  fusion: dict[str, Any] | None = None):
         super().__init__()
         self.text_encoder = text_encoder
         self.audio_encoder = audio_encoder
         fusion = dict(fusion or {})
-        self.head = FusionHead(text_encoder.config.hidden_size, audio_encoder.config.hidden_size,
+        self.head = FusionHead(text_encoder.config.hidden_size if text_encoder is not None else None,
+                               audio_encoder.config.hidden_size if audio_encoder is not None else None,
                                num_classes, **fusion)
-        self.audio_takes_mask = getattr(audio_encoder.config, "feat_extract_norm", "group") == "layer"
+        self.audio_takes_mask = audio_encoder is not None and \
+            getattr(audio_encoder.config, "feat_extract_norm", "group") == "layer"
 
     def frame_mask(self, audio_lengths: Tensor, num_frames: int) -> Tensor:
         """Boolean ``(B, F)`` mask of the frames computed from real samples."""
@@ -144,18 +174,24 @@ class SERAlignModel(nn.Module):
         return torch.arange(num_frames, device=audio_lengths.device)[None, :] < frames[:, None]
 
     def encoder_parameters(self) -> Iterable[nn.Parameter]:
-        yield from self.text_encoder.parameters()
-        yield from self.audio_encoder.parameters()
+        for encoder in (self.text_encoder, self.audio_encoder):
+            if encoder is not None:
+                yield from encoder.parameters()
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, audio: Tensor,
                 audio_lengths: Tensor) -> Tensor:
-        text = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        text = text_mask = frames = frame_mask = None
+        if self.text_encoder is not None:
+            text = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            text_mask = attention_mask.bool()
+        if self.audio_encoder is None:
+            return self.head(text, text_mask, None, None)
         sample_mask = (torch.arange(audio.shape[1], device=audio.device)[None, :]
                        < audio_lengths[:, None])
         kwargs = {"attention_mask": sample_mask.long()} if self.audio_takes_mask else {}
         frames = self.audio_encoder(audio, **kwargs).last_hidden_state
         frame_mask = self.frame_mask(audio_lengths, frames.shape[1])
-        return self.head(text, attention_mask.bool(), frames, frame_mask)
+        return self.head(text, text_mask, frames, frame_mask)
 
 
 def _encoder_config(kind: str, section: dict[str, Any], vocab_size: int | None):
@@ -175,16 +211,37 @@ def build_model(model_cfg: dict[str, Any], num_classes: int, vocab_size: int | N
     ``model.text.pretrained`` / ``model.audio.pretrained`` (hub name or local
     directory) are loaded with ``from_pretrained``; when ``pretrained`` is null
     a randomly initialised encoder is built from ``tiny`` (plus the defaults in
-    :data:`TINY_TEXT` / :data:`TINY_AUDIO`).
+    :data:`TINY_TEXT` / :data:`TINY_AUDIO`). ``model.modalities`` (both, text,
+    audio) says which encoders are built.
     """
-    from transformers import RobertaModel, Wav2Vec2Model
-
+    modalities = model_cfg.get("modalities") or "both"
+    if modalities not in MODALITIES:
+        raise ValueError(f"model.modalities must be one of {', '.join(MODALITIES)}, not {modalities!r}")
     text_cfg = model_cfg.get("text") or {}
     audio_cfg = model_cfg.get("audio") or {}
+    fusion = {k: v for k, v in (model_cfg.get("fusion") or {}).items()
+              if k in ("dim", "heads", "layers", "dropout", "cross_attention")}
+    text = audio = None
+    if modalities != "audio":
+        text = _text_encoder(text_cfg, vocab_size)
+    if modalities != "text":
+        audio = _audio_encoder(audio_cfg)
+    return SERAlignModel(text, audio, num_classes, fusion)
+
+
+def _text_encoder(text_cfg: dict[str, Any], vocab_size: int | None):
+    from transformers import RobertaModel
+
     if text_cfg.get("pretrained"):
         text = RobertaModel.from_pretrained(str(text_cfg["pretrained"]), add_pooling_layer=False)
     else:
         text = RobertaModel(_encoder_config("text", text_cfg, vocab_size), add_pooling_layer=False)
+    return text
+
+
+def _audio_encoder(audio_cfg: dict[str, Any]):
+    from transformers import Wav2Vec2Model
+
     overrides = {}
     if audio_cfg.get("mask_time_prob") is not None:
         overrides["mask_time_prob"] = float(audio_cfg["mask_time_prob"])
@@ -197,9 +254,7 @@ def build_model(model_cfg: dict[str, Any], num_classes: int, vocab_size: int | N
         audio = Wav2Vec2Model(conf)
     if audio_cfg.get("freeze_feature_encoder", True):
         audio.freeze_feature_encoder()
-    fusion = {k: v for k, v in (model_cfg.get("fusion") or {}).items()
-              if k in ("dim", "heads", "layers", "dropout", "cross_attention")}
-    return SERAlignModel(text, audio, num_classes, fusion)
+    return audio
 
 
 # --------------------------------------------------------------------------

@@ -23,6 +23,26 @@ What it copies from the real corpus:
   mono 16 kHz, with speech-like audio (harmonic bursts per word);
 * both speakers per dialog, utterance IDs whose letter is not the dialog's,
   overlapping turns, runs of one speaker, every emotion code incl. xxx, fru.
+
+By default the corpus carries no emotion: words and voices are drawn the same
+way whatever the code, so no model can beat chance on it. ``cue=`` puts the
+4-class emotion (neu, hap+exc, ang, sad) into it, so that a test can tell a
+model that learns from one that does not:
+
+* ``audio``: each emotion its own voice relative to the speaker's own (pitch,
+  formant brightness, speaking rate, energy: :data:`AUDIO_CUES`), every
+  speaker its own base voice, every word its own jitter;
+* ``text``: each word is replaced, with probability ``cue_strength``, by one
+  of the emotion's words (:data:`TEXT_CUES`, not in the neutral vocabulary);
+* ``both``; ``none`` (the default, today's corpus byte for byte).
+
+``cue_strength`` (0..1) scales the audio profiles (a factor m becomes
+m ** strength) and is the text replacement probability. The cue draws come
+from their own generator: a text cue changes nothing but the words (same codes,
+speakers and times as without it); an audio cue changes the times (speaking
+rate) and with them the rest of the draws.
+Speakers are per session (``Ses01F``), so a leave-one-session-out fold never
+tests on a speaker it trained on, as in IEMOCAP.
 """
 from __future__ import annotations
 
@@ -51,6 +71,15 @@ _CATEGORY = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "ang": "Ang
              "dis": "Disgust", "oth": "Other"}
 #: roughly the real corpus's mix: about half the utterances in the 4 classes
 _CODE_WEIGHTS = np.array([.2, .05, .1, .1, .1, .15, .03, .03, .02, .02, .2])
+#: 4-class label -> (pitch, formant, rate, energy) factors against the speaker's neutral voice
+AUDIO_CUES = {"neu": (1.0, 1.0, 1.0, 1.0), "hap": (1.35, 1.5, 1.2, 1.3),
+              "ang": (1.2, 2.2, 1.4, 2.0), "sad": (0.75, 0.5, 0.7, 0.5)}
+#: 4-class label -> its emotion words (none of them in the neutral vocabulary)
+TEXT_CUES = {"neu": ["schedule", "report", "tuesday", "paper"],
+             "hap": ["great", "wonderful", "love", "awesome"],
+             "ang": ["damn", "hate", "stupid", "furious"],
+             "sad": ["sorry", "miss", "lonely", "tired"]}
+CUES = ("none", "audio", "text", "both")
 _APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09"
 
 
@@ -118,14 +147,52 @@ def _dialog_names(session: int, n: int) -> list[str]:
     return names
 
 
-def _word_audio(rng: np.random.Generator, n: int, f0: float) -> np.ndarray:
-    """A voiced, speech-like burst: harmonics with a moving formant and an envelope."""
+@dataclass
+class _Cues:
+    """What carries the emotion (see the module docstring) and its own generator."""
+    audio: bool
+    text: bool
+    strength: float
+    rng: np.random.Generator
+    voices: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def speaker_voice(self, speaker: str) -> tuple[float, float, float]:
+        """(pitch, formant, rate) factors of a speaker's own neutral voice."""
+        if speaker not in self.voices:
+            self.voices[speaker] = tuple(float(x) for x in self.rng.uniform(0.92, 1.08, size=3))
+        return self.voices[speaker]
+
+    def profile(self, code: str) -> tuple[float, float, float, float]:
+        label = LABEL_SETS["4class"].get(code)
+        if not self.audio or label is None:
+            return (1.0, 1.0, 1.0, 1.0)
+        return tuple(m ** self.strength for m in AUDIO_CUES[label])  # type: ignore[return-value]
+
+    def words(self, code: str, words: list[str]) -> list[str]:
+        label = LABEL_SETS["4class"].get(code)
+        if not self.text or label is None:
+            return words
+        swap = self.rng.random(len(words)) < self.strength
+        picks = self.rng.choice(TEXT_CUES[label], size=len(words))
+        return [str(p) if sw else w for w, p, sw in zip(words, picks, swap)]
+
+
+def _word_audio(rng: np.random.Generator, n: int, f0: float,
+                formant_factor: float | None = None) -> np.ndarray:
+    """A voiced, speech-like burst: harmonics with a moving formant and an envelope.
+
+    ``formant_factor`` (audio cue) scales a formant held near 700 Hz, with
+    more harmonics so that a high formant is heard at a low pitch too.
+    """
     t = np.arange(n) / SR
     pitch = f0 * (1 + 0.08 * np.sin(2 * np.pi * rng.uniform(2, 5) * t + rng.uniform(0, 6)))
     phase = 2 * np.pi * np.cumsum(pitch) / SR
-    formant = rng.uniform(500, 900) * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(1, 3) * t))
+    base = rng.uniform(500, 900)
+    if formant_factor is not None:
+        base = formant_factor * (700 + 0.25 * (base - 700))
+    formant = base * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(1, 3) * t))
     sig = np.zeros(n)
-    for h in range(1, 9):
+    for h in range(1, 9 if formant_factor is None else 17):
         gain = np.exp(-((h * pitch - formant) / 400.0) ** 2) + 0.15 / h
         sig += gain * np.sin(h * phase)
     env = np.hanning(n) ** 0.5 if n > 1 else np.ones(n)
@@ -133,11 +200,34 @@ def _word_audio(rng: np.random.Generator, n: int, f0: float) -> np.ndarray:
 
 
 def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
-                utterances_per_dialog: int = 12) -> SyntheticTruth:
-    """Write ``root/IEMOCAP_full_release`` and return what it contains."""
+                utterances_per_dialog: int = 12, cue: str = "none",
+                cue_strength: float = 1.0,
+                code_weights: dict[str, float] | None = None) -> SyntheticTruth:
+    """Write ``root/IEMOCAP_full_release`` and return what it contains.
+
+    ``cue`` (none, audio, text, both) and ``cue_strength`` (0..1) put the
+    4-class emotion into the audio and/or the words (module docstring).
+    ``code_weights`` (code -> weight, others 0) replaces the real corpus's mix
+    of emotion codes for the utterances beyond the first eleven of a session
+    (one of each code), e.g. to balance the four classes for a learning test.
+    """
     if utterances_per_dialog < 2 or dialogs_per_session < 1:
         raise ValueError("need at least one dialog per session and two utterances per dialog")
+    if cue not in CUES:
+        raise ValueError(f"cue must be one of {', '.join(CUES)}, not {cue!r}")
+    if not 0.0 <= cue_strength <= 1.0:
+        raise ValueError(f"cue_strength must be in [0, 1], not {cue_strength}")
+    weights = _CODE_WEIGHTS
+    if code_weights is not None:
+        unknown = sorted(set(code_weights) - set(ALL_CODES))
+        if unknown or not sum(code_weights.values()) > 0:
+            raise ValueError(f"code_weights: unknown codes {unknown} or no positive weight")
+        weights = np.array([float(code_weights.get(c, 0.0)) for c in ALL_CODES])
+        weights = weights / weights.sum()
     rng = np.random.default_rng(seed)
+    cues = None if cue == "none" else _Cues(audio=cue in ("audio", "both"), text=cue in ("text", "both"),
+                                            strength=float(cue_strength),
+                                            rng=np.random.default_rng([seed, 7]))
     root = Path(root)
     corpus = root / CORPUS_DIR
     truth = SyntheticTruth(root=root, corpus=corpus, utterances=[])
@@ -148,13 +238,13 @@ def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
         sdir = corpus / f"Session{s}"
         n_session = dialogs_per_session * utterances_per_dialog
         # every code appears in every session (first len(ALL_CODES) draws), rest random
-        extra = rng.choice(ALL_CODES, size=max(0, n_session - len(ALL_CODES)), p=_CODE_WEIGHTS)
+        extra = rng.choice(ALL_CODES, size=max(0, n_session - len(ALL_CODES)), p=weights)
         codes = list(ALL_CODES) + list(extra)
         codes = [str(c) for c in codes[:n_session]]
         rng.shuffle(codes)
         for d_index, dialog in enumerate(_dialog_names(s, dialogs_per_session)):
             dcodes = codes[d_index * utterances_per_dialog:(d_index + 1) * utterances_per_dialog]
-            utts = _make_dialog(rng, session, dialog, dcodes)
+            utts = _make_dialog(rng, session, dialog, dcodes, cues)
             if not non_ascii_done:
                 # the last word of the second utterance becomes a non-ASCII one
                 u = utts[1]
@@ -172,7 +262,7 @@ def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
                 truth.missing_wdseg.append(utts[3].id)
                 missing_done = True
             _check_timeline(utts)
-            duration = _write_dialog(rng, sdir, dialog, utts)
+            duration = _write_dialog(rng, sdir, dialog, utts, cues)
             truth.dialogs[dialog] = duration
             truth.junk_transcript_lines += 2
             truth.utterances.extend(utts)
@@ -190,7 +280,7 @@ def _check_timeline(utts: list[TruthUtterance]) -> None:
 
 
 def _make_dialog(rng: np.random.Generator, session: str, dialog: str,
-                 codes: list[str]) -> list[TruthUtterance]:
+                 codes: list[str], cues: _Cues | None = None) -> list[TruthUtterance]:
     utts: list[TruthUtterance] = []
     counters = {"F": 0, "M": 0}
     letter = str(rng.choice(["F", "M"]))
@@ -215,14 +305,23 @@ def _make_dialog(rng: np.random.Generator, session: str, dialog: str,
         words: list[tuple[str, float, float]] = []
         seg: list[tuple[str, int, int]] = [("<s>", 0, frame - 1)]
         chosen = [str(w) for w in rng.choice(_VOCAB, size=n_words)]
+        drawn = chosen    # the main generator's draws follow the words drawn, not the cue's
+        rate = 1.0
+        if cues is not None:
+            chosen = cues.words(code, chosen)
+        if cues is not None and cues.audio:
+            rate = cues.speaker_voice(f"{session}{letter}")[2] * cues.profile(code)[2]
         for k, w in enumerate(chosen):
             if k > 0 and rng.random() < 0.35:
                 sil = int(rng.integers(10, 30))
+                sil = sil if rate == 1.0 else max(5, int(round(sil / rate)))
                 seg.append(("<sil>", frame, frame + sil - 1))
                 frame += sil
             length = int(rng.integers(25, 45))
+            length = length if rate == 1.0 else max(8, int(round(length / rate)))
             up = w.upper()
-            tok = f"{up}(2)" if up in _VARIANT and rng.random() < 0.5 else up
+            variant = drawn[k].upper() in _VARIANT and rng.random() < 0.5
+            tok = f"{up}(2)" if variant and up in _VARIANT else up
             seg.append((tok, frame, frame + length - 1))
             words.append((up, round(t + frame * FRAME, 4), round(t + (frame + length) * FRAME, 4)))
             frame += length
@@ -256,7 +355,7 @@ def _wdseg_text(u: TruthUtterance) -> str:
 
 
 def _write_dialog(rng: np.random.Generator, sdir: Path, dialog: str,
-                  utts: list[TruthUtterance]) -> float:
+                  utts: list[TruthUtterance], cues: _Cues | None = None) -> float:
     dlg = sdir / "dialog"
     emo = dlg / "EmoEvaluation"
     for sub in ("Categorical", "Attribute", "Self-evaluation"):
@@ -311,9 +410,15 @@ def _write_dialog(rng: np.random.Generator, sdir: Path, dialog: str,
     for u in utts:
         letter = u.speaker[-1]
         f0 = 210.0 if letter == "F" else 120.0
+        formant, energy = None, 1.0
+        if cues is not None and cues.audio:
+            pitch, formant, _ = cues.speaker_voice(u.speaker)
+            p_emo, f_emo, _, energy = cues.profile(u.code)
+            f0, formant = f0 * pitch * p_emo, formant * f_emo
         for _, s, e in u.words:
             a, b = int(round(s * SR)), min(n, int(round(e * SR)))
-            audio[letter][a:b] += _word_audio(rng, b - a, f0 * rng.uniform(0.9, 1.1))
+            burst = _word_audio(rng, b - a, f0 * rng.uniform(0.9, 1.1), formant)
+            audio[letter][a:b] += burst if energy == 1.0 else energy * burst
     noise = 1e-3 * rng.standard_normal((n, 2))
     stereo = np.stack([audio["F"] + 0.3 * audio["M"], audio["M"] + 0.3 * audio["F"]], axis=1) + noise
     sf.write(dlg / "wav" / f"{dialog}.wav", np.clip(stereo, -1, 1), SR, subtype="PCM_16")
@@ -336,9 +441,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dialogs-per-session", type=int, default=2)
     parser.add_argument("--utterances-per-dialog", type=int, default=12)
+    parser.add_argument("--cue", choices=CUES, default="none",
+                        help="what carries the 4-class emotion (default: nothing)")
+    parser.add_argument("--cue-strength", type=float, default=1.0,
+                        help="0..1: audio profile scale and text replacement probability")
     args = parser.parse_args(argv)
     truth = make_corpus(args.out, seed=args.seed, dialogs_per_session=args.dialogs_per_session,
-                        utterances_per_dialog=args.utterances_per_dialog)
+                        utterances_per_dialog=args.utterances_per_dialog, cue=args.cue,
+                        cue_strength=args.cue_strength)
     print(f"wrote {truth.corpus}: {len(truth.utterances)} utterances in "
           f"{len(truth.dialogs)} dialogs; 4-class counts {truth.class_counts()}")
     return 0

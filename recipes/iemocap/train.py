@@ -193,9 +193,12 @@ def ensure_models(cfg: dict[str, Any], data_dir: str | Path, out: str | Path,
     wav2vec2 are written once to ``OUT/pretrained`` and used from there, so
     every stage and every resumed run sees the same initial weights.
     """
-    from .model import write_tiny_models
+    from .model import MODALITIES, write_tiny_models
 
     mcfg = json.loads(json.dumps(cfg.get("model") or {}))
+    if mcfg.get("modalities", "both") not in MODALITIES:
+        raise RecipeError(cfg.get("_path"), None, f"model.modalities must be one of {', '.join(MODALITIES)}, "
+                          f"not {mcfg.get('modalities')!r}")
     text = mcfg.setdefault("text", {})
     audio = mcfg.setdefault("audio", {})
     if text.get("pretrained") and audio.get("pretrained"):
