@@ -20,6 +20,7 @@ STAGES = {
     "evaluate": "classification metrics and hypotheses per fold",
     "score": "score the hypotheses with teer",
     "run": "all stages from one config file",
+    "alignment-study": "degrade word times and speakers step by step; what it does to TEER",
 }
 
 EPILOG = (f"prepare and align need neither torch nor transformers; {', '.join(TORCH_STAGES)} "
@@ -40,7 +41,7 @@ class MissingModelPackage(Exception):
 def _stage_module(name: str) -> ModuleType:
     """Import one stage's module (only the chosen one: the others may need torch)."""
     try:
-        return importlib.import_module(f"recipes.iemocap.{name}")
+        return importlib.import_module(f"recipes.iemocap.{name.replace('-', '_')}")
     except ModuleNotFoundError as err:
         if err.name not in ("torch", "transformers"):
             raise

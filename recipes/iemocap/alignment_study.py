@@ -1,0 +1,427 @@
+"""``alignment-study``: how the quality of word time stamps and speakers moves TEER.
+
+    python -m recipes.iemocap alignment-study --data DATA --out DIR [--checkpoint FOLD_DIR]
+
+The SER-Align question, as a command. Starting from the oracle words of
+``prepare`` (wdseg alignments, reference speakers), each *factor* degrades the
+alignment in seeded steps (:data:`FACTORS`; level 0 is the undegraded one):
+
+* ``word_jitter``: every word moved by its own N(0, σ²) offset (σ in s);
+* ``boundary_shift``: every word's start and end moved by their own uniform
+  offset in [-δ, δ] s (the word keeps at least 10 ms);
+* ``word_drop`` / ``word_merge``: a share of the words deleted, or merged with
+  the following word of the same speaker (at most 0.3 s later) into one timed
+  word (ASR errors);
+* ``speaker_words`` / ``speaker_turns``: a share of the words, or of the
+  reference utterances (all their words), given the dialog's other speaker;
+* ``turn_shift``: a diarization made of the reference utterances with each
+  boundary moved by a uniform offset in [-δ, δ] s; words take its speakers
+  through ``align.assign_speakers``;
+* ``max_gap``: align's turn-building pause threshold swept (the configured
+  value is the undegraded point).
+
+For every setting the turns are rebuilt with align's own steps
+(``align_words``), each turn gets an emotion, and teer scores the turns
+against the part-1 references under every preset of ``score.presets``
+(``wu2023`` on ``ref_words.rttm``, ``ser-align`` on ``ref_utterance.rttm``),
+with the label set as the scored emotions. Emotions:
+
+* oracle (default): the label of the reference utterance the turn overlaps
+  most (none overlapping: the nearest one):
+  what alignment alone costs, no model; all dialogs of the corpus. Turns
+  whose oracle emotion is outside the label set are left out of the
+  hypothesis (the scorer does not score that speech either);
+* model (``--checkpoint OUT/fold{k}``, with the ``--config`` it was trained
+  with): the trained model classifies each rebuilt turn (audio cut from the
+  dialog recording unless the turn is exactly an utterance, words from the
+  degraded ASR); the dialogs of the fold's test session only.
+
+Writes to OUT: ``alignment_study.csv`` (one row per factor, level and preset:
+TEER, sTEER, EERa, sEERa, DER, the missed and false-alarm shares, turns), ``alignment_study.md`` (a table per
+factor) and ``<factor>.png`` (the five rates against the degradation, one
+panel per preset, the undegraded point circled).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import io
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .align import Word, align_words, oracle_words, turns_to_seglst
+from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
+from .io_utils import RecipeError, atomic_write_text, report_error
+from .prepare import load_utterances
+
+RATES = ("TEER", "sTEER", "EERa", "sEERa", "DER")
+EXTRA = ("missed", "false_alarm")   # shares of the scored reference time, in the CSV
+#: factor -> (levels, axis label); level 0 (or max_gap's configured value) is undegraded
+FACTORS: dict[str, tuple[list[float], str]] = {
+    "word_jitter": ([0.0, 0.05, 0.1, 0.2, 0.4], "word time jitter σ (s)"),
+    "boundary_shift": ([0.0, 0.05, 0.1, 0.2, 0.4], "word boundary shift δ (s)"),
+    "word_drop": ([0.0, 0.1, 0.2, 0.3, 0.5], "share of words dropped"),
+    "word_merge": ([0.0, 0.1, 0.2, 0.3, 0.5], "share of words merged with the next"),
+    "speaker_words": ([0.0, 0.05, 0.1, 0.2, 0.3], "share of words given the wrong speaker"),
+    "speaker_turns": ([0.0, 0.05, 0.1, 0.2, 0.3], "share of turns given the wrong speaker"),
+    "turn_shift": ([0.0, 0.1, 0.25, 0.5, 1.0], "diarization turn boundary shift δ (s)"),
+    "max_gap": ([0.1, 0.25, 0.5, 1.0, 2.0, 4.0], "align.max_gap (s)"),
+}
+MIN_WORD = 0.01
+MERGE_GAP = 0.3     # s: the longest pause two merged words may have between them
+
+
+# --------------------------------------------------------------------------
+# degradations: words (per dialog) -> words, seeded, the input left as it was
+
+def _copy(words: dict[str, list[Word]]) -> dict[str, list[Word]]:
+    return {d: [copy.copy(w) for w in ws] for d, ws in words.items()}
+
+
+def _other_speaker(speakers: Sequence[str], speaker: str, rng: np.random.Generator) -> str:
+    others = [s for s in speakers if s != speaker]
+    return str(rng.choice(others)) if others else speaker
+
+
+def degrade(words: dict[str, list[Word]], factor: str, level: float, rng: np.random.Generator,
+            records: Sequence[dict] = ()) -> tuple[dict[str, list[Word]], dict | None]:
+    """Degraded copy of ``words`` and the diarization to assign speakers with (or None)."""
+    out = _copy(words)
+    if factor in ("max_gap",) or level == 0:
+        return out, None
+    for dialog, ws in out.items():
+        speakers = sorted({w.speaker for w in ws if w.speaker})
+        if factor == "word_jitter":
+            for w in ws:
+                d = float(rng.normal(0.0, level))
+                w.start, w.end = max(0.0, w.start + d), max(0.0, w.end + d)
+        elif factor == "boundary_shift":
+            for w in ws:
+                s = w.start + float(rng.uniform(-level, level))
+                e = w.end + float(rng.uniform(-level, level))
+                w.start = max(0.0, s)
+                w.end = max(w.start + MIN_WORD, e)
+        elif factor == "word_drop":
+            keep = rng.random(len(ws)) >= level
+            if not keep.any():
+                keep[int(rng.integers(len(ws)))] = True
+            out[dialog] = [w for w, k in zip(ws, keep) if k]
+        elif factor == "word_merge":
+            merged: list[Word] = []
+            for w in ws:
+                prev = merged[-1] if merged else None
+                # ASR runs two neighbouring words of one speaker together; never across a pause
+                if prev is not None and prev.speaker == w.speaker and 0 <= w.start - prev.end <= MERGE_GAP \
+                        and "+" not in prev.word and rng.random() < level:
+                    prev.word, prev.end = f"{prev.word}+{w.word}", max(prev.end, w.end)
+                else:
+                    merged.append(w)
+            out[dialog] = merged
+        elif factor == "speaker_words":
+            for w in ws:
+                if rng.random() < level:
+                    w.speaker = _other_speaker(speakers, w.speaker, rng)
+        elif factor == "speaker_turns":
+            utts = sorted((r for r in records if r["dialog"] == dialog), key=lambda r: r["start"])
+            wrong = {r["id"] for r in utts if rng.random() < level}
+            for w in ws:
+                if _utterance_of(w, utts) in wrong:
+                    w.speaker = _other_speaker(speakers, w.speaker, rng)
+        elif factor != "turn_shift":
+            raise ValueError(f"unknown factor {factor!r}")
+    if factor == "turn_shift":
+        diar: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+        for r in records:
+            s = float(r["start"]) + float(rng.uniform(-level, level))
+            e = float(r["end"]) + float(rng.uniform(-level, level))
+            if e > s:
+                diar[r["dialog"]].append((max(0.0, s), e, r["speaker"]))
+        return out, dict(diar)
+    return out, None
+
+
+def _utterance_of(w: Word, utts: Sequence[dict]) -> str | None:
+    """The utterance of the word's own speaker containing its midpoint."""
+    mid = (w.start + w.end) / 2
+    for r in utts:
+        if r["speaker"] == w.speaker and r["start"] - 1e-6 <= mid <= r["end"] + 1e-6:
+            return r["id"]
+    return None
+
+
+# --------------------------------------------------------------------------
+# emotions for the rebuilt turns
+
+def oracle_emotions(rows: list[dict], records: Sequence[dict], labels: Sequence[str]) -> list[str]:
+    """Per turn: the label (or, outside the label set, the code) of the reference
+    utterance it overlaps most (of its own speaker on a tie), else of the nearest."""
+    by_dialog: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_dialog[r["dialog"]].append(r)
+    out = []
+    for row in rows:
+        s, e = row["start_time"], row["end_time"]
+        utts = by_dialog[row["session_id"]]
+
+        def overlap(r):
+            return min(e, r["end"]) - max(s, r["start"])
+
+        pool = [r for r in utts if overlap(r) > 0]
+        if pool:
+            best = max(pool, key=lambda r: (overlap(r), r["speaker"] == row["speaker"]))
+        else:
+            best = min(utts, key=lambda r: max(r["start"] - e, s - r["end"]))
+        out.append(best.get("emotion") or best["code"])
+    return out
+
+
+class ModelLabeller:
+    """The trained model of one fold, classifying rebuilt turns."""
+
+    def __init__(self, cfg: dict[str, Any], data: Path, fold_dir: Path, quiet: bool = True):
+        from .data import Collator
+        from .model import build_model, load_tokenizer
+        from .train import Runtime, ensure_models, load_checkpoint, setup_runtime, train_config
+
+        fold_dir = Path(fold_dir)
+        which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
+        ck_path = fold_dir / f"{which}.pt"
+        if not ck_path.is_file():
+            raise RecipeError(ck_path, None, "missing: --checkpoint must name a trained fold directory "
+                              "(OUT/fold{k} of `train`)")
+        ck = load_checkpoint(ck_path)
+        self.labels = list(ck.get("labels") or label_names(label_map(cfg)))
+        tcfg = train_config(cfg)
+        rt = setup_runtime(tcfg["device"], tcfg["precision"])
+        self.rt = Runtime(rt.device, dtype=rt.dtype)
+        model_cfg = ensure_models(cfg, data, fold_dir.parent)
+        self.model = build_model(model_cfg, num_classes=len(self.labels))
+        self.model.load_state_dict(ck["model"])
+        self.model.to(self.rt.device).eval()
+        self.collate = Collator(load_tokenizer(model_cfg),
+                                max_tokens=int((model_cfg.get("text") or {}).get("max_tokens", 128)))
+        self.max_seconds = (model_cfg.get("audio") or {}).get("max_seconds")
+        self.batch_size = int((cfg.get("evaluate") or {}).get("batch_size", 16))
+        self.fold = int(ck.get("fold") or fold_dir.name.removeprefix("fold") or 0)
+        self.quiet = quiet
+
+    def __call__(self, rows: list[dict], by_id: dict[str, dict]) -> list[str]:
+        from .data import SERDataset, make_loader, turn_examples
+        from .train import predict
+
+        if not rows:
+            return []
+        examples = turn_examples(rows, by_id)
+        loader = make_loader(SERDataset(examples, self.max_seconds), self.collate, self.batch_size,
+                             shuffle=False)
+        idx, logits = predict(self.model, loader, self.rt)
+        pred = logits[np.argsort(idx)].argmax(1)
+        return [self.labels[int(p)] for p in pred]
+
+
+# --------------------------------------------------------------------------
+# the study
+
+def score_rows(rows: list[dict], references: dict[str, list[dict]], preset_cfg: dict[str, Any],
+               labels: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    """teer under each preset: ``{preset: {TEER, sTEER, EERa, sEERa, DER}}``."""
+    import teer
+
+    hyp = [{"file": r["session_id"], "start": r["start_time"], "end": r["end_time"],
+            "speaker": r["speaker"], "emotion": r["emotion"]} for r in rows]
+    out = {}
+    for name, pcfg in preset_cfg.items():
+        report = teer.score(references[name], hyp, preset=name, collar=pcfg.get("collar"),
+                            regions=pcfg.get("regions"), emotions=list(labels))
+        total = report.total.to_dict()
+        scored = total["TOTAL"] or None
+        out[name] = {**{k: total[k] for k in RATES},
+                     "missed": total["MS"] / scored if scored else None,
+                     "false_alarm": total["FA"] / scored if scored else None}
+    return out
+
+
+def _reference_rows(path: Path, dialogs: set[str]) -> list[dict]:
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise RecipeError(path, None, f"cannot read reference: {err.strerror}") from None
+    for line in lines:
+        f = line.split()
+        if len(f) >= 8 and f[0] == "SPEAKER" and f[1] in dialogs:
+            start, dur = float(f[3]), float(f[4])
+            rows.append({"file": f[1], "start": start, "end": start + dur, "speaker": f[7], "emotion": f[5]})
+    return rows
+
+
+def alignment_study(cfg: dict[str, Any], data: str | Path, out: str | Path, *,
+                    checkpoint: str | Path | None = None, factors: Sequence[str] | None = None,
+                    seed: int = 0, quiet: bool = False) -> list[dict]:
+    """Run the study; write the CSV, Markdown and figures to ``out``; return the CSV rows."""
+    data, out = Path(data), Path(out)
+    factors = list(factors or FACTORS)
+    unknown = [f for f in factors if f not in FACTORS]
+    if unknown:
+        raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(FACTORS)})")
+    labels = label_names(label_map(cfg))
+    acfg = cfg.get("align") or {}
+    max_gap0, min_overlap = float(acfg.get("max_gap", 1.0)), float(acfg.get("min_overlap", 0.5))
+    presets = (cfg.get("score") or {}).get("presets") or {
+        "wu2023": {"reference": "ref_words.rttm"}, "ser-align": {"reference": "ref_utterance.rttm"}}
+    scfg = cfg.get("score") or {}
+    preset_cfg = {name: {"collar": p.get("collar", scfg.get("collar")),
+                         "regions": p.get("regions", scfg.get("regions")),
+                         "reference": p["reference"]} for name, p in presets.items()}
+    records = load_utterances(data)
+    labeller = None
+    mode = "oracle"
+    if checkpoint is not None:
+        labeller = ModelLabeller(cfg, data, Path(checkpoint), quiet=quiet)
+        labels = labeller.labels
+        folds = {int(f["fold"]): f for f in _load_folds(data)}
+        if labeller.fold not in folds:
+            raise RecipeError(checkpoint, None, f"fold {labeller.fold} is not in {data / 'folds.json'}")
+        session = folds[labeller.fold]["test_session"]
+        records = [r for r in records if r["session"] == session]
+        mode = f"model (fold {labeller.fold}, {session})"
+    dialogs = {r["dialog"] for r in records}
+    references = {name: _reference_rows(data / p["reference"], dialogs) for name, p in preset_cfg.items()}
+    by_id = {r["id"]: r for r in records}
+    words = oracle_words(records)
+
+    rows: list[dict] = []
+    for f_index, factor in enumerate(factors):
+        levels, _ = FACTORS[factor]
+        if factor == "max_gap" and max_gap0 not in levels:
+            levels = sorted([*levels, max_gap0])
+        for level in levels:
+            rng = np.random.default_rng([seed, f_index, int(round(level * 1000))])
+            degraded, diar = degrade(words, factor, level, rng, records)
+            max_gap = level if factor == "max_gap" else max_gap0
+            turns = align_words(degraded, records, diar, max_gap, min_overlap)
+            seglst = turns_to_seglst(turns)
+            if labeller:
+                emotions = labeller(seglst, by_id)
+            else:
+                # a turn on non-target speech (fru, xxx, ...) is left out, as the reference leaves
+                # that speech out (ser-align) or unscored (wu2023): the oracle knows it is not scored
+                emotions = oracle_emotions(seglst, records, labels)
+            for row, emo in zip(seglst, emotions):
+                row["emotion"] = emo
+            seglst = [row for row in seglst if row["emotion"] in labels]
+            scores = score_rows(seglst, references, preset_cfg, labels)
+            undegraded = level == (max_gap0 if factor == "max_gap" else 0.0)
+            for name, s in scores.items():
+                rows.append({"factor": factor, "level": level, "undegraded": undegraded, "preset": name,
+                             "emotions": "model" if labeller else "oracle", "turns": len(seglst),
+                             **{k: s[k] for k in (*RATES, *EXTRA)}})
+        if not quiet:
+            print(f"{factor}: {len(levels)} levels", file=sys.stderr, flush=True)
+    write_outputs(rows, out, mode)
+    if not quiet:
+        print(f"wrote {out / 'alignment_study.csv'}, {out / 'alignment_study.md'} and "
+              f"{len(factors)} figures")
+    return rows
+
+
+def _load_folds(data: Path) -> list[dict]:
+    from .prepare import load_folds
+
+    return load_folds(data)
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def write_outputs(rows: list[dict], out: Path, mode: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    fields = ["factor", "level", "undegraded", "preset", "emotions", "turns", *RATES, *EXTRA]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({**r, **{k: "" if r[k] is None else f"{r[k]:.6f}" for k in (*RATES, *EXTRA)}})
+    atomic_write_text(out / "alignment_study.csv", buf.getvalue())
+    md = ["# Alignment study", "", f"Emotions: {mode}. Rates in %; **bold** level: undegraded.", ""]
+    by_factor: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_factor[r["factor"]].append(r)
+    presets = list(dict.fromkeys(r["preset"] for r in rows))
+    for factor, frows in by_factor.items():
+        md += [f"## {factor}: {FACTORS[factor][1]}", "",
+               "| level | turns | " + " | ".join(f"{k} {p}" for p in presets for k in RATES) + " |",
+               "|---|---|" + "---|" * (len(RATES) * len(presets))]
+        for level in dict.fromkeys(r["level"] for r in frows):
+            lrows = {r["preset"]: r for r in frows if r["level"] == level}
+            first = next(iter(lrows.values()))
+            name = f"**{level:g}**" if first["undegraded"] else f"{level:g}"
+            md.append(f"| {name} | {first['turns']} | "
+                      + " | ".join(_fmt(lrows[p][k]) for p in presets for k in RATES) + " |")
+        md.append("")
+        plot_factor(frows, presets, out / f"{factor}.png", mode)
+    atomic_write_text(out / "alignment_study.md", "\n".join(md))
+
+
+def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io_utils import atomic_write
+
+    factor = rows[0]["factor"]
+    fig, axes = plt.subplots(1, len(presets), figsize=(5.2 * len(presets), 3.8), sharey=True, squeeze=False)
+    for ax, preset in zip(axes[0], presets):
+        prow = [r for r in rows if r["preset"] == preset]
+        x = [r["level"] for r in prow]
+        for k, marker in zip(RATES, "osD^v"):
+            y = [np.nan if r[k] is None else 100 * r[k] for r in prow]
+            ax.plot(x, y, marker=marker, ms=4, label=k)
+            for r, yy in zip(prow, y):
+                if r["undegraded"]:
+                    ax.plot([r["level"]], [yy], "o", ms=11, mfc="none", mec="black")
+        ax.set_title(f"{preset}")
+        ax.set_xlabel(FACTORS[factor][1])
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("%  (circled: undegraded)")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle(f"{factor} — emotions: {mode}", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
+# --------------------------------------------------------------------------
+# command line
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="the config (with --checkpoint: the one the fold was trained with)")
+    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
+    parser.add_argument("--out", type=Path, required=True, help="where the table and figures go")
+    parser.add_argument("--checkpoint", type=Path,
+                        help="a trained fold directory (OUT/fold{k}): the model gives the emotions")
+    parser.add_argument("--factors", nargs="+", choices=list(FACTORS), help="default: all")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the degradations")
+    parser.add_argument("-q", "--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    import teer
+
+    try:
+        cfg = load_config(args.config)
+        alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,
+                        factors=args.factors, seed=args.seed, quiet=args.quiet)
+    except (RecipeError, teer.InputError) as err:
+        return report_error(err)
+    return 0
