@@ -184,16 +184,16 @@ class ModelLabeller:
     """The trained model of one fold, classifying rebuilt turns."""
 
     def __init__(self, cfg: dict[str, Any], data: Path, fold_dir: Path, quiet: bool = True):
-        from .data import Collator
-        from .model import build_model, load_tokenizer
-        from .train import Runtime, ensure_models, load_checkpoint, setup_runtime, train_config
-
         fold_dir = Path(fold_dir)
         which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
         ck_path = fold_dir / f"{which}.pt"
         if not ck_path.is_file():
             raise RecipeError(ck_path, None, "missing: --checkpoint must name a trained fold directory "
                               "(OUT/fold{k} of `train`)")
+        from .data import Collator
+        from .model import build_model, load_tokenizer
+        from .train import Runtime, ensure_models, load_checkpoint, setup_runtime, train_config
+
         ck = load_checkpoint(ck_path)
         self.labels = list(ck.get("labels") or label_names(label_map(cfg)))
         tcfg = train_config(cfg)
