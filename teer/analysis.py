@@ -289,20 +289,40 @@ def _table(header: list[str], rows: list[list], percent: set[str]) -> list[str]:
             for row in [header] + body]
 
 
+#: fractions among the analysis' figures; every other number is seconds
+_FRACTIONS = frozenset({"recall", "precision"})
+
+
+def _rounded(data, key: str | None = None):
+    """The analysis as JSON data, its seconds rounded as in ``teer score`` JSON (1e-9 s)."""
+    from .render import round_seconds
+
+    if isinstance(data, dict):
+        return {k: _rounded(v, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rounded(v, key) for v in data]
+    if isinstance(data, float) and key not in _FRACTIONS:
+        return round_seconds(data)
+    return data
+
+
 def render(a: Analysis, fmt: str, views=VIEWS, settings_line: str | None = None) -> str:
     """``views`` of the analysis as an aligned table, JSON, or CSV (one view only)."""
     if fmt == "json":
-        return json.dumps(a.to_dict(views), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_rounded(a.to_dict(views)), indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         if len(views) != 1:
             raise ValueError("CSV holds one table: choose one --view (confusion, speaker or emotion)")
         header, rows = _ROWS[views[0]](a)
         out = io.StringIO()
+        # the settings as # comments first, as in the table; a column named "... %" holds percentages
+        out.write(f"{settings_line}\n" if settings_line else "")
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["n/a" if v is None else v if isinstance(v, str) else repr(float(v))
-                             for v in row])
+            writer.writerow(["n/a" if v is None else v if isinstance(v, str)
+                             else repr(100 * float(v) if k.endswith("%") else float(v))
+                             for k, v in zip(header, row)])
         return out.getvalue()
     lines = [settings_line] if settings_line else []
     for view in views:

@@ -25,6 +25,8 @@ It is below 1 − c roughly when the interval excludes 0. Identical systems get 
 """
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -37,6 +39,10 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
 # resamples drawn at once: bounds the (block x files) count matrix
 _BLOCK_CELLS = 1 << 22
+#: below this many files, a bootstrap over files is warned about: the resamples are few
+#: distinct multisets of a handful of conversations, and the interval reflects little
+#: more than which files happen to be there
+MIN_FILES = 10
 
 
 @dataclass
@@ -154,9 +160,31 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
     return float(lo), float(hi)
 
 
+def few_files(n_files: int) -> list[str]:
+    """A warning when ``n_files`` is too few for a bootstrap over files to mean much."""
+    if n_files >= MIN_FILES:
+        return []
+    if n_files <= 1:
+        return [f"{n_files} file(s): a bootstrap over files has nothing to resample (every resample is the "
+                "same); the interval and p-value mean nothing"]
+    distinct = math.comb(2 * n_files - 1, n_files)
+    return [f"only {n_files} files: a bootstrap over files has at most {distinct} distinct resamples and says "
+            f"little about the variation between conversations (at least {MIN_FILES} files are advisable)"]
+
+
+def _warn(messages: list[str]) -> None:
+    from .checks import TeerWarning
+
+    for message in messages:
+        warnings.warn(message, TeerWarning, stacklevel=3)
+
+
 def intervals(report: Report, settings: Settings) -> dict[str, tuple[float, float] | None]:
-    """Percentile interval of every rate, resampling the report's files (None where undefined)."""
+    """Percentile interval of every rate, resampling the report's files (None where undefined).
+
+    Warns (``teer.TeerWarning``) when there are too few files (``few_files``)."""
     names = rate_names(report)
+    _warn(few_files(len(report.files)))
     if not report.files:
         return {k: None for k in names}
     (resampled,) = resampled_figures([report], sorted(report.files), settings)
@@ -191,11 +219,14 @@ def p_value(deltas: np.ndarray) -> float | None:
 
 
 def compare(report_a: Report, report_b: Report, settings: Settings) -> dict[str, Difference]:
-    """Paired bootstrap over files of two reports scored on the same files."""
+    """Paired bootstrap over files of two reports scored on the same files.
+
+    Warns (``teer.TeerWarning``) when there are too few files (``few_files``)."""
     if set(report_a.files) != set(report_b.files):
         only = sorted(set(report_a.files) ^ set(report_b.files))
         raise ValueError(f"the two systems are not scored on the same files (e.g. {only[:3]})")
     files = sorted(report_a.files)
+    _warn(few_files(len(files)))
     out = {}
     if files:
         ra, rb = resampled_figures([report_a, report_b], files, settings)
@@ -240,7 +271,7 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
         for end, name in ((0, "CI_low"), (1, "CI_high")):
             writer.writerow([name] + [("n/a" if cis[k] is None else repr(cis[k][end])) if k in cis else ""
                                       for k in report.columns])
-        return render.as_csv(report, per_file) + out.getvalue()
+        return render.as_csv(report, per_file, comments=(settings.describe(n_files),)) + out.getvalue()
     header = ["interval"] + [f"{k} %" for k in names]
     body = [[f"{pct} CI {name}"] + ["n/a" if cis[k] is None else f"{100 * cis[k][end]:.2f}" for k in names]
             for end, name in ((0, "low"), (1, "high"))]

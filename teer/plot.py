@@ -1,4 +1,4 @@
-"""PNG figures: the emotion confusion matrix, and one file's timeline.
+"""Figures (PNG, PDF, SVG, EPS, PS): the emotion confusion matrix, and one file's timeline.
 
 matplotlib is an optional extra (``pip install "teer-scorer[plot]"``), imported only
 here and only when a figure is drawn; figures are drawn on a ``Figure`` with
@@ -44,10 +44,27 @@ def _colours(labels: list[str]) -> dict[str, tuple]:
     return out
 
 
-def save_png(fig, path: str | os.PathLike) -> None:
-    """Write the figure as PNG so that ``path`` holds the old file or the whole new one."""
+#: the formats matplotlib writes without further packages, by file extension
+FORMATS = ("png", "pdf", "svg", "eps", "ps")
+
+
+def figure_format(path: str | os.PathLike) -> str:
+    """The format named by ``path``'s extension; ``ValueError`` for one teer cannot write."""
+    target = os.fspath(path)
+    extension = os.path.splitext(target)[1].lower().lstrip(".")
+    if extension not in FORMATS:
+        shown = f".{extension}" if extension else "no"
+        raise ValueError(f"{target}: {shown} extension: teer plot writes "
+                         + ", ".join(f".{f}" for f in FORMATS) + " (the extension chooses the format)")
+    return extension
+
+
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """Write the figure in the format its extension names (``figure_format``), so that
+    ``path`` holds the old file or the whole new one."""
+    fmt = figure_format(path)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format=fmt)
     atomic_write_bytes(path, buffer.getvalue())
 
 

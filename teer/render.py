@@ -8,6 +8,24 @@ import json
 from .components import Report, is_rate
 
 FORMATS = ("table", "json", "csv")
+#: seconds in JSON output are rounded to this many decimals (1e-9 s): float noise such
+#: as 2.5999999999999996 goes; rates are computed before rounding and are not rounded
+SECOND_DECIMALS = 9
+
+
+def round_seconds(value: float | None) -> float | None:
+    """A number of seconds rounded to ``SECOND_DECIMALS`` (None stays None)."""
+    return None if value is None else round(float(value), SECOND_DECIMALS) + 0.0  # + 0.0: no -0.0
+
+
+def rounded_row(row: dict) -> dict:
+    """A row of figures with its seconds rounded (``round_seconds``) and its rates as they are."""
+    return {k: v if is_rate(k) else round_seconds(v) for k, v in row.items()}
+
+
+def header_lines(report: Report) -> list[str]:
+    """The settings line, the notes and the skipped files: what every output starts with."""
+    return [settings_line(report)] + [f"# {note}" for note in report.notes] + skipped_lines(report)
 
 
 def settings_line(report: Report) -> str:
@@ -42,7 +60,7 @@ def as_table(report: Report, per_file: bool = False) -> str:
     header = ["file"] + [f"{k} %" if is_rate(k) else f"{k} s" for k in keys]
     body = [[name] + [_cell(k, c[k]) for k in keys] for name, c in _rows(report, per_file)]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    lines = [settings_line(report)] + [f"# {note}" for note in report.notes] + skipped_lines(report)
+    lines = header_lines(report)
     for row in [header] + body:
         lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                                for i, (cell, w) in enumerate(zip(row, widths))))
@@ -51,6 +69,10 @@ def as_table(report: Report, per_file: bool = False) -> str:
 
 def as_json(report: Report, per_file: bool = True) -> str:
     data = report.to_dict()
+    for key in ("total", "mean"):
+        if key in data:
+            data[key] = rounded_row(data[key])
+    data["files"] = {name: rounded_row(row) for name, row in data["files"].items()}
     if report.notes:
         data["settings"]["notes"] = list(report.notes)
     if not per_file:
@@ -58,8 +80,12 @@ def as_json(report: Report, per_file: bool = True) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def as_csv(report: Report, per_file: bool = False) -> str:
+def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = ()) -> str:
+    """CSV with rates as fractions and seconds; it starts with the table's settings line,
+    notes and skipped files as ``#`` comments (then ``comments``), so that the file says
+    how it was scored (``pandas.read_csv(path, comment="#")`` reads it)."""
     out = io.StringIO()
+    out.write("".join(f"{line}\n" for line in header_lines(report) + [f"# {c}" for c in comments]))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", *report.columns])
     for name, c in _rows(report, per_file):

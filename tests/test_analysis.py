@@ -143,7 +143,13 @@ def test_analyze_command_formats(tmp_path):
                    "-o", target)
     assert out.returncode == 0 and out.stdout == ""
     rows = target.read_text().splitlines()
-    assert rows[0].startswith("emotion,TOTAL,CORRECT") and len(rows) == 5
+    assert rows[0].startswith("# teer | preset: wu2023")
+    assert rows[1].startswith("emotion,TOTAL,CORRECT") and len(rows) == 6
+    # a column named "%" holds percentages, as in the table
+    table = teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--view", "emotion").stdout
+    err_in_table = [line.split()[-1] for line in table.splitlines() if line and not line.startswith("#")][1:]
+    err_in_csv = [f"{float(row.split(',')[-1]):.2f}" for row in rows[2:]]
+    assert rows[1].endswith(",ERR %") and err_in_csv == err_in_table
     out = teer_cli("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "-o", target)
     assert out.returncode == 2 and out.stderr.startswith("teer: error: ") and "--view" in out.stderr
 

@@ -44,8 +44,11 @@ def test_json_output_has_exactly_the_documented_keys(tmp_path):
 def test_csv_output(tmp_path):
     out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "--per-file")
     rows = out.stdout.splitlines()
-    assert rows[0].startswith("file,TEER,sTEER,EERa,sEERa,DER,MS")
-    assert len(rows) == 4
+    # the CSV says how it was scored: the table's settings line, as a comment
+    table = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json").stdout.splitlines()
+    assert rows[0] == table[0] and rows[0].startswith("# teer | preset: wu2023")
+    assert rows[1].startswith("file,TEER,sTEER,EERa,sEERa,DER,MS")
+    assert len(rows) == 5
 
 
 def test_reference_without_emotions_reports_na_and_why(tmp_path):
@@ -99,3 +102,23 @@ def test_warnings_go_to_stderr(tmp_path):
     assert out.returncode == 0
     assert "teer: warning:" in out.stderr and "only in the hypothesis" in out.stderr
     assert "TOTAL" in out.stdout
+
+
+def test_json_seconds_are_rounded_to_a_nanosecond(tmp_path):
+    # 0.1 + 0.2 s of speech and the like: sums whose float noise used to reach the JSON
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER f 1 0.1 0.2 hap <NA> A <NA> <NA>\nSPEAKER f 1 0.3 2.3 sad <NA> A <NA> <NA>\n")
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text('[{"session_id": "f", "start_time": 0.1, "end_time": 0.7, "speaker": "X", "emotion": "hap"}]')
+    import teer as api
+
+    report = api.score(str(ref), str(hyp), collar=0)
+    exact = report.total.to_dict()
+    assert any(v != round(v, 9) for k, v in exact.items() if k in ("MS", "TOTAL", "AGREE"))  # the noise is real
+    out = teer("score", ref, hyp, "--collar", "0", "--format", "json", "--per-file")
+    data = json.loads(out.stdout)
+    for row in (data["total"], data["files"]["f"]):
+        for key in ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL"):
+            assert row[key] == round(exact[key], 9)
+        assert row["TEER"] == exact["TEER"]  # rates are computed from the exact sums, not rounded
+    assert "99999999" not in out.stdout and "00000001" not in out.stdout

@@ -89,7 +89,9 @@ def test_compare_command(tmp_path):
     target = tmp_path / "c.csv"
     assert teer_cli("compare", ref, hyp, ref, "--format", "csv", "-o", target).returncode == 0
     rows = target.read_text().splitlines()
-    assert rows[0] == "rate,A,B,difference,CI_low,CI_high,p" and len(rows) == 6
+    assert rows[0].startswith("# teer | preset: wu2023") and rows[1] == f"# A: {hyp}" and rows[2] == f"# B: {ref}"
+    assert rows[3].startswith("# paired bootstrap")
+    assert rows[4] == "rate,A,B,difference,CI_low,CI_high,p" and len(rows) == 10
 
 
 def test_compare_bad_input_names_the_file(tmp_path):
@@ -98,3 +100,19 @@ def test_compare_bad_input_names_the_file(tmp_path):
     out = teer_cli("compare", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", bad, "-o", tmp_path / "out")
     assert out.returncode == 2 and out.stderr.startswith(f"teer: error: {bad}:segment [0]: ")
     assert len(out.stderr.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_compare_warns_when_there_are_too_few_files_for_a_bootstrap(tmp_path):
+    ref, hyp = EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"  # two files
+    out = teer_cli("compare", ref, hyp, ref, "--bootstrap", "100")
+    assert out.returncode == 0
+    assert "teer: warning: only 2 files: a bootstrap over files has at most 3 distinct resamples" in out.stderr
+    out = teer_cli("score", ref, hyp, "--bootstrap", "100")
+    assert "teer: warning: only 2 files" in out.stderr
+    import teer
+    from teer.bootstrap import Settings, compare, few_files
+
+    report = teer.score(str(ref), str(hyp))
+    with pytest.warns(teer.TeerWarning, match="only 2 files"):
+        compare(report, report, Settings(100))
+    assert few_files(10) == [] and "nothing to resample" in few_files(1)[0]

@@ -1,4 +1,5 @@
-"""PNG figures are written, are PNGs, are not empty; a missing matplotlib is one clear line."""
+"""Figures are written in the format their extension names, are not empty; an extension teer
+cannot write and a missing matplotlib are one clear line."""
 from __future__ import annotations
 
 import subprocess
@@ -25,7 +26,7 @@ def test_confusion_and_timeline_png(tmp_path):
     scoring = api.run(EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
     for name, fig in (("c.png", plot.confusion_figure(analysis.analyze(scoring).confusion)),
                       ("t.png", plot.timeline_figure(scoring, "dialog2"))):
-        plot.save_png(fig, tmp_path / name)
+        plot.save_figure(fig, tmp_path / name)
         data = (tmp_path / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "t.png"]  # no temporary files left
@@ -60,3 +61,21 @@ def test_missing_matplotlib_says_how_to_install(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == 'teer: error: plotting needs matplotlib: pip install "teer-scorer[plot]"'
     assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize("name, magic", [("c.pdf", b"%PDF-"), ("c.svg", b"<?xml"), ("c.PNG", PNG), ("c.eps", b"%!PS")])
+def test_the_extension_chooses_the_format(tmp_path, name, magic):
+    out = teer_cli("plot", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "-o", tmp_path / name)
+    assert out.returncode == 0, out.stderr
+    data = (tmp_path / name).read_bytes()
+    assert data.startswith(magic) and len(data) > 2000
+    if name.endswith(".svg"):
+        assert b"<svg" in data[:2000]
+
+
+@pytest.mark.parametrize("name", ["c.jpg", "c.xyz", "figure"])
+def test_an_extension_teer_cannot_write_is_an_error(tmp_path, name):
+    out = teer_cli("plot", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "-o", tmp_path / name)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
+    assert out.stderr.startswith(f"teer: error: {tmp_path / name}: ") and ".png, .pdf, .svg" in out.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     reference = as_table(args.reference, "reference")
     report_a = score(reference, args.hypothesis_a, **options)
     report_b = score(reference, args.hypothesis_b, **options)
-    warn(dict.fromkeys(report_a.warnings + report_b.warnings))
+    from ..bootstrap import few_files
+
+    warn(list(dict.fromkeys(report_a.warnings + report_b.warnings)) + few_files(len(report_a.files)))
     result = compare(report_a, report_b, settings)
     emit(render(report_a, report_b, result, settings, args.format,
                 names=(args.hypothesis_a, args.hypothesis_b)), args.output)

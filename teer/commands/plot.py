@@ -1,4 +1,6 @@
-"""``teer plot REF HYP -o OUT.png``: a PNG of the emotion confusion matrix, or of one file's timeline.
+"""``teer plot REF HYP -o OUT.png``: a figure of the emotion confusion matrix, or of one file's timeline.
+
+The extension of ``-o`` chooses the format: .png, .pdf, .svg, .eps or .ps.
 
 ``--timeline FILE_ID`` draws that file: a lane per reference and per
 hypothesis speaker (hypothesis lanes hatched and next to their mapped
@@ -12,7 +14,7 @@ import argparse
 
 from . import add_scoring_arguments, scoring_options, warn
 
-HELP = "PNG of the confusion matrix or of one file's timeline (needs matplotlib)"
+HELP = "figure (PNG, PDF, SVG) of the confusion matrix or of one file's timeline (needs matplotlib)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,20 +22,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
     add_scoring_arguments(p)
     p.add_argument("--timeline", metavar="FILE_ID", help="draw this file's timeline instead of the confusion matrix")
-    p.add_argument("-o", "--output", metavar="PNG", required=True, help="PNG file to write (atomically)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="figure to write (atomically); its extension chooses the format: .png, .pdf, .svg, .eps, .ps")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
     from ..api import run as score_run
-    from ..plot import confusion_figure, save_png, timeline_figure, _figure
+    from ..plot import _figure, confusion_figure, figure_format, save_figure, timeline_figure
 
-    _figure(1, 1)  # fail early, before scoring, if matplotlib is missing
+    figure_format(args.output)  # fail early, before scoring, for an extension teer cannot write
+    _figure(1, 1)  # and if matplotlib is missing
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
     if args.timeline is not None:
         fig = timeline_figure(scoring, args.timeline)
     else:
         fig = confusion_figure(analyze(scoring).confusion)
-    save_png(fig, args.output)
+    save_figure(fig, args.output)
     return 0

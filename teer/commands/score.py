@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if settings is None:
         emit(render(report, args.format, args.per_file), args.output)
         return 0
-    from ..bootstrap import intervals, render_with_intervals
+    from ..bootstrap import few_files, intervals, render_with_intervals
 
+    warn(few_files(len(report.files)))
     emit(render_with_intervals(report, intervals(report, settings), settings, args.format, args.per_file),
          args.output)
     return 0
