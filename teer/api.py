@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -14,7 +16,7 @@ from . import checks, eder, engine, presets, ser_align
 from .components import KEYS, Components, Report
 from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
                        parse_emotion_map, parse_emotions, restrict)
-from .segments import NO_EMOTION, InputError, SegmentTable
+from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
 UemLike = Union[str, os.PathLike, Mapping[str, Sequence[tuple[float, float]]], None]
@@ -35,6 +37,9 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
     """
     from . import io
 
+    if isinstance(segments, (bytes, bytearray)):
+        raise TypeError(f"the {role} must be a path (str or os.PathLike), a SegmentTable, a list of dicts "
+                        f"or pyannote Annotations, not {type(segments).__name__}")
     if isinstance(segments, (str, os.PathLike)):
         return io.load_reference(segments) if role == "reference" else io.load_hypothesis(segments)
     if isinstance(segments, SegmentTable):
@@ -47,7 +52,9 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
     elif isinstance(segments, Sequence):
         table = SegmentTable.from_records(segments, source=f"<{role}>")
     else:
-        raise TypeError(f"cannot score a {type(segments).__name__} as the {role}")
+        raise TypeError(f"cannot score a {type(segments).__name__} as the {role}: give a path (str or "
+                        "os.PathLike), a SegmentTable, a list of dicts with keys file, start, end, speaker, "
+                        "emotion, or pyannote Annotations")
     _check_in_memory(table, role)
     return table
 
@@ -57,9 +64,10 @@ def _is_annotation(obj: Any) -> bool:
 
 
 def _check_in_memory(table: SegmentTable, role: str, allow_empty: bool = False) -> None:
-    bad = np.flatnonzero(~np.isfinite(table.start) | ~np.isfinite(table.end) | (table.end < table.start))
-    if len(bad):
-        raise InputError(table.source, int(table.origin[bad[0]]), "segment end before start or not a finite time")
+    from .io._common import check_times
+
+    check_times(table.start, table.end, table.origin, is_duration=False, names=("start", "end"),
+                source=table.source, locate=int)
     if role != "reference":
         return
     if len(table) == 0 and not allow_empty:
@@ -85,21 +93,102 @@ def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
 def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None:
     """The checks ``teer.io.read_uem`` makes on a file, for a UEM given as a mapping.
 
-    An interval with end before start would subtract from the scored time of the
-    intervals it overlaps (the sweep counts open intervals), so it is an error, as
-    is a time that is not a finite number (a pair ``(start, duration)`` given by
-    mistake is often caught this way).
+    Intervals are (start, end) pairs of numbers (booleans are not numbers), finite,
+    with 0 <= start <= end <= MAX_TIME, and the intervals of one file must not
+    overlap (the sweep would count the overlapped time twice).
     """
     for name, spans in uem.items():
-        for span in spans:
+        if not isinstance(name, str):
+            raise TypeError(f"uem: file ids must be strings, found {name!r}")
+        if isinstance(spans, (str, bytes)) or not isinstance(spans, Iterable):
+            raise TypeError(f"uem[{name!r}]: expected a list of (start, end) pairs, found {spans!r}")
+        checked = []
+        source = f"uem[{name!r}]"
+        for i, span in enumerate(spans):
+            where = f"interval [{i}]"
             try:
-                start, end = (float(x) for x in span)
+                start, end = span
             except (TypeError, ValueError):
-                raise ValueError(f"uem[{name!r}]: expected (start, end) pairs of numbers, found {span!r}") from None
+                raise InputError(source, where, f"expected a (start, end) pair of numbers, found {span!r}") from None
+            for value in (start, end):
+                if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    raise TypeError(f"{source}[{i}]: times must be numbers (not booleans or strings), "
+                                    f"found {value!r}")
+            start, end = float(start), float(end)
             if not (np.isfinite(start) and np.isfinite(end)):
-                raise ValueError(f"uem[{name!r}]: interval {span!r} is not made of finite times")
-            if end < start:
-                raise ValueError(f"uem[{name!r}]: interval {span!r} ends before it starts")
+                raise InputError(source, where, f"interval {span!r} is not made of finite times")
+            if start < 0 or end < start:
+                raise InputError(source, where, f"interval {span!r} has a negative start or ends before it starts")
+            if end > MAX_TIME:
+                raise InputError(source, where, f"interval {span!r} ends beyond the largest time teer accepts "
+                                 f"({MAX_TIME:.0f} s)")
+            checked.append((start, end, i))
+        checked.sort()
+        for (_, prev_end, prev), (start, _, i) in zip(checked, checked[1:]):
+            if start < prev_end:
+                raise InputError(source, f"interval [{i}]", f"overlaps interval [{prev}] of the same file")
+
+
+def _check_collar(collar: Any) -> None:
+    if isinstance(collar, bool) or not isinstance(collar, numbers.Real):
+        raise TypeError(f"collar must be a number of seconds, not {collar!r}")
+    if not 0 <= collar < math.inf:
+        raise ValueError(f"collar must be a non-negative finite number of seconds, not {collar}")
+
+
+def _speakers_by_file(table: SegmentTable) -> dict[str, set[str]]:
+    n = max(len(table.speakers), 1)
+    out: dict[str, set[str]] = {}
+    for code in np.unique(table.file.astype(np.int64) * n + table.speaker).tolist():
+        f, k = divmod(code, n)
+        out.setdefault(table.files[f], set()).add(table.speakers[k])
+    return out
+
+
+def _check_speaker_map(speaker_map: Any, ref: SegmentTable, hyp: SegmentTable) -> list[str]:
+    """A fixed mapping must be one-to-one and name speakers that occur in its files.
+
+    Entries for files in neither input change nothing and give a warning; an entry
+    naming a speaker that does not occur in its file (names swapped, a typo) is an
+    error, since it would silently leave speakers unmapped.
+    """
+    from .io.speaker_map import SpeakerMap
+
+    if not isinstance(speaker_map, Mapping):
+        raise TypeError("speaker_map must be a mapping {(file, hyp speaker): ref speaker}, not "
+                        f"{type(speaker_map).__name__}")
+    source = getattr(speaker_map, "source", "speaker_map")
+
+    def where(key):
+        return speaker_map.where(key) if isinstance(speaker_map, SpeakerMap) else f"entry {key!r}"
+
+    in_ref, in_hyp = _speakers_by_file(ref), _speakers_by_file(hyp)
+    targets: dict[tuple[str, str], str] = {}
+    elsewhere: list[str] = []
+    for key, target in speaker_map.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(x, str) for x in key)
+                and isinstance(target, str)):
+            raise TypeError("speaker_map entries must be (file, hyp speaker): ref speaker, all strings; "
+                            f"found {key!r}: {target!r}")
+        file, speaker = key
+        if file not in in_ref and file not in in_hyp:
+            elsewhere.append(file)
+            continue
+        if speaker not in in_hyp.get(file, ()):
+            raise InputError(source, where(key), f"hypothesis speaker {speaker!r} does not occur in file "
+                             f"{file!r} of the hypothesis")
+        if target not in in_ref.get(file, ()):
+            raise InputError(source, where(key), f"reference speaker {target!r} does not occur in file "
+                             f"{file!r} of the reference")
+        if (file, target) in targets:
+            raise InputError(source, where(key), f"reference speaker {target!r} of {file!r} is mapped twice "
+                             f"({targets[(file, target)]!r} and {speaker!r}): the mapping must be one-to-one")
+        targets[(file, target)] = speaker
+    if not elsewhere:
+        return []
+    names = sorted(set(elsewhere))
+    return [f"{source}: {len(elsewhere)} mapping(s) for file(s) in neither input "
+            f"({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}): ignored"]
 
 
 @dataclass
@@ -205,9 +294,10 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     non_target = options["non_target"]
     if non_target not in NON_TARGET:
         raise ValueError(f"non_target must be one of {', '.join(NON_TARGET)}, not {non_target!r}")
-    if collar is None or not collar >= 0:
-        raise ValueError(f"collar must be non-negative, not {collar}")
+    _check_collar(collar)
     uem_map = as_uem(uem)
+    map_warnings = ([] if options["speaker_map"] is None
+                    else _check_speaker_map(options["speaker_map"], ref, hyp))
     original_ref = ref
     hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
@@ -314,7 +404,8 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
         settings["speaker_mapping"] = "fixed (given)"
     if skipped:
         warnings.append(ser_align.skipped_warning(skipped))
-    report = Report(settings, total, files, ref.warnings + hyp.warnings + warnings + engine_warnings,
+    report = Report(settings, total, files,
+                    ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings,
                     notes + eder_notes, skipped, options["average"], columns)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import warnings
 
@@ -13,10 +14,24 @@ from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
 COMMANDS = ("score", "analyze", "compare", "plot", "validate")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line ``teer: error: ...`` (the message names the
+    option) instead of the usage block; ``--help`` still shows the usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"teer: error: {one_line(message)}\n")
+
+
+def one_line(text: str) -> str:
+    """A message on one line: control characters (a newline in a file id) escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="teer", description="Time-weighted emotion error rates (TEER, sTEER, EERa, sEERa) and DER.")
     parser.add_argument("--version", action="version", version=f"teer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("ignore", TeerWarning)
             return modules[args.command].run(args)
     except (InputError, Fail, ValueError) as err:
-        print(f"teer: error: {err}", file=sys.stderr)
+        print(f"teer: error: {one_line(str(err))}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("teer: error: out of memory (inputs too large for this machine?)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

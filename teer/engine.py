@@ -10,12 +10,13 @@ points ``r`` and ``r + 1`` when both belong to the same file.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable, concat_vocab, remap
+from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, remap
 
 REGIONS = ("all", "single", "overlap", "nonoverlap")
 COMPONENTS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
@@ -161,8 +162,15 @@ def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
 
 def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (interval index, region) for the sorted ``regions`` inside each interval."""
-    lo = np.searchsorted(regions, iv.i0)
-    hi = np.searchsorted(regions, iv.i1)
+    if len(iv) == 0 or len(regions) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, regions.dtype)
+    # below[x] = number of regions before grid point x (a searchsorted, by lookup)
+    size = max(int(iv.i1.max()), int(regions[-1])) + 2
+    below = np.zeros(size, np.int64)
+    below[regions + 1] = 1
+    np.cumsum(below, out=below)
+    lo = below[iv.i0]
+    hi = below[iv.i1]
     count = hi - lo
     which = np.repeat(np.arange(len(iv)), count)
     first = np.repeat(lo - np.cumsum(count) + count, count)
@@ -198,8 +206,11 @@ def build(
     merged = same_speaker_overlap == "once"
     if regions not in REGIONS:
         raise ValueError(f"regions must be one of {', '.join(REGIONS)}, not {regions!r}")
-    if collar < 0:
-        raise ValueError(f"collar must be non-negative, not {collar}")
+    if not 0 <= collar < math.inf:
+        raise ValueError(f"collar must be a non-negative finite number, not {collar}")
+    # times lie in [0, MAX_TIME]: a wider collar removes nothing more, and bounding it
+    # keeps the grid's times (boundary +- collar) far from overflow
+    collar = min(float(collar), MAX_TIME)
     if uem_default not in ("reference", "union"):
         raise ValueError(f"uem_default must be 'reference' or 'union', not {uem_default!r}")
     warnings: list[str] = []
@@ -454,16 +465,19 @@ def _grid(times: list[np.ndarray], files: list[np.ndarray]):
 
 
 def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Indices sorting by (file, time), exactly.
+    """Indices sorting by (file, time), exactly, whatever the magnitudes.
 
-    One float key ``file * span + time`` sorts files apart (span exceeds the time
-    range) and times in order, since rounding is monotone; only distinct times that
-    round to the same key (closer than the key's precision) can come out of order,
-    and those few runs of equal keys are then sorted exactly.
+    One float key ``file * span + time``, with ``span`` a power of two above the
+    time range: ``file * span`` is then exact, the exact keys increase with (file,
+    time), and rounding is monotone, so the sorted keys are in (file, time) order
+    except within runs of equal keys (distinct times closer than the key's
+    precision, or the last times of one file and the first of the next). Those
+    runs are then sorted exactly by (file, time).
     """
     if len(t) == 0:
         return np.zeros(0, np.int64)
-    span = float(t.max() - t.min()) + 1.0
+    _, exponent = math.frexp(float(t.max() - t.min()) + 1.0)
+    span = math.ldexp(1.0, exponent)
     key = f * span
     key += t
     order = np.argsort(key)
@@ -475,7 +489,7 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
         run = np.cumsum(np.r_[True, sorted_key[members[1:]] != sorted_key[members[:-1]]]
                         | np.r_[True, np.diff(members) != 1])
         inner = order[members]
-        order[members] = inner[np.lexsort((t[inner], run))]
+        order[members] = inner[np.lexsort((t[inner], f[inner], run))]
     return order
 
 
@@ -524,13 +538,27 @@ def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
     return np.ones(len(n_ref), bool)
 
 
+#: Mappings whose total overlaps differ by less than this fraction of the file's
+#: co-occurring speech count as equally good (sums of many float durations differ in
+#: their last digits); between them, emotion agreement decides.
+TIE_TOLERANCE = 1e-9
+#: Files with more (reference x hypothesis) overlapping speaker pairs than this are
+#: solved on a sparse graph (no dense matrix of all speaker pairs).
+DENSE_CELLS = 1 << 18
+
+
 def _optimal_mapping(sweep: Sweep) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
-    Overlaps are compared to the microsecond, so that float noise cannot pick
-    between mappings that are equally good. Where several mappings are equally
-    good, the one under which more speech also has the right emotion wins, so
-    that sTEER does not depend on speaker names or the order of segments.
+    Where several mappings are equally good, the one under which more speech also
+    has the right emotion wins, so that sTEER depends neither on speaker names nor on
+    the order of segments. One assignment per file does both: a pair's weight is its
+    overlap plus a tie term, its emotion agreement (seconds both speakers are active
+    with one emotion) scaled so that the tie terms of any whole mapping add up to at
+    most ``TIE_TOLERANCE`` times the file's co-occurring speech. Mappings whose
+    overlaps differ by more keep their order; closer ones are decided by emotion.
+    Every overlap counts, however short: a speaker pair overlapping for a nanosecond
+    is mapped when nothing better is.
     """
     ref, hyp = sweep.ref, sweep.hyp
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
@@ -546,65 +574,73 @@ def _optimal_mapping(sweep: Sweep) -> np.ndarray:
 
     rs, hs, seconds = _cooccurring(sweep, ref.by_speaker, hyp.by_speaker, both, sweep.n_ref, sweep.n_hyp)
     pair, overlap = _sum_by_key(key(rs, hs), seconds, size)
-    overlap = np.round(overlap, 6)
-    tied = _assign(mapping, sweep, pair, overlap, k_ref, k_hyp, check_ties=True)
-    if not tied:
-        return mapping
 
-    # emotion agreement of each pair of speakers, only in the files with ties
-    n_emotions = max(len(sweep.emotions), 1)
-    in_tied = np.zeros(len(sweep.grid_time), bool)
-    for lo, hi in zip(np.searchsorted(sweep.grid_file, tied), np.searchsorted(sweep.grid_file, tied, "right")):
-        in_tied[lo:hi] = True
-    rg, hg, agree = _cooccurring(sweep, ref.by_speaker_emotion, hyp.by_speaker_emotion, both & in_tied)
+    n, n_emotions = len(sweep.grid_time), max(len(sweep.emotions), 1)
+    rg, hg, seconds = _cooccurring(sweep, ref.by_speaker_emotion, hyp.by_speaker_emotion, both,
+                                   emotion_count(ref, n), emotion_count(hyp, n))
     same = rg % n_emotions == hg % n_emotions
-    e_pair, e_overlap = _sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), agree[same], size)
-    in_tied_pair = np.isin(pair // (k_ref * k_hyp), tied)
-    pair, overlap = pair[in_tied_pair], overlap[in_tied_pair]
-    emotion_overlap = np.zeros(len(pair))
-    at = np.searchsorted(pair, e_pair)
-    emotion_overlap[at] = np.round(e_overlap, 6)  # agreement implies overlap: every e_pair is in pair
+    e_pair, e_seconds = _sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), seconds[same], size)
+    agreement = np.zeros(len(pair))
+    # both speakers active with one emotion means both active: every e_pair is in pair
+    np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
+
     file = pair // (k_ref * k_hyp)
-    files, starts = np.unique(file, return_index=True)
-    budget = np.add.reduceat(emotion_overlap, starts) if len(starts) else np.zeros(0)
-    # small enough that the emotion term never outweighs a microsecond of overlap
-    tie_break = 0.25e-6 / (budget[np.searchsorted(files, file)] + 1.0)
-    _assign(mapping, sweep, pair, overlap + tie_break * emotion_overlap, k_ref, k_hyp)
+    _, starts, counts = np.unique(file, return_index=True, return_counts=True)
+    speech = np.add.reduceat(overlap, starts)
+    agreed = np.add.reduceat(agreement, starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_second = np.where(agreed > 0, TIE_TOLERANCE * speech / agreed, 0.0)
+    _assign(mapping, sweep, pair, overlap + np.repeat(per_second, counts) * agreement, k_ref, k_hyp)
     return mapping
 
 
-def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndarray, k_ref: int, k_hyp: int,
-            check_ties: bool = False) -> list[int]:
-    """Solve the assignment of each file in ``pair``; with ``check_ties``, return the files
-    where another mapping is as good (removing one chosen pair leaves the optimum unchanged)."""
-    linear_sum_assignment = _assignment_solver()
+def _assign(mapping: np.ndarray, sweep: Sweep, pair: np.ndarray, weight: np.ndarray, k_ref: int,
+            k_hyp: int) -> None:
+    """Solve the maximum-weight one-to-one matching of each file in ``pair`` into ``mapping``."""
     file, local = np.divmod(pair, k_ref * k_hyp)
+    row, col = np.divmod(local, k_hyp)
     files, starts = np.unique(file, return_index=True)
     ends = np.append(starts[1:], len(pair))
     ref_first = np.searchsorted(sweep.ref.speaker_file, files)
     hyp_first = np.searchsorted(sweep.hyp.speaker_file, files)
-    hyp_last = np.searchsorted(sweep.hyp.speaker_file, files, side="right")
-    tied = []
-    for f, lo, hi, r0, h0, h1 in zip(files.tolist(), starts, ends, ref_first, hyp_first, hyp_last):
-        matrix = np.zeros((k_ref, k_hyp))
-        matrix[local[lo:hi] // k_hyp, local[lo:hi] % k_hyp] = weight[lo:hi]
-        ri, ci = linear_sum_assignment(matrix, maximize=True)
-        good = matrix[ri, ci] > 0
-        ri, ci = ri[good], ci[good]
-        mapping[h0:h1] = -1
+    for lo, hi, r0, h0 in zip(starts.tolist(), ends.tolist(), ref_first.tolist(), hyp_first.tolist()):
+        ri, ci = _max_weight_matching(row[lo:hi], col[lo:hi], weight[lo:hi])
         mapping[h0 + ci] = r0 + ri
-        if check_ties and len(ri) > 0:
-            best = matrix[ri, ci].sum()
-            for i, j in zip(ri, ci):
-                kept = matrix[i, j]
-                matrix[i, j] = 0.0
-                a, b = linear_sum_assignment(matrix, maximize=True)
-                without = matrix[a, b].sum()
-                matrix[i, j] = kept
-                if without >= best - 1e-7:
-                    tied.append(f)
-                    break
-    return tied
+
+
+def _max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0).
+
+    Only speakers with some overlap take part, so that the problem is sized by the
+    pairs that exist, not by the file's speakers; a small one is solved densely, a
+    large one on the sparse graph of its pairs.
+    """
+    row_ids, r = np.unique(rows, return_inverse=True)
+    col_ids, c = np.unique(cols, return_inverse=True)
+    r, c = r.reshape(-1), c.reshape(-1)
+    if len(row_ids) * len(col_ids) <= DENSE_CELLS:
+        matrix = np.zeros((len(row_ids), len(col_ids)))
+        matrix[r, c] = weight
+        ri, ci = _assignment_solver()(matrix, maximize=True)
+        good = matrix[ri, ci] > 0
+        return row_ids[ri[good]], col_ids[ci[good]]
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    # A minimum-cost matching that covers every row: each row also gets a column of its
+    # own at cost `base` (taking it means: unmatched), and a real pair costs base - weight,
+    # so that the cheapest cover is the heaviest matching. All costs are positive (a
+    # sparse matrix has no explicit zero edges).
+    n_rows, n_cols = len(row_ids), len(col_ids)
+    base = 2.0 * float(weight.max()) + 1.0
+    own = np.arange(n_rows)
+    graph = csr_matrix((np.concatenate([base - weight, np.full(n_rows, base)]),
+                        (np.concatenate([r, own]), np.concatenate([c, n_cols + own]))),
+                       shape=(n_rows, n_cols + n_rows))
+    ri, ci = min_weight_full_bipartite_matching(graph)
+    real = ci < n_cols
+    return row_ids[ri[real]], col_ids[ci[real]]
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,12 +1,18 @@
 """Columnar segment storage shared by the readers and the scoring engine."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 NO_EMOTION = -1
+
+#: The largest time (seconds) teer accepts, about 136 years: up to it a double holds
+#: every time to better than a microsecond, and every (file, time) sort key stays exact.
+#: Later times (and end = onset + duration beyond it) are an input error.
+MAX_TIME = 2.0 ** 32
 
 
 class InputError(ValueError):
@@ -92,16 +98,41 @@ class SegmentTable:
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping], source: str = "<memory>") -> "SegmentTable":
-        """Build a table from dicts with keys file, start, end, speaker, emotion."""
-        rows = list(records)
-        return cls.from_columns(
-            [str(r["file"]) for r in rows],
-            [float(r["start"]) for r in rows],
-            [float(r["end"]) for r in rows],
-            [str(r["speaker"]) for r in rows],
-            [None if r.get("emotion") is None else str(r["emotion"]) for r in rows],
-            source=source,
-        )
+        """Build a table from dicts with keys file, start, end, speaker and (optional) emotion.
+
+        Times are numbers or numeric strings (booleans are not numbers); labels are
+        strings (integers mean their decimal string). Bad records raise ``InputError``
+        naming the record by its index.
+        """
+        from .io._common import check_labels, check_times, json_type, to_float
+
+        columns: tuple[list, ...] = ([], [], [], [], [])
+        for i, record in enumerate(records):
+            where = f"record [{i}]"
+            if not isinstance(record, Mapping):
+                raise InputError(source, where, f"expected a mapping, found {type(record).__name__}")
+            for key in ("file", "start", "end", "speaker"):
+                if key not in record:
+                    raise InputError(source, where, f"missing key {key!r}")
+            emotion = record.get("emotion")
+            values = (_label(record["file"], "file", source, where, json_type),
+                      to_float(record["start"], source, where, "start"),
+                      to_float(record["end"], source, where, "end"),
+                      _label(record["speaker"], "speaker", source, where, json_type),
+                      None if emotion is None else _label(emotion, "emotion", source, where, json_type))
+            for column, value in zip(columns, values):
+                column.append(value)
+        table = cls.from_columns(*columns, source=source)
+
+        def locate(origin: int) -> str:
+            return f"record [{origin - 1}]"
+
+        check_times(table.start, table.end, table.origin, is_duration=False, names=("start", "end"),
+                    source=source, locate=locate)
+        for vocab, codes, what in ((table.files, table.file, "file id"), (table.speakers, table.speaker, "speaker"),
+                                   (table.emotions, table.emotion, "emotion")):
+            check_labels(vocab, codes, table.origin, source, locate, what)
+        return table
 
     def records(self) -> list[dict]:
         """The segments as plain dicts (file, start, end, speaker, emotion)."""
@@ -134,6 +165,14 @@ class SegmentTable:
 
     def file_names(self) -> set[str]:
         return {self.files[i] for i in np.unique(self.file)}
+
+
+def _label(value, key: str, source: str, where: str, json_type) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))  # integer ids mean their decimal string, as in JSON files
+    raise InputError(source, where, f"{key} must be a string, found {json_type(value)}")
 
 
 def _encode(values: Sequence[str]) -> tuple[list[str], np.ndarray]:

@@ -63,13 +63,15 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
 
     try:
         table, locate = parse_json(data, source) if is_json else (parse_rttm(data, source), int)
-    except InputError:
+    except InputError as reader_error:
         try:
             table, locate, problems = (_json_rows(data, source) if is_json else _rttm_rows(data, source))
         except InputError as err:  # the whole file is unreadable (e.g. not valid JSON)
             result.problems.append(str(err))
             return result
-        result.problems += problems
+        # whatever the line-by-line check misses, the reader's own error is a problem:
+        # validate never says OK for a file that teer score refuses
+        result.problems += problems or [str(reader_error)]
     result.warnings += table.warnings
     if role == "reference":
         result.problems += _reference_problems(table, locate)
@@ -118,12 +120,7 @@ def _json_rows(data: bytes, source: str):
     """JSON segment by segment, with the segment reader of ``teer.io.seglst``."""
     from .io import frames, parse_json, seglst, zed
 
-    text = check_text(data, source)
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        seglst.parse_json(data, source)  # raises the reader's own message
-        raise
+    doc = seglst.decode_json(data, source)  # not JSON, or a file id twice: the reader's own message
     if isinstance(doc, dict) and doc and (frames.looks_like(next(iter(doc.values())))
                                           or zed.looks_like(next(iter(doc.values())))):
         parse_json(data, source)  # ZED annotations and frame labels: the reader's own message

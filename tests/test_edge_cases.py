@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -155,18 +156,42 @@ def test_regions_with_collars_and_no_score_zones():
     assert total(ref, hyp, regions="nonoverlap", **kw).TOTAL == pytest.approx(single.TOTAL)
 
 
-def test_fixed_speaker_map_with_unknown_names_leaves_speakers_unmapped():
+@pytest.mark.parametrize("entry, message", [
+    ({("a", "X"): "NOBODY"}, "reference speaker 'NOBODY' does not occur in file 'a'"),
+    ({("b", "Z"): "A"}, "hypothesis speaker 'Z' does not occur in file 'b'"),
+    ({("a", "X"): "A", ("a", "Y"): "A"}, "reference speaker 'A' of 'a' is mapped twice"),
+])
+def test_fixed_speaker_map_naming_nothing_or_many_to_one_is_an_error(entry, message):
+    # such entries used to be ignored: DER and sTEER went to 1.0 without a word
+    ref = table(("a", 0, 10, "A", "hap"), ("b", 0, 10, "A", "hap"))
+    hyp = table(("a", 0, 5, "X", "hap"), ("a", 5, 10, "Y", "hap"), ("b", 0, 10, "X", "hap"))
+    with pytest.raises(teer.InputError, match=re.escape(message)):
+        teer.score(ref, hyp, collar=0, speaker_map=entry)
+
+
+def test_fixed_speaker_map_for_files_in_neither_input_is_a_warning():
     ref = table(("a", 0, 10, "A", "hap"), ("b", 0, 10, "A", "hap"))
     hyp = table(("a", 0, 10, "X", "hap"), ("b", 0, 10, "X", "hap"))
-    report = teer.score(ref, hyp, collar=0, speaker_map={
-        ("a", "X"): "NOBODY",  # no such reference speaker
-        ("c", "X"): "A",  # no such file
-        ("b", "Z"): "A",  # no such hypothesis speaker
-    })
-    for c in report.files.values():
-        assert (c.CONF_emo, c.CONF_spk, c.CONF_emo_spk) == (0, 10, 10)
-    right = teer.score(ref, hyp, collar=0, speaker_map={("a", "X"): "A"})
-    assert right.files["a"].CONF_spk == 0 and right.files["b"].CONF_spk == 10
+    report = teer.score(ref, hyp, collar=0, speaker_map={("a", "X"): "A", ("c", "X"): "A"})
+    assert any("neither input ('c')" in w for w in report.warnings)
+    assert report.files["a"].CONF_spk == 0 and report.files["b"].CONF_spk == 10
+
+
+@pytest.mark.parametrize("bad", [[("a", "X", "A")], {"X": "A"}, {("a", "X"): 1}])
+def test_fixed_speaker_map_of_the_wrong_shape_is_a_type_error(bad):
+    ref = table(("a", 0, 10, "A", "hap"))
+    with pytest.raises(TypeError, match="speaker_map"):
+        teer.score(ref, ref, collar=0, speaker_map=bad)
+
+
+def test_speaker_map_file_lines_naming_nothing_are_errors_with_the_line(tmp_path):
+    from teer.io.speaker_map import read_speaker_map
+
+    (tmp_path / "ref.rttm").write_text("SPEAKER a 1 0 10 hap <NA> A <NA> <NA>\n")
+    (tmp_path / "hyp.rttm").write_text("SPEAKER a 1 0 10 hap <NA> X <NA> <NA>\n")
+    (tmp_path / "map").write_text("# file hyp ref\na A X\n")  # columns swapped
+    with pytest.raises(teer.InputError, match=r"map:2: hypothesis speaker 'A' does not occur"):
+        teer.score(tmp_path / "ref.rttm", tmp_path / "hyp.rttm", speaker_map=read_speaker_map(tmp_path / "map"))
 
 
 # --------------------------------------------------------------------------

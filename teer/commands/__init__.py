@@ -6,12 +6,51 @@ that scores accepts, and writing output.
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 from typing import Iterable
 
 
 class Fail(Exception):
     """A command-line problem reported as ``teer: error: ...`` with exit status 2."""
+
+
+# Option values follow the rule of the input files: ASCII decimal numbers only
+# (argparse's float and int would take "1_0", "١٠" and "inf").
+def seconds(text: str) -> float:
+    """``--collar``: a non-negative, finite number of seconds."""
+    from ..io._common import is_number
+
+    value = float(text) if is_number(text) else math.nan
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, not {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (``--confidence``)."""
+    from ..io._common import is_number
+
+    value = float(text) if is_number(text) else math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, not {text!r}")
+    return value
+
+
+def integer(text: str) -> int:
+    """A decimal integer (``--seed``)."""
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+        raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}")
+    return int(text)
+
+
+def positive_integer(text: str) -> int:
+    """A decimal integer of at least 1 (``--bootstrap``)."""
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return value
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,7 +67,7 @@ def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uem-default", choices=("reference", "union"), default=None,
                    help="scored time without a UEM: the reference extent (md-eval, Wu et al.; wu2023) "
                         "or the reference and hypothesis extent (spyder, dscore, pyannote; ser-align)")
-    p.add_argument("--collar", type=float, default=None,
+    p.add_argument("--collar", type=seconds, default=None,
                    help="seconds removed on each side of every reference boundary "
                         "(default: the preset's, 0.25 for wu2023, 0 for ser-align)")
     p.add_argument("--regions", choices=REGIONS, default=None,
@@ -91,8 +130,6 @@ def scoring_options(args: argparse.Namespace) -> dict:
     Options not given are None: ``teer.score`` then takes the preset's value.
     Values a preset does not allow are reported as errors by ``teer.score``.
     """
-    if args.collar is not None and not args.collar >= 0:
-        raise Fail(f"--collar must be non-negative, not {args.collar}")
     options = dict(preset=args.preset, uem=args.uem, collar=args.collar, regions=args.regions,
                    uem_default=args.uem_default, non_target=args.non_target)
     for name in ("average", "neutral"):
@@ -129,5 +166,7 @@ def emit(text: str, output: str | None) -> None:
 
 
 def warn(messages: Iterable[str]) -> None:
+    from ..cli import one_line
+
     for message in messages:
-        print(f"teer: warning: {message}", file=sys.stderr)
+        print(f"teer: warning: {one_line(message)}", file=sys.stderr)

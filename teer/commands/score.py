@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_average_arguments, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import (add_average_arguments, add_output_arguments, add_scoring_arguments, emit, fraction, integer,
+               positive_integer, scoring_options, warn)
 
 HELP = "score a system output against a reference"
 
@@ -16,12 +17,12 @@ def add_bootstrap_arguments(p: argparse.ArgumentParser, default: int | None = No
     """``--bootstrap N --confidence C --seed S`` (shared with ``teer compare``)."""
     from ..bootstrap import DEFAULT_CONFIDENCE, DEFAULT_SEED
 
-    p.add_argument("--bootstrap", type=int, metavar="N", default=default,
+    p.add_argument("--bootstrap", type=positive_integer, metavar="N", default=default,
                    help="resample the files N times for confidence intervals"
                         + (" (default %(default)s)" if default else ""))
-    p.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE,
+    p.add_argument("--confidence", type=fraction, default=DEFAULT_CONFIDENCE,
                    help="coverage of the bootstrap intervals (default %(default)s)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    p.add_argument("--seed", type=integer, default=DEFAULT_SEED,
                    help="random seed of the resampling (default %(default)s)")
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import bisect
 import math
 import os
+import re
 import tempfile
 from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from ..segments import NO_EMOTION, InputError, SegmentTable
+from ..segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable
 
 #: Maps a segment's origin to where it is, for messages: a line number (RTTM, UEM)
 #: or a string such as "segment [3]" (JSON).
@@ -67,6 +68,19 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+# One rule for numbers in every format: ASCII decimal, optional sign, fraction and
+# exponent (no "1_0", no non-ASCII digits, no hexadecimal); "inf" and "nan" are read
+# so that the message can say "not a finite number".
+_NUMBER = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+_NUMBER_STR = re.compile(_NUMBER + r"\Z")
+_NUMBER_BYTES = re.compile(_NUMBER.encode() + rb"\Z")
+
+
+def is_number(token: str | bytes) -> bool:
+    """Whether ``token`` is a number as teer reads them (ASCII decimal, see ``_NUMBER``)."""
+    return (_NUMBER_BYTES if isinstance(token, bytes) else _NUMBER_STR).match(token) is not None
+
+
 def to_float(value: object, source: str, location: int | str, name: str) -> float:
     """One time value from a token or a JSON value; non-finite values pass (see check_times)."""
     # bool is an int subclass, but true/false as a time is surely a mistake.
@@ -74,15 +88,55 @@ def to_float(value: object, source: str, location: int | str, name: str) -> floa
         try:
             return float(value)
         except OverflowError:  # a JSON integer beyond float range
-            raise InputError(source, location, f"{name} {value} is not a finite number") from None
+            raise InputError(source, location, f"{name} {_short(str(value))} is not a finite number") from None
     if isinstance(value, (str, bytes)):
-        try:
+        if is_number(value):
             return float(value)
-        except ValueError:
-            pass
         shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        raise InputError(source, location, f"{name} {shown!r} is not a number")
+        raise InputError(source, location, f"{name} {_short(shown)!r} is not a number"
+                         + (" (ASCII decimal digits only)" if _python_float(shown) else ""))
     raise InputError(source, location, f"{name} must be a number, found {json_type(value)}")
+
+
+# A label is printed in tables and messages and written as UTF-8: no control
+# characters (a newline would break a line-oriented output) and no lone surrogates
+# (from JSON "\ud800" escapes; they cannot be encoded).
+_BAD_LABEL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def check_label(label: str, source: str, location: int | str | None, what: str) -> str:
+    """``label`` if it has no control character nor lone surrogate, else ``InputError``."""
+    if _BAD_LABEL.search(label):
+        check_labels([label], np.zeros(1, np.int32), np.zeros(1, np.int64), source, lambda _: location, what)
+    return label
+
+
+def check_labels(labels: Sequence[str], codes: np.ndarray, origin: np.ndarray, source: str,
+                 locate: Locate, what: str) -> None:
+    """Raise for the first label with a control character or a lone surrogate, naming
+    the first segment that carries it."""
+    for code, label in enumerate(labels):
+        bad = _BAD_LABEL.search(label)
+        if bad is None:
+            continue
+        rows = np.flatnonzero(codes == code)
+        where = locate(int(origin[rows[0]])) if len(rows) else None
+        kind = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "a control character"
+        raise InputError(source, where, f"{what} {_short(label)!r} contains {kind} ({bad.group()!r})")
+
+
+def _python_float(text: str) -> bool:
+    """Whether Python's float() reads ``text`` (as "1_0" or "١٠", which teer does not)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A value cut for a message (a 5000-digit number is not worth printing)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def json_type(value: object) -> str:
@@ -132,7 +186,8 @@ def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
     bad_second = ~np.isfinite(second) | ~np.isfinite(end)
     negative_start = start < 0
     negative_length = length < 0
-    bad = bad_start | bad_second | negative_start | negative_length
+    too_late = end > MAX_TIME
+    bad = bad_start | bad_second | negative_start | negative_length | too_late
     if bad.any():
         i = int(np.argmax(bad))
         where = locate(int(origin[i]))
@@ -144,10 +199,13 @@ def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
                        else f"{names[0]} + {names[1]} is not a finite number")
         elif negative_start[i]:
             problem = f"negative {names[0]} {s!r}"
-        elif is_duration:
+        elif negative_length[i] and is_duration:
             problem = f"negative {names[1]} {x!r}"
-        else:
+        elif negative_length[i]:
             problem = f"{names[1]} {x!r} is before {names[0]} {s!r}"
+        else:
+            what = f"{names[0]} + {names[1]}" if is_duration else names[1]
+            problem = f"{what} {float(end[i])!r} is beyond the largest time teer accepts ({MAX_TIME:.0f} s)"
         raise InputError(source, where, problem)
     return length == 0
 
@@ -228,6 +286,9 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
     file_vocab, file_codes = _finish_labels(*files, keep, None)
     spk_vocab, spk_codes = _finish_labels(*speakers, keep, None)
     emo_vocab, emo_codes = _finish_labels(*emotions, keep, no_emotion)
+    for vocab, codes, what in ((file_vocab, file_codes, "file id"), (spk_vocab, spk_codes, "speaker"),
+                               (emo_vocab, emo_codes, "emotion")):
+        check_labels(vocab, codes, origin, source, locate, what)
     end = start + second if is_duration else second
     return SegmentTable(file_vocab, spk_vocab, emo_vocab, file_codes, start, end,
                         spk_codes, emo_codes, origin, source, warnings)

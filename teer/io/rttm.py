@@ -108,9 +108,13 @@ def _columns_fast(data: bytes):
                 or tokens[width - 1::width].count(_EOL) != lines
                 or tokens[0::width].count(b"SPEAKER") != lines):
             return None
+        onsets, durations = tokens[_ONSET::width], tokens[_DUR::width]
+        # float() also reads "1_0" as 10: leave such lines to the strict per-line parser
+        if b"_" in b"".join(onsets) or b"_" in b"".join(durations):
+            return None
         try:
-            starts.append(np.fromiter(map(float, tokens[_ONSET::width]), np.float64, lines))
-            durs.append(np.fromiter(map(float, tokens[_DUR::width]), np.float64, lines))
+            starts.append(np.fromiter(map(float, onsets), np.float64, lines))
+            durs.append(np.fromiter(map(float, durations), np.float64, lines))
         except ValueError:
             return None
         for vocab, out, col in zip(vocabs, codes, (_FILE, _SPEAKER, _EMOTION)):

@@ -19,8 +19,8 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, build_table, check_text, encode, grouped_locate, json_type, read_bytes, to_float,
-                      write_text)
+from ._common import (Locate, build_table, check_label, check_text, encode, grouped_locate, json_type, read_bytes,
+                      to_float, write_text)
 
 
 def read_seglst(path: str | os.PathLike) -> SegmentTable:
@@ -38,7 +38,7 @@ def decode_json(data: bytes, source: str) -> object:
     """The decoded JSON document; ``InputError`` with the line if it is not valid JSON."""
     text = check_text(data, source)
     try:
-        return json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except json.JSONDecodeError as err:
         if err.pos >= len(text.rstrip()):
             problem = "truncated JSON (unexpected end of file)"
@@ -47,7 +47,32 @@ def decode_json(data: bytes, source: str) -> object:
         raise InputError(source, err.lineno, problem) from None
     except RecursionError:
         raise InputError(source, None, "not valid JSON: nested too deeply") from None
+    if type(doc) is _Duplicates:
+        raise InputError(source, None, f"file id {doc.duplicate!r} appears twice in the mapping (each file "
+                         "must be one key; merge its segment lists)")
+    return doc
 
+
+class _Duplicates(dict):
+    """A JSON object in which a key appears twice (json keeps only the last value)."""
+
+    duplicate: str = ""
+
+
+def _object(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _Duplicates(obj)
+    seen: set = set()
+    marked.duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+    return marked
+
+
+def _integer(digits: str) -> int | float:
+    # Python refuses to convert integers of over 4300 digits (a ValueError with no
+    # place); such a number is no time anyway, and as a float it is reported as infinite.
+    return int(digits) if len(digits) <= 4000 else float(digits)
 
 
 def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
@@ -117,12 +142,15 @@ def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key
         if not isinstance(seg, dict):
             raise InputError(source, where(i),
                              f"segment is not an object (found {json_type(seg)})")
+        if type(seg) is _Duplicates:
+            raise InputError(source, where(i), f"key {seg.duplicate!r} appears twice")
         for key in required:
             if key not in seg:
                 raise InputError(source, where(i), f"missing key {key!r}")
             if seg[key] is None:
                 raise InputError(source, where(i), f"key {key!r} is null")
-        files.append(_label(seg, file_key, source, where(i)) if file_key else file_id)
+        files.append(_label(seg, file_key, source, where(i)) if file_key
+                     else check_label(file_id, source, where(i), "file id"))
         starts.append(to_float(seg[start_key], source, where(i), start_key))
         ends.append(to_float(seg[end_key], source, where(i), end_key))
         speakers.append(_label(seg, "speaker", source, where(i)))
@@ -147,7 +175,7 @@ def _emotion(seg: dict, source: str, location: str) -> str | None:
 def _label(seg: dict, key: str, source: str, location: str) -> str:
     value = seg[key]
     if isinstance(value, str):
-        return value
+        return check_label(value, source, location, "file id" if key == "session_id" else key)
     # Integer speaker ids are common in tool output; they mean their decimal string.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

@@ -1,0 +1,287 @@
+"""The contract under hostile input (issue 10): exit 0 with a right number, or exit 2 with
+one line ``teer: error: ...``. Each test is a reproducer of a case that once broke it."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import teer
+from teer import engine
+from teer.cli import main
+from teer.segments import MAX_TIME
+
+from .corpus import corpus, table, total
+
+LINE = "SPEAKER {f} 1 {t} {d} hap <NA> {s} <NA> <NA>\n"
+
+
+def rttm(path, rows):
+    """Write RTTM lines from (file, onset, duration, speaker) tuples."""
+    path.write_text("".join(LINE.format(f=f, t=t, d=d, s=s) for f, t, d, s in rows))
+    return path
+
+
+def cli(capsys, *args):
+    """Run ``teer`` in-process: (exit status, stdout, stderr)."""
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error(capsys, *args) -> str:
+    """The single error line of a run that must fail with exit status 2."""
+    code, out, err = cli(capsys, *args)
+    assert code == 2, (code, out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("teer: error: "), err
+    return lines[0]
+
+
+# --------------------------------------------------------------------------
+# wrong numbers
+
+
+def test_an_extreme_time_is_refused_instead_of_corrupting_other_files(tmp_path, capsys):
+    ref = rttm(tmp_path / "ref.rttm", [(f, 0, 10, "s") for f in "abc"])
+    for duration in ("1e16", "1e307"):
+        hyp = rttm(tmp_path / "hyp.rttm", [("a", 0, duration, "s"), ("b", 0, 10, "s"), ("c", 0, 10, "s")])
+        for preset in ("wu2023", "ser-align"):
+            line = one_error(capsys, "score", ref, hyp, "--per-file", "--preset", preset)
+            assert "hyp.rttm:1: onset + duration" in line and "largest time" in line
+
+
+@pytest.mark.parametrize("preset", ["wu2023", "ser-align"])
+def test_large_times_up_to_the_maximum_keep_files_apart(tmp_path, preset):
+    # forty files with onsets 0 and a time near the maximum: each file has 2 s of speech
+    rows = [(f"f{k:02d}", t, 1, "s") for k in range(40) for t in (0, 4e9)]
+    ref = rttm(tmp_path / "ref.rttm", rows)
+    report = teer.score(ref, ref, collar=None if preset == "ser-align" else 0, preset=preset)
+    assert {c.TOTAL for c in report.files.values()} == {2.0}
+    assert all(c.DER == 0 for c in report.files.values())
+
+
+def test_file_time_order_is_exact_whatever_the_magnitudes():
+    rng = np.random.default_rng(0)
+    for scale in (1.0, 1e6, MAX_TIME, 1e300):
+        f = rng.integers(0, 50, 5000).astype(np.int32)
+        t = rng.choice([0.0, scale, scale / 3, scale * (1 - 1e-16), 1e-300], 5000) + rng.random(5000) * (scale < 1e9)
+        order = engine._file_time_order(f, t)
+        assert np.array_equal(f[order], f[np.lexsort((t, f))])
+        assert np.array_equal(t[order], t[np.lexsort((t, f))])
+
+
+def test_the_largest_time_is_documented_and_checked_everywhere(tmp_path):
+    assert MAX_TIME == 2.0 ** 32
+    with pytest.raises(teer.InputError, match="largest time"):
+        teer.score([dict(file="a", start=0, end=MAX_TIME * 2, speaker="s")], [])
+    with pytest.raises(teer.InputError, match="largest time"):
+        teer.score([dict(file="a", start=0, end=1, speaker="s")], [], uem={"a": [(0, 1e10)]})
+    (tmp_path / "u.uem").write_text("a 1 0 1e10\n")
+    with pytest.raises(teer.InputError, match=r"u.uem:1: end 10000000000.0 is beyond the largest time"):
+        teer.io.read_uem(tmp_path / "u.uem")
+
+
+@pytest.mark.parametrize("collar", ["inf", "nan", "-inf", "-1", "1_0", "0x1", "٣"])
+def test_a_collar_that_is_not_a_finite_non_negative_number_is_an_error(capsys, collar):
+    line = one_error(capsys, "score", "examples/ref.rttm", "examples/hyp.json", f"--collar={collar}")
+    assert "--collar" in line
+
+
+@pytest.mark.parametrize("collar", [float("inf"), float("nan"), -1.0])
+def test_python_api_refuses_a_non_finite_collar(collar):
+    with pytest.raises(ValueError, match="collar"):
+        teer.score("examples/ref.rttm", "examples/hyp.json", collar=collar)
+
+
+def test_a_huge_finite_collar_removes_everything():
+    assert teer.score("examples/ref.rttm", "examples/hyp.json", collar=1e300).total.TOTAL == 0
+
+
+def test_duplicate_file_ids_in_the_json_mapping_are_an_error(tmp_path, capsys):
+    seg = '{"start": %d, "end": %d, "speaker": "s", "emotion": "hap"}'
+    path = tmp_path / "hyp.json"
+    path.write_text('{"a": [%s], "a": [%s]}' % (seg % (0, 10), seg % (20, 30)))
+    line = one_error(capsys, "score", "examples/ref.rttm", path)
+    assert "file id 'a' appears twice" in line
+    code, out, _ = cli(capsys, "validate", path)
+    assert code == 1 and "appears twice" in out
+
+
+def test_a_key_twice_in_one_segment_is_an_error(tmp_path):
+    path = tmp_path / "hyp.json"
+    path.write_text('[{"session_id": "a", "start_time": 0, "start_time": 5, "end_time": 9, "speaker": "s"}]')
+    with pytest.raises(teer.InputError, match=r"segment \[0\]: key 'start_time' appears twice"):
+        teer.io.load(path)
+
+
+@pytest.mark.parametrize("length", [1e-9, 1e-12, 3e-7])
+def test_very_short_segments_keep_their_speaker_mapping(length):
+    ref = table(("a", 0, length, "A", "hap"))
+    hyp = table(("a", 0, length, "X", "hap"))
+    c = total(ref, hyp)
+    assert (c.TOTAL, c.CONF_spk, c.DER) == (length, 0, 0)
+
+
+def test_a_nanosecond_overlap_is_mapped_beside_long_ones():
+    ref = table(("a", 0, 100, "A", "hap"), ("a", 200, 200 + 1e-9, "B", "hap"))
+    hyp = table(("a", 0, 100, "X", "hap"), ("a", 200, 200 + 1e-9, "Y", "hap"))
+    assert total(ref, hyp).CONF_spk == 0
+
+
+@pytest.mark.parametrize("number", ["1_0", "١٠", "５", "0x10", "1e", "--1"])
+def test_numbers_are_ascii_decimal_in_every_format(tmp_path, number):
+    rttm_line = f"SPEAKER a 1 {number} 1 hap <NA> s <NA> <NA>\n"
+    (tmp_path / "fast.rttm").write_text(rttm_line)  # one kind of line: the fast reader
+    (tmp_path / "slow.rttm").write_text(";; comment\n" + rttm_line)  # the per-line reader
+    (tmp_path / "list.json").write_text(json.dumps(
+        [{"session_id": "a", "start_time": number, "end_time": 20, "speaker": "s"}]))
+    (tmp_path / "map.json").write_text(json.dumps({"a": [{"start": 0, "end": number, "speaker": "s"}]}))
+    (tmp_path / "u.uem").write_text(f"a 1 0 {number}\n")
+    for name in ("fast.rttm", "slow.rttm", "list.json", "map.json"):
+        with pytest.raises(teer.InputError, match="is not a number"):
+            teer.io.load(tmp_path / name)
+    with pytest.raises(teer.InputError, match="is not a number"):
+        teer.io.read_uem(tmp_path / "u.uem")
+    with pytest.raises(teer.InputError, match="is not a number"):
+        teer.score([dict(file="a", start=number, end=20, speaker="s")], [])
+
+
+def test_ordinary_numbers_still_read():
+    from teer.io._common import is_number
+
+    for good in ("0", "12", "1.", ".5", "-0.25", "+3e-2", "1E5", "inf", "NaN"):
+        assert is_number(good) and is_number(good.encode())
+
+
+# --------------------------------------------------------------------------
+# the speaker mapping at scale
+
+
+def test_many_speakers_map_in_one_assignment():
+    # 3000 speakers on each side, each speaking once: the tie rule used to re-solve the
+    # assignment for every matched pair (about n^4); one assignment takes well under a second
+    n = 3000
+    ref = table(*[("f", i, i + 1, f"R{i}", "hap") for i in range(n)])
+    hyp = table(*[("f", i, i + 1, f"H{(i * 7) % n}", "hap") for i in range(n)])
+    c = total(ref, hyp)
+    assert c.CONF_spk == 0 and c.TOTAL == n
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_and_dense_assignment_agree(seed, monkeypatch):
+    ref, hyp = corpus(seed, n_files=4)
+    dense = teer.score(ref, hyp, collar=0.1)
+    monkeypatch.setattr(engine, "DENSE_CELLS", 0)
+    sparse = teer.score(ref, hyp, collar=0.1)
+    for name in dense.files:
+        a, b = dense.files[name], sparse.files[name]
+        for key in ("CONF_spk", "CONF_emo_spk", "TOTAL", "MS", "FA"):
+            assert a[key] == pytest.approx(b[key], abs=1e-9)
+
+
+def test_a_large_file_does_not_slow_the_assignment_of_small_ones():
+    # each file's assignment is sized by its own overlapping speakers
+    big = [("big", i, i + 1, f"R{i}", "hap") for i in range(600)]
+    small = [(f"s{k}", 0, 1, "A", "hap") for k in range(300)]
+    ref = table(*big, *small)
+    hyp = table(*[(f, s, e, k.replace("R", "H").replace("A", "X"), m) for f, s, e, k, m in big + small])
+    c = teer.score(ref, hyp, collar=0)
+    assert c.total.CONF_spk == 0 and len(c.files) == 301
+
+
+# --------------------------------------------------------------------------
+# one-line errors
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--format", "xml"], "--format"), (["--bootstrap", "x"], "--bootstrap"), (["--bootstrap", "0"], "--bootstrap"),
+    (["--confidence", "1.5"], "--confidence"), (["--seed", "1_0"], "--seed"), (["--preset", "nope"], "--preset"),
+])
+def test_bad_option_values_are_one_line_naming_the_option(capsys, args, option):
+    line = one_error(capsys, "score", "examples/ref.rttm", "examples/hyp.json", *args)
+    assert option in line
+
+
+def test_a_missing_argument_is_one_line(capsys):
+    assert "required" in one_error(capsys, "score", "examples/ref.rttm")
+    assert "invalid choice" in one_error(capsys, "scor")
+
+
+def test_a_5000_digit_json_integer_names_the_file(tmp_path, capsys):
+    path = tmp_path / "hyp.json"
+    path.write_text('[{"session_id": "a", "start_time": %s, "end_time": 1, "speaker": "s", "emotion": "hap"}]'
+                    % ("9" * 5000))
+    line = one_error(capsys, "score", "examples/ref.rttm", path)
+    assert f"{path}:segment [0]: start time" in line and len(line) < 200
+
+
+@pytest.mark.parametrize("label, kind", [("a\\ud800", "a lone surrogate"), ("a\\nb", "a control character"),
+                                         ("a\\u0000", "a control character")])
+@pytest.mark.parametrize("key", ["session_id", "speaker", "emotion"])
+def test_labels_with_control_characters_or_lone_surrogates_are_refused(tmp_path, capsys, label, kind, key):
+    segment = {"session_id": "dialog1", "start_time": 0, "end_time": 1, "speaker": "s", "emotion": "hap"}
+    text = json.dumps(segment).replace(f'"{segment[key]}"', f'"{label}"', 1) if key != "session_id" else \
+        json.dumps(segment).replace('"dialog1"', f'"{label}"')
+    path = tmp_path / "hyp.json"
+    path.write_text(f"[{text}]")
+    line = one_error(capsys, "score", "examples/ref.rttm", path)
+    assert kind in line and "segment [0]" in line
+    code, out, _ = cli(capsys, "validate", path)
+    assert code == 1 and kind in out
+    one_error(capsys, "plot", "examples/ref.rttm", path, "-o", tmp_path / "x.png")
+
+
+def test_a_control_character_in_an_rttm_label_is_refused(tmp_path):
+    (tmp_path / "r.rttm").write_text("SPEAKER a\x01b 1 0 1 hap <NA> s <NA> <NA>\n")
+    with pytest.raises(teer.InputError, match=r"r.rttm:1: file id 'a\\x01b' contains a control character"):
+        teer.io.load(tmp_path / "r.rttm")
+
+
+# --------------------------------------------------------------------------
+# the Python API
+
+
+@pytest.mark.parametrize("reference, error, message", [
+    (b"ref.rttm", TypeError, "path"),
+    ({"a": 1}, TypeError, "cannot score a dict"),
+    ([dict(file="a", start=0, end=1)], teer.InputError, r"record \[0\]: missing key 'speaker'"),
+    ([dict(file="a", start="abc", end=1, speaker="s")], teer.InputError, r"record \[0\]: start 'abc' is not"),
+    ([dict(file="a", start=True, end=1, speaker="s")], teer.InputError, "found a boolean"),
+    ([dict(file="a", start=0, end=1, speaker=None)], teer.InputError, "speaker must be a string"),
+    ([dict(file="a", start=0, end=1, speaker="s"), 3], teer.InputError, r"record \[1\]: expected a mapping"),
+    ([dict(file="a", start=2, end=1, speaker="s")], teer.InputError, r"record \[0\]: end 1.0 is before"),
+])
+def test_python_api_raises_input_error_or_type_error(reference, error, message):
+    with pytest.raises(error, match=message):
+        teer.score(reference, [])
+
+
+@pytest.mark.parametrize("options, error", [
+    (dict(collar=True), TypeError), (dict(collar="0.25"), TypeError),
+    (dict(speaker_map=[("a", "X", "A")]), TypeError), (dict(speaker_map={"spk0": "alice"}), TypeError),
+    (dict(uem={"a": [(0, 5), (4, 6)]}), teer.InputError), (dict(uem={"a": [(True, 5)]}), TypeError),
+    (dict(uem={"a": [(0,)]}), teer.InputError),
+])
+def test_python_api_options_are_checked(options, error):
+    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
+    with pytest.raises(error):
+        teer.score(ref, ref, **options)
+
+
+def test_integer_labels_in_records_mean_their_decimal_string():
+    ref = [dict(file=1, start=0, end=5, speaker=7, emotion="hap")]
+    assert list(teer.score(ref, ref, collar=0).files) == ["1"]
+
+
+def test_input_error_carries_source_and_place():
+    with pytest.raises(teer.InputError) as caught:
+        teer.score([dict(file="a", start="x", end=1, speaker="s")], [])
+    assert (caught.value.source, caught.value.location) == ("<reference>", "record [0]")
+    assert re.match(r"<reference>:record \[0\]: ", str(caught.value))
