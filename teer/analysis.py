@@ -227,16 +227,6 @@ SPEAKER_COLUMNS = ("file", "speaker", "TOTAL", "CORRECT", "CONF_emo", "MS", "ERR
 EMOTION_COLUMNS = ("emotion", "TOTAL", "CORRECT", "CONF", "MS", "ERR", "HYP", "FA", "recall", "precision")
 
 
-def _fmt(key: str, value) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, str):
-        return value
-    if key in ("recall", "precision"):
-        return f"{100 * value:.2f}"
-    return f"{value:.2f}"
-
-
 def _rate(num: float, den: float):
     return num / den if den > 0 else None
 

@@ -1,8 +1,6 @@
 """The Python API: ``teer.score(reference, hypothesis, ...)``."""
 from __future__ import annotations
 
-import inspect
-import math
 import numbers
 import os
 import warnings
@@ -13,10 +11,10 @@ from typing import Any, Union
 import numpy as np
 
 from . import checks, eder, engine, presets, ser_align
+from .options import ScoringOptions, resolve
 from .components import KEYS, Components, Report
-from .emotions import (EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map,
-                       parse_emotion_map, parse_emotions, restrict)
-from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable
+from .emotions import EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map, restrict
+from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
 UemLike = Union[str, os.PathLike, Mapping[str, Sequence[tuple[float, float]]], None]
@@ -55,7 +53,11 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
         raise TypeError(f"cannot score a {type(segments).__name__} as the {role}: give a path (str or "
                         "os.PathLike), a SegmentTable, a list of dicts with keys file, start, end, speaker, "
                         "emotion, or pyannote Annotations")
-    _check_in_memory(table, role)
+    _check_in_memory(table)
+    if role == "reference":
+        problems = reference_problems(table)
+        if problems:
+            raise problems[0]
     return table
 
 
@@ -63,19 +65,12 @@ def _is_annotation(obj: Any) -> bool:
     return type(obj).__name__ == "Annotation" and hasattr(obj, "itertracks")
 
 
-def _check_in_memory(table: SegmentTable, role: str, allow_empty: bool = False) -> None:
+def _check_in_memory(table: SegmentTable) -> None:
+    """The time checks the file readers make, for segments given in memory."""
     from .io._common import check_times
 
     check_times(table.start, table.end, table.origin, is_duration=False, names=("start", "end"),
                 source=table.source, locate=int)
-    if role != "reference":
-        return
-    if len(table) == 0 and not allow_empty:
-        raise InputError(table.source, None, "the reference has no segments")
-    missing = table.emotion == NO_EMOTION
-    if missing.any() and not missing.all():
-        raise InputError(table.source, int(table.origin[np.flatnonzero(missing)[0]]),
-                         "segment has no emotion label, but others do")
 
 
 def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
@@ -127,13 +122,6 @@ def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None
         for (_, prev_end, prev), (start, _, i) in zip(checked, checked[1:]):
             if start < prev_end:
                 raise InputError(source, f"interval [{i}]", f"overlaps interval [{prev}] of the same file")
-
-
-def _check_collar(collar: Any) -> None:
-    if isinstance(collar, bool) or not isinstance(collar, numbers.Real):
-        raise TypeError(f"collar must be a number of seconds, not {collar!r}")
-    if not 0 <= collar < math.inf:
-        raise ValueError(f"collar must be a non-negative finite number of seconds, not {collar}")
 
 
 def _speakers_by_file(table: SegmentTable) -> dict[str, set[str]]:
@@ -249,55 +237,64 @@ def score(
     reference time outside the annotated emotion events.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
-    options = {k: v for k, v in locals().items() if k not in ("reference", "hypothesis")}
+    options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,
+                      speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
+                      non_target=non_target, average=average, neutral=neutral)
+    ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
     # files are swept in batches and no sweep is kept: memory stays bounded
-    return _resolve_and_run(reference, hypothesis, options, keep_sweeps=False).report
+    scoring = _score(ref, hyp, options, uem, keep_sweeps=False)
+    _warn(scoring.report, stacklevel=3)
+    return scoring.report
 
 
-def run(reference: SegmentsLike, hypothesis: SegmentsLike, **options: Any) -> Scoring:
+def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, uem: UemLike = None, **options: Any) -> Scoring:
     """Like ``score`` (same keyword options), but keep the inputs and the sweeps with the report.
 
     All files are swept at once, so memory grows with the corpus.
     """
-    bound = inspect.signature(score).bind(reference, hypothesis, **options)
-    bound.apply_defaults()
-    given = {k: v for k, v in bound.arguments.items() if k not in ("reference", "hypothesis")}
-    return _resolve_and_run(reference, hypothesis, given, keep_sweeps=True)
-
-
-def _resolve_and_run(reference: SegmentsLike, hypothesis: SegmentsLike, given: dict,
-                     keep_sweeps: bool) -> Scoring:
-    chosen = presets.get(given["preset"])
-    options = presets.resolve(chosen, **{k: given[k] for k in (
-        "collar", "regions", "uem_default", "speaker_map", "noscore", "non_target", "average", "neutral")})
-    if given["emotions"] is None and given["non_target"] not in (None, chosen.non_target):
-        raise ValueError(f"non_target={given['non_target']!r} says what happens to reference speech outside "
-                         "the scored emotion set: give the set too (emotions, --emotions)")
-    emotion_set = parse_emotions(given["emotions"])
-    mapping = parse_emotion_map(given["emotion_map"])
-    ref = as_table(reference, "reference")
-    hyp = as_table(hypothesis, "hypothesis")
-    scoring = _run(ref, hyp, chosen, options, given["uem"], emotion_set, mapping, keep_sweeps)
-    for message in scoring.report.warnings:
-        # stacklevel 3: the caller of teer.score / teer.api.run
-        warnings.warn(message, checks.TeerWarning, stacklevel=3)
+    resolved = resolve(**options)
+    ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
+    scoring = _score(ref, hyp, resolved, uem, keep_sweeps=True)
+    _warn(scoring.report, stacklevel=3)
     return scoring
 
 
-def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: dict, uem: UemLike,
-         emotion_set: tuple[str, ...] | None, mapping: dict[str, str] | None,
-         keep_sweeps: bool = True) -> Scoring:
-    """Score validated tables under resolved options (shared with ``teer.pyannote``)."""
-    from .emotions import NON_TARGET
+def score_tables(reference: SegmentTable, hypothesis: SegmentTable, options: ScoringOptions, *,
+                 uem: UemLike = None, reference_files: Sequence[str] = ()) -> Report:
+    """Score two tables under resolved options (``teer.options.resolve``).
 
-    collar, regions, uem_default = options["collar"], options["regions"], options["uem_default"]
-    non_target = options["non_target"]
-    if non_target not in NON_TARGET:
-        raise ValueError(f"non_target must be one of {', '.join(NON_TARGET)}, not {non_target!r}")
-    _check_collar(collar)
+    For callers that build the tables themselves (``teer.pyannote``): the tables
+    are taken as they are (the reference may be empty), their times checked.
+    ``reference_files`` names files the reference covers even where it has no
+    segment (an empty annotation), so that the hypothesis there is not reported
+    as a file without a reference.
+    """
+    for table in (reference, hypothesis):
+        _check_in_memory(table)
+    problems = reference_problems(reference) if len(reference) else []
+    if problems:
+        raise problems[0]
+    scoring = _score(reference, hypothesis, options, uem, keep_sweeps=False, reference_files=reference_files)
+    _warn(scoring.report, stacklevel=3)
+    return scoring.report
+
+
+def _warn(report: Report, stacklevel: int) -> None:
+    for message in report.warnings:
+        # stacklevel: the caller of the public function
+        warnings.warn(message, checks.TeerWarning, stacklevel=stacklevel + 1)
+
+
+def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: UemLike,
+           keep_sweeps: bool, reference_files: Sequence[str] = ()) -> Scoring:
+    """Score validated tables under resolved options."""
+    chosen = options.preset
+    emotion_set, mapping = options.emotions, options.emotion_map
+    collar, regions, uem_default = options.collar, options.regions, options.uem_default
+    non_target = options.non_target
     uem_map = as_uem(uem)
-    map_warnings = ([] if options["speaker_map"] is None
-                    else _check_speaker_map(options["speaker_map"], ref, hyp))
+    map_warnings = ([] if options.speaker_map is None
+                    else _check_speaker_map(options.speaker_map, ref, hyp))
     original_ref = ref
     hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
@@ -313,17 +310,16 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
         if emptied:
             warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
                             f"({', '.join(emptied[:3])}{', ...' if len(emptied) > 3 else ''})")
-    zones = concat_zones(options["noscore"], zones)
-    has_emotions = checks.has_emotions(original_ref)
+    zones = concat_zones(options.noscore, zones)
+    has_emotions = original_ref.has_emotions()
     # a hypothesis without a single emotion label cannot be scored on emotions either
-    hyp_without_emotions = (len(hyp) > 0 and not checks.has_emotions(hyp)
+    hyp_without_emotions = (len(hyp) > 0 and not hyp.has_emotions()
                             and chosen.emotion_matching != "first-letter")
 
-    given_files = sorted(original_ref.file_names() - set(skipped))
+    given_files = sorted((original_ref.file_names() | set(reference_files)) - set(skipped))
     columns, eder_notes = KEYS, []
     if chosen.emotion_matching == "hungarian":
         runs = _hungarian_runs(ref, hyp, has_emotions)
-        build_options = dict(collar=0.0, regions="all", same_speaker_overlap="each")
     elif chosen.emotion_matching == "first-letter":
         if not has_emotions:
             raise ValueError("the eder preset scores emotions: the reference has no emotion labels")
@@ -332,7 +328,7 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
             uem_described = _uem_setting(uem, uem_default)
         given_files = sorted(set(given_files) | set(original_ref.durations or ()))
         ref, several = eder.one_speaker(ref)
-        ref = eder.fill_neutral(ref, uem_map, options["neutral"])
+        ref = eder.fill_neutral(ref, uem_map, options.neutral)
         hyp, _ = eder.one_speaker(hyp)
         (ref, hyp), clashes = eder.first_letters([ref, hyp])
         if several:
@@ -343,7 +339,6 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
             warnings.append(f"labels {', '.join(repr(x) for x in group)} share their first letter and count as "
                             "one emotion (EDER compares first letters)")
         runs = {"speaker": (ref, hyp)}
-        build_options = dict(collar=0.0, regions="all", noscore=zones, same_speaker_overlap="once")
         columns, eder_notes = eder.COLUMNS, list(eder.NOTES)
     else:
         if uem_map is None and non_target == "drop":
@@ -351,9 +346,10 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
             # where non-target speech was dropped is false alarm, not unscored
             uem_map = _extents(original_ref, (original_ref, hyp) if uem_default == "union" else (original_ref,))
         runs = {"speaker": (ref, hyp)}
-        build_options = dict(collar=collar, regions=regions, uem_default=uem_default, noscore=zones,
-                             speaker_map=options["speaker_map"],
-                             same_speaker_overlap=chosen.same_speaker_overlap)
+    build_options = dict(collar=collar, regions=regions, noscore=zones, speaker_map=options.speaker_map,
+                         same_speaker_overlap=chosen.same_speaker_overlap)
+    if uem_map is None:  # the eder and ser-align presets always give the scored time
+        build_options["uem_default"] = uem_default
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
@@ -368,7 +364,8 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
                                                               reference_files=given_files, **build_options)
             at = np.argsort(names)  # scored is sorted
             sums_of[name] = {k: v[at] for k, v in run_sums.items()}
-        engine_warnings = engine_warnings or run_warnings
+        # the runs on relabelled tables (ser-align) see the same files: say each thing once
+        engine_warnings += [w for w in run_warnings if w not in engine_warnings]
     sums = sums_of["speaker"]
     # the runs on relabelled tables share files, grid and counts; only the mapping differs
     for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
@@ -396,17 +393,17 @@ def _run(ref: SegmentTable, hyp: SegmentTable, chosen: presets.Preset, options: 
     if emotion_set:
         settings["non_target"] = "no-score zone" if non_target == "noscore" else "dropped"
     settings.update(chosen.conventions)
-    if options["neutral"] is not None:
-        settings["neutral"] = f"{options['neutral']!r} (reference time outside the emotion events)"
-    settings["average"] = ("mean of per-file rates" if options["average"] == "files"
+    if options.neutral is not None:
+        settings["neutral"] = f"{options.neutral!r} (reference time outside the emotion events)"
+    settings["average"] = ("mean of per-file rates" if options.average == "files"
                            else "rates of summed components")
-    if options["speaker_map"] is not None:
+    if options.speaker_map is not None:
         settings["speaker_mapping"] = "fixed (given)"
     if skipped:
         warnings.append(ser_align.skipped_warning(skipped))
     report = Report(settings, total, files,
                     ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings,
-                    notes + eder_notes, skipped, options["average"], columns)
+                    notes + eder_notes, skipped, options.average, columns)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 
 

@@ -32,7 +32,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .components import SECONDS, Report, is_rate
+from .components import SECONDS, Report, is_rate, rates_of_arrays
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
@@ -76,23 +76,7 @@ def component_matrix(report: Report, files: list[str] | None = None) -> np.ndarr
 
 def rates(sums: np.ndarray, emotions: bool = True) -> dict[str, np.ndarray]:
     """Each rate from rows of summed components (NaN where undefined), like ``Components``."""
-    c = {k: sums[..., i] for i, k in enumerate(SECONDS)}
-
-    def ratio(num, den):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, num / den, np.nan)
-
-    out = {
-        "TEER": ratio(c["MS"] + c["FA"] + c["CONF_emo"], c["TOTAL"]),
-        "sTEER": ratio(c["MS"] + c["FA"] + c["CONF_emo_spk"], c["TOTAL"]),
-        "EERa": ratio(c["CONF_emo"], c["AGREE"]),
-        "sEERa": ratio(c["CONF_emo_spk"], c["AGREE"]),
-        "DER": ratio(c["MS"] + c["FA"] + c["CONF_spk"], c["TOTAL"]),
-    }
-    if not emotions:
-        for k in ("TEER", "sTEER", "EERa", "sEERa"):
-            out[k] = np.full_like(out[k], np.nan)
-    return out
+    return rates_of_arrays({k: sums[..., i] for i, k in enumerate(SECONDS)}, emotions)
 
 
 def resample_counts(n_files: int, resamples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:

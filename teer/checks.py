@@ -37,13 +37,9 @@ def hypothesis_warnings(hyp: SegmentTable) -> list[str]:
     return []
 
 
-def has_emotions(table: SegmentTable) -> bool:
-    return bool((table.emotion != NO_EMOTION).any())
-
-
 def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
     """Hypothesis emotion labels the reference never uses, with near matches and the fix."""
-    if not has_emotions(ref) or not has_emotions(hyp):
+    if not ref.has_emotions() or not hyp.has_emotions():
         return []
     reference = _used(ref.emotions, ref.emotion)
     unknown = [label for label in _used(hyp.emotions, hyp.emotion) if label not in set(reference)]

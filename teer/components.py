@@ -1,16 +1,67 @@
-"""Error components that add up across files, and the rates computed from their sums."""
+"""Error components that add up across files, and the rates computed from their sums.
+
+This module is the one home of both: ``SECONDS`` names the components (the
+engine fills them per region, ``Components`` adds them across files) and
+``RATES`` writes each rate's formula once. ``Components`` and the bootstrap
+(``teer.bootstrap``) both compute rates from ``RATES``, so a new rate is one
+entry here.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Mapping
 
-RATES = ("TEER", "sTEER", "EERa", "sEERa", "DER")
+import numpy as np
+
 SECONDS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
-KEYS = RATES + SECONDS
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den > 0 else None
+@dataclass(frozen=True)
+class Rate:
+    """A rate: the sum of some components divided by another component.
+
+    ``emotions``: the rate is about emotions, so it is not available when the
+    reference (or the hypothesis) carries no emotion labels.
+    """
+
+    name: str
+    numerator: tuple[str, ...]
+    denominator: str
+    emotions: bool = True
+
+    def of(self, values: Mapping[str, float], emotions: bool = True) -> float | None:
+        """The rate of one set of components (None where undefined)."""
+        den = values[self.denominator]
+        if (self.emotions and not emotions) or not den > 0:
+            return None
+        return sum(values[k] for k in self.numerator) / den
+
+    def of_arrays(self, values: Mapping[str, np.ndarray], emotions: bool = True) -> np.ndarray:
+        """The rate of rows of components (NaN where undefined)."""
+        den = values[self.denominator]
+        num = sum(values[k] for k in self.numerator)
+        if self.emotions and not emotions:
+            return np.full(np.shape(den), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+
+#: every rate teer reports, in report order (``Components.TEER`` etc. are read from here)
+RATES = {rate.name: rate for rate in (
+    Rate("TEER", ("MS", "FA", "CONF_emo"), "TOTAL"),
+    Rate("sTEER", ("MS", "FA", "CONF_emo_spk"), "TOTAL"),
+    Rate("EERa", ("CONF_emo",), "AGREE"),
+    Rate("sEERa", ("CONF_emo_spk",), "AGREE"),
+    Rate("DER", ("MS", "FA", "CONF_spk"), "TOTAL", emotions=False),
+)}
+#: rates reported under another name by a preset (the eder preset's EDER is a file's TEER)
+ALIASES = {"EDER": "TEER"}
+KEYS = tuple(RATES) + SECONDS
+
+
+def rates_of_arrays(values: Mapping[str, np.ndarray], emotions: bool = True) -> dict[str, np.ndarray]:
+    """Every rate of rows of components (NaN where undefined), like ``Components``."""
+    return {name: rate.of_arrays(values, emotions) for name, rate in RATES.items()}
 
 
 @dataclass
@@ -42,38 +93,16 @@ class Components:
             return self
         return self.__add__(other)
 
-    @property
-    def TEER(self) -> float | None:
-        if not self.emotions:
-            return None
-        return _ratio(self.MS + self.FA + self.CONF_emo, self.TOTAL)
-
-    @property
-    def sTEER(self) -> float | None:
-        if not self.emotions:
-            return None
-        return _ratio(self.MS + self.FA + self.CONF_emo_spk, self.TOTAL)
-
-    @property
-    def DER(self) -> float | None:
-        return _ratio(self.MS + self.FA + self.CONF_spk, self.TOTAL)
-
-    @property
-    def EERa(self) -> float | None:
-        if not self.emotions:
-            return None
-        return _ratio(self.CONF_emo, self.AGREE)
-
-    @property
-    def sEERa(self) -> float | None:
-        if not self.emotions:
-            return None
-        return _ratio(self.CONF_emo_spk, self.AGREE)
+    def rate(self, name: str) -> float | None:
+        """The rate ``name`` (a key of ``RATES`` or ``ALIASES``) of these components."""
+        return RATES[ALIASES.get(name, name)].of(self.__dict__, self.emotions)
 
     def __getitem__(self, key: str) -> float | None:
-        if key not in KEYS:
-            raise KeyError(key)
-        return getattr(self, key)
+        if key in SECONDS:
+            return getattr(self, key)
+        if key in RATES:
+            return self.rate(key)
+        raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
         return iter(KEYS)
@@ -85,7 +114,14 @@ class Components:
 
 def is_rate(key: str) -> bool:
     """Whether a column is a rate (a fraction) rather than seconds."""
-    return key in RATES or key == "EDER"
+    return key in RATES or key in ALIASES
+
+
+# ``Components.TEER``, ``.sTEER``, ...: one read-only property per rate of ``RATES``
+for _name in RATES:
+    setattr(Components, _name, property(lambda self, _name=_name: self.rate(_name),
+                                        doc=f"{_name} of these components (None where undefined)"))
+del _name
 
 
 @dataclass
@@ -112,7 +148,7 @@ class Report:
 
     def row(self, c: Components) -> dict[str, float | None]:
         """The reported columns of one file or a sum of files."""
-        return {k: c.TEER if k == "EDER" else c[k] for k in self.columns}
+        return {k: c.rate(k) if is_rate(k) else c[k] for k in self.columns}
 
     def mean(self) -> dict[str, float | None]:
         """Each column averaged over the files ("macro average"): a rate over the files

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable, concat_vocab, remap
+from .segments import NO_EMOTION, SegmentTable, concat_vocab, encode, remap
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -129,8 +129,7 @@ def first_letters(tables: Sequence[SegmentTable]) -> tuple[list[SegmentTable], l
         used = np.unique(table.emotion[table.emotion != NO_EMOTION])
         for code in used.tolist():
             groups.setdefault(letters[code], set()).add(table.emotions[code])
-        vocab = list(dict.fromkeys(letters))
-        index = np.array([vocab.index(x) for x in letters], dtype=np.int32)
+        vocab, index = encode(letters)
         emotion = np.where(table.emotion == NO_EMOTION, NO_EMOTION,
                            index[np.maximum(table.emotion, 0)] if len(index) else NO_EMOTION)
         out.append(table.relabel_emotions(vocab, emotion))

@@ -16,9 +16,7 @@ from typing import Union
 
 import numpy as np
 
-from .segments import NO_EMOTION, InputError, SegmentTable
-
-NON_TARGET = ("noscore", "drop")
+from .segments import NO_EMOTION, InputError, SegmentTable, encode
 
 EmotionsLike = Union[str, Sequence[str], None]
 EmotionMapLike = Union[str, os.PathLike, Mapping[str, str], None]
@@ -126,10 +124,7 @@ def apply_map(table: SegmentTable, mapping: Mapping[str, str] | None) -> Segment
     """The table with every emotion label replaced by its image under ``mapping``."""
     if not mapping:
         return table
-    renamed = [mapping.get(e, e) for e in table.emotions]
-    codes: dict[str, int] = {}
-    index = np.fromiter((codes.setdefault(e, len(codes)) for e in renamed), dtype=np.int32, count=len(renamed))
-    vocab = list(codes)
+    vocab, index = encode([mapping.get(e, e) for e in table.emotions])
     emotion = np.where(table.emotion == NO_EMOTION, NO_EMOTION,
                        index[np.maximum(table.emotion, 0)] if len(index) else table.emotion)
     return table.relabel_emotions(vocab, emotion)
@@ -152,8 +147,6 @@ def restrict(ref: SegmentTable, emotions: Sequence[str] | None, non_target: str
 
     Returns the reference to score, the no-score zones (or None) and warnings.
     """
-    if non_target not in NON_TARGET:
-        raise ValueError(f"non_target must be one of {', '.join(NON_TARGET)}, not {non_target!r}")
     if emotions is None:
         return ref, None, []
     warnings = []

@@ -16,10 +16,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .components import SECONDS
+from .options import REGIONS
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, remap
 
-REGIONS = ("all", "single", "overlap", "nonoverlap")
-COMPONENTS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -373,7 +373,7 @@ def score_files(
     for f in fids:
         order = np.argsort(batch[f], kind="stable")
         grouped.append((order, batch[f][order]))
-    sums = {name: np.zeros(n_files) for name in COMPONENTS}
+    sums = {name: np.zeros(n_files) for name in SECONDS}
     overlaps = [0, 0]
     for b in np.unique(batch[scored]):
         lo_file, hi_file = int(np.searchsorted(batch, b, "left")), int(np.searchsorted(batch, b, "right"))

@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .segments import encode
+
 
 def check_frame_step(window: object, stride: object) -> tuple[float, float]:
     """``window`` and ``stride`` as floats; ``ValueError`` unless both are finite and positive."""
@@ -84,13 +86,10 @@ def frames_to_segments(labels: Sequence[str], window: float, stride: float, *, f
     0.4
     """
     window, stride = check_frame_step(window, stride)
-    names: dict[str, int] = {}
     for i, label in enumerate(labels):
         if not isinstance(label, str):
             raise ValueError(f"frame {i}: a label must be a string, not {label!r}")
-        names.setdefault(label, len(names))
-    codes = np.fromiter((names[label] for label in labels), dtype=np.int64, count=len(labels))
-    vocab = list(names)
+    vocab, codes = encode(labels)
     start, end, code = frame_segments(codes, window, stride)
     who = file if speaker is None else speaker
     return [{"file": file, "start": s, "end": e, "speaker": who, "emotion": vocab[c]}

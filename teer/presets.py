@@ -24,18 +24,21 @@ the figure is the mean over files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 DEFAULT_PRESET = "wu2023"
-AVERAGES = ("sums", "files")
-#: the label SpeechBrain gives reference time outside the emotion event
-DEFAULT_NEUTRAL = "n"
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A named protocol: the value of every option it sets, and which of them it fixes.
+
+    ``teer.options.resolve`` turns a preset and the options given into ``ScoringOptions``;
+    the command line's help texts are derived from these values.
+    """
+
     name: str
-    description: str
+    #: one line for ``--preset``'s help
+    summary: str
     collar: float
     uem_default: str
     regions: str
@@ -47,6 +50,8 @@ class Preset:
     same_speaker_overlap: str
     #: "sums": rates of the summed components; "files": mean of the per-file rates
     average: str = "sums"
+    #: the label of reference time outside the emotion events (eder), or None: not labelled
+    neutral: str | None = None
     #: options that cannot be given a value other than the preset's
     fixed: tuple[str, ...] = ()
     conventions: dict[str, str] = field(default_factory=dict)
@@ -55,8 +60,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "wu2023": Preset(
         name="wu2023",
-        description="Wu, Zhang & Woodland (Interspeech 2023): literal emotions, md-eval speaker "
-                    "mapping, collar 0.25, reference-extent UEM",
+        summary="Wu, Zhang & Woodland 2023; literal emotions, md-eval speaker mapping",
         collar=0.25, uem_default="reference", regions="all", non_target="noscore",
         emotion_matching="literal", same_speaker_overlap="once",
         conventions={
@@ -67,8 +71,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "ser-align": Preset(
         name="ser-align",
-        description="SER-Align (Wang, Lee & Chen, IALP 2025): pyannote.metrics DER on speech, "
-                    "emotion and emotion_speaker labels, collar 0, reference and hypothesis extent",
+        summary="the SER-Align evaluation script: pyannote DER on emotion labels",
         collar=0.0, uem_default="union", regions="all", non_target="drop",
         emotion_matching="hungarian", same_speaker_overlap="each",
         fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore"),
@@ -81,11 +84,10 @@ PRESETS: dict[str, Preset] = {
     ),
     "eder": Preset(
         name="eder",
-        description="Emotion Diarization Error Rate (SpeechBrain, Wang et al. 2023): one speaker per "
-                    "utterance, scored over the whole utterance, unlabelled reference time neutral, "
-                    "labels compared by first letter, mean of per-file rates",
+        summary="SpeechBrain's Emotion Diarization Error Rate: one speaker per utterance, mean over files",
         collar=0.0, uem_default="utterance", regions="all", non_target="noscore",
         emotion_matching="first-letter", same_speaker_overlap="once", average="files",
+        neutral="n",  # the label SpeechBrain gives reference time outside the emotion event
         # non_target: dropping an event would make its time neutral, not unscored
         fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore", "average"),
         conventions={
@@ -104,32 +106,6 @@ def get(name: str) -> Preset:
         raise ValueError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})") from None
 
 
-def resolve(preset: Preset, **given: Any) -> dict[str, Any]:
-    """The preset's settings with the given options (None = not given) on top.
-
-    An option the preset fixes may only be given the preset's own value (or, for
-    ``speaker_map`` and ``noscore``, not at all).
-    """
-    settings = {
-        "collar": preset.collar, "uem_default": preset.uem_default, "regions": preset.regions,
-        "non_target": preset.non_target, "speaker_map": None, "noscore": None,
-        "average": preset.average, "neutral": DEFAULT_NEUTRAL if preset.name == "eder" else None,
-    }
-    for name, value in given.items():
-        if value is None:
-            continue
-        if name == "neutral" and preset.name != "eder":
-            raise ValueError(f"neutral (the label of unannotated reference time) belongs to the eder "
-                             f"preset; preset {preset.name} does not label that time")
-        if name == "average" and value not in AVERAGES:
-            raise ValueError(f"average must be one of {', '.join(AVERAGES)}, not {value!r}")
-        if name in preset.fixed and value != settings[name]:
-            shown = "given" if name in ("speaker_map", "noscore") else repr(value)
-            raise ValueError(
-                f"preset {preset.name} fixes {name.replace('_', '-')} "
-                f"({'not used' if settings[name] is None else repr(settings[name])}); "
-                f"{shown} would no longer reproduce it (use --preset wu2023 to set it)")
-        if name == "neutral" and not (isinstance(value, str) and value and not value.isspace()):
-            raise ValueError(f"neutral must be a non-empty label, not {value!r}")
-        settings[name] = value
-    return settings
+def describe(option: str) -> str:
+    """Each preset's value of ``option``, for help texts: ``0.25 for wu2023, 0.0 for ser-align, ...``."""
+    return ", ".join(f"{getattr(p, option)} for {name}" for name, p in PRESETS.items())

@@ -24,7 +24,6 @@ files, for the other rates (EERa, sEERa, DER).
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .extras import install_hint
@@ -37,12 +36,11 @@ except ModuleNotFoundError as err:
     raise ImportError(f"teer.pyannote needs pyannote.metrics: {install_hint('pyannote')}",
                       name=err.name) from None
 
-from . import api, presets
-from .checks import TeerWarning
+from .api import score_tables
 from .components import Components
-from .emotions import parse_emotion_map, parse_emotions
 from .io.annotation import from_annotations
-from .segments import NO_EMOTION
+from .options import resolve
+from .presets import DEFAULT_PRESET
 
 COMPONENTS = ["total", "correct", "missed detection", "false alarm", "confusion"]
 
@@ -50,18 +48,16 @@ COMPONENTS = ["total", "correct", "missed detection", "false alarm", "confusion"
 class _TeerMetric(BaseMetric):
     _confusion = "CONF_emo"
 
-    def __init__(self, preset: str = presets.DEFAULT_PRESET, *, collar: float | None = None,
+    def __init__(self, preset: str = DEFAULT_PRESET, *, collar: float | None = None,
                  regions: str | None = None, uem_default: str | None = None, emotions=None,
                  emotion_map=None, non_target: str | None = None, **kwargs: Any):
-        self.preset = presets.get(preset)
-        if self.preset.average != "sums":
+        self.options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,
+                               emotions=emotions, emotion_map=emotion_map, non_target=non_target)
+        if self.options.average != "sums":
             # pyannote.metrics sums components over files; this preset's figure is a mean of rates
             raise ValueError(f"preset {preset} reports a mean of per-file rates, which a pyannote.metrics "
                              f"metric (summed components) cannot give: use teer.score(..., preset={preset!r})")
-        self.options = presets.resolve(self.preset, collar=collar, regions=regions, uem_default=uem_default,
-                                       non_target=non_target)
-        self.emotions = parse_emotions(emotions)
-        self.emotion_map = parse_emotion_map(emotion_map)
+        self.preset = self.options.preset
         super().__init__(**kwargs)
 
     @classmethod
@@ -81,9 +77,7 @@ class _TeerMetric(BaseMetric):
         name = str(getattr(reference, "uri", None) or "<annotation>")
         ref = from_annotations({name: reference})
         hyp = from_annotations({name: hypothesis})
-        api._check_in_memory(ref, "reference", allow_empty=True)
-        api._check_in_memory(hyp, "hypothesis")
-        if len(ref) and (ref.emotion == NO_EMOTION).all():
+        if len(ref) and not ref.has_emotions():
             raise ValueError(f"{self.name}: the reference of {name} has no emotion labels; "
                              "labels must be (speaker, emotion) pairs")
         uem_map = None
@@ -91,13 +85,11 @@ class _TeerMetric(BaseMetric):
             uem_map = {name: [(s.start, s.end) for s in uem.support()]}
         elif len(ref) == 0:  # nothing to take an extent from: the union extent is the hypothesis's
             spans = [(s.start, s.end) for s in hypothesis.get_timeline().support()]
-            scored = self.options["uem_default"] == "union" and spans
-            uem_map = {name: [(spans[0][0], spans[-1][1])]} if scored else {}
-        scoring = api._run(ref, hyp, self.preset, self.options, uem_map, self.emotions, self.emotion_map)
-        for message in scoring.report.warnings:
-            if len(ref) or "only in the hypothesis" not in message:  # an empty reference is no news
-                warnings.warn(message, TeerWarning)
-        c = scoring.report.files.get(name, Components())
+            scored = self.options.uem_default == "union" and spans
+            uem_map = {name: [(spans[0][0], spans[-1][1])] if scored else []}
+        # the file is the reference's even when the annotation is empty
+        report = score_tables(ref, hyp, self.options, uem=uem_map, reference_files=[name])
+        c = report.files.get(name, Components())
         self.teer_results_.append((name, c))
         confusion = getattr(c, self._confusion)
         return {"total": c.TOTAL, "correct": c.AGREE - confusion, "missed detection": c.MS,

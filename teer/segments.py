@@ -75,10 +75,10 @@ class SegmentTable:
         source: str = "<memory>",
     ) -> "SegmentTable":
         """Build a table from per-segment columns (labels as strings)."""
-        file_vocab, file_idx = _encode(files)
-        spk_vocab, spk_idx = _encode(speakers)
+        file_vocab, file_idx = encode(files)
+        spk_vocab, spk_idx = encode(speakers)
         has = [e is not None for e in emotions]
-        emo_vocab, emo_idx = _encode([e for e in emotions if e is not None])
+        emo_vocab, emo_idx = encode([e for e in emotions if e is not None])
         emotion = np.full(len(has), NO_EMOTION, dtype=np.int32)
         emotion[np.asarray(has, dtype=bool)] = emo_idx
         n = len(file_idx)
@@ -163,6 +163,10 @@ class SegmentTable:
             list(self.warnings),
         )
 
+    def has_emotions(self) -> bool:
+        """Whether any segment has an emotion label."""
+        return bool((self.emotion != NO_EMOTION).any())
+
     def file_names(self) -> set[str]:
         return {self.files[i] for i in np.unique(self.file)}
 
@@ -175,8 +179,28 @@ def _label(value, key: str, source: str, where: str, json_type) -> str:
     raise InputError(source, where, f"{key} must be a string, found {json_type(value)}")
 
 
-def _encode(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Vocabulary in first-seen order and the index of each value."""
+def reference_problems(table: SegmentTable, locate=int) -> list[InputError]:
+    """What makes a table unusable as a reference: no segments, or emotion labels on
+    some segments but not on all (each segment without one is a problem).
+
+    ``locate`` turns an ``origin`` into the location shown (a line number by default).
+    The readers raise the first problem (``teer.io.load_reference``, ``teer.api``);
+    ``teer validate`` lists them all.
+    """
+    if len(table) == 0:
+        return [InputError(table.source, None, "reference has no segments")]
+    missing = table.emotion == NO_EMOTION
+    if not missing.any() or missing.all():
+        return []
+    return [InputError(table.source, locate(int(o)), "segment has no emotion label, but others do")
+            for o in table.origin[missing]]
+
+
+def encode(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values in first-seen order, and each value's index among them.
+
+    The one label-to-code encoding: readers, relabelling and vocabulary merges use it.
+    """
     index: dict[str, int] = {}
     codes = np.fromiter((index.setdefault(v, len(index)) for v in values),
                         dtype=np.int32, count=len(values))
@@ -189,13 +213,10 @@ def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], 
     Returns the merged vocabulary and, per table, the array that maps its old
     indices to the merged ones.
     """
-    merged: dict[str, int] = {}
-    maps = []
-    for t in tables:
-        vocab = getattr(t, attr)
-        maps.append(np.fromiter((merged.setdefault(v, len(merged)) for v in vocab),
-                                dtype=np.int32, count=len(vocab)))
-    return list(merged), maps
+    vocabs = [getattr(t, attr) for t in tables]
+    merged, codes = encode([v for vocab in vocabs for v in vocab])
+    bounds = np.cumsum([0] + [len(vocab) for vocab in vocabs])
+    return merged, [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:

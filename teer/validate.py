@@ -20,7 +20,7 @@ import numpy as np
 
 from .io import _common, rttm
 from .io._common import check_text, check_times, read_bytes, to_float
-from .segments import NO_EMOTION, InputError, SegmentTable
+from .segments import NO_EMOTION, InputError, SegmentTable, reference_problems
 
 ROLES = ("hypothesis", "reference")
 
@@ -74,7 +74,7 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
         result.problems += problems or [str(reader_error)]
     result.warnings += table.warnings
     if role == "reference":
-        result.problems += _reference_problems(table, locate)
+        result.problems += [str(problem) for problem in reference_problems(table, locate)]
     result.counts = counts(table)
     return result
 
@@ -113,7 +113,7 @@ def _rttm_rows(data: bytes, source: str):
         starts.append(onset)
         durs.append(dur)
         origins.append(number)
-    return _table(files, starts, durs, speakers, emotions, origins, source, True), int, problems
+    return _table(files, starts, durs, speakers, emotions, origins, source), int, problems
 
 
 def _json_rows(data: bytes, source: str):
@@ -154,11 +154,11 @@ def _json_rows(data: bytes, source: str):
                 out.append(value)
             where_of.append(where(i))
     files, starts, durs, speakers, emotions, origins = columns
-    table = _table(files, starts, durs, speakers, emotions, origins, source, False)
+    table = _table(files, starts, durs, speakers, emotions, origins, source)
     return table, where_of.__getitem__, problems
 
 
-def _table(files, starts, durs, speakers, emotions, origins, source, is_rttm) -> SegmentTable:
+def _table(files, starts, durs, speakers, emotions, origins, source) -> SegmentTable:
     keep = [i for i, d in enumerate(durs) if d > 0]
     table = SegmentTable.from_columns([files[i] for i in keep], [starts[i] for i in keep],
                                       [starts[i] + durs[i] for i in keep], [speakers[i] for i in keep],
@@ -167,16 +167,6 @@ def _table(files, starts, durs, speakers, emotions, origins, source, is_rttm) ->
     if skipped:
         table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")
     return table
-
-
-def _reference_problems(table: SegmentTable, locate) -> list[str]:
-    if len(table) == 0:
-        return [str(InputError(table.source, None, "reference has no segments"))]
-    missing = table.emotion == NO_EMOTION
-    if not missing.any() or missing.all():
-        return []
-    return [str(InputError(table.source, locate(int(o)), "segment has no emotion label, but others do"))
-            for o in table.origin[missing]]
 
 
 def counts(table: SegmentTable) -> dict:

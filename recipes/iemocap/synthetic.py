@@ -133,9 +133,6 @@ class SyntheticTruth:
         mapping = LABEL_SETS["4class"] if mapping is None else mapping
         return dict(Counter(u.session for u in self.utterances if u.code in mapping))
 
-    def code_counts(self) -> dict[str, int]:
-        return dict(Counter(u.code for u in self.utterances))
-
 
 def _dialog_names(session: int, n: int) -> list[str]:
     kinds = ["impro01", "script01_1", "impro05a", "script02_2", "impro03", "script03_1b"]

@@ -54,22 +54,25 @@ def positive_integer(text: str) -> int:
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
-    """The options that decide what is scored and how (shared by score, compare, ...)."""
-    from ..engine import REGIONS
-    from ..presets import DEFAULT_PRESET, PRESETS
+    """The options that decide what is scored and how (shared by score, compare, ...).
+
+    Defaults are None (the preset's value); the help texts name each preset's value,
+    read from ``teer.presets``.
+    """
+    from ..options import NON_TARGET, REGIONS, UEM_DEFAULTS
+    from ..presets import DEFAULT_PRESET, PRESETS, describe
 
     p.add_argument("--preset", choices=tuple(PRESETS), default=DEFAULT_PRESET,
-                   help="protocol: wu2023 (Wu, Zhang & Woodland 2023; default), ser-align (the SER-Align "
-                        "evaluation script: pyannote DER on emotion labels, collar 0) or eder (SpeechBrain's "
-                        "Emotion Diarization Error Rate: one speaker per utterance, mean over files). Options "
-                        "below override the preset's values where it allows")
+                   help="protocol: " + "; ".join(f"{name} ({preset.summary})" for name, preset in PRESETS.items())
+                        + f". Default {DEFAULT_PRESET}. Options below override the preset's values where it allows")
     p.add_argument("--uem", help="UEM file (file chnl start end); default: see --uem-default")
-    p.add_argument("--uem-default", choices=("reference", "union"), default=None,
-                   help="scored time without a UEM: the reference extent (md-eval, Wu et al.; wu2023) "
-                        "or the reference and hypothesis extent (spyder, dscore, pyannote; ser-align)")
+    p.add_argument("--uem-default", choices=UEM_DEFAULTS, default=None,
+                   help="scored time without a UEM: the reference extent (md-eval, Wu et al.) or the reference "
+                        "and hypothesis extent (spyder, dscore, pyannote); default: the preset's, "
+                        + describe("uem_default"))
     p.add_argument("--collar", type=seconds, default=None,
-                   help="seconds removed on each side of every reference boundary "
-                        "(default: the preset's, 0.25 for wu2023, 0 for ser-align)")
+                   help="seconds removed on each side of every reference boundary (default: the preset's, "
+                        + describe("collar") + ")")
     p.add_argument("--regions", choices=REGIONS, default=None,
                    help="score all regions (default), or only those with one, two or more, or at most one "
                         "reference speaker")
@@ -80,21 +83,24 @@ def add_scoring_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotion-map", metavar="MAP",
                    help="merge emotion labels on both sides first: exc=hap,... or a file of lines "
                         "'exc hap' / 'exc=hap'")
-    p.add_argument("--non-target", choices=("noscore", "drop"), default=None,
-                   help="reference speech with an emotion outside --emotions: a no-score zone (wu2023) "
-                        "or deleted, making hypothesis speech there false alarm (ser-align)")
+    p.add_argument("--non-target", choices=NON_TARGET, default=None,
+                   help="reference speech with an emotion outside --emotions: a no-score zone (noscore) or "
+                        "deleted, making hypothesis speech there false alarm (drop); default: the preset's, "
+                        + describe("non_target"))
 
 
 def add_average_arguments(p: argparse.ArgumentParser) -> None:
     """``--average`` and ``--neutral``: how the figure is formed (score only)."""
-    from ..presets import AVERAGES
+    from ..options import AVERAGES
+    from ..presets import PRESETS, describe
 
     p.add_argument("--average", choices=AVERAGES, default=None,
-                   help="sums: rates of the components summed over files (default); files: mean of the "
-                        "per-file rates (macro average; the eder preset's)")
+                   help="sums: rates of the components summed over files; files: mean of the per-file rates "
+                        "(macro average); default: the preset's, " + describe("average"))
+    neutral = ", ".join(f"{p.neutral} for {name}" for name, p in PRESETS.items() if p.neutral is not None)
     p.add_argument("--neutral", metavar="LABEL", default=None,
-                   help="eder preset: the label of reference time outside the emotion events (default n, "
-                        "SpeechBrain's)")
+                   help=f"the label of reference time outside the emotion events (default: {neutral}; "
+                        "other presets do not label that time)")
 
 
 #: options that take one comma-separated list

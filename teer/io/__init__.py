@@ -11,9 +11,7 @@ import json
 import os
 import re
 
-import numpy as np
-
-from ..segments import NO_EMOTION, InputError, SegmentTable
+from ..segments import InputError, SegmentTable, reference_problems
 from . import frames, zed
 from ._common import Locate, atomic_write_text, read_bytes
 from .rttm import parse_rttm, read_rttm, write_rttm
@@ -95,13 +93,9 @@ def load_reference(path: str | os.PathLike) -> SegmentTable:
     A reference without any emotion labels is valid (only DER can be scored).
     """
     table, locate = _load(path)
-    if len(table) == 0:
-        raise InputError(table.source, None, "reference has no segments")
-    missing = table.emotion == NO_EMOTION
-    if missing.any() and not missing.all():
-        first = int(table.origin[np.argmax(missing)])
-        raise InputError(table.source, locate(first),
-                         "segment has no emotion label, but others do")
+    problems = reference_problems(table, locate)
+    if problems:
+        raise problems[0]
     return table
 
 

@@ -1,0 +1,122 @@
+"""The options of one scoring run, resolved from a preset and checked once.
+
+``resolve(preset, collar=..., ...)`` starts from the preset's values
+(``teer.presets``), puts the options given (not None) on top and returns a
+frozen ``ScoringOptions``; everything downstream (the API, the engine's
+callers, ``teer.pyannote``) reads that object. Every rule about an option
+lives here: its allowed values, and what a preset fixes.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import presets
+from .emotions import EmotionMapLike, EmotionsLike, parse_emotion_map, parse_emotions
+from .segments import SegmentTable
+
+REGIONS = ("all", "single", "overlap", "nonoverlap")
+UEM_DEFAULTS = ("reference", "union")
+NON_TARGET = ("noscore", "drop")
+AVERAGES = ("sums", "files")
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """What is scored and how: a preset's values with the options given on top.
+
+    Build it with ``resolve``; the fields are those of ``teer.score``, checked.
+    """
+
+    preset: presets.Preset
+    collar: float
+    #: "reference" or "union"; the eder preset's "utterance" (its own scored time)
+    uem_default: str
+    regions: str
+    non_target: str
+    average: str
+    #: the eder preset's label of reference time outside the emotion events, else None
+    neutral: str | None = None
+    #: fixed speaker mapping ``{(file, hyp speaker): ref speaker}``, or None (optimal)
+    speaker_map: Mapping[tuple[str, str], str] | None = None
+    #: extra no-score zones (like collars), or None
+    noscore: SegmentTable | None = None
+    #: the scored emotion set, or None (every label)
+    emotions: tuple[str, ...] | None = None
+    #: emotion labels renamed on both sides first, or None
+    emotion_map: Mapping[str, str] | None = None
+
+    @property
+    def same_speaker_overlap(self) -> str:
+        return self.preset.same_speaker_overlap
+
+    @property
+    def emotion_matching(self) -> str:
+        return self.preset.emotion_matching
+
+
+def resolve(
+    preset: str | presets.Preset = presets.DEFAULT_PRESET,
+    *,
+    collar: float | None = None,
+    regions: str | None = None,
+    uem_default: str | None = None,
+    speaker_map: Mapping[tuple[str, str], str] | None = None,
+    noscore: SegmentTable | None = None,
+    emotions: EmotionsLike = None,
+    emotion_map: EmotionMapLike = None,
+    non_target: str | None = None,
+    average: str | None = None,
+    neutral: str | None = None,
+) -> ScoringOptions:
+    """The preset's options with those given (None = not given) on top, checked.
+
+    An option the preset fixes may only be given the preset's own value (or, for
+    ``speaker_map`` and ``noscore``, not at all). Raises ``ValueError`` naming the
+    option otherwise.
+    """
+    chosen = preset if isinstance(preset, presets.Preset) else presets.get(preset)
+    given = dict(collar=collar, regions=regions, uem_default=uem_default, speaker_map=speaker_map,
+                 noscore=noscore, non_target=non_target, average=average, neutral=neutral)
+    settings: dict[str, Any] = {
+        "collar": chosen.collar, "uem_default": chosen.uem_default, "regions": chosen.regions,
+        "non_target": chosen.non_target, "speaker_map": None, "noscore": None,
+        "average": chosen.average, "neutral": chosen.neutral,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name == "neutral" and chosen.neutral is None:
+            raise ValueError(f"neutral (the label of unannotated reference time) belongs to the eder "
+                             f"preset; preset {chosen.name} does not label that time")
+        _check(name, value)
+        if name in chosen.fixed and value != settings[name]:
+            shown = "given" if name in ("speaker_map", "noscore") else repr(value)
+            raise ValueError(
+                f"preset {chosen.name} fixes {name.replace('_', '-')} "
+                f"({'not used' if settings[name] is None else repr(settings[name])}); "
+                f"{shown} would no longer reproduce it (use --preset {presets.DEFAULT_PRESET} to set it)")
+        settings[name] = value
+    if emotions is None and non_target not in (None, chosen.non_target):
+        raise ValueError(f"non_target={non_target!r} says what happens to reference speech outside "
+                         "the scored emotion set: give the set too (emotions, --emotions)")
+    return ScoringOptions(chosen, emotions=parse_emotions(emotions), emotion_map=parse_emotion_map(emotion_map),
+                          **settings)
+
+
+_CHOICES = {"regions": REGIONS, "uem_default": UEM_DEFAULTS, "non_target": NON_TARGET, "average": AVERAGES}
+
+
+def _check(name: str, value: Any) -> None:
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise ValueError(f"{name} must be one of {', '.join(_CHOICES[name])}, not {value!r}")
+    if name == "collar":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"collar must be a number of seconds, not {value!r}")
+        if not 0 <= value < math.inf:
+            raise ValueError(f"collar must be a non-negative finite number of seconds, not {value}")
+    if name == "neutral" and not (isinstance(value, str) and value and not value.isspace()):
+        raise ValueError(f"neutral must be a non-empty label, not {value!r}")
