@@ -23,8 +23,8 @@ STAGES = {
     "alignment-study": "degrade word times and speakers step by step; what it does to TEER",
 }
 
-EPILOG = (f"prepare and align need neither torch nor transformers; {', '.join(TORCH_STAGES)} "
-          f"and score do: {INSTALL}.")
+EPILOG = (f"prepare and align need neither torch nor transformers; "
+          f"{', '.join(TORCH_STAGES[:-1])} and {TORCH_STAGES[-1]} do: {INSTALL}.")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,7 +60,7 @@ def build_parser(stage: str | None) -> tuple[argparse.ArgumentParser, ModuleType
     module = None
     for name, help_text in STAGES.items():
         stage_parser = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:]
-                                      + ".", epilog=EPILOG if name in TORCH_STAGES + ("score",) else None)
+                                      + ".", epilog=EPILOG if name in TORCH_STAGES else None)
         if name == stage:
             module = _stage_module(name)
             module.add_arguments(stage_parser)

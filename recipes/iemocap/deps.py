@@ -1,15 +1,14 @@
 """What the stages that train a model need beyond the scorer: torch and transformers.
 
-``prepare``, ``align`` and ``score`` run without them; ``train``, ``evaluate`` and
-``run`` import them when they start, so that a machine without torch can still
-prepare data and ask for help.
+``prepare`` and ``align`` run without them, and importing the recipe does not
+import them: a machine without torch can still prepare data and ask for help.
 """
 from __future__ import annotations
 
 import importlib.util
 
-#: stages whose modules import torch
-TORCH_STAGES = ("train", "evaluate", "run")
+#: stages that need torch to run (score through train's data loading)
+TORCH_STAGES = ("train", "evaluate", "score", "run")
 
 #: how to install them without pulling the multi-gigabyte CUDA build of torch
 INSTALL = ('install the CPU build of torch first (pip install torch --index-url '

@@ -54,6 +54,17 @@ def test_a_torch_stage_without_torch_says_how_to_install_it():
     assert len(out.stderr.splitlines()) == 1
 
 
+def test_running_a_torch_stage_without_torch_is_one_line(tmp_path):
+    # run's options need no torch (its --help works); running it does
+    out = python(NO_TORCH + "from recipes.iemocap.__main__ import main\n"
+                 f"sys.exit(main(['run', '--smoke', '--out', {str(tmp_path / 'o')!r}]))\n",
+                 PYTHONPATH=str(ROOT))
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("iemocap: error: the run stage needs torch, which is not installed: ")
+    assert len(out.stderr.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_prepare_and_align_do_not_import_torch(tmp_path):
     code = ("import sys\nfrom recipes.iemocap.__main__ import main\n"
             "from recipes.iemocap.synthetic import make_corpus\n"
