@@ -18,6 +18,9 @@ import pstats
 import sys
 import time
 
+# this checkout's teer, as benchmarks/run.py uses (teer is not installed in the environment)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
