@@ -14,7 +14,7 @@ from . import checks, eder, engine, presets, ser_align
 from .options import ScoringOptions, resolve
 from .components import KEYS, Components, Report
 from .emotions import EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map, restrict
-from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, reference_problems
+from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
 UemLike = Union[str, os.PathLike, Mapping[str, Sequence[tuple[float, float]]], None]
@@ -127,7 +127,7 @@ def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None
 def _speakers_by_file(table: SegmentTable) -> dict[str, set[str]]:
     n = max(len(table.speakers), 1)
     out: dict[str, set[str]] = {}
-    for code in np.unique(table.file.astype(np.int64) * n + table.speaker).tolist():
+    for code in distinct(table.file.astype(np.int64) * n + table.speaker).tolist():
         f, k = divmod(code, n)
         out.setdefault(table.files[f], set()).add(table.speakers[k])
     return out

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable
+from .segments import NO_EMOTION, SegmentTable, distinct
 
 
 class TeerWarning(UserWarning):
@@ -59,7 +59,7 @@ def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
 
 
 def _used(vocab: Sequence[str], codes: np.ndarray) -> list[str]:
-    return [vocab[i] for i in np.unique(codes[codes != NO_EMOTION]).tolist()]
+    return [vocab[i] for i in distinct(codes[codes != NO_EMOTION]).tolist()]
 
 
 def _near_labels(label: str, candidates: Iterable[str]) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import warnings
@@ -25,27 +26,53 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"teer: error: {one_line(message)}\n")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal width: left to find it, argparse imports
+    shutil (and with it bz2, lzma...) on every add_argument, a noticeable part of start-up."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        kwargs.setdefault("width", _terminal_width())
+        super().__init__(prog, **kwargs)
+
+
+def _terminal_width() -> int:
+    # what shutil.get_terminal_size does: $COLUMNS, else the terminal, else 80
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def one_line(text: str) -> str:
     """A message on one line: control characters (a newline in a file id) escaped."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser; with ``command``, only that sub-command is built, so that a run imports
+    (and builds parsers for) only what its command uses."""
     parser = _Parser(
-        prog="teer", description="Time-weighted emotion error rates (TEER, sTEER, EERa, sEERa) and DER.")
+        prog="teer", formatter_class=_HelpFormatter, description="Time-weighted emotion error rates (TEER, sTEER, EERa, sEERa) and DER.")
     parser.add_argument("--version", action="version", version=f"teer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     modules = {}
-    for name in COMMANDS:
+    for name in COMMANDS if command is None else (command,):
         module = importlib.import_module(f"teer.commands.{name}")
         modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=module.HELP,
-                                              description=(module.__doc__ or "").replace("``", "")))
+        module.add_arguments(sub.add_parser(name, help=module.HELP, formatter_class=_HelpFormatter,
+                                            description=(module.__doc__ or "").replace("``", "")))
     return parser, modules
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, modules = build_parser()
+    words = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    # top-level options take no value: the first other word names the sub-command
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    parser, modules = build_parser(chosen if chosen in COMMANDS else None)
     args, extras = parser.parse_known_args(argv)
     if extras:
         parser.error(spaced_list_hint(sys.argv[1:] if argv is None else [str(a) for a in argv])

@@ -18,7 +18,7 @@ import numpy as np
 
 from .components import SECONDS
 from .options import REGIONS
-from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, remap
+from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, remap
 
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
@@ -375,7 +375,7 @@ def score_files(
         grouped.append((order, batch[f][order]))
     sums = {name: np.zeros(n_files) for name in SECONDS}
     overlaps = [0, 0]
-    for b in np.unique(batch[scored]):
+    for b in distinct(batch[scored]).tolist():
         lo_file, hi_file = int(np.searchsorted(batch, b, "left")), int(np.searchsorted(batch, b, "right"))
         names = files[lo_file:hi_file]
         parts = []
@@ -485,7 +485,9 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     del key
     equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
     if len(equal):
-        members = np.unique(np.concatenate([equal, equal + 1]))
+        tied = np.zeros(len(sorted_key), dtype=bool)
+        tied[equal] = tied[equal + 1] = True
+        members = np.flatnonzero(tied)
         run = np.cumsum(np.r_[True, sorted_key[members[1:]] != sorted_key[members[:-1]]]
                         | np.r_[True, np.diff(members) != 1])
         inner = order[members]
@@ -656,10 +658,9 @@ def _assignment_solver():
         import importlib.util
         import os
 
-        import scipy
-
-        spec = importlib.machinery.PathFinder.find_spec(
-            "_lsap", [os.path.join(os.path.dirname(scipy.__file__), "optimize")])
+        # find_spec locates scipy without running its __init__ (which imports more of scipy)
+        scipy_dir = os.path.dirname(importlib.util.find_spec("scipy").origin)
+        spec = importlib.machinery.PathFinder.find_spec("_lsap", [os.path.join(scipy_dir, "optimize")])
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.linear_sum_assignment

@@ -1,10 +1,6 @@
 """Reports as text: an aligned table, JSON or CSV."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from .components import Report, is_rate
 
 FORMATS = ("table", "json", "csv")
@@ -77,6 +73,8 @@ def as_json(report: Report, per_file: bool = True) -> str:
         data["settings"]["notes"] = list(report.notes)
     if not per_file:
         data["files"] = {}
+    import json  # here, not at the top: a table run does not need it
+
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -84,6 +82,9 @@ def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = (
     """CSV with rates as fractions and seconds; it starts with the table's settings line,
     notes and skipped files as ``#`` comments (then ``comments``), so that the file says
     how it was scored (``pandas.read_csv(path, comment="#")`` reads it)."""
+    import csv
+    import io
+
     out = io.StringIO()
     out.write("".join(f"{line}\n" for line in header_lines(report) + [f"# {c}" for c in comments]))
     writer = csv.writer(out, lineterminator="\n")

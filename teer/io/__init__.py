@@ -7,18 +7,13 @@ the file-to-segments mapping (``seglst``), SpeechBrain's ZED annotation
 """
 from __future__ import annotations
 
-import json
 import os
 import re
+from typing import Any
 
 from ..segments import InputError, SegmentTable, reference_problems
-from . import frames, zed
 from ._common import Locate, atomic_write_text, read_bytes
 from .rttm import parse_rttm, read_rttm, write_rttm
-from .frames import parse_frames
-from .seglst import decode_json, parse_doc, read_seglst, write_seglst
-from .zed import parse_zed
-from .uem import read_uem
 
 __all__ = [
     "load", "load_reference", "load_hypothesis", "read_rttm", "write_rttm", "read_seglst",
@@ -32,6 +27,18 @@ JSON_SHAPES = (
     'ZED annotation {"<utterance id>": {"duration", "emotion": [{"emo", "start", "end"}]}}',
     'frame labels {"<file id>": {"window", "stride", "labels": [...]}}',
 )
+
+# The JSON and UEM readers load on first use: an RTTM run does not import them.
+_LAZY = {"read_seglst": "seglst", "write_seglst": "seglst", "read_uem": "uem"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+
 
 _FIRST_CHAR = re.compile(rb"\S")
 # how a JSON document other than a list or an object starts (an RTTM line starts with a letter or ;;)
@@ -53,6 +60,8 @@ def is_json(data: bytes) -> bool:
         return True
     if char not in _JSON_SCALAR_START:
         return False
+    import json
+
     try:
         json.loads(data)
     except (ValueError, RecursionError):
@@ -62,13 +71,16 @@ def is_json(data: bytes) -> bool:
 
 def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
     """JSON content in any of ``JSON_SHAPES``, and how to turn an ``origin`` into a location."""
+    from . import frames, zed
+    from .seglst import decode_json, parse_doc
+
     doc = decode_json(data, source)
     if isinstance(doc, dict) and doc:
         file_id, first = next(iter(doc.items()))
         if frames.looks_like(first):
-            return parse_frames(doc, source)
+            return frames.parse_frames(doc, source)
         if zed.looks_like(first):
-            return parse_zed(doc, source)
+            return zed.parse_zed(doc, source)
         if isinstance(first, dict) and not ("session_id" in doc or "start_time" in doc):
             raise InputError(source, f"file {file_id!r}", "expected a list of segments, found an object "
                              "(the JSON shapes teer reads: " + "; ".join(JSON_SHAPES) + ")")

@@ -5,7 +5,6 @@ import bisect
 import math
 import os
 import re
-import tempfile
 from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
@@ -305,6 +304,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` so that ``path`` holds either the old or the whole new content."""
+    import tempfile  # only when writing: reading does not need it
+
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     tmp = None

@@ -1,0 +1,51 @@
+"""`teer score` imports only what the run uses: start-up time is most of a small run's time."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def modules_after(*args: str) -> set[str]:
+    """The modules loaded by a whole `teer` run in a fresh interpreter."""
+    code = ("import io, contextlib, sys, teer.cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    status = teer.cli.main({list(args)!r})\n"
+            "print(repr([status, sorted(sys.modules)]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    status, modules = ast.literal_eval(out.stdout.splitlines()[-1])
+    assert status == 0
+    return set(modules)
+
+
+NEVER = ("matplotlib", "pyannote", "scipy", "teer.plot", "teer.analysis", "teer.validate", "teer.compare",
+         "teer.pyannote", "numpy.ma", "tempfile")
+
+
+def unused(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NEVER))
+
+
+def test_rttm_run_loads_no_json_reader_plotting_pyannote_or_scipy_package():
+    ref = str(EXAMPLES / "ref.rttm")
+    modules = modules_after("score", ref, ref)
+    assert not unused(modules)
+    assert not {"json", "teer.io.seglst", "teer.io.zed", "teer.io.frames", "teer.io.uem"} & modules
+    # the mapping is computed: scipy's assignment solver alone, not the scipy package
+    assert "_lsap" in modules
+
+
+def test_json_run_loads_the_json_reader_and_a_fixed_mapping_no_solver(tmp_path):
+    speaker_map = tmp_path / "map.txt"
+    speaker_map.write_text("dialog1 spk0 alice\ndialog1 spk1 bob\n")
+    modules = modules_after("score", str(EXAMPLES / "ref.rttm"), str(EXAMPLES / "hyp.json"),
+                            "--speaker-map", str(speaker_map), "--format", "json")
+    assert "teer.io.seglst" in modules and "json" in modules
+    assert not unused(modules)
+    assert "_lsap" not in modules
