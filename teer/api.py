@@ -14,6 +14,7 @@ from . import checks, eder, engine, presets, ser_align
 from .options import ScoringOptions, resolve
 from .components import KEYS, Components, Report
 from .emotions import EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map, restrict
+from .parallel import resolve_jobs
 from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
@@ -216,6 +217,7 @@ def score(
     non_target: str | None = None,
     average: str | None = None,
     neutral: str | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Score a hypothesis against a reference: TEER, sTEER, EERa, sEERa and DER.
 
@@ -235,14 +237,17 @@ def score(
     instead of the rates of the summed components (``"sums"``, the default but
     for ``eder``). ``neutral`` (``eder`` only, default ``"n"``) labels the
     reference time outside the annotated emotion events.
+    ``jobs`` processes sweep the files (0: every core); the report is identical
+    for any number, bit for bit.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
     """
+    resolve_jobs(jobs)  # a bad value is refused before the files are read
     options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,
                       speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
                       non_target=non_target, average=average, neutral=neutral)
     ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
     # files are swept in batches and no sweep is kept: memory stays bounded
-    scoring = _score(ref, hyp, options, uem, keep_sweeps=False)
+    scoring = _score(ref, hyp, options, uem, keep_sweeps=False, jobs=jobs)
     _warn(scoring.report, stacklevel=3)
     return scoring.report
 
@@ -286,7 +291,7 @@ def _warn(report: Report, stacklevel: int) -> None:
 
 
 def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: UemLike,
-           keep_sweeps: bool, reference_files: Sequence[str] = ()) -> Scoring:
+           keep_sweeps: bool, reference_files: Sequence[str] = (), jobs: int = 1) -> Scoring:
     """Score validated tables under resolved options."""
     chosen = options.preset
     emotion_set, mapping = options.emotions, options.emotion_map
@@ -361,7 +366,8 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
             sums_of[name] = {k: v[at] for k, v in sweep.components().items()}
         else:
             names, run_sums, run_warnings = engine.score_files(r, h, uem_map, scored_files=scored,
-                                                              reference_files=given_files, **build_options)
+                                                              reference_files=given_files, jobs=jobs,
+                                                              **build_options)
             at = np.argsort(names)  # scored is sorted
             sums_of[name] = {k: v[at] for k, v in run_sums.items()}
         # the runs on relabelled tables (ser-align) see the same files: say each thing once

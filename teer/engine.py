@@ -18,6 +18,7 @@ import numpy as np
 
 from .components import SECONDS
 from .options import REGIONS
+from .parallel import ordered_map
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, remap
 
 
@@ -337,12 +338,15 @@ def score_files(
     scored_files: Sequence[str] | None = None,
     reference_files: Sequence[str] | None = None,
     batch_segments: int = BATCH_SEGMENTS,
+    jobs: int = 1,
     **options,
 ) -> tuple[list[str], dict[str, np.ndarray], list[str]]:
     """Per-file sums of every component, for the files that are scored.
 
     Files are independent, so whole files are swept in batches of about
     ``batch_segments`` segments: memory stays bounded however large the corpus.
+    With ``jobs`` other than 1 (0: every core) the batches are swept in that
+    many processes and summed in the same order: the sums are identical.
     ``options`` are those of ``build``. Returns the scored file names
     (``scored_files`` if given, else the reference files, or the UEM's files
     when a UEM is given), a dict of component arrays aligned with them, and
@@ -375,7 +379,7 @@ def score_files(
         grouped.append((order, batch[f][order]))
     sums = {name: np.zeros(n_files) for name in SECONDS}
     overlaps = [0, 0]
-    for b in distinct(batch[scored]).tolist():
+    def sweep_batch(b: int):
         lo_file, hi_file = int(np.searchsorted(batch, b, "left")), int(np.searchsorted(batch, b, "right"))
         names = files[lo_file:hi_file]
         parts = []
@@ -386,11 +390,14 @@ def score_files(
             files[i]: uem[files[i]] for i in range(lo_file, hi_file) if in_uem[i]}
         sweep, _ = build(parts[0], parts[1], part_uem, noscore=parts[2] if noscore is not None else None,
                          check_files=False, **options)
-        into = np.fromiter((position[name] for name in sweep.files), np.int64, len(sweep.files))
-        for name, values in sweep.components().items():
+        return sweep.files, sweep.components(), sweep.scored_self_overlaps
+
+    for sweep_files, components, self_overlaps in ordered_map(sweep_batch, distinct(batch[scored]).tolist(), jobs):
+        into = np.fromiter((position[name] for name in sweep_files), np.int64, len(sweep_files))
+        for name, values in components.items():
             sums[name][into] += values
-        overlaps[0] += sweep.scored_self_overlaps[0]
-        overlaps[1] += sweep.scored_self_overlaps[1]
+        overlaps[0] += self_overlaps[0]
+        overlaps[1] += self_overlaps[1]
     if options.get("same_speaker_overlap", "once") == "once":
         warnings += _overlap_warnings(*overlaps)
     keep = np.flatnonzero(scored)

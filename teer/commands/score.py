@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import (add_average_arguments, add_output_arguments, add_scoring_arguments, emit, fraction, integer,
+from . import (Fail, add_average_arguments, add_output_arguments, add_scoring_arguments, emit, fraction, integer,
                positive_integer, scoring_options, warn)
 
 HELP = "score a system output against a reference"
@@ -41,6 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scoring_arguments(p)
     add_average_arguments(p)
     p.add_argument("--per-file", action="store_true", help="one row per file as well as the total")
+    p.add_argument("--jobs", type=integer, default=1, metavar="N",
+                   help="processes that sweep the files (0: every core; default 1); the output is the same")
     add_bootstrap_arguments(p)
     add_output_arguments(p, FORMATS)
 
@@ -50,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from ..render import render
 
     settings = bootstrap_settings(args) if args.bootstrap is not None else None
-    report = score(args.reference, args.hypothesis, **scoring_options(args))
+    if args.jobs < 0:
+        raise Fail(f"--jobs must be a whole number >= 0 (0 = all cores), not {args.jobs}")
+    report = score(args.reference, args.hypothesis, jobs=args.jobs, **scoring_options(args))
     warn(report.warnings)
     if settings is None:
         emit(render(report, args.format, args.per_file), args.output)

@@ -1,0 +1,80 @@
+"""--jobs: batches of files swept in several processes give the same output, bit for bit."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import teer
+from teer import engine
+from teer.io import load_hypothesis, load_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    # 60 conversations of ~850 segments a side: three batches of the engine's default size
+    ref, hyp, _, _ = corpus.write_corpus(str(tmp_path_factory.mktemp("jobs")), 60, seed=3, per_file=850)
+    return ref, hyp
+
+
+def teer_cli(*args):
+    return subprocess.run([sys.executable, "-m", "teer.cli", *map(str, args)], capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_json_output_identical_for_any_number_of_jobs(files):
+    outputs = []
+    for jobs in (1, 2, 3, 0):
+        out = teer_cli("score", *files, "--collar", "0.25", "--per-file", "--format", "json", "--jobs", jobs)
+        assert out.returncode == 0, out.stderr
+        outputs.append(out.stdout)
+    assert b'"TEER"' in outputs[0]
+    assert all(o == outputs[0] for o in outputs[1:])
+
+
+@pytest.mark.parametrize("collar", [0.0, 0.25])
+def test_engine_sums_identical_bit_for_bit(files, collar):
+    ref, hyp = load_reference(files[0]), load_hypothesis(files[1])
+    one = engine.score_files(ref, hyp, collar=collar, batch_segments=7_000, jobs=1)
+    two = engine.score_files(ref, hyp, collar=collar, batch_segments=7_000, jobs=2)
+    assert one[0] == two[0] and one[2] == two[2]
+    assert one[1].keys() == two[1].keys()
+    for key in one[1]:
+        assert one[1][key].tobytes() == two[1][key].tobytes()
+    assert one[1]["TOTAL"].sum() > 0
+
+
+def test_api_jobs_same_report_and_bad_values_refused(files):
+    ref, hyp = files
+    assert teer.score(ref, hyp, jobs=2).to_dict() == teer.score(ref, hyp).to_dict()
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="jobs"):
+            teer.score(ref, hyp, jobs=bad)
+
+
+def test_cli_negative_jobs_is_a_one_line_error(files):
+    out = teer_cli("score", *files, "--jobs", "-2")
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        "teer: error: --jobs must be a whole number >= 0 (0 = all cores), not -2"]
+
+
+def _pid(_):
+    return os.getpid()
+
+
+def test_work_runs_in_other_processes_results_in_order():
+    from teer.parallel import ordered_map
+
+    assert list(ordered_map(lambda x: x * x, range(10), jobs=2)) == [x * x for x in range(10)]
+    pids = set(ordered_map(_pid, range(8), jobs=2))
+    assert os.getpid() not in pids and len(pids) >= 1
+    assert set(ordered_map(_pid, range(8), jobs=1)) == {os.getpid()}
