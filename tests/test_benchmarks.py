@@ -30,6 +30,7 @@ def test_corpus_is_deterministic_and_realistic(tmp_path):
     assert ((ref.end > nxt) & (np.r_[ref.file[1:], -1] == ref.file)).mean() > 0.05
 
 
+@pytest.mark.slow
 def test_quick_run_writes_table_json_and_plot(tmp_path):
     pytest.importorskip("matplotlib")
     pytest.importorskip("spyder")

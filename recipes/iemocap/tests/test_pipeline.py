@@ -34,6 +34,7 @@ def smoke_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_smoke_end_to_end(smoke_run):
     out = smoke_run
     results = json.loads((out / "results.json").read_text())
@@ -59,6 +60,7 @@ def test_run_smoke_end_to_end(smoke_run):
     assert not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_fold_metrics_match_the_written_predictions(smoke_run):
     results = json.loads((smoke_run / "results.json").read_text())
     labels = results["labels"]
@@ -72,6 +74,7 @@ def test_fold_metrics_match_the_written_predictions(smoke_run):
         assert m["confusion"] == f["confusion"]
 
 
+@pytest.mark.slow
 def test_hypothesis_covers_the_test_session_turns_only(smoke_run):
     turns = json.loads((smoke_run / "data" / "hyp_turns.json").read_text())
     records = [json.loads(x) for x in (smoke_run / "data" / "utterances.jsonl").read_text().splitlines()]
@@ -88,6 +91,7 @@ def test_hypothesis_covers_the_test_session_turns_only(smoke_run):
         assert ref and all(session_of[line.split()[1]] == session for line in ref)
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_reproduces_the_results(smoke_run, tmp_path):
     out = tmp_path / "again"
     shutil.copytree(smoke_run, out)
@@ -161,6 +165,7 @@ def test_stage_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert "early_stopping.metric" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_without_a_checkpoint_is_an_error(smoke_run, tmp_path, capsys):
     assert cli.main(["evaluate", "--config", "recipes/iemocap/conf/smoke.yaml",
                      "--data", str(smoke_run / "data"), "--out", str(tmp_path)]) == 2

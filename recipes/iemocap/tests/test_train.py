@@ -124,6 +124,7 @@ def _weights(path):
     return load_checkpoint(path)["model"]
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_matches_an_uninterrupted_run(setup, tmp_path):
     data, cfg, model_cfg, records, folds = setup
     fold = folds[0]
@@ -153,6 +154,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(setup, tmp_path)
     assert not torch.equal(init["head.classifier.weight"], final["head.classifier.weight"])
 
 
+@pytest.mark.slow
 def test_without_resume_a_fold_restarts_from_scratch(setup, tmp_path):
     data, cfg, model_cfg, records, folds = setup
     cfg = copy.deepcopy(cfg)
@@ -166,6 +168,7 @@ def test_without_resume_a_fold_restarts_from_scratch(setup, tmp_path):
     assert len((tmp_path / "fold1" / "metrics.jsonl").read_text().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_and_keeps_the_best_epoch(setup, tmp_path):
     data, cfg, model_cfg, records, folds = setup
     cfg = copy.deepcopy(cfg)
