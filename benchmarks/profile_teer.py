@@ -61,9 +61,9 @@ def main(argv=None) -> int:
     rows = [("import teer (numpy, scipy...)", t_import),
             ("read reference (teer.io)", cum("load_reference", "io")),
             ("read hypothesis (teer.io)", cum("load_hypothesis", "io")),
-            ("engine.build (the sweep, total)", cum("build", "engine")),
+            ("engine._sweep (the sweeps, total)", cum("_sweep", "engine")),
             ]
-    rows += [(f"  build -> {name}", t) for t, name in callees("build", "engine")[:args.top]]
+    rows += [(f"  _sweep -> {name}", t) for t, name in callees("_sweep", "engine")[:args.top]]
     rows += [("components (per-file sums)", cum("components", "engine")),
              ("render", cum("render", "render"))]
     print(f"profile of `teer score {args.reference} {args.hypothesis} --collar {args.collar} "

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine
+from .intervals import expand, merge
 
 NONE_LABEL = "<none>"
 MISSED = "(missed)"
@@ -145,8 +146,8 @@ def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
     (speaker, region position, label, weight) of every active speaker-label pair."""
     none = n_labels - 1
     label = np.where(side.emotion >= 0, side.emotion, none).astype(np.int64)
-    iv, _ = engine.merge(side.speaker.astype(np.int64) * n_labels + label, side.i0, side.i1)
-    which, region = engine.expand(iv, keep)
+    iv, _ = merge(side.speaker.astype(np.int64) * n_labels + label, side.i0, side.i1)
+    which, region = expand(iv, keep)
     pos = np.searchsorted(keep, region).astype(np.int64)
     group = iv.group[which].astype(np.int64)
     speaker, lab = group // n_labels, group % n_labels

@@ -358,20 +358,15 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
+        # batches of files keep memory bounded; one sweep of all files is kept for analyses
+        result = engine.score(r, h, uem_map, scored_files=scored, reference_files=given_files,
+                              batch_segments=None if keep_sweeps else engine.BATCH_SEGMENTS, jobs=jobs,
+                              **build_options)
         if keep_sweeps:
-            sweep, run_warnings = engine.build(r, h, uem_map, reference_files=given_files, **build_options)
-            sweeps[name] = sweep
-            index = {f: i for i, f in enumerate(sweep.files)}
-            at = [index[f] for f in scored]
-            sums_of[name] = {k: v[at] for k, v in sweep.components().items()}
-        else:
-            names, run_sums, run_warnings = engine.score_files(r, h, uem_map, scored_files=scored,
-                                                              reference_files=given_files, jobs=jobs,
-                                                              **build_options)
-            at = np.argsort(names)  # scored is sorted
-            sums_of[name] = {k: v[at] for k, v in run_sums.items()}
+            sweeps[name] = result.sweep
+        sums_of[name] = result.components
         # the runs on relabelled tables (ser-align) see the same files: say each thing once
-        engine_warnings += [w for w in run_warnings if w not in engine_warnings]
+        engine_warnings += [w for w in result.warnings if w not in engine_warnings]
     sums = sums_of["speaker"]
     # the runs on relabelled tables share files, grid and counts; only the mapping differs
     for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):

@@ -183,9 +183,9 @@ def counts(table: SegmentTable) -> dict:
     number = np.bincount(table.emotion[has], minlength=len(table.emotions))
     out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": float(seconds[i])}
                        for i in np.argsort(table.emotions) if number[i]}
-    from .engine import build
+    from .engine import sweep as sweep_of
 
-    sweep, _ = build(table, SegmentTable.empty(), None, collar=0.0)
+    sweep = sweep_of(table, SegmentTable.empty())
     speaking = sweep.n_ref >= 1
     overlapped = (sweep.n_ref >= 2) & (sweep.duration > 0)
     out["speech"] = float(sweep.duration[speaking].sum())

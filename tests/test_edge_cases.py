@@ -9,7 +9,7 @@ import pytest
 
 import teer
 import teer.io
-from teer import api, engine
+from teer import api, engine, matcher
 from teer.components import Components
 from teer.segments import SegmentTable
 
@@ -41,7 +41,7 @@ def test_zero_length_reference_segment_does_not_stretch_the_reference_extent(tmp
     # nor the union extent, on either side
     ref = table(("a", 2, 5, "A", "hap"), ("a", 0, 0, "A", "hap"))
     hyp = table(("a", 2, 5, "X", "hap"), ("a", 9, 9, "X", "hap"), ("a", 0, 1, "Y", "sad"))
-    sweep, _ = engine.build(ref, hyp, uem_default="union")
+    sweep = engine.sweep(ref, hyp, uem_default="union")
     assert sweep.grid_time[sweep.evaluated].min() == 0 and sweep.grid_time[sweep.evaluated].max() < 5
     assert total(ref, hyp, uem_default="union").FA == 1
 
@@ -111,8 +111,8 @@ def test_teer_equals_pyannote_with_a_uem_of_several_intervals(seed, self_overlap
     ref, hyp = corpus(seed, n_files=2, self_overlap=self_overlap)
     uem = _random_uem(rng, ["file0", "file1"])
     for collar in (0.0, 0.25):
-        sweep, _ = engine.build(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), uem,
-                                collar=collar, same_speaker_overlap="each" if self_overlap else "once")
+        sweep = engine.sweep(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), uem,
+                             collar=collar, same_speaker_overlap="each" if self_overlap else "once")
         comps = sweep.components()
         for i, file in enumerate(sweep.files):
             theirs = IdentificationErrorRate(collar=2 * collar).compute_components(
@@ -207,7 +207,7 @@ def test_batches_agree_with_one_sweep_with_files_only_in_the_uem_or_one_side(bat
     ref_t, hyp_t = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
     uems = [None, {"file0": [(0, 20)], "file2": [(0, 30)], "file3": [(3, 9), (10, 40)],
                    "ghost": [(0, 5)], "hyponly": [(0, 3)]}]
-    monkeypatch.setitem(engine.score_files.__kwdefaults__, "batch_segments", batch)
+    monkeypatch.setattr(engine, "BATCH_SEGMENTS", batch)
     for uem, collar, emotions in itertools.product(uems, (0.0, 0.25), (None, "neu,hap")):
         kw = dict(uem=uem, collar=collar, emotions=emotions)
         whole = api.run(ref_t, hyp_t, **kw).report  # one sweep
@@ -241,9 +241,8 @@ def test_sparse_pair_sums_give_the_dense_result(seed, monkeypatch):
     dense = [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)]
     tied_ref = table(("a", 0, 10, "A", "hap"), ("a", 0, 10, "B", "sad"))
     tied_hyp = table(("a", 0, 10, "X", "sad"), ("a", 0, 10, "Y", "hap"))
-    original = engine._sum_by_key
-    # force the path taken when n_files * k_ref * k_hyp exceeds 2**26
-    monkeypatch.setattr(engine, "_sum_by_key", lambda key, weight, size: original(key, weight, max(size, (1 << 26) + 1)))
+    # force the path taken when n_files * k_ref * k_hyp exceeds matcher.DENSE_KEYS
+    monkeypatch.setattr(matcher, "DENSE_KEYS", 0)
     assert [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)] == dense
     assert total(tied_ref, tied_hyp).CONF_emo_spk == 0  # the tie is decided by emotion agreement
 

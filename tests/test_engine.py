@@ -186,8 +186,8 @@ def test_each_segment_counts_when_asked_as_pyannote_does():
     # one speaker in two overlapping segments; the hypothesis covers it once
     ref = table(("a", 0, 6, "A", "hap"), ("a", 4, 10, "A", "hap"))
     hyp = table(("a", 0, 10, "X", "hap"))
-    once = engine.build(ref, hyp)[0].components()
-    each = engine.build(ref, hyp, same_speaker_overlap="each")[0].components()
+    once = engine.sweep(ref, hyp).components()
+    each = engine.sweep(ref, hyp, same_speaker_overlap="each").components()
     assert (once["TOTAL"][0], once["MS"][0]) == (10, 0)
     assert (each["TOTAL"][0], each["MS"][0], each["CONF_spk"][0], each["CONF_emo"][0]) == (12, 2, 0, 0)
 
@@ -206,22 +206,3 @@ def test_speaker_map_file_errors_name_the_line(tmp_path):
     assert read_speaker_map(path) == {("f", "h1"): "r1"}
 
 
-@pytest.mark.parametrize("batch", [1, 40, 10**9])
-def test_batches_of_files_give_the_same_sums_as_one_sweep(batch):
-    from teer import engine
-
-    from .corpus import corpus
-
-    ref, hyp = corpus(3, n_files=7, self_overlap=True)
-    ref, hyp = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
-    uem = {"file0": [(0, 20)], "file3": [(5, 30)], "file5": [(0, 50)]}
-    for u in (None, uem):
-        sweep, warnings = engine.build(ref, hyp, u, collar=0.25)
-        whole = sweep.components()
-        names, sums, batched_warnings = engine.score_files(ref, hyp, u, collar=0.25, batch_segments=batch)
-        assert set(names) == (set(u) if u else ref.file_names())
-        for i, name in enumerate(names):
-            for key, values in sums.items():
-                assert values[i] == pytest.approx(whole[key][sweep.files.index(name)], abs=1e-9)
-        if u is None:  # with a UEM, files outside it are not swept, nor counted in warnings
-            assert batched_warnings == warnings

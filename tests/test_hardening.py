@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import teer
-from teer import engine
+from teer import engine, matcher
 from teer.cli import main
 from teer.segments import MAX_TIME
 
@@ -178,7 +178,7 @@ def test_many_speakers_map_in_one_assignment():
 def test_sparse_and_dense_assignment_agree(seed, monkeypatch):
     ref, hyp = corpus(seed, n_files=4)
     dense = teer.score(ref, hyp, collar=0.1)
-    monkeypatch.setattr(engine, "DENSE_CELLS", 0)
+    monkeypatch.setattr(matcher, "DENSE_CELLS", 0)
     sparse = teer.score(ref, hyp, collar=0.1)
     for name in dense.files:
         a, b = dense.files[name], sparse.files[name]

@@ -43,13 +43,13 @@ def test_json_output_identical_for_any_number_of_jobs(files):
 @pytest.mark.parametrize("collar", [0.0, 0.25])
 def test_engine_sums_identical_bit_for_bit(files, collar):
     ref, hyp = load_reference(files[0]), load_hypothesis(files[1])
-    one = engine.score_files(ref, hyp, collar=collar, batch_segments=7_000, jobs=1)
-    two = engine.score_files(ref, hyp, collar=collar, batch_segments=7_000, jobs=2)
-    assert one[0] == two[0] and one[2] == two[2]
-    assert one[1].keys() == two[1].keys()
-    for key in one[1]:
-        assert one[1][key].tobytes() == two[1][key].tobytes()
-    assert one[1]["TOTAL"].sum() > 0
+    one = engine.score(ref, hyp, collar=collar, batch_segments=7_000, jobs=1)
+    two = engine.score(ref, hyp, collar=collar, batch_segments=7_000, jobs=2)
+    assert one.files == two.files and one.warnings == two.warnings
+    assert one.components.keys() == two.components.keys()
+    for key in one.components:
+        assert one.components[key].tobytes() == two.components[key].tobytes()
+    assert one.components["TOTAL"].sum() > 0
 
 
 def test_api_jobs_same_report_and_bad_values_refused(files):

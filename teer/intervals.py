@@ -1,0 +1,110 @@
+"""Intervals as index ranges on a sorted grid of time points, and the operations the sweep needs.
+
+An interval ``[i0, i1)`` covers the regions ``i0 .. i1 - 1`` of the grid (region
+``r`` is the span between grid points ``r`` and ``r + 1``). Counting, uniting and
+intersecting such intervals are integer operations on cumulative sums: no
+Python loop per interval or per region.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Index ranges ``[i0, i1)`` on the grid, each with an integer group (a speaker, a
+    (speaker, emotion) pair, ...)."""
+
+    group: np.ndarray
+    i0: np.ndarray
+    i1: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i0)
+
+
+def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
+    """Number of intervals active in each of the ``n`` regions."""
+    delta = np.bincount(i0, minlength=n + 1)[: n + 1] - np.bincount(i1, minlength=n + 1)[: n + 1]
+    return np.cumsum(delta[:n], dtype=np.int32)
+
+
+def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, np.ndarray]:
+    """Union of the intervals of each group, and the group of every interval that
+    overlapped an earlier one of its group.
+
+    Touching intervals are joined; only a strict overlap counts as an overlap.
+    """
+    keep = i1 > i0
+    group, i0, i1 = group[keep], i0[keep], i1[keep]
+    if len(i0) == 0:
+        empty = np.zeros(0, np.int64)
+        return Intervals(empty, empty, empty), empty
+    order = np.lexsort((i0, group))
+    group, i0, i1 = group[order], i0[order], i1[order]
+    # The furthest end reached so far within a group is a running maximum. One
+    # np.maximum.accumulate serves all groups at once because the ends are shifted
+    # by group * span (span exceeds every index): a later group's shifted ends are
+    # all larger than an earlier group's, so the maximum restarts at each group.
+    span = np.int64(max(int(i1.max()), 0) + 1)
+    shifted_end = np.maximum.accumulate(group.astype(np.int64) * span + i1)
+    reach = np.empty_like(shifted_end)
+    reach[0] = -1
+    same = group[1:] == group[:-1]
+    reach[1:] = np.where(same, shifted_end[:-1] - group[1:].astype(np.int64) * span, -1)
+    # an interval opens a new union unless it starts at or before the reach of its group
+    opens = i0 > reach
+    overlapping = ~opens & (i0 < reach)
+    starts = np.flatnonzero(opens)
+    lasts = np.append(starts[1:] - 1, len(i0) - 1)
+    merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
+    return Intervals(group[starts], i0[starts], merged_end), group[overlapping]
+
+
+def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
+    """Per region, the sum over groups of min(#a active, #b active) of that group."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros(n, np.int32)
+    pos = np.concatenate([a.i0, a.i1, b.i0, b.i1])
+    group = np.concatenate([a.group, a.group, b.group, b.group])
+    na, nb = len(a), len(b)
+    step_a = np.concatenate([np.ones(na, np.int64), -np.ones(na, np.int64), np.zeros(2 * nb, np.int64)])
+    step_b = np.concatenate([np.zeros(2 * na, np.int64), np.ones(nb, np.int64), -np.ones(nb, np.int64)])
+    order = np.argsort(group.astype(np.int64) * (n + 1) + pos, kind="stable")
+    pos = pos[order]
+    # each group's counts return to zero at its last event, so one running sum serves all groups
+    low = np.minimum(np.cumsum(step_a[order]), np.cumsum(step_b[order]))
+    # low holds from this event to the next one of the same group
+    nxt = np.flatnonzero(low[:-1] > 0)
+    weight = low[nxt].astype(np.float64)
+    delta = (np.bincount(pos[nxt], weights=weight, minlength=n + 1)
+             - np.bincount(pos[nxt + 1], weights=weight, minlength=n + 1))
+    return np.rint(np.cumsum(delta[:n])).astype(np.int32)
+
+
+def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (interval index, region) for the sorted ``regions`` inside each interval."""
+    if len(iv) == 0 or len(regions) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, regions.dtype)
+    # below[x] = number of regions before grid point x (a searchsorted, by lookup)
+    size = max(int(iv.i1.max()), int(regions[-1])) + 2
+    below = np.zeros(size, np.int64)
+    below[regions + 1] = 1
+    np.cumsum(below, out=below)
+    lo = below[iv.i0]
+    hi = below[iv.i1]
+    count = hi - lo
+    which = np.repeat(np.arange(len(iv)), count)
+    # the k-th pair of interval j is region number lo[j] + k among ``regions``
+    first = np.repeat(lo - np.cumsum(count) + count, count)
+    return which, regions[first + np.arange(len(which))]
+
+
+def active_id_sum(iv: Intervals, n: int) -> np.ndarray:
+    """Per region, the sum of the groups of the active intervals (the group itself where
+    exactly one is active)."""
+    delta = (np.bincount(iv.i0, weights=iv.group, minlength=n + 1)[: n + 1]
+             - np.bincount(iv.i1, weights=iv.group, minlength=n + 1)[: n + 1])
+    return np.rint(np.cumsum(delta[:n])).astype(np.int64)

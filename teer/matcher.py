@@ -1,0 +1,249 @@
+"""The speaker mapping: which hypothesis speaker stands for which reference speaker.
+
+DER and sTEER compare speakers through a one-to-one mapping per file (md-eval's):
+the one that maximises the total time each mapped pair speaks together within
+the UEM, computed before collars. Here:
+
+- ``overlaps``: the overlap matrix, as sparse (pair, seconds) sums, and the
+  emotion agreement of each pair (seconds both speak with one emotion);
+- ``tie_weights``: the tie rule, folded into the pair weights;
+- ``assign``: one maximum-weight assignment per file;
+- ``fixed_mapping``: a mapping given by the user instead.
+
+A pair key is ``(file * k_ref + ref local index) * k_hyp + hyp local index``,
+where local indices number the speakers of one file.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .intervals import Intervals, active_id_sum, expand
+
+if TYPE_CHECKING:
+    from .engine import Grid, Side
+
+#: Mappings whose total overlaps differ by less than this fraction of the file's
+#: co-occurring speech count as equally good (sums of many float durations differ in
+#: their last digits); between them, emotion agreement decides.
+TIE_TOLERANCE = 1e-9
+#: Files with more (reference x hypothesis) overlapping speaker pairs than this are
+#: solved on a sparse graph (no dense matrix of all speaker pairs).
+DENSE_CELLS = 1 << 18
+#: Above this many possible pair keys, pair sums sort the keys instead of counting densely.
+DENSE_KEYS = 1 << 26
+
+
+@dataclass(frozen=True)
+class PairOverlaps:
+    """Per pair of speakers that speak together (sorted keys): seconds together, and
+    seconds together with one emotion."""
+
+    pair: np.ndarray
+    overlap: np.ndarray
+    agreement: np.ndarray
+    k_ref: int
+    k_hyp: int
+
+    @property
+    def file(self) -> np.ndarray:
+        return self.pair // (self.k_ref * self.k_hyp)
+
+
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, evaluated: np.ndarray, n_emotions: int) -> np.ndarray:
+    """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
+
+    Where several mappings are equally good, the one under which more speech also
+    has the right emotion wins, so that sTEER depends neither on speaker names nor on
+    the order of segments (``tie_weights``). Every overlap counts, however short: a
+    speaker pair overlapping for a nanosecond is mapped when nothing better is.
+    Returns, per hypothesis speaker, its reference speaker or -1.
+    """
+    mapping = np.full(len(hyp.speaker_file), -1, np.int64)
+    both = evaluated & (ref.count > 0) & (hyp.count > 0)
+    if not both.any():
+        return mapping
+    pairs = overlaps(grid, ref, hyp, both, n_emotions)
+    assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
+    return mapping
+
+
+def overlaps(grid: Grid, ref: Side, hyp: Side, regions: np.ndarray, n_emotions: int) -> PairOverlaps:
+    """The overlap of every pair of speakers active together in ``regions``, and their
+    emotion agreement."""
+    k_ref = int(ref.speaker_local.max()) + 1
+    k_hyp = int(hyp.speaker_local.max()) + 1
+    size = grid.n_files * k_ref * k_hyp
+
+    def key(r, h):
+        return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
+
+    rs, hs, seconds = cooccurring(grid, ref.by_speaker, hyp.by_speaker, regions, ref.count, hyp.count)
+    pair, overlap = sum_by_key(key(rs, hs), seconds, size)
+
+    n_emotions = max(n_emotions, 1)
+    rg, hg, seconds = cooccurring(grid, ref.by_speaker_emotion, hyp.by_speaker_emotion, regions,
+                                  ref.emotion_count, hyp.emotion_count)
+    same = rg % n_emotions == hg % n_emotions
+    e_pair, e_seconds = sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), seconds[same], size)
+    agreement = np.zeros(len(pair))
+    # both speakers active with one emotion means both active: every e_pair is in pair
+    np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
+    return PairOverlaps(pair, overlap, agreement, k_ref, k_hyp)
+
+
+def tie_weights(pairs: PairOverlaps) -> np.ndarray:
+    """Each pair's weight in the assignment: its overlap plus a tie term.
+
+    The tie term is the pair's emotion agreement, scaled so that the tie terms of
+    any whole mapping add up to at most ``TIE_TOLERANCE`` times the file's
+    co-occurring speech. Mappings whose overlaps differ by more keep their order;
+    closer ones are decided by emotion. One assignment per file does both.
+    """
+    _, starts, counts = np.unique(pairs.file, return_index=True, return_counts=True)
+    speech = np.add.reduceat(pairs.overlap, starts)
+    agreed = np.add.reduceat(pairs.agreement, starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_second = np.where(agreed > 0, TIE_TOLERANCE * speech / agreed, 0.0)
+    return pairs.overlap + np.repeat(per_second, counts) * pairs.agreement
+
+
+def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_speaker_file: np.ndarray,
+           hyp_speaker_file: np.ndarray) -> None:
+    """Solve the maximum-weight one-to-one matching of each file into ``mapping``
+    (hypothesis speaker -> reference speaker; speakers are numbered file by file)."""
+    file, local = np.divmod(pairs.pair, pairs.k_ref * pairs.k_hyp)
+    row, col = np.divmod(local, pairs.k_hyp)
+    files, starts = np.unique(file, return_index=True)
+    ends = np.append(starts[1:], len(pairs.pair))
+    ref_first = np.searchsorted(ref_speaker_file, files)
+    hyp_first = np.searchsorted(hyp_speaker_file, files)
+    for lo, hi, r0, h0 in zip(starts.tolist(), ends.tolist(), ref_first.tolist(), hyp_first.tolist()):
+        ri, ci = max_weight_matching(row[lo:hi], col[lo:hi], weight[lo:hi])
+        mapping[h0 + ci] = r0 + ri
+
+
+def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0).
+
+    Only speakers with some overlap take part, so that the problem is sized by the
+    pairs that exist, not by the file's speakers; a small one is solved densely, a
+    large one on the sparse graph of its pairs.
+    """
+    row_ids, r = np.unique(rows, return_inverse=True)
+    col_ids, c = np.unique(cols, return_inverse=True)
+    r, c = r.reshape(-1), c.reshape(-1)
+    if len(row_ids) * len(col_ids) <= DENSE_CELLS:
+        matrix = np.zeros((len(row_ids), len(col_ids)))
+        matrix[r, c] = weight
+        ri, ci = assignment_solver()(matrix, maximize=True)
+        good = matrix[ri, ci] > 0
+        return row_ids[ri[good]], col_ids[ci[good]]
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    # A minimum-cost matching that covers every row: each row also gets a column of its
+    # own at cost `base` (taking it means: unmatched), and a real pair costs base - weight,
+    # so that the cheapest cover is the heaviest matching. All costs are positive (a
+    # sparse matrix has no explicit zero edges).
+    n_rows, n_cols = len(row_ids), len(col_ids)
+    base = 2.0 * float(weight.max()) + 1.0
+    own = np.arange(n_rows)
+    graph = csr_matrix((np.concatenate([base - weight, np.full(n_rows, base)]),
+                        (np.concatenate([r, own]), np.concatenate([c, n_cols + own]))),
+                       shape=(n_rows, n_cols + n_rows))
+    ri, ci = min_weight_full_bipartite_matching(graph)
+    real = ci < n_cols
+    return row_ids[ri[real]], col_ids[ci[real]]
+
+
+@functools.lru_cache(maxsize=1)
+def assignment_solver():
+    """scipy's ``linear_sum_assignment``, loaded without the rest of scipy.optimize.
+
+    Importing ``scipy.optimize`` takes about 0.3 s, more than scoring a small corpus;
+    its compiled solver alone loads in well under a millisecond. Any surprise in
+    scipy's layout falls back to the public import.
+    """
+    try:
+        import importlib.machinery
+        import importlib.util
+        import os
+
+        # find_spec locates scipy without running its __init__ (which imports more of scipy)
+        scipy_dir = os.path.dirname(importlib.util.find_spec("scipy").origin)
+        spec = importlib.machinery.PathFinder.find_spec("_lsap", [os.path.join(scipy_dir, "optimize")])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.linear_sum_assignment
+    except Exception:  # noqa: BLE001 - any failure means: use the public path
+        from scipy.optimize import linear_sum_assignment
+
+        return linear_sum_assignment
+
+
+def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (sorted) and the sum of the weights of each (keys below ``size``)."""
+    if size <= DENSE_KEYS:
+        sums = np.bincount(key, weights=weight, minlength=size)
+        present = np.flatnonzero(np.bincount(key, minlength=size))
+        return present, sums[present]
+    # many speakers in some file: sort the keys instead of a dense count
+    pair, inverse = np.unique(key, return_inverse=True)
+    return pair, np.bincount(inverse, weights=weight, minlength=len(pair))
+
+
+def cooccurring(grid: Grid, ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
+                ref_count: np.ndarray, hyp_count: np.ndarray):
+    """(ref group, hyp group, seconds) for every pair of groups active together in ``regions``.
+
+    ``ref_count`` and ``hyp_count`` are the per-region numbers of active groups.
+    Regions with one group on each side are read off a running sum of group ids (no
+    expansion); the others are expanded into their cross products.
+    """
+    n = grid.n_regions
+    rs, hs, ws = [], [], []
+    # where one group is active on each side, the sum of active ids is that id
+    one = regions & (ref_count == 1) & (hyp_count == 1)
+    rs.append(active_id_sum(ref_iv, n)[one])
+    hs.append(active_id_sum(hyp_iv, n)[one])
+    ws.append(grid.duration[one])
+    many = np.flatnonzero(regions & ~one)
+    if len(many):
+        r_which, r_region = expand(ref_iv, many)
+        h_which, h_region = expand(hyp_iv, many)
+        r_order = np.argsort(r_region, kind="stable")
+        h_order = np.argsort(h_region, kind="stable")
+        r_group = ref_iv.group[r_which[r_order]]
+        h_group = hyp_iv.group[h_which[h_order]]
+        a = np.bincount(np.searchsorted(many, r_region), minlength=len(many))
+        b = np.bincount(np.searchsorted(many, h_region), minlength=len(many))
+        # The cross product of the active groups of each region, without a loop: region
+        # j contributes a[j] * b[j] pairs. For the k-th pair of its block, k // b[j] picks
+        # the reference group (an offset into the region's a[j] reference groups, which
+        # start at cumsum(a) - a) and k % b[j] the hypothesis group.
+        block = a * b
+        k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
+        bb = np.repeat(b, block)
+        rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
+        hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
+        ws.append(np.repeat(grid.duration[many], block))
+    return np.concatenate(rs), np.concatenate(hs), np.concatenate(ws)
+
+
+def fixed_mapping(files: list[str], ref: Side, hyp: Side, ref_speakers: list[str], hyp_speakers: list[str],
+                  speaker_map: Mapping[tuple[str, str], str]) -> np.ndarray:
+    """The mapping ``{(file, hyp speaker name): ref speaker name}`` as indices (-1: unmapped)."""
+    ref_index = {(files[f], ref_speakers[s]): i
+                 for i, (f, s) in enumerate(zip(ref.speaker_file, ref.speaker_name))}
+    mapping = np.full(len(hyp.speaker_file), -1, np.int64)
+    for i, (f, s) in enumerate(zip(hyp.speaker_file, hyp.speaker_name)):
+        target = speaker_map.get((files[f], hyp_speakers[s]))
+        if target is not None:
+            mapping[i] = ref_index.get((files[f], target), -1)
+    return mapping
