@@ -95,12 +95,12 @@ def _load(path):
 
 # ---------------------------------------------------------------- scorers as processes
 
-def command(scorer: str, ref: str, hyp: str, collar: float) -> list[str]:
+def command(scorer: str, ref: str, hyp: str, collar: float, jobs: int = 1) -> list[str]:
     py = sys.executable
     c = repr(float(collar))
     if scorer == "teer":
         return [py, "-m", "teer.cli", "score", ref, hyp, "--collar", c,
-                "--uem-default", "union", "--format", "json"]
+                "--uem-default", "union", "--format", "json"] + (["--jobs", str(jobs)] if jobs != 1 else [])
     if scorer == "spyder":
         # exactly what spy-der's `spyder` console script runs (without a pyenv/venv shim)
         return [py, "-c", "import sys; from spyder.der import compute_der_from_rttm; "
@@ -186,7 +186,7 @@ def run(args) -> dict:
                     if rep > 0 and runs[s] and runs[s][0]["wall_s"] > args.pyannote_once:
                         notes[s] = f"run once (> {args.pyannote_once:.0f} s)"
                         continue
-                cmd = command(s, c["ref"], c["hyp"], args.collar)
+                cmd = command(s, c["ref"], c["hyp"], args.collar, args.jobs)
                 m = measure(cmd, env, args.timeout, cwd=os.path.dirname(c["ref"]))
                 m["rates"] = rates(s, m.pop("stdout"))
                 if m["rc"] != 0:
@@ -199,7 +199,7 @@ def run(args) -> dict:
         for s in scorers:
             ok = [m for m in runs[s] if m["rc"] == 0]
             entry = dict(corpus=c["name"], files=c["files"], n_ref=c["n_ref"], n_hyp=c["n_hyp"],
-                         scorer=s, command=" ".join(shlex.quote(x) for x in command(s, "REF", "HYP", args.collar)),
+                         scorer=s, command=" ".join(shlex.quote(x) for x in command(s, "REF", "HYP", args.collar, args.jobs)),
                          runs=[{k: v for k, v in m.items() if k != "stderr"} for m in runs[s]],
                          note=notes.get(s, ""))
             if ok:
@@ -404,6 +404,7 @@ def main(argv=None) -> int:
     p.add_argument("--pyannote-once", type=float, default=60,
                    help="run pyannote only once where one run takes longer (s)")
     p.add_argument("--timeout", type=float, default=1800, help="kill any run after this (s)")
+    p.add_argument("--jobs", type=int, default=1, help="teer's --jobs (default 1: one process)")
     p.add_argument("--teer-path", help="import teer from this directory (default: this checkout)")
     p.add_argument("--merge", action="store_true",
                    help="keep the rows of OUT/results.json that this run does not measure "

@@ -14,7 +14,7 @@ from . import checks, eder, engine, presets, ser_align
 from .options import ScoringOptions, resolve
 from .components import KEYS, Components, Report
 from .emotions import EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map, restrict
-from .parallel import resolve_jobs
+from .parallel import ordered_map, resolve_jobs
 from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
@@ -245,11 +245,18 @@ def score(
     options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,
                       speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
                       non_target=non_target, average=average, neutral=neutral)
-    ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
+    sides = [(reference, "reference"), (hypothesis, "hypothesis")]
+    # two files are read at once where there are cores for it (tables come back pickled)
+    files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
+    ref, hyp = ordered_map(_read_side, sides, jobs if files else 1)
     # files are swept in batches and no sweep is kept: memory stays bounded
     scoring = _score(ref, hyp, options, uem, keep_sweeps=False, jobs=jobs)
     _warn(scoring.report, stacklevel=3)
     return scoring.report
+
+
+def _read_side(side: tuple[SegmentsLike, str]) -> SegmentTable:
+    return as_table(*side)
 
 
 def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, uem: UemLike = None, **options: Any) -> Scoring:

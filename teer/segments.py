@@ -25,6 +25,10 @@ class InputError(ValueError):
         where = source if location is None else f"{source}:{location}"
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):
+        # pickled with its three fields (an error raised in a --jobs worker reaches the parent)
+        return type(self), (self.source, self.location, self.problem)
+
 
 @dataclass
 class SegmentTable:

@@ -78,3 +78,11 @@ def test_work_runs_in_other_processes_results_in_order():
     pids = set(ordered_map(_pid, range(8), jobs=2))
     assert os.getpid() not in pids and len(pids) >= 1
     assert set(ordered_map(_pid, range(8), jobs=1)) == {os.getpid()}
+
+
+def test_an_input_error_in_a_worker_reaches_the_caller(tmp_path, files):
+    bad = tmp_path / "bad.rttm"
+    bad.write_text("SPEAKER f 1 0.0 x1 neu <NA> a <NA> <NA>\n")
+    for jobs in (1, 2):
+        with pytest.raises(teer.InputError, match=r"bad.rttm:1: duration 'x1' is not a number"):
+            teer.score(files[0], bad, jobs=jobs)
