@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -200,15 +200,37 @@ def reference_problems(table: SegmentTable, locate=int) -> list[InputError]:
             for o in table.origin[missing]]
 
 
+class _Codes(dict):
+    """A dict that gives an unseen key the next code: lookups of known keys stay
+    at C speed, and Python runs only once per distinct label."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: Hashable) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+class Vocab:
+    """Labels to dense codes in first-seen order, fed one column chunk at a time."""
+
+    def __init__(self) -> None:
+        self.index: dict[Hashable, int] = _Codes()
+
+    def encode(self, column: Sequence[Hashable]) -> np.ndarray:
+        # One pass: each lookup of a new label numbers it (first-seen order).
+        return np.fromiter(map(self.index.__getitem__, column), dtype=np.int32, count=len(column))
+
+
 def encode(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The distinct values in first-seen order, and each value's index among them.
 
-    The one label-to-code encoding: readers, relabelling and vocabulary merges use it.
+    The one label-to-code encoding (``Vocab``): readers, relabelling and vocabulary
+    merges use it.
     """
-    index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values),
-                        dtype=np.int32, count=len(values))
-    return list(index), codes
+    vocab = Vocab()
+    codes = vocab.encode(values)
+    return list(vocab.index), codes
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

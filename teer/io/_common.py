@@ -9,7 +9,7 @@ from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from ..segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable
+from ..segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, Vocab
 
 #: Maps a segment's origin to where it is, for messages: a line number (RTTM, UEM)
 #: or a string such as "segment [3]" (JSON).
@@ -155,6 +155,12 @@ def json_type(value: object) -> str:
     return type(value).__name__
 
 
+def expect_object(entry: object, keys: Sequence[str], source: str, where: str) -> None:
+    """A JSON value that must be an object (with ``keys``): an error naming it otherwise."""
+    if not isinstance(entry, dict):
+        raise InputError(source, where, f"expected an object with keys {', '.join(keys)}, found {json_type(entry)}")
+
+
 def grouped_locate(offsets: list[int], names: list[str], where: Callable[[str, int], str]) -> Locate:
     """Locate a running index over groups (files) given each group's first index and name:
     ``where(name, index within the group)``."""
@@ -209,29 +215,7 @@ def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
     return length == 0
 
 
-class _Codes(dict):
-    """A dict that gives an unseen key the next code: lookups of known keys stay
-    at C speed, and Python runs only once per distinct label."""
-
-    __slots__ = ()
-
-    def __missing__(self, key: Hashable) -> int:
-        code = self[key] = len(self)
-        return code
-
-
-class Vocab:
-    """Labels to dense codes in first-seen order, fed one column chunk at a time."""
-
-    def __init__(self) -> None:
-        self.index: dict[Hashable, int] = _Codes()
-
-    def encode(self, column: Sequence[Hashable]) -> np.ndarray:
-        # One pass: each lookup of a new label numbers it (first-seen order).
-        return np.fromiter(map(self.index.__getitem__, column), dtype=np.int32, count=len(column))
-
-
-def encode(column: Sequence[Hashable]) -> tuple[Vocab, np.ndarray]:
+def encode_column(column: Sequence[Hashable]) -> tuple[Vocab, np.ndarray]:
     """A whole label column: its vocabulary and codes, as ``build_table`` takes them."""
     vocab = Vocab()
     return vocab, vocab.encode(column)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..frames import check_frame_step, frame_segments
 from ..segments import InputError, SegmentTable
-from ._common import Locate, Vocab, build_table, grouped_locate, json_type
+from ._common import Locate, Vocab, build_table, grouped_locate, json_type, expect_object
 
 KEYS = ("window", "stride", "labels")
 
@@ -33,9 +33,7 @@ def parse_frames(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     total = 0
     for file_id, entry in doc.items():
         where = f"file {file_id!r}"
-        if not isinstance(entry, dict):
-            raise InputError(source, where, f"expected an object with keys {', '.join(KEYS)}, "
-                             f"found {json_type(entry)}")
+        expect_object(entry, KEYS, source, where)
         for key in KEYS:
             if key not in entry:
                 raise InputError(source, where, f"missing key {key!r} (frame labels need "

@@ -13,7 +13,7 @@ from typing import IO
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_encoding, check_writable_label, encode, flatten,
+from ._common import (Vocab, build_table, check_encoding, check_writable_label, encode_column, flatten,
                       read_bytes, target_name, to_float, write_text)
 
 _NAMES = ("onset", "duration")
@@ -147,7 +147,7 @@ def _columns_slow(data: bytes, source: str):
         origins.append(number)
         for out, col in zip(cols, (_FILE, _SPEAKER, _EMOTION)):
             out.append(fields[col])
-    labels = [encode(col) for col in cols]
+    labels = [encode_column(col) for col in cols]
     return (np.array(starts, dtype=np.float64), np.array(durs, dtype=np.float64),
             np.array(origins, dtype=np.int64), *labels)
 

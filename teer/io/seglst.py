@@ -19,8 +19,8 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, build_table, check_label, check_text, encode, grouped_locate, json_type, read_bytes,
-                      to_float, write_text)
+from ._common import (Locate, build_table, check_label, check_text, encode_column, grouped_locate, json_type,
+                      read_bytes, to_float, write_text)
 
 
 def read_seglst(path: str | os.PathLike) -> SegmentTable:
@@ -95,8 +95,8 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
     table = build_table(
         source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
         np.arange(len(starts), dtype=np.int64), is_duration=False,
-        names=("start time", "end time"), files=encode(files), speakers=encode(speakers),
-        emotions=encode(emotions), no_emotion=lambda label: label is None)
+        names=("start time", "end time"), files=encode_column(files), speakers=encode_column(speakers),
+        emotions=encode_column(emotions), no_emotion=lambda label: label is None)
     # a file given with no segments (or only zero-length ones) is still a file of this
     # side: the ser-align preset scores it (all missed) where it skips an absent file
     known = set(table.files)

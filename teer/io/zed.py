@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..segments import InputError, SegmentTable
-from ._common import Locate, build_table, encode, grouped_locate, json_type, to_float
+from ._common import Locate, build_table, encode_column, grouped_locate, json_type, expect_object, to_float
 
 KEYS = ("duration", "emotion")
 EVENT_KEYS = ("emo", "start", "end")
@@ -35,9 +35,7 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     names: list[str] = []
     for file_id, entry in doc.items():
         where = f"utterance {file_id!r}"
-        if not isinstance(entry, dict):
-            raise InputError(source, where, f"expected an object with keys {', '.join(KEYS)}, "
-                             f"found {json_type(entry)}")
+        expect_object(entry, KEYS, source, where)
         for key in KEYS:
             if entry.get(key) is None:
                 raise InputError(source, where, f"missing key {key!r}" if key not in entry
@@ -70,7 +68,7 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     table = build_table(
         source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
         np.arange(len(starts), dtype=np.int64), is_duration=False, names=("start", "end"),
-        files=encode(files), speakers=encode(files), emotions=encode(emotions),
+        files=encode_column(files), speakers=encode_column(files), emotions=encode_column(emotions),
         no_emotion=lambda label: False)
     late = [name for name, end in zip(files, ends) if end > durations[name]]
     if late:
