@@ -1,10 +1,10 @@
 """Checking input files: every problem found (not only the first), and what the file holds.
 
-A file is first read with the ordinary readers (``teer.io``). When they stop at
-an error, the file is checked again one line (RTTM) or one segment (JSON) at a
-time with the same checks (``teer.io._common``: numbers, times; the JSON
-segment reader), so that each bad line or segment is reported once, with its
-first problem; the good ones are counted. Problems that stop reading the whole
+A file is first read with the ordinary reader of its format (``teer.io.detect``).
+When it stops at an error, the format's problem lister (``Format.problems``)
+checks the file one line (RTTM) or one segment (JSON) at a time with the same
+checks, so that each bad line or segment is reported once, with its first
+problem; the good ones are counted. Problems that stop reading the whole
 file (unreadable, not UTF-8, not valid JSON) are reported alone.
 
 With ``role="reference"`` the checks that ``teer score`` applies to a reference
@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .io import _common, rttm
-from .io._common import check_text, check_times, read_bytes, to_float
+from .io._common import check_text, read_bytes
 from .segments import NO_EMOTION, InputError, SegmentTable, reference_problems
 
 ROLES = ("hypothesis", "reference")
@@ -55,17 +54,15 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
     except InputError as err:
         result.problems.append(str(err))
         return result
-    from .io import is_json as sniff_json
-    from .io import parse_json, parse_rttm
+    from .io import detect
 
-    is_json = sniff_json(data)
-    result.format = "JSON" if is_json else "RTTM"
-
+    form = detect(data)
+    result.format = form.name
     try:
-        table, locate = parse_json(data, source) if is_json else (parse_rttm(data, source), int)
+        table, locate = form.read(data, source)
     except InputError as reader_error:
         try:
-            table, locate, problems = (_json_rows(data, source) if is_json else _rttm_rows(data, source))
+            table, locate, problems = form.problems(data, source)
         except InputError as err:  # the whole file is unreadable (e.g. not valid JSON)
             result.problems.append(str(err))
             return result
@@ -77,96 +74,6 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
         result.problems += [str(problem) for problem in reference_problems(table, locate)]
     result.counts = counts(table)
     return result
-
-
-def _rttm_rows(data: bytes, source: str):
-    """RTTM line by line: every bad SPEAKER line is a problem; the good ones make the table."""
-    files, speakers, emotions, starts, durs, origins = [], [], [], [], [], []
-    problems = []
-    foreign = False  # only the first line of another format is reported: a CSV file is one problem
-    for number, line in enumerate(data.split(b"\n"), 1):
-        fields = line.split()
-        try:
-            if rttm.is_skipped(fields, source, number):
-                continue
-        except InputError as err:
-            if not foreign:
-                problems.append(str(err))
-            foreign = True
-            continue
-        if not 9 <= len(fields) <= 10:
-            few = "too few" if len(fields) < 9 else "too many"
-            problems.append(str(InputError(source, number, f"{few} fields: expected 9 or 10, found {len(fields)}")))
-            continue
-        try:
-            onset = to_float(fields[3], source, number, "onset")
-            dur = to_float(fields[4], source, number, "duration")
-            check_times(np.array([onset]), np.array([dur]), np.array([number]), is_duration=True,
-                        names=("onset", "duration"), source=source, locate=int)
-        except InputError as err:
-            problems.append(str(err))
-            continue
-        files.append(fields[1].decode())
-        speakers.append(fields[7].decode())
-        emotion = fields[5].decode()
-        emotions.append(None if emotion.lower() == "<na>" else emotion)
-        starts.append(onset)
-        durs.append(dur)
-        origins.append(number)
-    return _table(files, starts, durs, speakers, emotions, origins, source), int, problems
-
-
-def _json_rows(data: bytes, source: str):
-    """JSON segment by segment, with the segment reader of ``teer.io.seglst``."""
-    from .io import frames, parse_json, seglst, zed
-
-    doc = seglst.decode_json(data, source)  # not JSON, or a file id twice: the reader's own message
-    if isinstance(doc, dict) and doc and (frames.looks_like(next(iter(doc.values())))
-                                          or zed.looks_like(next(iter(doc.values())))):
-        parse_json(data, source)  # ZED annotations and frame labels: the reader's own message
-    if isinstance(doc, list):
-        groups = [(None, doc, "session_id", "start_time", "end_time", seglst._locate_in_list)]
-    elif isinstance(doc, dict) and not ("session_id" in doc or "start_time" in doc):
-        groups = [(name, segs, None, "start", "end", lambda i, f=name: f"segment {f}[{i}]")
-                  for name, segs in doc.items()]
-    else:
-        seglst.parse_json(data, source)  # raises the reader's message for the wrong shape
-        raise InputError(source, None, "not a segment file")
-    columns: tuple[list, ...] = ([], [], [], [], [], [])
-    problems = []
-    where_of: list[str] = []
-    for file_id, segments, file_key, start_key, end_key, where in groups:
-        if not isinstance(segments, list):
-            problems.append(str(InputError(source, f"file {file_id!r}",
-                                           f"expected a list of segments, found {_common.json_type(segments)}")))
-            continue
-        for i, seg in enumerate(segments):
-            try:
-                row = seglst._rows([seg], source, lambda _, i=i: where(i), start_key=start_key,
-                                   end_key=end_key, file_key=file_key, file_id=file_id)
-                f, s, e, k, m = (col[0] for col in row)
-                check_times(np.array([s]), np.array([e]), np.array([0]), is_duration=False,
-                            names=("start time", "end time"), source=source, locate=lambda _, i=i: where(i))
-            except InputError as err:
-                problems.append(str(err))
-                continue
-            for out, value in zip(columns, (f, s, e - s, k, m, len(where_of))):
-                out.append(value)
-            where_of.append(where(i))
-    files, starts, durs, speakers, emotions, origins = columns
-    table = _table(files, starts, durs, speakers, emotions, origins, source)
-    return table, where_of.__getitem__, problems
-
-
-def _table(files, starts, durs, speakers, emotions, origins, source) -> SegmentTable:
-    keep = [i for i, d in enumerate(durs) if d > 0]
-    table = SegmentTable.from_columns([files[i] for i in keep], [starts[i] for i in keep],
-                                      [starts[i] + durs[i] for i in keep], [speakers[i] for i in keep],
-                                      [emotions[i] for i in keep], [origins[i] for i in keep], source)
-    skipped = len(durs) - len(keep)
-    if skipped:
-        table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")
-    return table
 
 
 def counts(table: SegmentTable) -> dict:

@@ -348,3 +348,15 @@ def check_writable_label(label: str, what: str, target: str) -> None:
 def flatten(chunks: Iterable[np.ndarray], dtype) -> np.ndarray:
     chunks = list(chunks)
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+
+
+def rows_table(files, starts, durs, speakers, emotions, origins, source: str) -> SegmentTable:
+    """The good rows a problem lister kept, as a table (zero-duration ones skipped, with a warning)."""
+    keep = [i for i, d in enumerate(durs) if d > 0]
+    table = SegmentTable.from_columns([files[i] for i in keep], [starts[i] for i in keep],
+                                      [starts[i] + durs[i] for i in keep], [speakers[i] for i in keep],
+                                      [emotions[i] for i in keep], [origins[i] for i in keep], source)
+    skipped = len(durs) - len(keep)
+    if skipped:
+        table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")
+    return table

@@ -8,13 +8,14 @@ none of these is an error (the file is in another format).
 from __future__ import annotations
 
 import os
-from typing import IO
+from typing import IO, Callable
 
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_encoding, check_writable_label, encode_column, flatten,
-                      read_bytes, target_name, to_float, write_text)
+from ._common import (Vocab, build_table, check_encoding, check_times, check_writable_label, encode_column,
+                      flatten, read_bytes, rows_table, target_name, to_float, write_text)
+from .formats import Format
 
 _NAMES = ("onset", "duration")
 # Column positions in a SPEAKER line.
@@ -180,3 +181,49 @@ def write_rttm(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -
     """Write the table as RTTM to a path (atomically) or an open text file."""
     target = target_name(path_or_file)
     write_text(path_or_file, format_rttm(table, target))
+
+
+def problems(data: bytes, source: str) -> tuple[SegmentTable, Callable, list[str]]:
+    """RTTM line by line: every bad SPEAKER line is a problem; the good ones make the table."""
+    files, speakers, emotions, starts, durs, origins = [], [], [], [], [], []
+    problems = []
+    foreign = False  # only the first line of another format is reported: a CSV file is one problem
+    for number, line in enumerate(data.split(b"\n"), 1):
+        fields = line.split()
+        try:
+            if is_skipped(fields, source, number):
+                continue
+        except InputError as err:
+            if not foreign:
+                problems.append(str(err))
+            foreign = True
+            continue
+        if not 9 <= len(fields) <= 10:
+            few = "too few" if len(fields) < 9 else "too many"
+            problems.append(str(InputError(source, number, f"{few} fields: expected 9 or 10, found {len(fields)}")))
+            continue
+        try:
+            onset = to_float(fields[3], source, number, "onset")
+            dur = to_float(fields[4], source, number, "duration")
+            check_times(np.array([onset]), np.array([dur]), np.array([number]), is_duration=True,
+                        names=("onset", "duration"), source=source, locate=int)
+        except InputError as err:
+            problems.append(str(err))
+            continue
+        files.append(fields[1].decode())
+        speakers.append(fields[7].decode())
+        emotion = fields[5].decode()
+        emotions.append(None if emotion.lower() == "<na>" else emotion)
+        starts.append(onset)
+        durs.append(dur)
+        origins.append(number)
+    return rows_table(files, starts, durs, speakers, emotions, origins, source), int, problems
+
+
+def read(data: bytes, source: str) -> tuple[SegmentTable, Callable]:
+    """RTTM content as a table; locations are line numbers."""
+    return parse_rttm(data, source), int
+
+
+# RTTM is the format of any content no other format recognises (tried last)
+FORMAT = Format("RTTM", recognise=lambda data: True, read=read, problems=problems, write=write_rttm)

@@ -19,8 +19,8 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, build_table, check_label, check_text, encode_column, grouped_locate, json_type,
-                      read_bytes, to_float, write_text)
+from ._common import (Locate, build_table, check_label, check_text, check_times, encode_column, grouped_locate,
+                      json_type, read_bytes, rows_table, to_float, write_text)
 
 
 def read_seglst(path: str | os.PathLike) -> SegmentTable:
@@ -197,3 +197,40 @@ def format_seglst(table: SegmentTable) -> str:
 def write_seglst(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -> None:
     """Write the table as a SegLST JSON list to a path (atomically) or an open text file."""
     write_text(path_or_file, format_seglst(table))
+
+
+def problems_of_doc(doc: object, source: str) -> tuple[SegmentTable, Locate, list[str]]:
+    """Every bad segment of a decoded document in either shape, one message each, and
+    the table of the good ones."""
+    if isinstance(doc, list):
+        groups = [(None, doc, "session_id", "start_time", "end_time", _locate_in_list)]
+    elif isinstance(doc, dict) and not ("session_id" in doc or "start_time" in doc):
+        groups = [(name, segs, None, "start", "end", lambda i, f=name: f"segment {f}[{i}]")
+                  for name, segs in doc.items()]
+    else:
+        parse_doc(doc, source)  # raises the reader's message for the wrong shape
+        raise InputError(source, None, "not a segment file")
+    columns: tuple[list, ...] = ([], [], [], [], [], [])
+    problems = []
+    where_of: list[str] = []
+    for file_id, segments, file_key, start_key, end_key, where in groups:
+        if not isinstance(segments, list):
+            problems.append(str(InputError(source, f"file {file_id!r}",
+                                           f"expected a list of segments, found {json_type(segments)}")))
+            continue
+        for i, seg in enumerate(segments):
+            try:
+                row = _rows([seg], source, lambda _, i=i: where(i), start_key=start_key,
+                                   end_key=end_key, file_key=file_key, file_id=file_id)
+                f, s, e, k, m = (col[0] for col in row)
+                check_times(np.array([s]), np.array([e]), np.array([0]), is_duration=False,
+                            names=("start time", "end time"), source=source, locate=lambda _, i=i: where(i))
+            except InputError as err:
+                problems.append(str(err))
+                continue
+            for out, value in zip(columns, (f, s, e - s, k, m, len(where_of))):
+                out.append(value)
+            where_of.append(where(i))
+    files, starts, durs, speakers, emotions, origins = columns
+    table = rows_table(files, starts, durs, speakers, emotions, origins, source)
+    return table, where_of.__getitem__, problems

@@ -1,0 +1,33 @@
+"""The registry of segment-file formats: how each is recognised, read, written and checked.
+
+Each format module declares a ``Format`` (``rttm.FORMAT``, ``jsonfile.FORMAT``);
+``teer.io.FORMATS`` lists them in the order they are tried, and ``teer.io``
+(reading) and ``teer.validate`` (listing every problem) dispatch through it.
+Adding a format is a new module with its ``FORMAT`` and one entry in
+``teer.io.FORMATS``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..segments import SegmentTable
+from ._common import Locate
+
+
+@dataclass(frozen=True)
+class Format:
+    """A segment-file format."""
+
+    name: str
+    #: whether content is in this format (the formats are tried in order)
+    recognise: Callable[[bytes], bool]
+    #: ``(data, source) -> (table, locate)``; raises ``InputError`` at the first problem;
+    #: ``locate`` turns a segment's ``origin`` into the place shown in messages
+    read: Callable[[bytes, str], tuple[SegmentTable, Locate]]
+    #: ``(data, source) -> (table of the good segments, locate, problems)``: every bad
+    #: line or segment, one message each (``teer validate``); raises ``InputError`` when
+    #: nothing can be read
+    problems: Callable[[bytes, str], tuple[SegmentTable, Locate, list[str]]]
+    #: ``(table, path or text file)``: write a table in this format
+    write: Callable
