@@ -67,7 +67,7 @@ def write_rttm(path: str, rows) -> None:
 
 def measure(ref: str, hyp: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one ``teer score`` process."""
-    cmd = [sys.executable, "-m", "teer.cli", "score", ref, hyp, "--format", "json", "-o", os.devnull]
+    cmd = [sys.executable, "-m", "teer.cli", "score", ref, hyp, "--format", "json"]
     env = {**os.environ, "PYTHONPATH": ROOT}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -57,6 +57,9 @@ NONE_LABEL = "<none>"
 MISSED = "(missed)"
 FALSE_ALARM = "(false alarm)"
 VIEWS = ("confusion", "speaker", "emotion")
+#: the most emotion labels a confusion matrix takes: its per-region counts are regions x labels
+#: (100,000 labels asked for 74 GB)
+MAX_LABELS = 1000
 
 
 @dataclass
@@ -102,6 +105,9 @@ def analyze(scoring) -> Analysis:
     """Confusion matrix and breakdowns of a ``teer.api.Scoring`` (from ``teer.api.run``)."""
     sweep = scoring.sweep
     n_emotions = len(sweep.emotions)
+    if n_emotions > MAX_LABELS:
+        raise ValueError(f"{n_emotions:,} distinct emotion labels: the confusion matrix takes at most "
+                         f"{MAX_LABELS:,} (are these emotions? --emotion-map merges labels)")
     n_labels = n_emotions + 1  # the last label is <none>
     keep = np.flatnonzero(sweep.scored & (sweep.duration > 0) & ((sweep.n_ref + sweep.n_hyp) > 0))
     d = sweep.duration[keep]

@@ -26,6 +26,7 @@ It is below 1 − c roughly when the interval excludes 0. Identical systems get 
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Iterator
@@ -37,6 +38,9 @@ from .components import SECONDS, Report, is_rate, rates_of_arrays
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
+#: the most resamples: their rates are all kept (about 100 bytes each) for the percentiles,
+#: which are stable to well below a percent long before
+MAX_RESAMPLES = 1_000_000
 # resamples drawn at once: bounds the (block x files) count matrix
 _BLOCK_CELLS = 1 << 22
 #: below this many files, a bootstrap over files is warned about: the resamples are few
@@ -52,8 +56,11 @@ class Settings:
     seed: int = DEFAULT_SEED
 
     def __post_init__(self):
-        if int(self.resamples) < 1:
-            raise ValueError(f"the number of bootstrap resamples must be at least 1, not {self.resamples}")
+        if isinstance(self.resamples, bool) or not isinstance(self.resamples, numbers.Integral):
+            raise TypeError(f"the number of bootstrap resamples must be an integer, not {self.resamples!r}")
+        if not 1 <= self.resamples <= MAX_RESAMPLES:
+            raise ValueError(f"the number of bootstrap resamples must be between 1 and {MAX_RESAMPLES:,} "
+                             f"(every resample's rates are kept for the percentiles), not {self.resamples}")
         if not 0 < float(self.confidence) < 1:
             raise ValueError(f"the confidence must be between 0 and 1 (exclusive), not {self.confidence}")
 

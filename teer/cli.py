@@ -5,12 +5,14 @@ import argparse
 import importlib
 import os
 import re
+import signal
 import sys
+import threading
 import warnings
 
 from . import __version__
 from .checks import TeerWarning
-from .commands import Fail, spaced_list_hint
+from .commands import PENDING_WARNINGS, Fail, check_output, print_warnings, spaced_list_hint
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
@@ -52,6 +54,10 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
     """The parser; with ``command``, only that sub-command is built, so that a run imports
     (and builds parsers for) only what its command uses."""
@@ -77,11 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     if extras:
         parser.error(spaced_list_hint(sys.argv[1:] if argv is None else [str(a) for a in argv])
                      or f"unrecognized arguments: {' '.join(extras)}")
+    # a termination request (kill, a closed terminal) unwinds like Ctrl-C, so that a
+    # temporary output file is removed
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {signum: signal.signal(signum, _interrupted) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        check_output(args)
         with warnings.catch_warnings():
             # the commands print the report's warnings themselves, as "teer: warning: ..."
             warnings.simplefilter("ignore", TeerWarning)
-            return modules[args.command].run(args)
+            # numpy's floating-point warnings are about intermediate values the code
+            # handles (a 0/0 that becomes "n/a"); they are no message for the user
+            warnings.simplefilter("ignore", RuntimeWarning)
+            code = modules[args.command].run(args)
+        print_warnings()
+        return code
     except (InputError, Fail, ValueError) as err:
         print(f"teer: error: {one_line(str(err))}", file=sys.stderr)
         return 2
@@ -90,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        PENDING_WARNINGS.clear()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
 from .extras import install_hint
 from .io._common import atomic_write_bytes
 
+#: the most labels a confusion figure draws (its size grows with them)
+MAX_PLOT_LABELS = 60
 MISSING = f"plotting needs matplotlib: {install_hint('plot')}"
 
 
 class PlotError(ValueError):
-    """matplotlib is missing (reported as ``teer: error: ...``)."""
+    """matplotlib is missing, or the figure cannot be drawn (reported as ``teer: error: ...``)."""
 
 
 def _figure(width: float, height: float):
@@ -74,6 +76,9 @@ def confusion_figure(c: Confusion, title: str = "Emotion confusion (seconds)"):
     Cells are coloured by the share of their reference row (the false-alarm row
     by its share of all false alarms) and labelled in seconds.
     """
+    if len(c.labels) > MAX_PLOT_LABELS:
+        raise PlotError(f"{len(c.labels)} emotion labels: a confusion figure takes at most {MAX_PLOT_LABELS} "
+                        "(teer analyze gives the matrix as a table; --emotion-map merges labels)")
     rows = [*c.labels, FALSE_ALARM]
     cols = [*c.labels, MISSED]
     data = np.zeros((len(rows), len(cols)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .io._common import check_text, read_bytes
+from .io._common import check_encoding, read_bytes
 from .segments import NO_EMOTION, InputError, SegmentTable, reference_problems
 
 ROLES = ("hypothesis", "reference")
@@ -50,7 +50,7 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
     result = FileCheck(os.fspath(path))
     try:
         data, source = read_bytes(path)
-        check_text(data, source)
+        check_encoding(data, source)  # without decoding: a copy of a large file is not needed
     except InputError as err:
         result.problems.append(str(err))
         return result
@@ -90,18 +90,28 @@ def counts(table: SegmentTable) -> dict:
     number = np.bincount(table.emotion[has], minlength=len(table.emotions))
     out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": float(seconds[i])}
                        for i in np.argsort(table.emotions) if number[i]}
+    from .engine import BATCH_SEGMENTS, _batch_table
     from .engine import sweep as sweep_of
 
-    sweep = sweep_of(table, SegmentTable.empty())
-    speaking = sweep.n_ref >= 1
-    overlapped = (sweep.n_ref >= 2) & (sweep.duration > 0)
-    out["speech"] = float(sweep.duration[speaking].sum())
-    out["overlap"] = float(sweep.duration[overlapped].sum())
-    # stretches of overlapped speech: overlapped regions not continuing the one before
-    previous = np.zeros(len(overlapped), bool)
-    previous[1:] = overlapped[:-1] & (sweep.grid_file[1:] == sweep.grid_file[:-1])
-    out["overlaps"] = int(np.count_nonzero(overlapped & ~previous))
-    out["same_speaker_overlaps"] = int(sweep.ref.self_overlaps)
+    # whole files swept in batches, as teer score does: memory stays bounded by the batch
+    order = np.argsort(table.file, kind="stable")
+    sorted_file = table.file[order]
+    size = np.bincount(table.file, minlength=len(table.files))
+    batch = (np.cumsum(size) - size) // BATCH_SEGMENTS
+    for b in np.unique(batch[size > 0]).tolist():
+        lo, hi = int(np.searchsorted(batch, b)), int(np.searchsorted(batch, b, "right"))
+        rows = order[np.searchsorted(sorted_file, lo):np.searchsorted(sorted_file, hi)]
+        sweep = sweep_of(_batch_table(table, rows, table.file[rows] - lo, table.files[lo:hi]),
+                         SegmentTable.empty())
+        speaking = sweep.n_ref >= 1
+        overlapped = (sweep.n_ref >= 2) & (sweep.duration > 0)
+        out["speech"] += float(sweep.duration[speaking].sum())
+        out["overlap"] += float(sweep.duration[overlapped].sum())
+        # stretches of overlapped speech: overlapped regions not continuing the one before
+        previous = np.zeros(len(overlapped), bool)
+        previous[1:] = overlapped[:-1] & (sweep.grid_file[1:] == sweep.grid_file[:-1])
+        out["overlaps"] += int(np.count_nonzero(overlapped & ~previous))
+        out["same_speaker_overlaps"] += int(sweep.ref.self_overlaps)
     return out
 
 

@@ -280,7 +280,7 @@ def test_components_without_emotions_stay_without_emotions_when_added():
 
 
 def test_rttm_odd_but_valid_layouts_read_the_same_by_both_parsers(tmp_path):
-    from teer.io.rttm import _columns_slow, parse_rttm
+    from teer.io.rttm import _piece_slow, parse_rttm
 
     plain = ("SPEAKER a 1 0.5 2 hap <NA> A <NA> <NA>\n"
              "SPEAKER a 1 3 1.5 sad <NA> B <NA> <NA>\n")
@@ -293,7 +293,7 @@ def test_rttm_odd_but_valid_layouts_read_the_same_by_both_parsers(tmp_path):
     expected = parse_rttm(plain.encode(), "plain").records()
     assert parse_rttm(odd.encode(), "odd").records() == expected
     # the fast path (only SPEAKER lines) and the line parser agree on the plain file
-    assert _columns_slow(plain.encode(), "plain")[0].tolist() == [0.5, 3.0]
+    assert _piece_slow(plain.encode(), "plain", 1)[0].tolist() == [0.5, 3.0]
     path = tmp_path / "ref.rttm"
     path.write_bytes(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode())
     assert teer.io.load_reference(path).records() == expected

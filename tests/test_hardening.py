@@ -285,3 +285,160 @@ def test_input_error_carries_source_and_place():
         teer.score([dict(file="a", start="x", end=1, speaker="s")], [])
     assert (caught.value.source, caught.value.location) == ("<reference>", "record [0]")
     assert re.match(r"<reference>:record \[0\]: ", str(caught.value))
+
+
+# --------------------------------------------------------------------------
+# memory: bounded, or a one-line error
+
+
+def test_dev_zero_as_an_input_is_refused_at_once(capsys):
+    line = one_error(capsys, "score", "/dev/zero", "examples/hyp.json")
+    assert "/dev/zero:1: not a text file (contains NUL bytes)" in line
+    code, out, _ = cli(capsys, "validate", "/dev/zero")
+    assert code == 1 and "not a text file" in out
+
+
+def test_a_pipe_is_read_as_a_file(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "hyp.pipe"
+    os.mkfifo(fifo)
+    text = open("examples/hyp.json").read()
+    writer = threading.Thread(target=lambda: fifo.write_text(text))
+    writer.start()
+    report = teer.score("examples/ref.rttm", fifo)
+    writer.join()
+    assert report.total.TEER == teer.score("examples/ref.rttm", "examples/hyp.json").total.TEER
+
+
+@pytest.mark.parametrize("command", ["score", "compare"])
+def test_an_absurd_bootstrap_is_a_one_line_error(capsys, command):
+    hyps = ["examples/hyp.json"] * (2 if command == "compare" else 1)
+    line = one_error(capsys, command, "examples/ref.rttm", *hyps, "--bootstrap", "100000000")
+    assert "between 1 and 1,000,000" in line
+
+
+def test_absurd_label_counts_are_refused_by_analyze_and_plot(tmp_path, capsys, monkeypatch):
+    from teer import analysis, plot
+
+    monkeypatch.setattr(analysis, "MAX_LABELS", 20)  # the real bound (1000) works the same
+    ref = rttm(tmp_path / "ref.rttm", [("a", i, 1, "s") for i in range(30)])
+    ref.write_text("".join(line.replace(" hap ", f" e{i} ") for i, line in enumerate(ref.read_text().splitlines(True))))
+    assert "30 distinct emotion labels" in one_error(capsys, "analyze", ref, ref)
+    monkeypatch.setattr(analysis, "MAX_LABELS", 1000)
+    monkeypatch.setattr(plot, "MAX_PLOT_LABELS", 10)
+    assert "a confusion figure takes at most 10" in one_error(capsys, "plot", ref, ref, "-o", tmp_path / "c.png")
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_validate_counts_by_batches_equal_one_sweep(monkeypatch):
+    from teer import validate
+    from teer.segments import SegmentTable
+
+    ref, _ = corpus(3, n_files=5, self_overlap=True)
+    table = SegmentTable.from_records(ref)
+    whole = validate.counts(table)
+    monkeypatch.setattr(engine, "BATCH_SEGMENTS", 7)
+    batched = validate.counts(table)
+    for key, value in whole.items():
+        assert batched[key] == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+# --------------------------------------------------------------------------
+# output paths
+
+
+def test_output_to_a_device_writes_it_and_keeps_the_device(capsys):
+    import stat
+
+    code, out, _ = cli(capsys, "score", "examples/ref.rttm", "examples/hyp.json", "-o", "/dev/null")
+    assert code == 0 and out == ""
+    assert stat.S_ISCHR(__import__("os").stat("/dev/null").st_mode)
+    line = one_error(capsys, "score", "examples/ref.rttm", "examples/hyp.json", "-o", "/dev/full")
+    assert "/dev/full: cannot write" in line
+    assert stat.S_ISCHR(__import__("os").stat("/dev/full").st_mode)
+
+
+def test_output_to_a_fifo_writes_into_it(tmp_path, capsys):
+    import os
+    import threading
+
+    fifo = tmp_path / "out.pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    code, _, _ = cli(capsys, "score", "examples/ref.rttm", "examples/hyp.json", "--format", "json", "-o", fifo)
+    reader.join()
+    assert code == 0 and json.loads(got[0])["total"]["TOTAL"] > 0
+    assert fifo.is_fifo()
+
+
+def test_output_through_a_symlink_writes_its_target(tmp_path, capsys):
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    code, _, _ = cli(capsys, "score", "examples/ref.rttm", "examples/hyp.json", "--format", "json", "-o", link)
+    assert code == 0 and link.is_symlink()
+    assert json.loads(target.read_text())["total"]["TOTAL"] > 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_output_to_a_hard_linked_file_keeps_the_link(tmp_path, capsys):
+    import os
+
+    first = tmp_path / "a.json"
+    first.write_text("old")
+    os.link(first, tmp_path / "b.json")
+    code, _, _ = cli(capsys, "score", "examples/ref.rttm", "examples/hyp.json", "--format", "json", "-o", first)
+    assert code == 0 and (tmp_path / "b.json").read_text() == first.read_text() != "old"
+
+
+@pytest.mark.parametrize("which", ["reference", "hypothesis", "link to the hypothesis", "uem"])
+def test_output_naming_an_input_is_refused_and_the_input_kept(tmp_path, capsys, which):
+    import shutil
+
+    ref = tmp_path / "ref.rttm"
+    hyp = tmp_path / "hyp.json"
+    shutil.copy("examples/ref.rttm", ref)
+    shutil.copy("examples/hyp.json", hyp)
+    uem = tmp_path / "u.uem"
+    uem.write_text("dialog1 1 0 100\ndialog2 1 0 100\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(hyp)
+    output = {"reference": ref, "hypothesis": hyp, "link to the hypothesis": link, "uem": uem}[which]
+    before = {p: p.read_bytes() for p in (ref, hyp, uem)}
+    line = one_error(capsys, "score", ref, hyp, "--uem", uem, "-o", output)
+    assert "the output file is also an input" in line
+    assert {p: p.read_bytes() for p in (ref, hyp, uem)} == before
+
+
+def test_a_kill_while_writing_leaves_no_temporary_file(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # the write is made slow by a hook so that the signal arrives while the temporary file exists
+    script = (
+        "import os, sys, time\n"
+        "from teer.io import _common\n"
+        "real = os.fsync\n"
+        "def slow(fd):\n"
+        "    print('writing', flush=True); time.sleep(30); real(fd)\n"
+        "_common.os.fsync = slow\n"
+        "from teer.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    out = tmp_path / "out.json"
+    proc = subprocess.Popen([sys.executable, "-c", script, "score", "examples/ref.rttm", "examples/hyp.json",
+                             "-o", str(out)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout.readline().strip() == "writing"
+    assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) != 0
+    time.sleep(0.1)
+    assert list(tmp_path.iterdir()) == []

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
-from teer.io.rttm import _columns_fast, parse_rttm
+from teer.io import rttm
+from teer.io.rttm import parse_rttm
 from teer.segments import NO_EMOTION, InputError, SegmentTable
 
 VOXCONVERSE = Path(__file__).resolve().parents[2] / "shared/data/voxconverse"
@@ -112,14 +113,30 @@ def _generated_rttm(n: int, seed: int = 0) -> str:
     return "".join(out)
 
 
+def parse_by(data: bytes, reader: str):
+    """``parse_rttm`` with one piece reader only: "fast" (an error if a piece needs the
+    line reader) or "slow" (every piece read line by line)."""
+    saved = rttm._piece_fast, rttm._piece_slow
+
+    def unused(*args):
+        raise AssertionError("a piece took the line-by-line reader")
+
+    if reader == "fast":
+        rttm._piece_slow = unused
+    else:
+        rttm._piece_fast = lambda chunk, lines: None
+    try:
+        return parse_rttm(data, "x.rttm")
+    finally:
+        rttm._piece_fast, rttm._piece_slow = saved
+
+
 def test_fast_path_equals_slow_path(monkeypatch):
     data = _generated_rttm(3000).encode()
     # Small chunks so that labels and line numbers cross chunk boundaries.
     monkeypatch.setattr("teer.io.rttm._CHUNK", 1000)
-    assert _columns_fast(data) is not None  # the generated file does take the fast path
-    fast = parse_rttm(data, "x.rttm")
-    monkeypatch.setattr("teer.io.rttm._columns_fast", lambda data: None)
-    slow = parse_rttm(data, "x.rttm")
+    fast = parse_by(data, "fast")  # the generated file does take the fast path
+    slow = parse_by(data, "slow")
     assert_same_table(fast, slow)
     assert fast.warnings and "zero-duration" in fast.warnings[0]
 
@@ -127,10 +144,8 @@ def test_fast_path_equals_slow_path(monkeypatch):
 def test_nine_field_file_takes_fast_path(monkeypatch):
     data = "".join(line("f", str(i), "1", speaker=f"S{i % 3}", ten=False)
                    for i in range(50)).replace("\n", "\r\n").encode()
-    assert _columns_fast(data) is not None
-    fast = parse_rttm(data, "x.rttm")
-    monkeypatch.setattr("teer.io.rttm._columns_fast", lambda data: None)
-    assert_same_table(fast, parse_rttm(data, "x.rttm"))
+    fast = parse_by(data, "fast")
+    assert_same_table(fast, parse_by(data, "slow"))
     assert len(fast) == 50 and fast.speakers == ["S0", "S1", "S2"]
 
 
@@ -147,16 +162,10 @@ def test_fast_and_slow_paths_agree_on_anything(pieces, crlf):
     data = (text.replace("\n", "\r\n") if crlf else text).encode()
 
     def parse(fast: bool):
-        import teer.io.rttm as rttm
-        saved = rttm._columns_fast
-        if not fast:
-            rttm._columns_fast = lambda data: None
         try:
-            return parse_rttm(data, "x.rttm")
+            return parse_by(data, "both" if fast else "slow")
         except InputError as err:
             return str(err)
-        finally:
-            rttm._columns_fast = saved
 
     a, b = parse(True), parse(False)
     if isinstance(a, str) or isinstance(b, str):
@@ -169,9 +178,22 @@ def test_comment_line_takes_slow_path_with_same_result(tmp_path):
     text = _generated_rttm(2000, seed=1)
     plain = read_rttm(put(tmp_path, "plain.rttm", text))
     commented = read_rttm(put(tmp_path, "commented.rttm", ";; header\n" + text))
-    assert _columns_fast((";; header\n" + text).encode()) is None
     assert_same_table(plain, commented, origin=False)
     np.testing.assert_array_equal(commented.origin, plain.origin + 1)
+
+
+def test_a_comment_sends_only_its_piece_to_the_line_reader(monkeypatch):
+    # a comment line used to send the whole file to the line reader (3x the memory)
+    text = _generated_rttm(3000, seed=2)
+    lines = text.splitlines(keepends=True)
+    data = "".join(lines[:1500] + [";; a comment\n"] + lines[1500:]).encode()
+    monkeypatch.setattr("teer.io.rttm._CHUNK", 1000)
+    calls = []
+    slow = rttm._piece_slow
+    monkeypatch.setattr(rttm, "_piece_slow", lambda *a: calls.append(a[2]) or slow(*a))
+    table = parse_rttm(data, "x.rttm")
+    assert len(calls) == 1
+    assert_same_table(table, parse_by(data, "slow"))
 
 
 @pytest.mark.parametrize("bad, where, message", [

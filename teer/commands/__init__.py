@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 from typing import Iterable
@@ -161,6 +162,32 @@ def add_output_arguments(p: argparse.ArgumentParser, formats: Iterable[str]) -> 
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
 
 
+#: the arguments of the commands that name files they read
+_INPUTS = ("reference", "hypothesis", "hypothesis_a", "hypothesis_b", "uem", "speaker_map", "emotion_map", "files")
+
+
+def check_output(args: argparse.Namespace) -> None:
+    """Refuse ``-o`` naming one of the command's inputs (also through a link): it would be
+    overwritten. Checked before anything is read, so that nothing is written either."""
+    output = getattr(args, "output", None)
+    if output is None:
+        return
+    try:
+        if not os.path.isfile(output):  # a new path, a device or a pipe cannot be an input file
+            return
+    except (OSError, ValueError):
+        return
+    for name in _INPUTS:
+        values = getattr(args, name, None)
+        for value in ([values] if isinstance(values, str) else values or []):
+            try:
+                same = os.path.samefile(output, value)
+            except (OSError, ValueError):
+                same = False
+            if same:
+                raise Fail(f"{output}: the output file is also an input ({value}); write the output elsewhere")
+
+
 def emit(text: str, output: str | None) -> None:
     """Write ``text`` to stdout, or atomically to ``output``."""
     if output is None:
@@ -171,8 +198,18 @@ def emit(text: str, output: str | None) -> None:
     atomic_write_text(output, text)
 
 
+#: warnings of the running command, printed when it succeeds (a run that fails says one thing:
+#: its error)
+PENDING_WARNINGS: list[str] = []
+
+
 def warn(messages: Iterable[str]) -> None:
+    PENDING_WARNINGS.extend(messages)
+
+
+def print_warnings() -> None:
     from ..cli import one_line
 
-    for message in messages:
+    for message in PENDING_WARNINGS:
         print(f"teer: warning: {one_line(message)}", file=sys.stderr)
+    PENDING_WARNINGS.clear()

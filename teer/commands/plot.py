@@ -11,6 +11,7 @@ shaded red and unscored time grey. Without it, the confusion matrix of
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from . import add_scoring_arguments, scoring_options, warn
 
@@ -35,9 +36,13 @@ def run(args: argparse.Namespace) -> int:
     _figure(1, 1)  # and if matplotlib is missing
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
-    if args.timeline is not None:
-        fig = timeline_figure(scoring, args.timeline)
-    else:
-        fig = confusion_figure(analyze(scoring).confusion)
-    save_figure(fig, args.output)
+    with warnings.catch_warnings():
+        # matplotlib's notes on layout and fonts (a glyph missing for a label) are not
+        # teer's messages, and the figure is drawn all the same
+        warnings.simplefilter("ignore", UserWarning)
+        if args.timeline is not None:
+            fig = timeline_figure(scoring, args.timeline)
+        else:
+            fig = confusion_figure(analyze(scoring).confusion)
+        save_figure(fig, args.output)
     return 0

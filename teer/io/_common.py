@@ -5,6 +5,7 @@ import bisect
 import math
 import os
 import re
+import stat
 from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ def read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
     source = os.fspath(path)
     try:
         with open(source, "rb") as f:
-            data = f.read()
+            data = f.read() if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else _read_stream(f, source)
     except FileNotFoundError:
         raise InputError(source, None, "no such file") from None
     except IsADirectoryError:
@@ -35,6 +36,19 @@ def read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
     return data, source
+
+
+def _read_stream(f, source: str) -> bytes:
+    """A pipe or a device, read a block at a time: one that yields NUL bytes (/dev/zero,
+    /dev/urandom) is no text file and is refused at its first block, not read forever."""
+    blocks = []
+    while True:
+        block = f.read(1 << 20)
+        if not block:
+            return b"".join(blocks)
+        blocks.append(block)
+        if b"\x00" in block:
+            check_encoding(b"".join(blocks), source)  # raises, with the line
 
 
 def check_text(data: bytes, source: str) -> str:
@@ -287,22 +301,46 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either the old or the whole new content."""
+    """Write ``data`` so that ``path`` holds either the old or the whole new content.
+
+    A new path or a regular file is written atomically: a temporary file next to it,
+    then renamed over it (removed on any error or interruption that lets Python run).
+    A symbolic link is followed: its target is written, the link stays. A device or a
+    FIFO (``/dev/null``, ``/dev/stdout``, a pipe) is written directly, never replaced;
+    so is a file with several hard links, which a rename would split from the others.
+    """
     import tempfile  # only when writing: reading does not need it
 
     target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        real = os.path.realpath(target)
+        try:
+            info = os.stat(real)
+        except FileNotFoundError:
+            info = None
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            raise InputError(target, None, "cannot write: is a directory")
+        if info is not None and (not stat.S_ISREG(info.st_mode) or info.st_nlink > 1):
+            regular = stat.S_ISREG(info.st_mode)
+            with open(real, "r+b" if regular else "wb") as f:
+                f.write(data)
+                if regular:
+                    f.truncate()
+            return
+    except OSError as err:
+        raise InputError(target, None, f"cannot write ({err.strerror or err})") from None
+    directory = os.path.dirname(real)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.",
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(real)}.",
                                    suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates the file 0600; give the result the mode a plain open() would.
-        os.chmod(tmp, _existing_mode(target))
-        os.replace(tmp, target)
+        os.chmod(tmp, _existing_mode(real))
+        os.replace(tmp, real)
         tmp = None
     except OSError as err:
         raise InputError(target, None, f"cannot write ({err.strerror or err})") from None

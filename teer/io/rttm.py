@@ -13,7 +13,7 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_encoding, check_times, check_writable_label, encode_column,
+from ._common import (Vocab, build_table, check_encoding, check_times, check_writable_label,
                       flatten, read_bytes, rows_table, target_name, to_float, write_text)
 from .formats import Format
 
@@ -63,30 +63,22 @@ def read_rttm(path: str | os.PathLike) -> SegmentTable:
 def parse_rttm(data: bytes, source: str) -> SegmentTable:
     """Parse RTTM content; ``source`` names it in messages."""
     check_encoding(data, source)
-    columns = _columns_fast(data)
-    if columns is None:
-        columns = _columns_slow(data, source)
-    start, dur, origin, files, speakers, emotions = columns
+    start, dur, origin, files, speakers, emotions = _columns(data, source)
     return build_table(source, int, start, dur, origin, is_duration=True,
                        names=_NAMES, files=files, speakers=speakers, emotions=emotions,
                        no_emotion=_no_emotion)
 
 
-def _columns_fast(data: bytes):
-    """Columns of a file made only of SPEAKER lines with one field count, else None.
+def _columns(data: bytes, source: str):
+    """Columns of the SPEAKER lines, read a piece of about ``_CHUNK`` bytes at a time.
 
-    Works on flat token lists with strided slices, so Python does per-line work
-    only inside C loops. Anything unusual (comments, blank lines, other line
-    types, mixed field counts, unparsable numbers) returns None and the
-    per-line parser takes over, so both give the same table or the same error.
+    A piece made only of SPEAKER lines with one field count (the usual case) is read
+    from flat token lists with strided slices, so Python does per-line work only
+    inside C loops. Any other piece (comments, blank lines, other line types, mixed
+    field counts, bad numbers) is read line by line, which also names the first bad
+    line: a comment costs the speed of its piece, not of the whole file.
     """
     n = len(data)
-    # Trailing blank lines are common and harmless; data.rstrip() would copy the file.
-    while n and data[n - 1] in b" \t\r\n\x0b\x0c":
-        n -= 1
-    if not n:
-        return None
-    width = None
     starts, durs, origins = [], [], []
     vocabs = Vocab(), Vocab(), Vocab()
     codes: tuple[list, list, list] = ([], [], [])
@@ -95,46 +87,56 @@ def _columns_fast(data: bytes):
     while pos < n:
         cut = data.find(b"\n", min(pos + _CHUNK, n))
         cut = n if cut < 0 else cut + 1
-        chunk = data[pos:cut] if cut < n else data[pos:n] + b"\n"
+        chunk = data[pos:cut]
+        if not chunk.endswith(b"\n"):
+            chunk += b"\n"
         pos = cut
-        tokens = chunk.replace(b"\n", b" " + _EOL + b" ").split()
-        if width is None:
-            width = tokens.index(_EOL) + 1
-            if width not in (10, 11):
-                return None
         lines = chunk.count(b"\n")
-        # Every line is exactly `width - 1` fields plus its end marker iff the
-        # markers sit at every stride position (there are exactly `lines` of them).
-        if (len(tokens) != width * lines
-                or tokens[width - 1::width].count(_EOL) != lines
-                or tokens[0::width].count(b"SPEAKER") != lines):
-            return None
-        onsets, durations = tokens[_ONSET::width], tokens[_DUR::width]
-        # float() also reads "1_0" as 10: leave such lines to the strict per-line parser
-        if b"_" in b"".join(onsets) or b"_" in b"".join(durations):
-            return None
-        try:
-            starts.append(np.fromiter(map(float, onsets), np.float64, lines))
-            durs.append(np.fromiter(map(float, durations), np.float64, lines))
-        except ValueError:
-            return None
-        for vocab, out, col in zip(vocabs, codes, (_FILE, _SPEAKER, _EMOTION)):
-            out.append(vocab.encode(tokens[col::width]))
-        origins.append(np.arange(line, line + lines, dtype=np.int64))
+        piece = _piece_fast(chunk, lines) or _piece_slow(chunk, source, line)
+        starts.append(piece[0])
+        durs.append(piece[1])
+        origins.append(piece[2] + line)
+        for vocab, out, column in zip(vocabs, codes, piece[3]):
+            out.append(vocab.encode(column))
         line += lines
     labels = [(vocab, flatten(c, np.int32)) for vocab, c in zip(vocabs, codes)]
     return (flatten(starts, np.float64), flatten(durs, np.float64),
             flatten(origins, np.int64), *labels)
 
 
-def _columns_slow(data: bytes, source: str):
-    """Columns by a line-at-a-time parse that names the first bad line."""
+def _piece_fast(chunk: bytes, lines: int):
+    """(onsets, durations, line offsets, label columns) of a piece of only SPEAKER lines
+    with one field count, else None."""
+    tokens = chunk.replace(b"\n", b" " + _EOL + b" ").split()
+    width = tokens.index(_EOL) + 1
+    # Every line is exactly `width - 1` fields plus its end marker iff the
+    # markers sit at every stride position (there are exactly `lines` of them).
+    if (width not in (10, 11) or len(tokens) != width * lines
+            or tokens[width - 1::width].count(_EOL) != lines
+            or tokens[0::width].count(b"SPEAKER") != lines):
+        return None
+    onsets, durations = tokens[_ONSET::width], tokens[_DUR::width]
+    # float() also reads "1_0" as 10: leave such lines to the strict per-line reader
+    if b"_" in b"".join(onsets) or b"_" in b"".join(durations):
+        return None
+    try:
+        start = np.fromiter(map(float, onsets), np.float64, lines)
+        dur = np.fromiter(map(float, durations), np.float64, lines)
+    except ValueError:
+        return None
+    return (start, dur, np.arange(lines, dtype=np.int64),
+            [tokens[col::width] for col in (_FILE, _SPEAKER, _EMOTION)])
+
+
+def _piece_slow(chunk: bytes, source: str, first_line: int):
+    """The same columns, line by line; ``InputError`` names the first bad line."""
     starts: list[float] = []
     durs: list[float] = []
-    origins: list[int] = []
+    offsets: list[int] = []
     cols: tuple[list, list, list] = ([], [], [])
-    for number, line in enumerate(data.split(b"\n"), 1):
+    for offset, line in enumerate(chunk.split(b"\n")):
         fields = line.split()
+        number = first_line + offset
         if is_skipped(fields, source, number):
             continue
         if len(fields) < 9:
@@ -145,12 +147,11 @@ def _columns_slow(data: bytes, source: str):
                              f"too many fields: expected 9 or 10, found {len(fields)}")
         starts.append(to_float(fields[_ONSET], source, number, _NAMES[0]))
         durs.append(to_float(fields[_DUR], source, number, _NAMES[1]))
-        origins.append(number)
+        offsets.append(offset)
         for out, col in zip(cols, (_FILE, _SPEAKER, _EMOTION)):
             out.append(fields[col])
-    labels = [encode_column(col) for col in cols]
     return (np.array(starts, dtype=np.float64), np.array(durs, dtype=np.float64),
-            np.array(origins, dtype=np.int64), *labels)
+            np.array(offsets, dtype=np.int64), cols)
 
 
 def format_rttm(table: SegmentTable, target: str = "<memory>") -> str:
