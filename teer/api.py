@@ -81,6 +81,8 @@ def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
     if isinstance(uem, Mapping):
         _check_uem_mapping(uem)
         return uem
+    if not isinstance(uem, (str, os.PathLike)):
+        raise TypeError(f"uem must be a path or a {{file id: [(start, end), ...]}} mapping, not {uem!r}")
     from . import io
 
     return io.read_uem(uem)
@@ -240,6 +242,12 @@ def score(
     ``jobs`` processes sweep the files (0: every core); the report is identical
     for any number, bit for bit.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
+
+    Raises ``teer.InputError`` (a ``ValueError`` with ``source`` and ``location``)
+    for bad data in a file, a record (``record [3]``), a UEM or a speaker map;
+    ``ValueError`` for an option value out of range (a negative or infinite
+    ``collar``, an unknown ``preset``); ``TypeError`` for an argument of the wrong
+    type (a path given as bytes, ``collar=True``: booleans are not numbers).
     """
     resolve_jobs(jobs)  # a bad value is refused before the files are read
     options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,

@@ -11,7 +11,7 @@ prediction") is simply an emotion no reference speech has.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Union
 
 import numpy as np
@@ -26,6 +26,8 @@ def parse_emotions(emotions: EmotionsLike) -> tuple[str, ...] | None:
     """``"neu,hap"`` or ``["neu", "hap"]`` as a tuple of distinct labels; None stays None."""
     if emotions is None:
         return None
+    if not isinstance(emotions, (str, Iterable)) or isinstance(emotions, (bytes, Mapping)):
+        raise TypeError(f"emotions must be a comma-separated string or a list of labels, not {emotions!r}")
     items = emotions.split(",") if isinstance(emotions, str) else list(emotions)
     labels = [str(e).strip() for e in items]
     if not labels or any(not e for e in labels):
@@ -48,6 +50,8 @@ def parse_emotion_map(spec: EmotionMapLike) -> dict[str, str] | None:
     """
     if spec is None:
         return None
+    if not isinstance(spec, (str, os.PathLike, Mapping)):
+        raise TypeError(f"emotion_map must be a mapping, 'a=b,...' or a path, not {spec!r}")
     if isinstance(spec, Mapping):
         pairs = [(str(k), str(v), None) for k, v in spec.items()]
         source = "emotion map"

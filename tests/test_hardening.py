@@ -442,3 +442,10 @@ def test_a_kill_while_writing_leaves_no_temporary_file(tmp_path):
     assert proc.wait(timeout=20) != 0
     time.sleep(0.1)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("options", [dict(emotions=5), dict(emotion_map=5), dict(uem=5), dict(emotions=b"neu")])
+def test_python_api_names_what_an_option_accepts(options):
+    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
+    with pytest.raises(TypeError, match="must be"):
+        teer.score(ref, ref, **options)
