@@ -449,3 +449,21 @@ def test_python_api_names_what_an_option_accepts(options):
     ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
     with pytest.raises(TypeError, match="must be"):
         teer.score(ref, ref, **options)
+
+
+def test_a_successful_plot_prints_no_matplotlib_warning(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    # a label the default font has no glyph for: matplotlib warns about the missing glyph
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("SPEAKER a 1 0 5 \u6012 <NA> A <NA> <NA>\nSPEAKER a 1 5 5 \u559c <NA> B <NA> <NA>\n")
+    import os
+    import subprocess
+    import sys
+
+    for extra in ([], ["--timeline", "a"]):
+        # a process of its own: in pytest, warnings are captured instead of printed
+        run = subprocess.run([sys.executable, "-m", "teer.cli", "plot", str(ref), str(ref), "-o",
+                              str(tmp_path / "fig.png"), *extra], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": os.getcwd()})
+        assert run.returncode == 0 and run.stdout == ""
+        assert all(line.startswith("teer: warning: ") for line in run.stderr.splitlines()), run.stderr
