@@ -68,7 +68,7 @@ def _is_annotation(obj: Any) -> bool:
 
 def _check_in_memory(table: SegmentTable) -> None:
     """The time checks the file readers make, for segments given in memory."""
-    from .io._common import check_times
+    from .io.values import check_times
 
     check_times(table.start, table.end, table.origin, is_duration=False, names=("start", "end"),
                 source=table.source, locate=int)

@@ -86,7 +86,7 @@ def _check_map_syntax(spec: str) -> None:
 
 
 def _read_map_file(path: str | os.PathLike) -> dict[str, str]:
-    from .io._common import check_text, read_bytes
+    from .io.text import check_text, read_bytes
 
     data, source = read_bytes(path)
     pairs = []

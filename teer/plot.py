@@ -14,7 +14,7 @@ import numpy as np
 
 from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
 from .extras import install_hint
-from .io._common import atomic_write_bytes
+from .io.writing import atomic_write_bytes
 
 #: the most labels a confusion figure draws (its size grows with them)
 MAX_PLOT_LABELS = 60

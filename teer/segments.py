@@ -108,7 +108,7 @@ class SegmentTable:
         strings (integers mean their decimal string). Bad records raise ``InputError``
         naming the record by its index.
         """
-        from .io._common import check_labels, check_times, json_type, to_float
+        from .io.values import check_labels, check_times, json_type, to_float
 
         columns: tuple[list, ...] = ([], [], [], [], [])
         for i, record in enumerate(records):

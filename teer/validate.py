@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .io._common import check_encoding, read_bytes
+from .io.text import check_encoding, read_bytes
 from .segments import NO_EMOTION, InputError, SegmentTable, reference_problems
 
 ROLES = ("hypothesis", "reference")

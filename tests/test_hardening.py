@@ -154,7 +154,7 @@ def test_numbers_are_ascii_decimal_in_every_format(tmp_path, number):
 
 
 def test_ordinary_numbers_still_read():
-    from teer.io._common import is_number
+    from teer.io.values import is_number
 
     for good in ("0", "12", "1.", ".5", "-0.25", "+3e-2", "1E5", "inf", "NaN"):
         assert is_number(good) and is_number(good.encode())
@@ -425,11 +425,11 @@ def test_a_kill_while_writing_leaves_no_temporary_file(tmp_path):
     # the write is made slow by a hook so that the signal arrives while the temporary file exists
     script = (
         "import os, sys, time\n"
-        "from teer.io import _common\n"
+        "from teer.io import writing\n"
         "real = os.fsync\n"
         "def slow(fd):\n"
         "    print('writing', flush=True); time.sleep(30); real(fd)\n"
-        "_common.os.fsync = slow\n"
+        "writing.os.fsync = slow\n"
         "from teer.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n")
     out = tmp_path / "out.json"

@@ -21,7 +21,7 @@ class Fail(Exception):
 # (argparse's float and int would take "1_0", "١٠" and "inf").
 def seconds(text: str) -> float:
     """``--collar``: a non-negative, finite number of seconds."""
-    from ..io._common import is_number
+    from ..io.values import is_number
 
     value = float(text) if is_number(text) else math.nan
     if not 0 <= value < math.inf:
@@ -31,7 +31,7 @@ def seconds(text: str) -> float:
 
 def fraction(text: str) -> float:
     """A number strictly between 0 and 1 (``--confidence``)."""
-    from ..io._common import is_number
+    from ..io.values import is_number
 
     value = float(text) if is_number(text) else math.nan
     if not 0 < value < 1:

@@ -16,7 +16,9 @@ from typing import Any
 
 from ..segments import InputError, SegmentTable, reference_problems
 from . import jsonfile, rttm
-from ._common import Locate, atomic_write_text, read_bytes
+from .text import read_bytes
+from .values import Locate
+from .writing import atomic_write_text
 from .formats import Format
 from .jsonfile import JSON_SHAPES, is_json, parse_json
 from .rttm import parse_rttm, read_rttm, write_rttm

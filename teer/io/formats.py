@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..segments import SegmentTable
-from ._common import Locate
+from .values import Locate
 
 
 @dataclass(frozen=True)

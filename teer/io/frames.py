@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..frames import check_frame_step, frame_segments
-from ..segments import InputError, SegmentTable
-from ._common import Locate, Vocab, build_table, grouped_locate, json_type, expect_object
+from ..segments import InputError, SegmentTable, Vocab
+from .table import build_table
+from .values import Locate, expect_object, grouped_locate, json_type
 
 KEYS = ("window", "stride", "labels")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..segments import InputError, SegmentTable
-from ._common import Locate
+from .values import Locate
 from .formats import Format
 
 #: the JSON shapes teer reads, for messages and documentation

@@ -12,9 +12,11 @@ from typing import IO, Callable
 
 import numpy as np
 
-from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Vocab, build_table, check_encoding, check_times, check_writable_label,
-                      flatten, read_bytes, rows_table, target_name, to_float, write_text)
+from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
+from .table import build_table, flatten, rows_table
+from .text import check_encoding, read_bytes
+from .values import check_times, to_float
+from .writing import check_writable_label, target_name, write_text
 from .formats import Format
 
 _NAMES = ("onset", "duration")

@@ -19,8 +19,10 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from ._common import (Locate, build_table, check_label, check_text, check_times, encode_column, grouped_locate,
-                      json_type, read_bytes, rows_table, to_float, write_text)
+from .table import build_table, encode_column, rows_table
+from .text import check_text, read_bytes
+from .values import Locate, check_label, check_times, grouped_locate, json_type, to_float
+from .writing import write_text
 
 
 def read_seglst(path: str | os.PathLike) -> SegmentTable:

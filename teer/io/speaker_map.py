@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ..segments import InputError
-from ._common import check_text, read_bytes
+from .text import check_text, read_bytes
 
 
 class SpeakerMap(dict):

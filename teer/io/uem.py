@@ -6,7 +6,8 @@ import os
 import numpy as np
 
 from ..segments import InputError
-from ._common import check_text, check_times, read_bytes, to_float
+from .text import check_text, read_bytes
+from .values import check_times, to_float
 
 _NAMES = ("start", "end")
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..segments import InputError, SegmentTable
-from ._common import Locate, build_table, encode_column, grouped_locate, json_type, expect_object, to_float
+from .table import build_table, encode_column
+from .values import Locate, expect_object, grouped_locate, json_type, to_float
 
 KEYS = ("duration", "emotion")
 EVENT_KEYS = ("emo", "start", "end")

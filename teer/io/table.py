@@ -1,0 +1,88 @@
+"""Building a segment table from a reader's columns."""
+from __future__ import annotations
+
+from typing import Callable, Hashable, Iterable, Sequence
+
+import numpy as np
+
+from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
+from .values import Locate, check_labels, check_times, describe
+
+
+def encode_column(column: Sequence[Hashable]) -> tuple[Vocab, np.ndarray]:
+    """A whole label column: its vocabulary and codes, as ``build_table`` takes them."""
+    vocab = Vocab()
+    return vocab, vocab.encode(column)
+
+
+def _finish_labels(vocab: Vocab, codes: np.ndarray, keep: np.ndarray | None,
+                   missing: Callable[[Hashable], bool] | None) -> tuple[list[str], np.ndarray]:
+    """Drop unused and missing entries, decode bytes, renumber in first-seen order."""
+    values = list(vocab.index)
+    if keep is not None:
+        codes = codes[keep]
+        # Rows were dropped: some labels may now be unused, and first-seen order
+        # must be recomputed over the kept rows to match SegmentTable.from_columns.
+        uniq, first = np.unique(codes, return_index=True)
+        used = uniq[np.argsort(first, kind="stable")]
+    else:
+        used = np.arange(len(values))
+    mapping = np.full(len(values), NO_EMOTION, dtype=np.int32)
+    out: list[str] = []
+    for code in used.tolist():
+        value = values[code]
+        if missing is not None and missing(value):
+            continue
+        mapping[code] = len(out)
+        out.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+    if np.array_equal(mapping, np.arange(len(values))):
+        return out, codes
+    return out, mapping[codes]
+
+
+def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarray,
+                origin: np.ndarray, *, is_duration: bool, names: tuple[str, str],
+                files: tuple[Vocab, np.ndarray], speakers: tuple[Vocab, np.ndarray],
+                emotions: tuple[Vocab, np.ndarray],
+                no_emotion: Callable[[Hashable], bool]) -> SegmentTable:
+    """Validate times, drop zero-length segments with a warning, and assemble the table."""
+    start = np.asarray(start, dtype=np.float64)
+    second = np.asarray(second, dtype=np.float64)
+    origin = np.asarray(origin, dtype=np.int64)
+    zero = check_times(start, second, origin, is_duration=is_duration, names=names,
+                       source=source, locate=locate)
+    warnings: list[str] = []
+    keep = None
+    if zero.any():
+        n = int(zero.sum())
+        first = describe(locate(int(origin[np.argmax(zero)])))
+        plural = "s" if n > 1 else ""
+        warnings.append(f"{source}: skipped {n} zero-duration segment{plural} (first at {first})")
+        keep = ~zero
+        start, second, origin = start[keep], second[keep], origin[keep]
+    file_vocab, file_codes = _finish_labels(*files, keep, None)
+    spk_vocab, spk_codes = _finish_labels(*speakers, keep, None)
+    emo_vocab, emo_codes = _finish_labels(*emotions, keep, no_emotion)
+    for vocab, codes, what in ((file_vocab, file_codes, "file id"), (spk_vocab, spk_codes, "speaker"),
+                               (emo_vocab, emo_codes, "emotion")):
+        check_labels(vocab, codes, origin, source, locate, what)
+    end = start + second if is_duration else second
+    return SegmentTable(file_vocab, spk_vocab, emo_vocab, file_codes, start, end,
+                        spk_codes, emo_codes, origin, source, warnings)
+
+
+def flatten(chunks: Iterable[np.ndarray], dtype) -> np.ndarray:
+    chunks = list(chunks)
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+
+
+def rows_table(files, starts, durs, speakers, emotions, origins, source: str) -> SegmentTable:
+    """The good rows a problem lister kept, as a table (zero-duration ones skipped, with a warning)."""
+    keep = [i for i, d in enumerate(durs) if d > 0]
+    table = SegmentTable.from_columns([files[i] for i in keep], [starts[i] for i in keep],
+                                      [starts[i] + durs[i] for i in keep], [speakers[i] for i in keep],
+                                      [emotions[i] for i in keep], [origins[i] for i in keep], source)
+    skipped = len(durs) - len(keep)
+    if skipped:
+        table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")
+    return table

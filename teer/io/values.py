@@ -1,0 +1,160 @@
+"""The values inside records: numbers (ASCII decimals), labels, JSON types, times."""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..segments import MAX_TIME, InputError
+
+#: Maps a segment's origin to where it is, for messages: a line number (RTTM, UEM)
+#: or a string such as "segment [3]" (JSON).
+Locate = Callable[[int], "int | str"]
+
+
+_NUMBER = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+_NUMBER_STR = re.compile(_NUMBER + r"\Z")
+_NUMBER_BYTES = re.compile(_NUMBER.encode() + rb"\Z")
+
+
+def is_number(token: str | bytes) -> bool:
+    """Whether ``token`` is a number as teer reads them (ASCII decimal, see ``_NUMBER``)."""
+    return (_NUMBER_BYTES if isinstance(token, bytes) else _NUMBER_STR).match(token) is not None
+
+
+def to_float(value: object, source: str, location: int | str, name: str) -> float:
+    """One time value from a token or a JSON value; non-finite values pass (see check_times)."""
+    # bool is an int subclass, but true/false as a time is surely a mistake.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # a JSON integer beyond float range
+            raise InputError(source, location, f"{name} {_short(str(value))} is not a finite number") from None
+    if isinstance(value, (str, bytes)):
+        if is_number(value):
+            return float(value)
+        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        raise InputError(source, location, f"{name} {_short(shown)!r} is not a number"
+                         + (" (ASCII decimal digits only)" if _python_float(shown) else ""))
+    raise InputError(source, location, f"{name} must be a number, found {json_type(value)}")
+
+
+# A label is printed in tables and messages and written as UTF-8: no control
+# characters (a newline would break a line-oriented output) and no lone surrogates
+# (from JSON "\ud800" escapes; they cannot be encoded).
+_BAD_LABEL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def check_label(label: str, source: str, location: int | str | None, what: str) -> str:
+    """``label`` if it has no control character nor lone surrogate, else ``InputError``."""
+    if _BAD_LABEL.search(label):
+        check_labels([label], np.zeros(1, np.int32), np.zeros(1, np.int64), source, lambda _: location, what)
+    return label
+
+
+def check_labels(labels: Sequence[str], codes: np.ndarray, origin: np.ndarray, source: str,
+                 locate: Locate, what: str) -> None:
+    """Raise for the first label with a control character or a lone surrogate, naming
+    the first segment that carries it."""
+    for code, label in enumerate(labels):
+        bad = _BAD_LABEL.search(label)
+        if bad is None:
+            continue
+        rows = np.flatnonzero(codes == code)
+        where = locate(int(origin[rows[0]])) if len(rows) else None
+        kind = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "a control character"
+        raise InputError(source, where, f"{what} {_short(label)!r} contains {kind} ({bad.group()!r})")
+
+
+def _python_float(text: str) -> bool:
+    """Whether Python's float() reads ``text`` (as "1_0" or "١٠", which teer does not)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A value cut for a message (a 5000-digit number is not worth printing)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a Python value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def expect_object(entry: object, keys: Sequence[str], source: str, where: str) -> None:
+    """A JSON value that must be an object (with ``keys``): an error naming it otherwise."""
+    if not isinstance(entry, dict):
+        raise InputError(source, where, f"expected an object with keys {', '.join(keys)}, found {json_type(entry)}")
+
+
+def grouped_locate(offsets: list[int], names: list[str], where: Callable[[str, int], str]) -> Locate:
+    """Locate a running index over groups (files) given each group's first index and name:
+    ``where(name, index within the group)``."""
+    def locate(origin: int) -> str:
+        k = bisect.bisect_right(offsets, origin) - 1
+        return where(names[k], origin - offsets[k])
+
+    return locate
+
+
+def describe(location: int | str) -> str:
+    """A location as words inside a sentence: ``line 12`` or ``segment [3]``."""
+    return f"line {location}" if isinstance(location, int) else location
+
+
+def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
+                is_duration: bool, names: tuple[str, str], source: str,
+                locate: Locate) -> np.ndarray:
+    """Validate start times and durations (RTTM) or end times (JSON, UEM).
+
+    Raises for the first bad row in file order; returns the mask of rows with
+    zero length, which each format treats in its own way.
+    """
+    length = second if is_duration else second - start
+    # onset + duration can overflow to inf even when both are finite.
+    end = start + second if is_duration else second
+    bad_start = ~np.isfinite(start)
+    bad_second = ~np.isfinite(second) | ~np.isfinite(end)
+    negative_start = start < 0
+    negative_length = length < 0
+    too_late = end > MAX_TIME
+    bad = bad_start | bad_second | negative_start | negative_length | too_late
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = locate(int(origin[i]))
+        s, x = float(start[i]), float(second[i])
+        if bad_start[i]:
+            problem = f"{names[0]} {s!r} is not a finite number"
+        elif bad_second[i]:
+            problem = (f"{names[1]} {x!r} is not a finite number" if not math.isfinite(x)
+                       else f"{names[0]} + {names[1]} is not a finite number")
+        elif negative_start[i]:
+            problem = f"negative {names[0]} {s!r}"
+        elif negative_length[i] and is_duration:
+            problem = f"negative {names[1]} {x!r}"
+        elif negative_length[i]:
+            problem = f"{names[1]} {x!r} is before {names[0]} {s!r}"
+        else:
+            what = f"{names[0]} + {names[1]}" if is_duration else names[1]
+            problem = f"{what} {float(end[i])!r} is beyond the largest time teer accepts ({MAX_TIME:.0f} s)"
+        raise InputError(source, where, problem)
+    return length == 0
