@@ -281,7 +281,8 @@ def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np
     if rt.distributed:
         parts = _gather((idx_a, log_a), rt)
         idx_a = np.concatenate([p[0] for p in parts])
-        log_a = np.concatenate([p[1] for p in parts if len(p[1])])
+        filled = [p[1] for p in parts if len(p[1])]   # none: an empty set (no validation split)
+        log_a = np.concatenate(filled) if filled else np.zeros((0, 0), dtype=np.float32)
     _, first = np.unique(idx_a, return_index=True)
     order = first[np.argsort(idx_a[first])]
     return idx_a[order], log_a[order]
