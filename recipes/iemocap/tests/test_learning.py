@@ -1,0 +1,174 @@
+"""The recipe learns what is learnable, and only that (tiny random models, CPU).
+
+Every run: fold 1 of a synthetic corpus whose emotion is in the audio, the words, or
+both (``tests/learning.py``: 30 utterances a dialog, the four classes balanced, 10
+epochs); the held-out session's speakers are never seen in training. UA is over the
+~50 labelled utterances of Ses01; chance is 0.25.
+
+Thresholds: measured with ``python -m recipes.iemocap.tests.learning --seeds 0 1 2``
+(the table is in the recipe README; these tests are its seed-0 rows), then set with a
+margin from the worst seed:
+
+* both cues, fused model: UA 0.98-1.00                          -> assert >= 0.90
+* permuted training labels: UA 0.25-0.33                        -> assert <= 0.40
+* text cue: text model 1.00, fused 1.00; audio model 0.20-0.25  -> >= 0.85, >= 0.85; <= 0.40
+* audio cue: audio model 0.81-0.92, fused 0.66-0.74;
+  text model 0.22-0.38                                          -> >= 0.70, >= 0.55; <= 0.40
+
+The fused model learns the audio-only cue less well than the audio model (and below
+the 0.85 first aimed at): on ~165 training utterances it also fits the uninformative
+words. It is far above chance all the same, which is what this check is for.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recipes.iemocap.deps import missing_reason
+
+if missing_reason():
+    pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
+
+from recipes.iemocap.tests import learning  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """``runs(cue, modalities, permute=False)`` -> eval result, trained once per module."""
+    import torch
+
+    base = tmp_path_factory.mktemp("learning")
+    data: dict[str, Path] = {}
+    done: dict[tuple, dict] = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)    # as the sweep; two threads on a shared 2-core machine thrash
+
+    def get(cue: str, modalities: str, permute: bool = False) -> dict:
+        key = (cue, modalities, permute)
+        if key not in done:
+            if cue not in data:
+                data[cue] = learning.make_data(base / cue, cue, seed=0)
+            done[key] = learning.fit(data[cue], base / f"{cue}_{modalities}_{permute}", modalities,
+                                     seed=0, permute=permute)
+            done[key]["data"] = str(data[cue])
+        return done[key]
+
+    yield get
+    torch.set_num_threads(threads)
+
+
+def test_learns_with_cues_in_both_streams(runs):
+    r = runs("both", "both")
+    assert r["UA"] >= 0.90, r["UA"]
+
+
+def test_permuted_training_labels_stay_at_chance(runs):
+    """Catches a fold that leaks test utterances into training and a label join by
+    position: either lets a model trained on shuffled labels score on the test session."""
+    r = runs("both", "both", permute=True)
+    assert r["UA"] <= 0.40, r["UA"]
+
+
+@pytest.mark.parametrize("cue,learns,own_min,fused_min,blind", [("text", "text", 0.85, 0.85, "audio"),
+                                                                 ("audio", "audio", 0.70, 0.55, "text")])
+def test_each_stream_learns_its_own_cue_only(runs, cue, learns, own_min, fused_min, blind):
+    """Catches a fusion that ignores a stream, a mask that hides it, and features read
+    from the wrong stream: the blind model must stay at chance, the seeing ones learn."""
+    own = runs(cue, learns)["UA"]
+    fused = runs(cue, "both")["UA"]
+    other = runs(cue, blind)["UA"]
+    assert own >= own_min, own
+    assert fused >= fused_min, fused
+    assert other <= 0.40, other
+
+
+def _grid_labels(rows, dialog, n, step, key):
+    out = [[] for _ in range(n)]
+    for r in rows:
+        if r["file"] == dialog:
+            for i in range(int(round(r["start"] / step)), min(n, int(round(r["end"] / step)))):
+                out[i].append(r[key])
+    return out
+
+
+def test_teer_is_consistent_with_the_time_weighted_accuracy(runs, tmp_path):
+    """TEER (wu2023, by teer) against one minus the time-weighted accuracy of the same
+    turn predictions, computed here on a 10 ms grid: over the reference speech of the
+    four classes, outside 0.25 s of every reference boundary (the collar), the share of
+    time where no hypothesis turn of the reference's emotion is active. Catches
+    hypotheses written with the wrong times, files or labels, or scored against the
+    wrong reference. With oracle alignment the two differ only by false alarm in pauses
+    inside turns and grid rounding (measured on seed 0: TEER 0.5549, EERa 0.5547,
+    1 - accuracy 0.5549).
+
+    The turns are classified much worse than the utterances (UA 0.98): a turn that is
+    not exactly an utterance is cut from the two-channel dialog recording and read as
+    the wdseg's upper-case words, unlike the training utterances (own channel, mixed-case
+    transcript). That mismatch is the recipe's, reported, not hidden here."""
+    from recipes.iemocap.alignment_study import _reference_rows
+    from recipes.iemocap.score import filter_rttm, score_with_preset
+
+    r = runs("both", "both")
+    data, out = Path(r["data"]), Path(r["out"]) / "fold1"
+    labels = r["labels"]
+    hyp_rows = json.loads((out / "hyp.json").read_text())
+    dialogs = {h["session_id"] for h in hyp_rows}
+    reference = filter_rttm(data / "ref_words.rttm", dialogs, tmp_path / "ref.rttm")
+    ref = _reference_rows(reference, dialogs)
+    scores = score_with_preset(reference, out / "hyp.json", "wu2023", emotions=labels)
+
+    step, collar = 0.01, 0.25
+    hyp = [{"file": h["session_id"], "start": h["start_time"], "end": h["end_time"], "emotion": h["emotion"]}
+           for h in hyp_rows]
+    scored = wrong = 0
+    for dialog in dialogs:
+        end = max(x["end"] for x in ref + hyp if x["file"] == dialog)
+        n = int(end / step) + 2
+        ref_at = _grid_labels(ref, dialog, n, step, "emotion")
+        hyp_at = _grid_labels(hyp, dialog, n, step, "emotion")
+        near = np.zeros(n, dtype=bool)
+        for x in ref:
+            if x["file"] == dialog:
+                for t in (x["start"], x["end"]):
+                    near[max(0, int((t - collar) / step)):int((t + collar) / step) + 1] = True
+        for i in range(n):
+            refs = ref_at[i]
+            if near[i] or not refs or any(e not in labels for e in refs):
+                continue
+            for e in refs:
+                scored += 1
+                wrong += e not in hyp_at[i]
+    error = wrong / scored
+    assert scored * step > 15          # seconds of scored speech
+    assert scores["TEER"] == pytest.approx(error, abs=0.02), (scores, error)
+    assert scores["EERa"] <= scores["TEER"] + 1e-9
+
+
+def test_alignment_study_with_the_trained_model(runs, tmp_path):
+    """The model path of ``alignment-study``: the trained model classifies the rebuilt
+    turns of its test session. Undegraded, the turns are align's, so its TEER is the one
+    of the fold's ``hyp.json``; dropping half the words costs more."""
+    from recipes.iemocap.alignment_study import alignment_study
+    from recipes.iemocap.score import filter_rttm, score_with_preset
+
+    r = runs("both", "both")
+    data, fold_dir = Path(r["data"]), Path(r["out"]) / "fold1"
+    rows = alignment_study(learning.config("both"), data, tmp_path, checkpoint=fold_dir,
+                           factors=["word_drop"], quiet=True)
+    by = defaultdict(dict)
+    for row in rows:
+        by[row["preset"]][row["level"]] = row
+    assert all(row["emotions"] == "model" for row in rows)
+    dialogs = {h["session_id"] for h in json.loads((fold_dir / "hyp.json").read_text())}
+    reference = filter_rttm(data / "ref_words.rttm", dialogs, tmp_path / "ref.rttm")
+    direct = score_with_preset(reference, fold_dir / "hyp.json", "wu2023", emotions=r["labels"])
+    wu = by["wu2023"]
+    assert wu[0.0]["TEER"] == pytest.approx(direct["TEER"], abs=1e-9)
+    assert wu[0.5]["TEER"] > wu[0.0]["TEER"] + 0.05
+    assert (tmp_path / "word_drop.png").is_file()
