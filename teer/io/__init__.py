@@ -51,6 +51,11 @@ def detect(data: bytes) -> Format:
 
 
 def _load(path: str | os.PathLike) -> tuple[SegmentTable, Locate]:
+    # A regular RTTM file (the usual input, and the large one) is read in pieces; it is
+    # what detect() would choose, since JSON is told by its first character.
+    table = rttm.read_streamed(path, jsonfile.may_be_json)
+    if table is not None:
+        return table, int
     data, source = read_bytes(path)
     return detect(data).read(data, source)
 

@@ -26,6 +26,16 @@ _FIRST_CHAR = re.compile(rb"\S")
 _JSON_SCALAR_START = frozenset(bytes([c]) for c in b'-0123456789"tfn')
 
 
+def may_be_json(head: bytes) -> bool:
+    """Whether content that starts with ``head`` may be JSON (``is_json`` of the whole
+    content can be true); False means it is not."""
+    first = _FIRST_CHAR.search(head)
+    if first is None:
+        return True  # only white space so far: undecided
+    char = head[first.start():first.start() + 1]
+    return char in (b"[", b"{") or char in _JSON_SCALAR_START
+
+
 def is_json(data: bytes) -> bool:
     """Whether content is JSON (to be read as a segment file) rather than RTTM.
 

@@ -8,7 +8,8 @@ none of these is an error (the file is in another format).
 from __future__ import annotations
 
 import os
-from typing import IO, Callable
+import stat
+from typing import IO, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -65,13 +66,93 @@ def read_rttm(path: str | os.PathLike) -> SegmentTable:
 def parse_rttm(data: bytes, source: str) -> SegmentTable:
     """Parse RTTM content; ``source`` names it in messages."""
     check_encoding(data, source)
-    start, dur, origin, files, speakers, emotions = _columns(data, source)
+    start, dur, origin, files, speakers, emotions = _columns([data], source)
     return build_table(source, int, start, dur, origin, is_duration=True,
                        names=_NAMES, files=files, speakers=speakers, emotions=emotions,
                        no_emotion=_no_emotion)
 
 
-def _columns(data: bytes, source: str):
+# A file is read in pieces of about this size, so that its text is never held whole: at
+# 10 M lines per side, the two files' text was 1.2 GB of the peak memory.
+_BLOCK = 1 << 24
+_BOM = b"\xef\xbb\xbf"
+
+
+class _NotText(Exception):
+    """A piece of the file is not UTF-8 text: the whole-file reader says where."""
+
+
+def read_streamed(path: str | os.PathLike, other_format: Callable[[bytes], bool]) -> SegmentTable | None:
+    """``read_rttm`` reading the file in pieces, or None where the whole-file reader must run.
+
+    None where the file cannot be opened, where ``other_format`` claims its start,
+    where it is not a regular file, where a piece is not UTF-8 text or where reading
+    fails (an error in the file included): the whole-file reader then gives the same
+    table or the same error as always.
+    """
+    source = os.fspath(path)
+    try:
+        # a pipe cannot be opened or read twice, devices have their own checks: files only
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            return None
+        f = open(source, "rb")
+    except OSError:
+        return None
+    with f:
+        try:
+            pieces = _pieces(f)
+            first = next(pieces)
+            if other_format(first):
+                return None
+            columns = _columns(_chain(first, pieces), source)
+            start, dur, origin, files, speakers, emotions = columns
+            return build_table(source, int, start, dur, origin, is_duration=True,
+                               names=_NAMES, files=files, speakers=speakers, emotions=emotions,
+                               no_emotion=_no_emotion)
+        except (InputError, _NotText, OSError):
+            return None
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _pieces(f: IO[bytes]) -> Iterator[bytes]:
+    """The file in pieces that end at line ends (but the last), the first without a UTF-8
+    BOM; each checked to be UTF-8 text (a piece ends at a line end: no character is cut)."""
+    rest = b""
+    first = True
+    while True:
+        read = f.read(_BLOCK)
+        data = rest + read if rest else read
+        if first:
+            first = False
+            if data.startswith(_BOM):
+                data = data[len(_BOM):]
+        if not read:
+            yield _text(data)
+            return
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield _text(data[:cut])
+
+
+def _text(piece: bytes) -> bytes:
+    if b"\x00" in piece:
+        raise _NotText
+    if not piece.isascii():
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotText from None
+    return piece
+
+
+def _columns(blocks: Iterable[bytes], source: str):
     """Columns of the SPEAKER lines, read a piece of about ``_CHUNK`` bytes at a time.
 
     A piece made only of SPEAKER lines with one field count (the usual case) is read
@@ -80,27 +161,28 @@ def _columns(data: bytes, source: str):
     field counts, bad numbers) is read line by line, which also names the first bad
     line: a comment costs the speed of its piece, not of the whole file.
     """
-    n = len(data)
     starts, durs, origins = [], [], []
     vocabs = Vocab(), Vocab(), Vocab()
     codes: tuple[list, list, list] = ([], [], [])
     line = 1
-    pos = 0
-    while pos < n:
-        cut = data.find(b"\n", min(pos + _CHUNK, n))
-        cut = n if cut < 0 else cut + 1
-        chunk = data[pos:cut]
-        if not chunk.endswith(b"\n"):
-            chunk += b"\n"
-        pos = cut
-        lines = chunk.count(b"\n")
-        piece = _piece_fast(chunk, lines) or _piece_slow(chunk, source, line)
-        starts.append(piece[0])
-        durs.append(piece[1])
-        origins.append(piece[2] + line)
-        for vocab, out, column in zip(vocabs, codes, piece[3]):
-            out.append(vocab.encode(column))
-        line += lines
+    for data in blocks:  # the whole content, or pieces of it that end at line ends
+        n = len(data)
+        pos = 0
+        while pos < n:
+            cut = data.find(b"\n", min(pos + _CHUNK, n))
+            cut = n if cut < 0 else cut + 1
+            chunk = data[pos:cut]
+            if not chunk.endswith(b"\n"):
+                chunk += b"\n"
+            pos = cut
+            lines = chunk.count(b"\n")
+            piece = _piece_fast(chunk, lines) or _piece_slow(chunk, source, line)
+            starts.append(piece[0])
+            durs.append(piece[1])
+            origins.append(piece[2] + line)
+            for vocab, out, column in zip(vocabs, codes, piece[3]):
+                out.append(vocab.encode(column))
+            line += lines
     labels = [(vocab, flatten(c, np.int32)) for vocab, c in zip(vocabs, codes)]
     return (flatten(starts, np.float64), flatten(durs, np.float64),
             flatten(origins, np.int64), *labels)
