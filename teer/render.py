@@ -4,7 +4,7 @@ from __future__ import annotations
 from .components import Report, is_rate
 
 FORMATS = ("table", "json", "csv")
-#: seconds in JSON output are rounded to this many decimals (1e-9 s): float noise such
+#: seconds in JSON and CSV output are rounded to this many decimals (1e-9 s): float noise such
 #: as 2.5999999999999996 goes; rates are computed before rounding and are not rounded
 SECOND_DECIMALS = 9
 
@@ -90,7 +90,8 @@ def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = (
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", *report.columns])
     for name, c in _rows(report, per_file):
-        writer.writerow([name] + ["n/a" if c[k] is None else repr(c[k]) for k in report.columns])
+        row = rounded_row({k: c[k] for k in report.columns})
+        writer.writerow([name] + ["n/a" if row[k] is None else repr(row[k]) for k in report.columns])
     return out.getvalue()
 
 

@@ -49,6 +49,9 @@ def test_csv_output(tmp_path):
     assert rows[0] == table[0] and rows[0].startswith("# teer | preset: wu2023")
     assert rows[1].startswith("file,TEER,sTEER,EERa,sEERa,DER,MS")
     assert len(rows) == 5
+    # seconds are rounded as in JSON (1e-9 s): no float noise such as 2.5999999999999996
+    total = dict(zip(rows[1].split(","), rows[-1].split(",")))
+    assert total["MS"] == "2.6" and total["CONF_emo"] == "3.5"
 
 
 def test_reference_without_emotions_reports_na_and_why(tmp_path):

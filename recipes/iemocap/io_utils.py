@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
+from teer.io.writing import file_mode
+
 PROG = "iemocap"
 
 
@@ -61,6 +63,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode(str(path)))
         os.replace(tmp, path)
     except BaseException as err:
         with contextlib.suppress(FileNotFoundError):

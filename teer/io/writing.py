@@ -55,7 +55,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates the file 0600; give the result the mode a plain open() would.
-        os.chmod(tmp, _existing_mode(real))
+        os.chmod(tmp, file_mode(real))
         os.replace(tmp, real)
         tmp = None
     except OSError as err:
@@ -68,7 +68,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
                 pass
 
 
-def _existing_mode(path: str) -> int:
+def file_mode(path: str) -> int:
+    """The permission bits a file written at ``path`` should get: those of the file it
+    replaces, else what a plain ``open()`` would give (0666 less the umask). Files made
+    by ``tempfile.mkstemp`` are 0600 until given these."""
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -42,6 +43,10 @@ def test_atomic_writes(tmp_path):
     assert (tmp_path / "a" / "t.txt").read_text(encoding="utf-8") == "héllo\n"
     assert json.loads((tmp_path / "j.json").read_text(encoding="utf-8")) == {"x": "é"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "j.json"]
+    # the mode a plain open() gives (not mkstemp's 0600), so others can read the results
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "j.json").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_atomic_output_dir_publishes_all_or_nothing(tmp_path):
