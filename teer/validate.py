@@ -48,6 +48,14 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     result = FileCheck(os.fspath(path))
+    from .io import jsonfile, rttm
+
+    # A good RTTM file (the large ones are RTTM) is read in pieces and never held whole;
+    # a file with any problem is read again whole, to list every problem with its line.
+    table = rttm.read_streamed(path, jsonfile.may_be_json)
+    if table is not None:
+        result.format = rttm.FORMAT.name
+        return _checked(result, table, int, role)
     try:
         data, source = read_bytes(path)
         check_encoding(data, source)  # without decoding: a copy of a large file is not needed
@@ -69,6 +77,11 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
         # whatever the line-by-line check misses, the reader's own error is a problem:
         # validate never says OK for a file that teer score refuses
         result.problems += problems or [str(reader_error)]
+    return _checked(result, table, locate, role)
+
+
+def _checked(result: FileCheck, table: SegmentTable, locate, role: str) -> FileCheck:
+    """``result`` completed from the table read: its warnings, the reference's own rules, counts."""
     result.warnings += table.warnings
     if role == "reference":
         result.problems += [str(problem) for problem in reference_problems(table, locate)]

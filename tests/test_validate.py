@@ -122,3 +122,21 @@ def test_validate_command(tmp_path):
     assert out.returncode == 1 and out.stdout == ""
     data = json.loads(target.read_text())
     assert data["ok"] is False and len(data["files"][0]["problems"]) == 4
+
+
+def test_a_good_rttm_file_is_validated_in_pieces_and_a_bad_one_whole(tmp_path, monkeypatch):
+    # the whole-file read is what made validate's memory grow with the file
+    import teer.validate as validate
+
+    whole = []
+    real = validate.read_bytes
+    monkeypatch.setattr(validate, "read_bytes", lambda path: whole.append(path) or real(path))
+    good = tmp_path / "good.rttm"
+    good.write_text("SPEAKER f 1 0 4 hap <NA> A <NA> <NA>\nSPEAKER f 1 2 4 sad <NA> B <NA> <NA>\n")
+    check = check_file(good, role="reference")
+    assert check.ok and check.format == "RTTM" and check.counts["segments"] == 2 and whole == []
+    bad = tmp_path / "bad.rttm"
+    bad.write_text("SPEAKER f 1 0 4 hap <NA> A <NA> <NA>\nSPEAKER f 1 x 4 sad <NA> B <NA> <NA>\n"
+                   "SPEAKER f 1 0 4 hap <NA>\n")
+    check = check_file(bad)
+    assert whole == [bad] and len(check.problems) == 2 and ":2:" in check.problems[0]
