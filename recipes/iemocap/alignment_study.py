@@ -54,12 +54,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from teer.components import RATES as TEER_RATES
+
 from .align import Word, align_words, oracle_words, turns_to_seglst
 from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
 from .io_utils import RecipeError, atomic_write_text, report_error
 from .prepare import load_utterances
 
-RATES = ("TEER", "sTEER", "EERa", "sEERa", "DER")
+#: the rates teer reports (defined once, in teer.components)
+RATES = tuple(TEER_RATES)
 EXTRA = ("missed", "false_alarm")   # shares of the scored reference time, in the CSV
 #: factor -> (levels, axis label); level 0 (or max_gap's configured value) is undegraded
 FACTORS: dict[str, tuple[list[float], str]] = {

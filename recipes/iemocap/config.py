@@ -1,8 +1,9 @@
 """The recipe's YAML configuration (one file, SpeechBrain-style sections).
 
-Part 1 owns ``labels:``, ``prepare:``, ``folds:`` and ``align:``; the other
-stages add their own sections to the same file. :func:`load_config` fills in
-defaults for the part 1 sections so a config that leaves them out still works.
+The data sections are ``labels:``, ``prepare:``, ``folds:`` and ``align:``; the
+model, training and scoring stages read their own sections of the same file.
+:func:`load_config` fills in defaults for the data sections so a config that
+leaves them out still works.
 """
 from __future__ import annotations
 
