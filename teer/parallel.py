@@ -57,10 +57,21 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T], jobs: int = 1) -
         return
     _TASK = function
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_default_signals) as pool:
             yield from pool.imap(_run_task, items, chunksize=1)
     finally:
         _TASK = None
+
+
+def _default_signals() -> None:
+    # A worker inherits the parent's handlers: the CLI's SIGTERM handler raises in the
+    # worker when the pool ends it (Pool.terminate), and the worker can then hang on a
+    # lock while exiting, with the parent waiting for it forever. Workers die at once.
+    import signal
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _run_task(item):

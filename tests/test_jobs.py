@@ -80,6 +80,25 @@ def test_work_runs_in_other_processes_results_in_order():
     assert set(ordered_map(_pid, range(8), jobs=1)) == {os.getpid()}
 
 
+def _default_sigterm(_):
+    import signal
+
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_workers_die_on_sigterm_whatever_handler_the_parent_has():
+    # the CLI's SIGTERM handler, inherited by a worker, made Pool.terminate hang now and then
+    import signal
+
+    from teer.parallel import ordered_map
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        assert list(ordered_map(_default_sigterm, range(4), jobs=2)) == [True] * 4
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_an_input_error_in_a_worker_reaches_the_caller(tmp_path, files):
     bad = tmp_path / "bad.rttm"
     bad.write_text("SPEAKER f 1 0.0 x1 neu <NA> a <NA> <NA>\n")
