@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm
+from teer.io.jsonfile import JSON_SHAPES
 from teer.io.rttm import parse_rttm
 from teer.segments import NO_EMOTION, InputError, SegmentTable
 
@@ -383,8 +384,7 @@ def test_json_mapping_errors(tmp_path):
     ('[{"session_id": "s", "start_time": 0,\n', ":2: truncated JSON (unexpected end of file)"),
     ('[{"session_id": "s",,}]', ":1: not valid JSON: Expecting property name enclosed in "
                                 "double quotes (column 21)"),
-    ("42", ": expected a list of segments or an object mapping file ids to segment lists, "
-           "found a number"),
+    ("42", ": found a number, not one of the JSON shapes teer reads: " + "; ".join(JSON_SHAPES)),
     ('{"session_id": "s", "start_time": 0}', ": expected a list of segments, found a single "
                                             "segment object (wrap it in [ ])"),
 ])
@@ -535,8 +535,10 @@ def test_other_rttm_record_types_and_comments_are_skipped(tmp_path):
                                          ("true", "a boolean"), ("  -1.5\n", "a number")])
 def test_json_that_is_not_a_segment_shape_is_an_error(tmp_path, text, found):
     path = put(tmp_path, "hyp.json", text)
-    assert error(load_hypothesis, path) == (f"{path}: expected a list of segments or an object mapping "
-                                            f"file ids to segment lists, found {found}")
+    # every shape teer reads is named, the frame-wise and ZED ones too
+    assert error(load_hypothesis, path) == (f"{path}: found {found}, not one of the JSON shapes teer "
+                                            "reads: " + "; ".join(JSON_SHAPES))
+    assert "frame labels" in JSON_SHAPES[-1] and "ZED" in JSON_SHAPES[-2]
 
 
 @pytest.mark.parametrize("emotion, problem", [

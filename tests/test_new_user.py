@@ -75,9 +75,13 @@ def test_a_csv_file_or_other_text_is_not_read_as_an_empty_rttm(ref, tmp_path):
     assert out.returncode == 1 and "not an RTTM line" in out.stdout and "OK" not in out.stdout
 
 
-@pytest.mark.parametrize("doc", ["42", '"hyp.rttm"', "null", '{"session_id": "d1", "start_time": 0}'])
-def test_json_that_is_neither_shape_is_an_error_naming_the_shapes(ref, tmp_path, doc):
-    refused(ref, hyp_file(tmp_path, doc), "expected a list of segments")
+@pytest.mark.parametrize("doc, expected", [
+    *[(doc, ("not one of the JSON shapes teer reads", "SegLST", "ZED annotation", "frame labels"))
+      for doc in ("42", '"hyp.rttm"', "null")],
+    ('{"session_id": "d1", "start_time": 0}', ("expected a list of segments", "wrap it in [ ]")),
+])
+def test_json_that_is_neither_shape_is_an_error_naming_the_shapes(ref, tmp_path, doc, expected):
+    refused(ref, hyp_file(tmp_path, doc), *expected)
 
 
 @pytest.mark.parametrize("emotion", [..., None])

@@ -19,6 +19,7 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
+from .jsonfile import JSON_SHAPES
 from .table import build_table, encode_column, rows_table
 from .text import check_text, read_bytes
 from .values import Locate, check_label, check_times, grouped_locate, json_type, to_float
@@ -91,8 +92,8 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
         rows, locate = _mapping_rows(doc, source)
         declared = list(doc)
     else:
-        raise InputError(source, None, "expected a list of segments or an object mapping "
-                         f"file ids to segment lists, found {json_type(doc)}")
+        raise InputError(source, None, f"found {json_type(doc)}, not one of the JSON shapes teer "
+                         "reads: " + "; ".join(JSON_SHAPES))
     files, starts, ends, speakers, emotions = rows
     table = build_table(
         source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
