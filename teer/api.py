@@ -11,9 +11,9 @@ from typing import Any, Union
 import numpy as np
 
 from . import checks, eder, engine, presets, ser_align
-from .options import ScoringOptions, resolve
+from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
-from .emotions import EmotionMapLike, EmotionsLike, apply_map, concat_zones, describe_map, restrict
+from .emotions import apply_map, concat_zones, describe_map, restrict
 from .parallel import ordered_map, resolve_jobs
 from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
@@ -203,23 +203,15 @@ class Scoring:
     sweeps: dict[str, engine.Sweep] = field(default_factory=dict)
 
 
+@with_options
 def score(
     reference: SegmentsLike,
     hypothesis: SegmentsLike,
     *,
     preset: str = DEFAULT_PRESET,
     uem: UemLike = None,
-    collar: float | None = None,
-    regions: str | None = None,
-    uem_default: str | None = None,
-    speaker_map: Mapping[tuple[str, str], str] | None = None,
-    noscore: SegmentTable | None = None,
-    emotions: EmotionsLike = None,
-    emotion_map: EmotionMapLike = None,
-    non_target: str | None = None,
-    average: str | None = None,
-    neutral: str | None = None,
     jobs: int = 1,
+    **options: Any,
 ) -> Report:
     """Score a hypothesis against a reference: TEER, sTEER, EERa, sEERa and DER.
 
@@ -242,6 +234,7 @@ def score(
     ``jobs`` processes sweep the files (0: every core); the report is identical
     for any number, bit for bit.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
+    The options are declared once, on ``teer.options.resolve``.
 
     Raises ``teer.InputError`` (a ``ValueError`` with ``source`` and ``location``)
     for bad data in a file, a record (``record [3]``), a UEM or a speaker map;
@@ -250,15 +243,14 @@ def score(
     type (a path given as bytes, ``collar=True``: booleans are not numbers).
     """
     resolve_jobs(jobs)  # a bad value is refused before the files are read
-    options = resolve(preset, collar=collar, regions=regions, uem_default=uem_default,
-                      speaker_map=speaker_map, noscore=noscore, emotions=emotions, emotion_map=emotion_map,
-                      non_target=non_target, average=average, neutral=neutral)
+    check_keywords(options, "score")
+    resolved = resolve(preset, **options)
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
     # two files are read at once where there are cores for it (tables come back pickled)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
     ref, hyp = ordered_map(_read_side, sides, jobs if files else 1)
     # files are swept in batches and no sweep is kept: memory stays bounded
-    scoring = _score(ref, hyp, options, uem, keep_sweeps=False, jobs=jobs)
+    scoring = _score(ref, hyp, resolved, uem, keep_sweeps=False, jobs=jobs)
     _warn(scoring.report, stacklevel=3)
     return scoring.report
 
@@ -267,12 +259,15 @@ def _read_side(side: tuple[SegmentsLike, str]) -> SegmentTable:
     return as_table(*side)
 
 
-def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, uem: UemLike = None, **options: Any) -> Scoring:
+@with_options
+def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, preset: str = DEFAULT_PRESET, uem: UemLike = None,
+        **options: Any) -> Scoring:
     """Like ``score`` (same keyword options), but keep the inputs and the sweeps with the report.
 
     All files are swept at once, so memory grows with the corpus.
     """
-    resolved = resolve(**options)
+    check_keywords(options, "run")
+    resolved = resolve(preset, **options)
     ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
     scoring = _score(ref, hyp, resolved, uem, keep_sweeps=True)
     _warn(scoring.report, stacklevel=3)

@@ -8,9 +8,10 @@ lives here: its allowed values, and what a preset fixes.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,35 @@ def resolve(
                          "the scored emotion set: give the set too (emotions, --emotions)")
     return ScoringOptions(chosen, emotions=parse_emotions(emotions), emotion_map=parse_emotion_map(emotion_map),
                           **settings)
+
+
+def option_names() -> tuple[str, ...]:
+    """The keyword options of ``resolve`` (and so of ``teer.score``), in order."""
+    return tuple(name for name, p in inspect.signature(resolve).parameters.items()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def check_keywords(options: Mapping[str, Any], caller: str) -> None:
+    """Raise ``TypeError`` for a keyword that is not an option, naming the ones there are."""
+    unknown = [name for name in options if name not in option_names()]
+    if unknown:
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}; "
+                        f"the scoring options are {', '.join(option_names())}")
+
+
+def with_options(function: Callable) -> Callable:
+    """Give ``function(..., **options)`` the signature that lists ``resolve``'s options.
+
+    The options are declared once, on ``resolve``; ``help()`` and ``inspect.signature``
+    of a function that forwards them show them in place of ``**options``.
+    """
+    own = inspect.signature(function)
+    params = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    names = {p.name for p in params}
+    params += [p for p in inspect.signature(resolve).parameters.values()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in names]
+    function.__signature__ = own.replace(parameters=params)
+    return function
 
 
 _CHOICES = {"regions": REGIONS, "uem_default": UEM_DEFAULTS, "non_target": NON_TARGET, "average": AVERAGES}

@@ -11,6 +11,15 @@ def _json(out):
     return json.loads(out.stdout)
 
 
+def _inputs(tmp_path, rttm_lines, hypothesis):
+    """ref.rttm (speaker A or B turns, with emotions) and hyp.json written in ``tmp_path``."""
+    ref, hyp = tmp_path / "ref.rttm", tmp_path / "hyp.json"
+    ref.write_text("".join(f"SPEAKER {line} <NA> {speaker} <NA> <NA>\n" for line, speaker in rttm_lines))
+    hyp.write_text(json.dumps({file: [dict(start=start, end=end, speaker="X", emotion=emotion)
+                                      for start, end, emotion in turns] for file, turns in hypothesis.items()}))
+    return ref, hyp
+
+
 def test_header_names_the_preset_and_the_emotion_set():
     out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
     assert out.returncode == 0
@@ -35,12 +44,8 @@ def test_json_settings_and_the_api_agree(tmp_path):
 
 
 def test_emotion_options(tmp_path):
-    ref = tmp_path / "ref.rttm"
-    ref.write_text("SPEAKER f 1 0 4 exc <NA> A <NA> <NA>\n"
-                   "SPEAKER f 1 4 2 fru <NA> A <NA> <NA>\n"
-                   "SPEAKER f 1 6 4 sad <NA> B <NA> <NA>\n")
-    hyp = tmp_path / "hyp.json"
-    hyp.write_text(json.dumps({"f": [{"start": 0, "end": 10, "speaker": "X", "emotion": "hap"}]}))
+    ref, hyp = _inputs(tmp_path, [("f 1 0 4 exc", "A"), ("f 1 4 2 fru", "A"), ("f 1 6 4 sad", "B")],
+                       {"f": [(0, 10, "hap")]})
     mapping = tmp_path / "map.txt"
     mapping.write_text("exc hap\n")
     base = ("score", ref, hyp, "--collar", "0", "--format", "json")
@@ -88,13 +93,8 @@ def test_every_scoring_command_takes_the_preset():
 
 
 def test_ser_align_names_the_files_it_skips_in_every_format(tmp_path):
-    ref = tmp_path / "ref.rttm"
-    ref.write_text("SPEAKER a 1 0 4 hap <NA> A <NA> <NA>\n"
-                   "SPEAKER b 1 0 4 fru <NA> A <NA> <NA>\n"
-                   "SPEAKER c 1 0 4 hap <NA> A <NA> <NA>\n")
-    hyp = tmp_path / "hyp.json"
-    hyp.write_text('{"a": [{"start": 0, "end": 4, "speaker": "X", "emotion": "hap"}],'
-                   ' "b": [{"start": 0, "end": 4, "speaker": "X", "emotion": "hap"}]}')
+    ref, hyp = _inputs(tmp_path, [("a 1 0 4 hap", "A"), ("b 1 0 4 fru", "A"), ("c 1 0 4 hap", "A")],
+                       {"a": [(0, 4, "hap")], "b": [(0, 4, "hap")]})
     args = ("score", ref, hyp, "--preset", "ser-align", "--emotions", "hap")
     out = teer(*args)
     assert out.returncode == 0, out.stderr

@@ -66,65 +66,44 @@ def test_missing_session(small, tmp_path, capsys):
     assert_untouched(tmp_path / "out", files)
 
 
-def _corrupt_line(path: Path, index: int, new: str) -> int:
+def _first_summary(lines: list[str], after: int = -1) -> int:
+    return next(i for i, line in enumerate(lines) if line.startswith("[") and i > after)
+
+
+def _with_emotion(line: str, code: str) -> str:
+    fields = line.split("\t")
+    fields[2] = code
+    return "\t".join(fields)
+
+
+# (file under the corpus, which line, what it becomes, what the error says)
+BAD_LINES = {
+    "malformed summary line": ("Session4/dialog/EmoEvaluation/Ses*.txt", lambda lines: _first_summary(lines, 5),
+                               lambda line: line.replace(" - ", " ~ "), "malformed summary line"),
+    "unknown emotion code": ("Session1/dialog/EmoEvaluation/Ses*.txt", _first_summary,
+                             lambda line: _with_emotion(line, "joy"), "'joy'"),
+    "stray line": ("Session2/dialog/EmoEvaluation/Ses*.txt", lambda lines: 4,
+                   lambda line: "garbage here", "garbage"),
+    "malformed transcription line": ("Session5/dialog/transcriptions/Ses*.txt", lambda lines: 0,
+                                     lambda line: f"{line.split()[0]} 1.0 to 2.0: hello",
+                                     "malformed transcription line"),
+    "malformed wdseg row": ("Session1/sentences/ForcedAlignment/*/Ses*.wdseg", lambda lines: 2,
+                            lambda line: "   12    x   -1234 HELLO", "wdseg"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_LINES)
+def test_a_bad_line_is_named_and_nothing_is_written(small, tmp_path, capsys, case):
+    pattern, pick, rewrite, message = BAD_LINES[case]
+    path = sorted(small.corpus.glob(pattern))[0]
     lines = path.read_text(encoding="utf-8").splitlines()
-    lines[index] = new
+    index = pick(lines)
+    lines[index] = rewrite(lines[index])
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return index + 1
-
-
-def test_malformed_emo_evaluation_line(small, tmp_path, capsys):
-    path = sorted((small.corpus / "Session4" / "dialog" / "EmoEvaluation").glob("Ses*.txt"))[0]
-    lines = path.read_text().splitlines()
-    index = next(i for i, line in enumerate(lines) if line.startswith("[") and i > 5)
-    number = _corrupt_line(path, index, lines[index].replace(" - ", " ~ "))
     files = old_outputs(tmp_path / "out")
     rc, err = run_prepare(small.root, tmp_path / "out", capsys)
     assert rc == 2
-    assert_one_error(err, f"{path}:{number}:", "malformed summary line")
-    assert_untouched(tmp_path / "out", files)
-
-
-def test_unknown_emotion_code(small, tmp_path, capsys):
-    path = sorted((small.corpus / "Session1" / "dialog" / "EmoEvaluation").glob("Ses*.txt"))[0]
-    lines = path.read_text().splitlines()
-    index = next(i for i, line in enumerate(lines) if line.startswith("["))
-    fields = lines[index].split("\t")
-    fields[2] = "joy"
-    number = _corrupt_line(path, index, "\t".join(fields))
-    rc, err = run_prepare(small.root, tmp_path / "out", capsys)
-    assert rc == 2
-    assert_one_error(err, f"{path}:{number}:", "'joy'")
-
-
-def test_stray_line_in_emo_evaluation(small, tmp_path, capsys):
-    path = sorted((small.corpus / "Session2" / "dialog" / "EmoEvaluation").glob("Ses*.txt"))[0]
-    number = _corrupt_line(path, 4, "garbage here")
-    rc, err = run_prepare(small.root, tmp_path / "out", capsys)
-    assert rc == 2
-    assert_one_error(err, f"{path}:{number}:", "garbage")
-
-
-def test_malformed_transcription_line(small, tmp_path, capsys):
-    path = sorted((small.corpus / "Session5" / "dialog" / "transcriptions").glob("Ses*.txt"))[0]
-    lines = path.read_text(encoding="utf-8").splitlines()
-    index = 0
-    utt_id = lines[index].split()[0]
-    number = _corrupt_line(path, index, f"{utt_id} 1.0 to 2.0: hello")
-    files = old_outputs(tmp_path / "out")
-    rc, err = run_prepare(small.root, tmp_path / "out", capsys)
-    assert rc == 2
-    assert_one_error(err, f"{path}:{number}:", "malformed transcription line")
-    assert_untouched(tmp_path / "out", files)
-
-
-def test_malformed_wdseg_row(small, tmp_path, capsys):
-    path = sorted((small.corpus / "Session1" / "sentences" / "ForcedAlignment").glob("*/Ses*.wdseg"))[0]
-    number = _corrupt_line(path, 2, "   12    x   -1234 HELLO")
-    files = old_outputs(tmp_path / "out")
-    rc, err = run_prepare(small.root, tmp_path / "out", capsys)
-    assert rc == 2
-    assert_one_error(err, f"{path}:{number}:", "wdseg")
+    assert_one_error(err, f"{path}:{index + 1}:", message)
     assert_untouched(tmp_path / "out", files)
 
 

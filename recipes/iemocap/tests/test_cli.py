@@ -126,13 +126,23 @@ def tiny(tmp_path_factory):
     return root / "corpus", root / "data"
 
 
-def test_prepare_out_is_an_existing_file(tiny, tmp_path, capsys):
+@pytest.mark.parametrize("stage, message", [
+    ("prepare", "{target}: cannot write the outputs here: not a directory"),
+    ("align", "{target}/hyp_turns.json: cannot write"),
+])
+def test_out_is_an_existing_file(tiny, tmp_path, capsys, stage, message):
+    corpus, data = tiny
+    source = ["--corpus", str(corpus)] if stage == "prepare" else ["--data", str(data)]
+    target = tmp_path / "taken"
+    target.write_text("mine\n")
+    one_error(capsys, cli([stage, *source, "--out", str(target), "-q"]), message.format(target=target))
+    assert target.read_text() == "mine\n"
+
+
+def test_prepare_out_below_an_existing_file(tiny, tmp_path, capsys):
     corpus, _ = tiny
     target = tmp_path / "taken"
     target.write_text("mine\n")
-    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", str(target), "-q"]),
-              f"{target}: cannot write the outputs here: not a directory")
-    assert target.read_text() == "mine\n"
     one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", str(target / "sub"), "-q"]),
               f"{target / 'sub'}: cannot write the outputs here")
 
@@ -142,15 +152,6 @@ def test_prepare_out_in_an_unwritable_place(tiny, capsys):
     # /proc refuses new directories even to root
     one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", "/proc/teer-test", "-q"]),
               "/proc/teer-test: cannot write the outputs here")
-
-
-def test_align_out_is_an_existing_file(tiny, tmp_path, capsys):
-    _, data = tiny
-    target = tmp_path / "taken"
-    target.write_text("mine\n")
-    one_error(capsys, cli(["align", "--data", str(data), "--out", str(target), "-q"]),
-              f"{target / 'hyp_turns.json'}: cannot write")
-    assert target.read_text() == "mine\n"
 
 
 # --------------------------------------------------------------------------
