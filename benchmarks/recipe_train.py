@@ -91,7 +91,9 @@ def worker(args: argparse.Namespace) -> int:
     """One process's epoch (torchrun starts two of these for ddp2)."""
     import torch
 
-    from recipes.iemocap.train import finish_distributed, load_data, setup_runtime, train_fold
+    from recipes.iemocap.runtime import finish_distributed, setup_runtime
+    from recipes.iemocap.stage import load_data
+    from recipes.iemocap.train import train_fold
 
     cfg = json.loads(Path(args.worker).read_text())
     rt = setup_runtime(cfg["train"]["device"], cfg["train"]["precision"])

@@ -57,7 +57,7 @@ import numpy as np
 from teer.components import RATES as TEER_RATES
 
 from .align import Word, align_words, oracle_words, turns_to_seglst
-from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
+from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config, train_config
 from .io_utils import RecipeError, atomic_write_text, report_error
 from .prepare import load_utterances
 
@@ -195,7 +195,9 @@ class ModelLabeller:
                               "(OUT/fold{k} of `train`)")
         from .data import Collator
         from .model import build_model, load_tokenizer
-        from .train import Runtime, ensure_models, load_checkpoint, setup_runtime, train_config
+        from .checkpoint import load_checkpoint
+        from .runtime import Runtime, setup_runtime
+        from .stage import ensure_models
 
         ck = load_checkpoint(ck_path)
         self.labels = list(ck.get("labels") or label_names(label_map(cfg)))
@@ -215,7 +217,7 @@ class ModelLabeller:
 
     def __call__(self, rows: list[dict], by_id: dict[str, dict]) -> list[str]:
         from .data import SERDataset, make_loader, turn_examples
-        from .train import predict
+        from .runtime import predict
 
         if not rows:
             return []

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .io_utils import RecipeError
+from .metrics import METRICS_HIGHER_IS_BETTER
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 DEFAULT_CONFIG = CONF_DIR / "default.yaml"
@@ -45,6 +46,39 @@ DEFAULTS: dict[str, Any] = {
                      "diarization_model": "pyannote/speaker-diarization-3.1"},
     },
 }
+
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "folds": [1, 2, 3, 4, 5],
+    "epochs": 10,
+    "batch_size": 8,
+    "grad_accum": 4,
+    "lr_encoder": 2.0e-5,
+    "lr_head": 1.0e-4,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "early_stopping": {"metric": "UA", "patience": 3},
+    "seed": 1234,
+    "precision": "auto",      # auto | fp32 | bf16 | fp16
+    "device": "auto",         # auto | cpu | cuda | cuda:N
+    "num_workers": 4,
+    "bucket_batches": 50,
+    "eval_batch_size": 16,
+    "find_unused_parameters": True,   # DDP: safe default (frozen/optional parameters)
+}
+
+
+def train_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The ``train:`` section, defaults filled in and choices checked."""
+    t = {**TRAIN_DEFAULTS, **(cfg.get("train") or {})}
+    t["early_stopping"] = {**TRAIN_DEFAULTS["early_stopping"], **(t.get("early_stopping") or {})}
+    metric = t["early_stopping"]["metric"]
+    if metric not in METRICS_HIGHER_IS_BETTER:
+        raise RecipeError(cfg.get("_path"), None, f"train.early_stopping.metric: unknown metric {metric!r} "
+                          f"(choose from {sorted(METRICS_HIGHER_IS_BETTER)})")
+    if t["precision"] not in ("auto", "fp32", "bf16", "fp16"):
+        raise RecipeError(cfg.get("_path"), None, "train.precision must be auto, fp32, bf16 or fp16")
+    return t
 
 
 def _merge(base: dict, over: dict) -> dict:

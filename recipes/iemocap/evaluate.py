@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DEFAULT_CONFIG, label_map, label_names
+from .config import DEFAULT_CONFIG, label_map, label_names, train_config
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import classification_metrics
 
@@ -77,7 +77,9 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir
                   out: str | Path, *, rt, model_cfg: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
     from .data import Collator, SERDataset, make_loader, turn_examples
     from .model import build_model, load_tokenizer
-    from .train import fold_examples, load_checkpoint, predict
+    from .checkpoint import load_checkpoint
+    from .runtime import predict
+    from .stage import fold_examples
 
     ecfg = cfg.get("evaluate") or {}
     labels = label_names(label_map(cfg))
@@ -147,7 +149,8 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir
 
 def evaluate(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
              quiet: bool = False, device: str | None = None) -> list[dict]:
-    from .train import Runtime, ensure_models, load_data, selected_folds, setup_runtime, train_config
+    from .runtime import Runtime, setup_runtime
+    from .stage import ensure_models, load_data, selected_folds
 
     tcfg = train_config(cfg)
     rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
@@ -187,7 +190,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .train import run_stage
+    from .stage import run_stage
 
     return run_stage(args, lambda cfg, data: evaluate(cfg, data, args.out, folds=args.folds,
                                                       quiet=args.quiet, device=args.device))

@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 
 KEYS = ("WA", "UA", "macro_f1", "weighted_f1")
+#: what early stopping can watch, and whether a higher value is better
+METRICS_HIGHER_IS_BETTER = {"UA": True, "WA": True, "macro_f1": True, "weighted_f1": True, "loss": False}
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> np.ndarray:

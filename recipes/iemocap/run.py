@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config
+from .config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config, train_config
 from .io_utils import RecipeError, report_error
 
 
@@ -29,7 +29,8 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     from .evaluate import evaluate
     from .prepare import prepare
     from .score import score
-    from .train import _barrier, setup_runtime, train, train_config
+    from .runtime import setup_runtime
+    from .train import train
 
     cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG))
     out = Path(out)
@@ -58,7 +59,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
         prepare(corpus, data, cfg, verbose=not quiet)
         stage("align")
         align(data, data, cfg, verbose=not quiet)
-    _barrier(rt)
+    rt.barrier()
     stage("train")
     train(cfg, data, out, folds=folds, resume=resume, quiet=quiet, device=device)
     if not rt.is_main:
@@ -86,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .train import finish_distributed, quiet_libraries
+    from .runtime import finish_distributed
+    from .stage import quiet_libraries
 
     if args.quiet:
         quiet_libraries()

@@ -73,7 +73,7 @@ def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
 
 def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
           quiet: bool = False) -> dict[str, Any]:
-    from .train import load_data, selected_folds
+    from .stage import load_data, selected_folds
 
     scfg = cfg.get("score") or {}
     presets = scfg.get("presets") or DEFAULT_PRESETS

@@ -26,10 +26,8 @@ import contextlib
 import json
 import math
 import os
-import random
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,197 +35,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
-from .io_utils import RecipeError, atomic_write, atomic_write_json, atomic_write_text, report_error
-
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "folds": [1, 2, 3, 4, 5],
-    "epochs": 10,
-    "batch_size": 8,
-    "grad_accum": 4,
-    "lr_encoder": 2.0e-5,
-    "lr_head": 1.0e-4,
-    "weight_decay": 0.01,
-    "warmup_ratio": 0.1,
-    "max_grad_norm": 1.0,
-    "early_stopping": {"metric": "UA", "patience": 3},
-    "seed": 1234,
-    "precision": "auto",      # auto | fp32 | bf16 | fp16
-    "device": "auto",         # auto | cpu | cuda | cuda:N
-    "num_workers": 4,
-    "bucket_batches": 50,
-    "eval_batch_size": 16,
-    "find_unused_parameters": True,   # DDP: safe default (frozen/optional parameters)
-}
-METRICS_HIGHER_IS_BETTER = {"UA": True, "WA": True, "macro_f1": True, "weighted_f1": True, "loss": False}
-
-
-def train_config(cfg: dict[str, Any]) -> dict[str, Any]:
-    t = {**TRAIN_DEFAULTS, **(cfg.get("train") or {})}
-    t["early_stopping"] = {**TRAIN_DEFAULTS["early_stopping"], **(t.get("early_stopping") or {})}
-    metric = t["early_stopping"]["metric"]
-    if metric not in METRICS_HIGHER_IS_BETTER:
-        raise RecipeError(cfg.get("_path"), None, f"train.early_stopping.metric: unknown metric {metric!r} "
-                          f"(choose from {sorted(METRICS_HIGHER_IS_BETTER)})")
-    if t["precision"] not in ("auto", "fp32", "bf16", "fp16"):
-        raise RecipeError(cfg.get("_path"), None, "train.precision must be auto, fp32, bf16 or fp16")
-    return t
-
-
-# --------------------------------------------------------------------------
-# devices, precision, distributed
-
-@dataclass
-class Runtime:
-    device: torch.device
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    dtype: torch.dtype | None = None    # autocast dtype, None = fp32
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def distributed(self) -> bool:
-        return self.world_size > 1
-
-    def autocast(self):
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
-
-
-def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
-    """Device, autocast dtype and (under ``torchrun``) the process group."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise RecipeError(None, None, "train.device is cuda but no GPU is available")
-        dev = torch.device("cuda", local_rank if world > 1 else (dev.index or 0))
-        torch.cuda.set_device(dev)
-    if world > 1 and not torch.distributed.is_initialized():
-        torch.distributed.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
-    dtype = None
-    if precision == "auto":
-        if dev.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    elif precision == "bf16":
-        dtype = torch.bfloat16
-    elif precision == "fp16":
-        dtype = torch.float16
-    return Runtime(dev, rank, world, local_rank, dtype)
-
-
-def _gather(obj: Any, rt: Runtime) -> list[Any]:
-    if not rt.distributed:
-        return [obj]
-    out: list[Any] = [None] * rt.world_size
-    torch.distributed.all_gather_object(out, obj)
-    return out
-
-
-def _barrier(rt: Runtime) -> None:
-    if rt.distributed:
-        torch.distributed.barrier()
-
-
-# --------------------------------------------------------------------------
-# reproducibility and atomic checkpoints
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(),
-             "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary file in the same directory, then rename."""
-    return atomic_write(path, lambda fh: torch.save(obj, fh))
-
-
-def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict[str, Any]:
-    try:
-        return torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is bad input
-        raise RecipeError(path, None, f"cannot read checkpoint: {err}") from None
-
-
-# --------------------------------------------------------------------------
-# data and models for a fold
-
-def load_data(data_dir: str | Path) -> tuple[list[dict], list[dict]]:
-    from .prepare import load_folds, load_utterances
-
-    return load_utterances(data_dir), load_folds(data_dir)
-
-
-def ensure_models(cfg: dict[str, Any], data_dir: str | Path, out: str | Path,
-                  rt: Runtime | None = None) -> dict[str, Any]:
-    """The ``model:`` section with local paths for tiny random encoders.
-
-    When ``model.text.pretrained`` is null (smoke config) a tiny tokenizer
-    (byte-level BPE on the corpus' transcripts) and tiny random RoBERTa and
-    wav2vec2 are written once to ``OUT/pretrained`` and used from there, so
-    every stage and every resumed run sees the same initial weights.
-    """
-    from .model import MODALITIES, write_tiny_models
-
-    mcfg = json.loads(json.dumps(cfg.get("model") or {}))
-    if mcfg.get("modalities", "both") not in MODALITIES:
-        raise RecipeError(cfg.get("_path"), None, f"model.modalities must be one of {', '.join(MODALITIES)}, "
-                          f"not {mcfg.get('modalities')!r}")
-    text = mcfg.setdefault("text", {})
-    audio = mcfg.setdefault("audio", {})
-    if text.get("pretrained") and audio.get("pretrained"):
-        return mcfg
-    base = Path(out) / "pretrained"
-    if (rt is None or rt.is_main) and not (base / "done").is_file():
-        from .prepare import load_utterances
-        texts = [r.get("text") or "" for r in load_utterances(data_dir)]
-        paths = write_tiny_models(mcfg, texts, base, seed=int((cfg.get("train") or {}).get("seed", 0)))
-        atomic_write_json(base / "done", paths)
-    if rt is not None:
-        _barrier(rt)
-    paths = json.loads((base / "done").read_text(encoding="utf-8"))
-    if not text.get("pretrained"):
-        text["pretrained"] = paths["text"]
-        mcfg["tokenizer"] = mcfg.get("tokenizer") or paths["tokenizer"]
-    if not audio.get("pretrained"):
-        audio["pretrained"] = paths["audio"]
-    return mcfg
-
-
-def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str):
-    from .data import utterance_examples
-
-    by_id = {r["id"]: r for r in records}
-    missing = [i for i in fold[split] if i not in by_id]
-    if missing:
-        raise RecipeError("folds.json", None, f"fold {fold['fold']} {split}: unknown utterance {missing[0]}")
-    return utterance_examples([by_id[i] for i in fold[split]], labels)
+from .checkpoint import atomic_torch_save, load_checkpoint, rng_state, seed_everything, set_rng_state
+from .config import DEFAULT_CONFIG, label_map, label_names, train_config
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text
+from .metrics import METRICS_HIGHER_IS_BETTER
+from .runtime import Runtime, predict, setup_runtime, to_device
+from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
 
 
 def make_optimizer(model, tcfg: dict[str, Any]) -> torch.optim.Optimizer:
@@ -256,36 +69,6 @@ def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def _to(batch: dict, device: torch.device) -> dict:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-
-
-@torch.no_grad()
-def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(indices, logits)`` over the loader (gathered from every rank, deduplicated)."""
-    from tqdm.auto import tqdm
-
-    model.eval()
-    idx, logits = [], []
-    for batch in tqdm(loader, desc=progress, leave=False, disable=progress is None or not rt.is_main,
-                      dynamic_ncols=True):
-        batch = _to(batch, rt.device)
-        with rt.autocast():
-            out = model(batch["input_ids"], batch["attention_mask"], batch["audio"], batch["audio_lengths"])
-        idx.append(batch["index"].cpu())
-        logits.append(out.float().cpu())
-    idx_a = torch.cat(idx).numpy() if idx else np.zeros(0, dtype=np.int64)
-    log_a = torch.cat(logits).numpy() if logits else np.zeros((0, 0), dtype=np.float32)
-    if rt.distributed:
-        parts = _gather((idx_a, log_a), rt)
-        idx_a = np.concatenate([p[0] for p in parts])
-        filled = [p[1] for p in parts if len(p[1])]   # none: an empty set (no validation split)
-        log_a = np.concatenate(filled) if filled else np.zeros((0, 0), dtype=np.float32)
-    _, first = np.unique(idx_a, return_index=True)
-    order = first[np.argsort(idx_a[first])]
-    return idx_a[order], log_a[order]
 
 
 def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
@@ -405,7 +188,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, total=n_batches,
                    disable=quiet or not rt.is_main, dynamic_ncols=True)
         for step, batch in enumerate(bar):
-            batch = _to(batch, rt.device)
+            batch = to_device(batch, rt.device)
             boundary = (step + 1) % accum == 0 or step + 1 == n_batches
             group = accum if step < (n_batches // accum) * accum else n_batches - (n_batches // accum) * accum
             sync = contextlib.nullcontext() if boundary or not rt.distributed else net.no_sync()
@@ -427,7 +210,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
                 optimizer.zero_grad(set_to_none=True)
             bar.set_postfix(loss=f"{total_loss / max(1, n_items):.4f}")
         bar.close()
-        sums = _gather((total_loss, n_items), rt)
+        sums = rt.gather((total_loss, n_items))
         train_loss = sum(s[0] for s in sums) / max(1, sum(s[1] for s in sums))
         val = validation_metrics(model, valid_loader, valid_ex, len(labels), rt, quiet)
         record = {"fold": k, "epoch": epoch + 1, "train_loss": train_loss,
@@ -447,7 +230,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
                 state["done"] = True
         if state["epoch"] >= epochs:
             state["done"] = True
-        rngs = _gather(rng_state(), rt)
+        rngs = rt.gather(rng_state())
         if rt.is_main:
             if improved:
                 atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "labels": labels,
@@ -457,7 +240,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
                                "state": state, "rng": rngs, "labels": labels}, last_path)
             atomic_write_text(fold_dir / "metrics.jsonl",
                               "".join(json.dumps(r) + "\n" for r in state["history"]))
-        _barrier(rt)
+        rt.barrier()
         epoch_bar.update(1)
         epoch_bar.set_postfix({f"valid_{metric}": f"{value:.4f}" if value is not None else "-",
                                "best": state["best_epoch"]})
@@ -473,16 +256,6 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     if rt.is_main:
         atomic_write_json(fold_dir / "train_summary.json", summary)
     return summary
-
-
-def selected_folds(cfg: dict[str, Any], folds: list[dict], override: list[int] | None = None) -> list[dict]:
-    wanted = override or train_config(cfg)["folds"]
-    wanted = [int(w) for w in wanted]
-    by_k = {int(f["fold"]): f for f in folds}
-    bad = [w for w in wanted if w not in by_k]
-    if bad:
-        raise RecipeError(cfg.get("_path"), None, f"train.folds: no fold {bad[0]} (have {sorted(by_k)})")
-    return [by_k[w] for w in wanted]
 
 
 def train(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
@@ -507,34 +280,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
     parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
-
-
-def quiet_libraries() -> None:
-    """No progress bars from transformers / the hub (``--quiet``)."""
-    with contextlib.suppress(Exception):
-        from transformers.utils import logging as hf_logging
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-
-
-def finish_distributed() -> None:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
-
-
-def run_stage(args: argparse.Namespace, stage: Callable[[dict[str, Any], Path], None]) -> int:
-    """A torch stage's command line: config and data directory from ``args``, errors as one
-    line (exit status 2), the process group torn down however it ends."""
-    if args.quiet:
-        quiet_libraries()
-    try:
-        cfg = load_config(args.config)
-        stage(cfg, data_dir(cfg, args))
-    except RecipeError as err:
-        return report_error(err)
-    finally:
-        finish_distributed()
-    return 0
 
 
 def main(args: argparse.Namespace) -> int:

@@ -76,7 +76,9 @@ def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: bool 
     import torch
 
     from recipes.iemocap.evaluate import evaluate_fold
-    from recipes.iemocap.train import Runtime, ensure_models, load_data, train_fold
+    from recipes.iemocap.runtime import Runtime
+    from recipes.iemocap.stage import ensure_models, load_data
+    from recipes.iemocap.train import train_fold
 
     cfg = config(modalities, seed)
     rt = Runtime(torch.device("cpu"))

@@ -13,7 +13,7 @@ import torch  # noqa: E402
 from recipes.iemocap.config import SMOKE_CONFIG, load_config  # noqa: E402
 from recipes.iemocap.io_utils import RecipeError  # noqa: E402
 from recipes.iemocap.model import build_model  # noqa: E402
-from recipes.iemocap.train import ensure_models  # noqa: E402
+from recipes.iemocap.stage import ensure_models  # noqa: E402
 
 TINY = {"text": {"pretrained": None, "tiny": {"vocab_size": 60}},
         "audio": {"pretrained": None, "tiny": {"feat_extract_norm": "layer"}},

@@ -19,8 +19,10 @@ from recipes.iemocap.config import SMOKE_CONFIG, load_config
 from recipes.iemocap.data import BucketBatchSampler, Collator, SERDataset, utterance_examples
 from recipes.iemocap.metrics import classification_metrics, mean_std
 from recipes.iemocap.model import build_model, load_tokenizer
-from recipes.iemocap.train import (Runtime, atomic_torch_save, ensure_models, load_checkpoint,
-                                   load_data, make_optimizer, make_scheduler, train_fold)
+from recipes.iemocap.checkpoint import atomic_torch_save, load_checkpoint
+from recipes.iemocap.runtime import Runtime
+from recipes.iemocap.stage import ensure_models, load_data
+from recipes.iemocap.train import make_optimizer, make_scheduler, train_fold
 
 CPU = Runtime(torch.device("cpu"))
 

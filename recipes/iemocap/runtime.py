@@ -1,0 +1,120 @@
+"""Where the model runs: device, autocast precision and the ranks of a ``torchrun`` job.
+
+Every torch stage starts with :func:`setup_runtime`; under ``torchrun`` (the
+``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK`` environment variables) it joins the
+process group, and :class:`Runtime` gathers values from every rank and waits
+for them. :func:`predict` runs a model over a loader on every rank and returns
+the outputs of all of them.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .io_utils import RecipeError
+
+
+@dataclass
+class Runtime:
+    """This process's device, rank and autocast dtype."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    dtype: torch.dtype | None = None    # autocast dtype, None = fp32
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+    def gather(self, obj: Any) -> list[Any]:
+        """``obj`` of every rank, in rank order (``[obj]`` in a single process)."""
+        if not self.distributed:
+            return [obj]
+        out: list[Any] = [None] * self.world_size
+        torch.distributed.all_gather_object(out, obj)
+        return out
+
+    def barrier(self) -> None:
+        """Wait until every rank is here (nothing in a single process)."""
+        if self.distributed:
+            torch.distributed.barrier()
+
+
+def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
+    """Device, autocast dtype and (under ``torchrun``) the process group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RecipeError(None, None, "train.device is cuda but no GPU is available")
+        dev = torch.device("cuda", local_rank if world > 1 else (dev.index or 0))
+        torch.cuda.set_device(dev)
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    dtype = None
+    if precision == "auto":
+        if dev.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    elif precision == "bf16":
+        dtype = torch.bfloat16
+    elif precision == "fp16":
+        dtype = torch.float16
+    return Runtime(dev, rank, world, local_rank, dtype)
+
+
+def finish_distributed() -> None:
+    """Leave the process group, if this process joined one."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    """Every tensor of a collated batch on ``device``."""
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, logits)`` over the loader (gathered from every rank, deduplicated)."""
+    from tqdm.auto import tqdm
+
+    model.eval()
+    idx, logits = [], []
+    for batch in tqdm(loader, desc=progress, leave=False, disable=progress is None or not rt.is_main,
+                      dynamic_ncols=True):
+        batch = to_device(batch, rt.device)
+        with rt.autocast():
+            out = model(batch["input_ids"], batch["attention_mask"], batch["audio"], batch["audio_lengths"])
+        idx.append(batch["index"].cpu())
+        logits.append(out.float().cpu())
+    idx_a = torch.cat(idx).numpy() if idx else np.zeros(0, dtype=np.int64)
+    log_a = torch.cat(logits).numpy() if logits else np.zeros((0, 0), dtype=np.float32)
+    if rt.distributed:
+        parts = rt.gather((idx_a, log_a))
+        idx_a = np.concatenate([p[0] for p in parts])
+        filled = [p[1] for p in parts if len(p[1])]   # none: an empty set (no validation split)
+        log_a = np.concatenate(filled) if filled else np.zeros((0, 0), dtype=np.float32)
+    # the sampler repeats batches so that every rank has as many: keep each index once
+    _, first = np.unique(idx_a, return_index=True)
+    order = first[np.argsort(idx_a[first])]
+    return idx_a[order], log_a[order]
