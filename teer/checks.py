@@ -133,13 +133,23 @@ def time_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequen
     else:
         code = _codes(ref, index)
         keep = code >= 0
-        np.minimum.at(lo, code[keep], ref.start[keep])
-        np.maximum.at(hi, code[keep], ref.end[keep])
+        f, s, e = (code, ref.start, ref.end) if keep.all() else (code[keep], ref.start[keep], ref.end[keep])
+        np.minimum.at(lo, f, s)
+        np.maximum.at(hi, f, e)
     code = _codes(hyp, index)
     keep = code >= 0
-    f, s, e = code[keep], hyp.start[keep], hyp.end[keep]
-    speech = float((e - s).sum())
-    inside = float(np.clip(np.minimum(e, hi[f]) - np.maximum(s, lo[f]), 0, None).sum())
+    # whole columns where every file is shared (no copies); the temporaries are reused
+    # in place, so that this check adds little to the peak memory of a large run
+    f, s, e = (code, hyp.start, hyp.end) if keep.all() else (code[keep], hyp.start[keep], hyp.end[keep])
+    del code, keep
+    length = e - s
+    speech = float(length.sum())
+    overlap = hi[f]
+    np.minimum(overlap, e, out=overlap)
+    np.subtract(overlap, np.maximum(s, lo[f], out=length), out=overlap)
+    del length
+    inside = float(np.clip(overlap, 0, None, out=overlap).sum())
+    del overlap
     if speech <= 0 or (speech - inside) <= OUTSIDE * speech:
         return []
     hyp_end = np.full(len(names), -np.inf)
@@ -159,8 +169,8 @@ def time_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequen
 
 
 def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
-    lookup = np.fromiter((index.get(f, -1) for f in table.files), np.int64, len(table.files))
-    return lookup[table.file] if len(table) else np.zeros(0, np.int64)
+    lookup = np.fromiter((index.get(f, -1) for f in table.files), np.int32, len(table.files))
+    return lookup[table.file] if len(table) else np.zeros(0, np.int32)
 
 
 def _sample(names: Sequence[str], k: int = 3) -> str:

@@ -39,7 +39,7 @@ from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
 #: segments per batch of whole files (measured: peak memory falls with it, time does not grow)
-BATCH_SEGMENTS = 50_000
+BATCH_SEGMENTS = 20_000
 SAME_SPEAKER_OVERLAP = ("once", "each")
 
 
@@ -300,18 +300,25 @@ def _batches(ref, hyp, noscore, uem, index: FileIndex, scored: np.ndarray, in_ue
     size = np.bincount(index.codes[0], minlength=index.n_files) + np.bincount(index.codes[1], minlength=index.n_files)
     # batch numbers grow with the file index: each batch is a contiguous range of files
     number = (np.cumsum(size) - size) // max(batch_segments, 1)
-    # each table's rows grouped by batch once, so that a batch is a slice, not a scan
+    # each table's rows grouped by batch once, so that a batch is a slice, not a scan; rows
+    # already in file order (a file's lines together, files in the reference's order: the
+    # usual case) need no reordering, and a batch's columns are then views, not copies
     grouped = []
     for f in index.codes:
-        order = np.argsort(number[f], kind="stable")
-        grouped.append((order, number[f][order]))
+        in_batch = number.astype(np.int32)[f]
+        if len(in_batch) and (in_batch[1:] < in_batch[:-1]).any():
+            order = np.argsort(in_batch, kind="stable")
+            grouped.append((order, in_batch[order]))
+        else:
+            grouped.append((None, in_batch))
 
     def batch(b: int):
         lo_file, hi_file = int(np.searchsorted(number, b, "left")), int(np.searchsorted(number, b, "right"))
         names = files[lo_file:hi_file]
         parts = []
         for t, f, (order, in_batch) in zip(tables, index.codes, grouped):
-            rows = order[np.searchsorted(in_batch, b, "left"):np.searchsorted(in_batch, b, "right")]
+            lo, hi = np.searchsorted(in_batch, b, "left"), np.searchsorted(in_batch, b, "right")
+            rows = slice(lo, hi) if order is None else order[lo:hi]
             parts.append(_batch_table(t, rows, f[rows] - lo_file, names))
         part_uem = None if uem is None else {
             files[i]: uem[files[i]] for i in range(lo_file, hi_file) if in_uem[i]}
@@ -327,7 +334,7 @@ def _sweep_files(tables: Sequence[SegmentTable], uem: Uem | None) -> list[str]:
     return files
 
 
-def _batch_table(table: SegmentTable, rows: np.ndarray, file: np.ndarray, files: list[str]) -> SegmentTable:
+def _batch_table(table: SegmentTable, rows: np.ndarray | slice, file: np.ndarray, files: list[str]) -> SegmentTable:
     """The given rows of ``table``, with file ids re-coded into the batch's own ``files``."""
     return SegmentTable(files, table.speakers, table.emotions, file.astype(np.int32), table.start[rows],
                         table.end[rows], table.speaker[rows], table.emotion[rows], table.origin[rows],

@@ -73,3 +73,20 @@ def test_text_files_are_streamed_others_are_not(tmp_path, monkeypatch):
     assert rttm.read_streamed(regular, lambda head: True) is None  # claimed by another format
     assert rttm.read_streamed(tmp_path / "missing.rttm", lambda head: False) is None
     assert rttm.read_streamed(tmp_path, lambda head: False) is None
+
+
+@pytest.mark.parametrize("size", [None, 0, 100])
+def test_columns_grow_when_the_size_is_unknown_or_too_small(monkeypatch, size):
+    """The column arrays are sized from the text's length; a wrong or missing length
+    (a file that grew while read) gives the same columns, grown as needed."""
+    monkeypatch.setattr(rttm, "_CHUNK", 64)
+    data = "\n".join(lines(5000)).encode() + b"\n"
+    exact = rttm._columns([data], "x", len(data))
+    cut = data.index(b"\n", 40000) + 1  # pieces end at line ends
+    grown = rttm._columns([data[:cut], data[cut:]], "x", size)
+    for a, b in zip(exact, grown):
+        if isinstance(a, tuple):  # a label column: (vocabulary, codes)
+            assert list(a[0].index) == list(b[0].index)
+            a, b = a[1], b[1]
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    assert len(exact[0]) == 5000
