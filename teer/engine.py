@@ -419,12 +419,20 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     evaluated = in_file & (coverage(*at["uem"], n) > 0)
     scored = evaluated & (coverage(*at["excluded"], n) == 0) & _region_filter(options.regions, ref_side.count)
 
+    # the speakers, and the (speaker, emotion) items, active together where both sides speak
+    both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
+    speakers = matcher.cooccurring(ref_side.by_speaker, hyp_side.by_speaker, both, ref_side.count, hyp_side.count)
+    items = matcher.cooccurring(ref_side.by_speaker_emotion, hyp_side.by_speaker_emotion, both,
+                                ref_side.emotion_count, hyp_side.emotion_count)
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, evaluated, len(emotions))
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, speakers, items, len(emotions))
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)
-    matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
+    if once:
+        matched = _matched_pairs(ref_side, hyp_side, mapping, scored, len(emotions), n, speakers, items)
+    else:
+        matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
                  _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files))
 
@@ -581,7 +589,8 @@ def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
 
 
 def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int) -> Matched:
-    """The three matched counts of every region."""
+    """The three matched counts of every region, from the speakers' and items' profiles
+    (any ``same_speaker_overlap``; ``_matched_pairs`` is the faster way under "once")."""
     n_emotions = max(n_emotions, 1)
 
     mapped = mapping[hyp.by_speaker.group]
@@ -601,13 +610,56 @@ def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_em
                         h_se.i0[keep], h_se.i1[keep])
     emo_spk = min_profile(r_se, h_joint, n)
 
+    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
+
+
+def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int,
+                   speakers: matcher.Pairs, items: matcher.Pairs) -> Matched:
+    """``_matched`` in the scored regions under ``same_speaker_overlap="once"``, from the
+    pairs active together (``matcher.cooccurring``) instead of whole-grid profiles.
+
+    Once merged, a speaker, and a (speaker, emotion) item, is active at most once per
+    region on each side, and the mapping is one-to-one: the profile sums of ``_matched``
+    are then counts of pairs. A mapped speaker pair counts for ``spk``, a mapped pair
+    of items with one emotion for ``emo_spk``; ``emo`` (the sum over emotions of the
+    smaller side's count) is a pair's agreement where one item is active on each side,
+    and elsewhere counted per (region, emotion). Regions outside ``scored`` count 0.
+    """
+    n_emotions = max(n_emotions, 1)
+    keep = scored[speakers.region]
+    r, h, region = speakers.ref[keep], speakers.hyp[keep], speakers.region[keep]
+    spk = np.bincount(region[mapping[h] == r], minlength=n).astype(np.int32)
+
+    keep = scored[items.region]
+    rg, hg, region = items.ref[keep], items.hyp[keep], items.region[keep]
+    same = rg % n_emotions == hg % n_emotions
+    emo_spk = np.bincount(region[same & (mapping[hg // n_emotions] == rg // n_emotions)], minlength=n).astype(np.int32)
+
+    single = np.zeros(len(keep), bool)
+    single[:items.single] = True
+    emo = np.bincount(region[same & single[keep]], minlength=n).astype(np.int32)
+    # the other regions with items on both sides: the smaller count of each emotion
+    many = distinct(region[~single[keep]])
+    if len(many):
+        counts = []
+        for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
+            which, at = expand(iv, many)
+            counts.append(np.bincount(np.searchsorted(many, at) * n_emotions + iv.group[which] % n_emotions,
+                                      minlength=len(many) * n_emotions).reshape(len(many), n_emotions))
+        emo[many] = np.minimum(*counts).sum(axis=1)
+    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
+
+
+def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int,
+           emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray) -> Matched:
+    """The matched counts, made exact where one speaker has several emotions at once."""
     # Where one speaker has several emotions at once (its own segments overlap), the
-    # sums above are upper bounds: capped at min(n_ref, n_hyp) they are exact when
+    # counts are upper bounds: capped at min(n_ref, n_hyp) they are exact when
     # either side has a single speaker; the remaining regions are matched one by one.
     agree = np.minimum(ref.count, hyp.count)
     np.minimum(emo, agree, out=emo)
     np.minimum(emo_spk, agree, out=emo_spk)
-    multi = np.zeros(n, bool)
+    multi = np.zeros(len(agree), bool)
     for side in (ref, hyp):
         if side.self_overlaps:  # otherwise nobody has two emotions at once
             multi |= side.emotion_count > side.count

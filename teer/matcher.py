@@ -54,9 +54,11 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, evaluated: np.ndarray, n_emotions: int) -> np.ndarray:
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
+    ``speakers`` and ``items`` are the pairs of speakers, and of (speaker, emotion)
+    items, active together in the evaluated regions (``cooccurring``).
     Where several mappings are equally good, the one under which more speech also
     has the right emotion wins, so that sTEER depends neither on speaker names nor on
     the order of segments (``tie_weights``). Every overlap counts, however short: a
@@ -64,17 +66,16 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, evaluated: np.ndarray, n_e
     Returns, per hypothesis speaker, its reference speaker or -1.
     """
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
-    both = evaluated & (ref.count > 0) & (hyp.count > 0)
-    if not both.any():
+    if len(speakers) == 0:
         return mapping
-    pairs = overlaps(grid, ref, hyp, both, n_emotions)
+    pairs = overlaps(grid, ref, hyp, speakers, items, n_emotions)
     assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
     return mapping
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, regions: np.ndarray, n_emotions: int) -> PairOverlaps:
-    """The overlap of every pair of speakers active together in ``regions``, and their
-    emotion agreement."""
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> PairOverlaps:
+    """The overlap of every pair of speakers active together (``speakers``), and their
+    emotion agreement (from ``items``)."""
     k_ref = int(ref.speaker_local.max()) + 1
     k_hyp = int(hyp.speaker_local.max()) + 1
     size = grid.n_files * k_ref * k_hyp
@@ -82,14 +83,13 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, regions: np.ndarray, n_emotions: 
     def key(r, h):
         return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
 
-    rs, hs, seconds = cooccurring(grid, ref.by_speaker, hyp.by_speaker, regions, ref.count, hyp.count)
-    pair, overlap = sum_by_key(key(rs, hs), seconds, size)
+    pair, overlap = sum_by_key(key(speakers.ref, speakers.hyp), grid.duration[speakers.region], size)
 
     n_emotions = max(n_emotions, 1)
-    rg, hg, seconds = cooccurring(grid, ref.by_speaker_emotion, hyp.by_speaker_emotion, regions,
-                                  ref.emotion_count, hyp.emotion_count)
+    rg, hg = items.ref, items.hyp
     same = rg % n_emotions == hg % n_emotions
-    e_pair, e_seconds = sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions), seconds[same], size)
+    e_pair, e_seconds = sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions),
+                                   grid.duration[items.region[same]], size)
     agreement = np.zeros(len(pair))
     # both speakers active with one emotion means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
@@ -198,21 +198,34 @@ def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarr
     return pair, np.bincount(inverse, weights=weight, minlength=len(pair))
 
 
-def cooccurring(grid: Grid, ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
-                ref_count: np.ndarray, hyp_count: np.ndarray):
-    """(ref group, hyp group, seconds) for every pair of groups active together in ``regions``.
+@dataclass(frozen=True)
+class Pairs:
+    """Every (reference group, hypothesis group, region) of groups active together: first
+    the regions with one group on each side (``single`` of them, in region order), then
+    the others, region by region."""
+
+    ref: np.ndarray
+    hyp: np.ndarray
+    region: np.ndarray
+    single: int
+
+    def __len__(self) -> int:
+        return len(self.region)
+
+
+def cooccurring(ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
+                ref_count: np.ndarray, hyp_count: np.ndarray) -> Pairs:
+    """The pairs of groups active together in ``regions`` (a mask over the grid's regions).
 
     ``ref_count`` and ``hyp_count`` are the per-region numbers of active groups.
     Regions with one group on each side are read off a running sum of group ids (no
     expansion); the others are expanded into their cross products.
     """
-    n = grid.n_regions
-    rs, hs, ws = [], [], []
+    n = len(regions)
     # where one group is active on each side, the sum of active ids is that id
     one = regions & (ref_count == 1) & (hyp_count == 1)
-    rs.append(active_id_sum(ref_iv, n)[one])
-    hs.append(active_id_sum(hyp_iv, n)[one])
-    ws.append(grid.duration[one])
+    single = np.flatnonzero(one)
+    rs, hs, where = [active_id_sum(ref_iv, n)[single]], [active_id_sum(hyp_iv, n)[single]], [single]
     many = np.flatnonzero(regions & ~one)
     if len(many):
         r_which, r_region = expand(ref_iv, many)
@@ -232,8 +245,8 @@ def cooccurring(grid: Grid, ref_iv: Intervals, hyp_iv: Intervals, regions: np.nd
         bb = np.repeat(b, block)
         rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
         hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
-        ws.append(np.repeat(grid.duration[many], block))
-    return np.concatenate(rs), np.concatenate(hs), np.concatenate(ws)
+        where.append(np.repeat(many, block))
+    return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 
 
 def fixed_mapping(files: list[str], ref: Side, hyp: Side, ref_speakers: list[str], hyp_speakers: list[str],

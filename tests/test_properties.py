@@ -97,3 +97,33 @@ def test_rates_are_ordered_and_bounded(ref, hyp, collar, regions):
     for k in ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk"):
         assert c[k] >= -1e-12
     assert c.CONF_emo <= c.AGREE + 1e-9 and c.CONF_emo_spk <= c.AGREE + 1e-9
+
+
+hyp_segment = st.tuples(st.sampled_from(["f0", "f1"]), st.integers(0, 200), st.integers(1, 60),
+                        st.sampled_from(["A", "B", "C"]), st.sampled_from(EMOTIONS + [None]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(segments, st.lists(hyp_segment, min_size=1, max_size=25), collars,
+       st.sampled_from(["all", "overlap"]), st.booleans())
+def test_matched_counts_from_pairs_equal_those_from_profiles(ref, hyp, collar, regions, fixed):
+    """The engine counts matches from the pairs active together (same_speaker_overlap="once");
+    the whole-grid profiles (the way that serves "each" too) give the same counts in every
+    scored region, with speakers that overlap themselves with other emotions, hypothesis
+    speech without an emotion, and a fixed speaker map."""
+    import numpy as np
+
+    from teer import engine, matcher
+
+    speaker_map = {("f0", "hA"): "B", ("f1", "hC"): "A"} if fixed else None
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, regions=regions, speaker_map=speaker_map)
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    speakers = matcher.cooccurring(sw.ref.by_speaker, sw.hyp.by_speaker, both, sw.ref.count, sw.hyp.count)
+    items = matcher.cooccurring(sw.ref.by_speaker_emotion, sw.hyp.by_speaker_emotion, both,
+                                sw.ref.emotion_count, sw.hyp.emotion_count)
+    n, e = sw.grid.n_regions, len(sw.emotions)
+    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, speakers, items)
+    careful = engine._matched(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n)
+    for name in ("emo", "spk", "emo_spk"):
+        a, b = getattr(fast, name), getattr(careful, name)
+        assert a.dtype == b.dtype and np.array_equal(a[sw.scored], b[sw.scored]), name
