@@ -36,7 +36,7 @@ MODES = ("fp32", "bf16", "ddp2")
 
 def make_data(out: Path, dialogs: int, utterances: int) -> Path:
     from recipes.iemocap.align import align
-    from recipes.iemocap.config import SMOKE_CONFIG, load_config
+    from recipes.iemocap.config import SMOKE_CONFIG, load_config, override
     from recipes.iemocap.prepare import prepare
     from recipes.iemocap.synthetic import make_corpus
 
@@ -45,8 +45,7 @@ def make_data(out: Path, dialogs: int, utterances: int) -> Path:
         return data
     make_corpus(out / "corpus", seed=0, dialogs_per_session=dialogs, utterances_per_dialog=utterances,
                 cue="both", cue_strength=0.5)
-    cfg = load_config(SMOKE_CONFIG)
-    cfg["folds"]["valid_fraction"] = 0.0
+    cfg = override(load_config(SMOKE_CONFIG), {"folds.valid_fraction": 0.0})
     prepare(out / "corpus", data, cfg, verbose=False)
     align(data, data, cfg, verbose=False)
     return data
@@ -56,7 +55,8 @@ def make_models(out: Path, data: Path, tiny: bool) -> dict:
     """Random encoders (real or tiny shapes) and a tokenizer, saved under ``out/models``."""
     from transformers import RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2Model
 
-    from recipes.iemocap.model import TINY_AUDIO, TINY_TEXT, write_tiny_tokenizer
+    from recipes.iemocap.config import SMOKE_CONFIG, load_config
+    from recipes.iemocap.model import tiny_audio_config, tiny_text_config, write_tiny_tokenizer
     from recipes.iemocap.prepare import load_utterances
 
     base = out / "models" / ("tiny" if tiny else "base")
@@ -66,45 +66,47 @@ def make_models(out: Path, data: Path, tiny: bool) -> dict:
     import torch
     torch.manual_seed(0)
     write_tiny_tokenizer([r.get("text") or "" for r in load_utterances(data)], base / "tokenizer")
-    text_cfg = RobertaConfig(**TINY_TEXT) if tiny else RobertaConfig(max_position_embeddings=514,
-                                                                   type_vocab_size=1)
+    smoke = load_config(SMOKE_CONFIG).model
+    text_cfg = tiny_text_config(smoke.text) if tiny else RobertaConfig(max_position_embeddings=514,
+                                                                     type_vocab_size=1)
     RobertaModel(text_cfg, add_pooling_layer=False).save_pretrained(paths["text"])
-    Wav2Vec2Model(Wav2Vec2Config(**TINY_AUDIO) if tiny else Wav2Vec2Config()).save_pretrained(paths["audio"])
+    audio_cfg = tiny_audio_config(smoke.audio) if tiny else Wav2Vec2Config()
+    Wav2Vec2Model(audio_cfg).save_pretrained(paths["audio"])
     (base / "done").write_text("ok\n")
     return paths
 
 
-def config(paths: dict, precision: str, batch_size: int, tiny: bool, workers: int) -> dict:
-    from recipes.iemocap.config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config
+def config(paths: dict, precision: str, batch_size: int, tiny: bool, workers: int, device: str | None):
+    from recipes.iemocap.config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config, override
 
-    cfg = load_config(SMOKE_CONFIG if tiny else DEFAULT_CONFIG)
-    cfg["model"]["tokenizer"] = paths["tokenizer"]
-    cfg["model"]["text"]["pretrained"] = paths["text"]
-    cfg["model"]["audio"]["pretrained"] = paths["audio"]
-    cfg["train"].update({"folds": [1], "epochs": 1, "batch_size": batch_size, "grad_accum": 1,
-                         "precision": precision, "device": "auto", "num_workers": workers,
-                         "early_stopping": {"metric": "UA", "patience": 10}})
-    return cfg
+    return override(load_config(SMOKE_CONFIG if tiny else DEFAULT_CONFIG), {
+        "model.tokenizer": paths["tokenizer"], "model.text.pretrained": paths["text"],
+        "model.audio.pretrained": paths["audio"], "train.folds": [1], "train.epochs": 1,
+        "train.batch_size": batch_size, "train.grad_accum": 1, "train.precision": precision,
+        "train.device": device or "auto", "train.num_workers": workers,
+        "train.early_stopping.metric": "UA", "train.early_stopping.patience": 10})
 
 
 def worker(args: argparse.Namespace) -> int:
     """One process's epoch (torchrun starts two of these for ddp2)."""
     import torch
 
+    from recipes.iemocap.config import load_config
     from recipes.iemocap.runtime import finish_distributed, setup_runtime
     from recipes.iemocap.stage import load_data
     from recipes.iemocap.train import train_fold
 
-    cfg = json.loads(Path(args.worker).read_text())
-    rt = setup_runtime(cfg["train"]["device"], cfg["train"]["precision"])
-    records, folds = load_data(cfg["_data"])
+    job = json.loads(Path(args.worker).read_text())
+    cfg = load_config(job["config"])
+    rt = setup_runtime(cfg.train.device, cfg.train.precision)
+    records, folds = load_data(job["data"])
     if rt.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(rt.device)
     t0 = time.time()
-    train_fold(folds[0], records, cfg, cfg["_run"], rt=rt, model_cfg=cfg["model"], quiet=True)
+    train_fold(folds[0], records, cfg, job["run"], rt=rt, model_cfg=cfg.model, quiet=True)
     wall = time.time() - t0
     peak = torch.cuda.max_memory_allocated(rt.device) / 2**30 if rt.device.type == "cuda" else None
-    Path(cfg["_run"], f"rank{rt.rank}.json").write_text(json.dumps(
+    Path(job["run"], f"rank{rt.rank}.json").write_text(json.dumps(
         {"rank": rt.rank, "world": rt.world_size, "device": str(rt.device), "peak_gib": peak,
          "wall_s": wall, "n_train": len(folds[0]["train"])}))
     finish_distributed()
@@ -152,12 +154,15 @@ def run_mode(mode: str, args: argparse.Namespace, data: Path, paths: dict) -> di
     run = Path(args.out) / "runs" / mode
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
-    cfg = config(paths, precision, args.batch_size, args.tiny, args.workers)
-    if args.device:
-        cfg["train"]["device"] = args.device
-    cfg.update({"_data": str(data), "_run": str(run)})
-    (run / "config.json").write_text(json.dumps(cfg))
-    me = [sys.executable, str(Path(__file__).resolve()), "--worker", str(run / "config.json")]
+    import yaml
+
+    from recipes.iemocap.config import as_dict
+
+    cfg = config(paths, precision, args.batch_size, args.tiny, args.workers, args.device)
+    (run / "config.yaml").write_text(yaml.safe_dump(as_dict(cfg), sort_keys=False))
+    (run / "job.json").write_text(json.dumps({"config": str(run / "config.yaml"), "data": str(data),
+                                              "run": str(run)}))
+    me = [sys.executable, str(Path(__file__).resolve()), "--worker", str(run / "job.json")]
     cmd = me if procs == 1 else [sys.executable, "-m", "torch.distributed.run", "--standalone",
                                  f"--nproc_per_node={procs}", *me[1:]]
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -51,7 +51,7 @@ from typing import Any, Iterable, Sequence
 
 from intervaltree import IntervalTree
 
-from .config import DEFAULT_CONFIG, data_dir, load_config
+from .config import RecipeConfig, WhisperXConfig, add_config_arguments, data_dir, load_config, override
 from .io_utils import RecipeError, atomic_write_json, report_error
 from .prepare import load_utterances
 
@@ -357,7 +357,7 @@ def align_words(words_by_dialog: dict[str, list[Word]], records: list[dict],
 # --------------------------------------------------------------------------
 # optional: WhisperX + pyannote.audio on the dialog wavs
 
-def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: dict[str, Any]) -> None:
+def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: WhisperXConfig) -> None:
     """Write ``out/<dialog>.json`` (WhisperX) and ``out/diarization.rttm``.
 
     Needs ``pip install whisperx`` (which brings pyannote.audio) and, for the
@@ -369,18 +369,16 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: dict[str, Any]) -> No
         raise RecipeError(None, None, "--run-whisperx needs whisperx (pip install whisperx); "
                           "or give --asr DIR with WhisperX JSON files") from None
     import os
-    device = wx_cfg.get("device", "cpu")
-    model = whisperx.load_model(wx_cfg.get("model", "large-v2"), device,
-                                compute_type=wx_cfg.get("compute_type", "int8"),
-                                language=wx_cfg.get("language", "en"))
-    align_model, meta = whisperx.load_align_model(language_code=wx_cfg.get("language", "en"),
-                                                  device=device)
-    diarize = whisperx.DiarizationPipeline(model_name=wx_cfg.get("diarization_model"),
+    device = wx_cfg.device
+    model = whisperx.load_model(wx_cfg.model, device, compute_type=wx_cfg.compute_type,
+                                language=wx_cfg.language)
+    align_model, meta = whisperx.load_align_model(language_code=wx_cfg.language, device=device)
+    diarize = whisperx.DiarizationPipeline(model_name=wx_cfg.diarization_model,
                                            use_auth_token=os.environ.get("HF_TOKEN"), device=device)
     rttm = []
     for dialog, wav in sorted(wavs.items()):
         audio = whisperx.load_audio(str(wav))
-        result = model.transcribe(audio, batch_size=int(wx_cfg.get("batch_size", 8)))
+        result = model.transcribe(audio, batch_size=wx_cfg.batch_size)
         result = whisperx.align(result["segments"], align_model, meta, audio, device)
         spk = diarize(audio)
         result = whisperx.assign_word_speakers(spk, result)
@@ -395,42 +393,21 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: dict[str, Any]) -> No
 # --------------------------------------------------------------------------
 # the stage
 
-def check_max_gap(value: Any, name: str, source: str | None = None) -> float:
-    """``value`` as a pause length: a finite number of seconds >= 0."""
-    if not _is_number(value) or not 0 <= float(value) < float("inf"):
-        raise RecipeError(source, None, f"{name} must be a finite number of seconds >= 0, not {value!r}")
-    return float(value)
-
-
-def check_min_overlap(value: Any, name: str, source: str | None = None) -> float:
-    """``value`` as an overlap ratio: a number in [0, 1]."""
-    if not _is_number(value) or not 0 <= float(value) <= 1:
-        raise RecipeError(source, None, f"{name} must be a number from 0 to 1, not {value!r}")
-    return float(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def align(data: str | Path, out: str | Path, cfg: dict[str, Any], source: str | None = None,
+def align(data: str | Path, out: str | Path, cfg: RecipeConfig, source: str | None = None,
           asr: str | Path | None = None, diarization: str | Path | None = None,
           verbose: bool = True) -> list[dict]:
     """Write ``out/hyp_turns.json``; returns its rows."""
-    acfg = cfg.get("align") or {}
-    source = source or acfg.get("source", "oracle")
-    where = cfg.get("_path")
-    max_gap = check_max_gap(acfg.get("max_gap", 1.0), "align.max_gap", where)
-    min_overlap = check_min_overlap(acfg.get("min_overlap", 0.5), "align.min_overlap", where)
+    acfg = cfg.align
+    source = source or acfg.source
     records = load_utterances(data)
     sources: dict[str, str] = {}
     diar = None
     if source == "oracle":
         words = oracle_words(records)
     elif source == "whisperx":
-        asr = asr or acfg.get("asr")
+        asr = asr or acfg.asr
         if not asr:
-            raise RecipeError(cfg.get("_path"), None, "source whisperx needs --asr DIR "
+            raise RecipeError(cfg.path, None, "source whisperx needs --asr DIR "
                               "(or align.asr, or --run-whisperx)")
         asr = Path(asr)
         files = sorted(p for p in asr.glob("*.json") if not p.name.startswith("._"))
@@ -443,14 +420,14 @@ def align(data: str | Path, out: str | Path, cfg: dict[str, Any], source: str | 
                 raise RecipeError(p, None, f"{p.stem} is not a dialog of the prepared corpus")
             words[p.stem] = read_whisperx_json(p)
             sources[p.stem] = str(p)
-        diarization = diarization or acfg.get("diarization")
+        diarization = diarization or acfg.diarization
         if diarization is None and (asr / "diarization.rttm").is_file():
             diarization = asr / "diarization.rttm"
         if diarization:
             diar = read_diarization(diarization)
     else:
-        raise RecipeError(where, None, f"align.source must be oracle or whisperx, not {source!r}")
-    turns = align_words(words, records, diar, max_gap, min_overlap, sources)
+        raise RecipeError(cfg.path, None, f"align.source must be oracle or whisperx, not {source!r}")
+    turns = align_words(words, records, diar, acfg.max_gap, acfg.min_overlap, sources)
     rows = turns_to_seglst(turns)
     atomic_write_json(Path(out) / "hyp_turns.json", rows)
     if verbose:
@@ -467,7 +444,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="prepare's output directory (utterances.jsonl); "
                         "default: prepare.out")
     parser.add_argument("--out", type=Path, help="where to write hyp_turns.json (default: --data)")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
+    add_config_arguments(parser)
     parser.add_argument("--source", choices=["oracle", "whisperx"], help="override align.source")
     parser.add_argument("--asr", type=Path, help="directory of WhisperX <dialog>.json files")
     parser.add_argument("--diarization", type=Path, help="diarization RTTM (whisperx source)")
@@ -483,11 +460,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         if args.max_gap is not None:
-            cfg["align"]["max_gap"] = check_max_gap(args.max_gap, "--max-gap")
+            cfg = override(cfg, {"align.max_gap": args.max_gap}, "--max-gap")
         if args.min_overlap is not None:
-            cfg["align"]["min_overlap"] = check_min_overlap(args.min_overlap, "--min-overlap")
+            cfg = override(cfg, {"align.min_overlap": args.min_overlap}, "--min-overlap")
         data = data_dir(cfg, args)
         out = args.out or data
         source = args.source
@@ -500,7 +477,7 @@ def main(args: argparse.Namespace) -> int:
             for r in records:
                 wav = Path(r["wav"]).parents[3] / "dialog" / "wav" / f"{r['dialog']}.wav"
                 wavs[r["dialog"]] = wav
-            run_whisperx(wavs, Path(asr), cfg["align"].get("whisperx") or {})
+            run_whisperx(wavs, Path(asr), cfg.align.whisperx)
         align(data, out, cfg, source=source, asr=asr, diarization=args.diarization,
               verbose=not args.quiet)
     except RecipeError as err:

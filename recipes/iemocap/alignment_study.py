@@ -50,14 +50,14 @@ import io
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from teer.components import RATES as TEER_RATES
 
 from .align import Word, align_words, oracle_words, turns_to_seglst
-from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config, train_config
+from .config import RecipeConfig, ScoreConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_text, report_error
 from .prepare import load_utterances
 
@@ -186,9 +186,9 @@ def oracle_emotions(rows: list[dict], records: Sequence[dict], labels: Sequence[
 class ModelLabeller:
     """The trained model of one fold, classifying rebuilt turns."""
 
-    def __init__(self, cfg: dict[str, Any], data: Path, fold_dir: Path, quiet: bool = True):
+    def __init__(self, cfg: RecipeConfig, data: Path, fold_dir: Path, quiet: bool = True):
         fold_dir = Path(fold_dir)
-        which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
+        which = cfg.evaluate.checkpoint
         ck_path = fold_dir / f"{which}.pt"
         if not ck_path.is_file():
             raise RecipeError(ck_path, None, "missing: --checkpoint must name a trained fold directory "
@@ -200,18 +200,16 @@ class ModelLabeller:
         from .stage import ensure_models
 
         ck = load_checkpoint(ck_path)
-        self.labels = list(ck.get("labels") or label_names(label_map(cfg)))
-        tcfg = train_config(cfg)
-        rt = setup_runtime(tcfg["device"], tcfg["precision"])
+        self.labels = list(ck.get("labels") or cfg.labels.names)
+        rt = setup_runtime(cfg.train.device, cfg.train.precision)
         self.rt = Runtime(rt.device, dtype=rt.dtype)
         model_cfg = ensure_models(cfg, data, fold_dir.parent)
         self.model = build_model(model_cfg, num_classes=len(self.labels))
         self.model.load_state_dict(ck["model"])
         self.model.to(self.rt.device).eval()
-        self.collate = Collator(load_tokenizer(model_cfg),
-                                max_tokens=int((model_cfg.get("text") or {}).get("max_tokens", 128)))
-        self.max_seconds = (model_cfg.get("audio") or {}).get("max_seconds")
-        self.batch_size = int((cfg.get("evaluate") or {}).get("batch_size", 16))
+        self.collate = Collator(load_tokenizer(model_cfg), max_tokens=model_cfg.text.max_tokens)
+        self.max_seconds = model_cfg.audio.max_seconds
+        self.batch_size = cfg.evaluate.batch_size
         self.fold = int(ck.get("fold") or fold_dir.name.removeprefix("fold") or 0)
         self.quiet = quiet
 
@@ -232,17 +230,17 @@ class ModelLabeller:
 # --------------------------------------------------------------------------
 # the study
 
-def score_rows(rows: list[dict], references: dict[str, list[dict]], preset_cfg: dict[str, Any],
+def score_rows(rows: list[dict], references: dict[str, list[dict]], scfg: ScoreConfig,
                labels: Sequence[str]) -> dict[str, dict[str, float | None]]:
-    """teer under each preset: ``{preset: {TEER, sTEER, EERa, sEERa, DER}}``."""
+    """teer under each preset of ``score.presets``: ``{preset: {TEER, sTEER, EERa, sEERa, DER}}``."""
     import teer
 
     hyp = [{"file": r["session_id"], "start": r["start_time"], "end": r["end_time"],
             "speaker": r["speaker"], "emotion": r["emotion"]} for r in rows]
     out = {}
-    for name, pcfg in preset_cfg.items():
-        report = teer.score(references[name], hyp, preset=name, collar=pcfg.get("collar"),
-                            regions=pcfg.get("regions"), emotions=list(labels))
+    for name in scfg.presets:
+        report = teer.score(references[name], hyp, preset=name, collar=scfg.collar_for(name),
+                            regions=scfg.regions_for(name), emotions=list(labels))
         total = report.total.to_dict()
         scored = total["TOTAL"] or None
         out[name] = {**{k: total[k] for k in RATES},
@@ -265,7 +263,7 @@ def _reference_rows(path: Path, dialogs: set[str]) -> list[dict]:
     return rows
 
 
-def alignment_study(cfg: dict[str, Any], data: str | Path, out: str | Path, *,
+def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
                     checkpoint: str | Path | None = None, factors: Sequence[str] | None = None,
                     seed: int = 0, quiet: bool = False) -> list[dict]:
     """Run the study; write the CSV, Markdown and figures to ``out``; return the CSV rows."""
@@ -274,15 +272,8 @@ def alignment_study(cfg: dict[str, Any], data: str | Path, out: str | Path, *,
     unknown = [f for f in factors if f not in FACTORS]
     if unknown:
         raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(FACTORS)})")
-    labels = label_names(label_map(cfg))
-    acfg = cfg.get("align") or {}
-    max_gap0, min_overlap = float(acfg.get("max_gap", 1.0)), float(acfg.get("min_overlap", 0.5))
-    presets = (cfg.get("score") or {}).get("presets") or {
-        "wu2023": {"reference": "ref_words.rttm"}, "ser-align": {"reference": "ref_utterance.rttm"}}
-    scfg = cfg.get("score") or {}
-    preset_cfg = {name: {"collar": p.get("collar", scfg.get("collar")),
-                         "regions": p.get("regions", scfg.get("regions")),
-                         "reference": p["reference"]} for name, p in presets.items()}
+    labels = cfg.labels.names
+    max_gap0, min_overlap = cfg.align.max_gap, cfg.align.min_overlap
     records = load_utterances(data)
     labeller = None
     mode = "oracle"
@@ -296,7 +287,7 @@ def alignment_study(cfg: dict[str, Any], data: str | Path, out: str | Path, *,
         records = [r for r in records if r["session"] == session]
         mode = f"model (fold {labeller.fold}, {session})"
     dialogs = {r["dialog"] for r in records}
-    references = {name: _reference_rows(data / p["reference"], dialogs) for name, p in preset_cfg.items()}
+    references = {name: _reference_rows(data / p.reference, dialogs) for name, p in cfg.score.presets.items()}
     by_id = {r["id"]: r for r in records}
     words = oracle_words(records)
 
@@ -320,7 +311,7 @@ def alignment_study(cfg: dict[str, Any], data: str | Path, out: str | Path, *,
             for row, emo in zip(seglst, emotions):
                 row["emotion"] = emo
             seglst = [row for row in seglst if row["emotion"] in labels]
-            scores = score_rows(seglst, references, preset_cfg, labels)
+            scores = score_rows(seglst, references, cfg.score, labels)
             undegraded = level == (max_gap0 if factor == "max_gap" else 0.0)
             for name, s in scores.items():
                 rows.append({"factor": factor, "level": level, "undegraded": undegraded, "preset": name,
@@ -409,8 +400,8 @@ def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> 
 # command line
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                        help="the config (with --checkpoint: the one the fold was trained with)")
+    add_config_arguments(parser, "YAML config laid over the defaults (with --checkpoint: the one the fold "
+                                 "was trained with; default: %(default)s)")
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="where the table and figures go")
     parser.add_argument("--checkpoint", type=Path,
@@ -424,7 +415,7 @@ def main(args: argparse.Namespace) -> int:
     import teer
 
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,
                         factors=args.factors, seed=args.seed, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:

@@ -1,17 +1,31 @@
-"""The recipe's YAML configuration (one file, SpeechBrain-style sections).
+"""The recipe's configuration: one typed structure whose defaults are the documented ones.
 
-The data sections are ``labels:``, ``prepare:``, ``folds:`` and ``align:``; the
-model, training and scoring stages read their own sections of the same file.
-:func:`load_config` fills in defaults for the data sections so a config that
-leaves them out still works.
+:class:`RecipeConfig` nests one frozen dataclass per section of the YAML file
+(``labels``, ``prepare``, ``folds``, ``align``, ``model``, ``train``,
+``evaluate``, ``score``). The field defaults are the real-corpus settings
+(roberta-base + wav2vec2-base on IEMOCAP); ``conf/default.yaml`` spells all
+of them out, ``conf/smoke.yaml`` only what the smoke run changes.
+
+A YAML file and ``--set KEY=VALUE`` overrides are laid over the defaults by
+:func:`load_config`; every value is checked there (type and range), so an
+unknown key or a bad value is one :class:`RecipeError` naming the file, the
+line and the key, e.g. ``c.yaml:3: train.epochs: expected a positive
+integer, got 'ten'``. The stages read attributes (``cfg.train.epochs``).
+
+This module imports neither torch nor transformers.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
+
+from teer.options import REGIONS
+from teer.presets import PRESETS
 
 from .io_utils import RecipeError
 from .metrics import METRICS_HIGHER_IS_BETTER
@@ -31,115 +45,607 @@ LABEL_SETS: dict[str, dict[str, str]] = {
     "full": {c: c for c in ALL_CODES if c != "xxx"},
 }
 
-DEFAULTS: dict[str, Any] = {
-    "labels": {"set": "4class"},
-    "prepare": {"corpus": None, "out": None},
-    "folds": {"seed": 1234, "valid_fraction": 0.1},
-    "align": {
-        "source": "oracle",
-        "max_gap": 1.0,
-        "min_overlap": 0.5,
-        "asr": None,
-        "diarization": None,
-        "whisperx": {"model": "large-v2", "language": "en", "device": "cpu",
-                     "compute_type": "int8", "batch_size": 8,
-                     "diarization_model": "pyannote/speaker-diarization-3.1"},
-    },
-}
+MODALITIES = ("both", "text", "audio")
 
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "folds": [1, 2, 3, 4, 5],
-    "epochs": 10,
-    "batch_size": 8,
-    "grad_accum": 4,
-    "lr_encoder": 2.0e-5,
-    "lr_head": 1.0e-4,
-    "weight_decay": 0.01,
-    "warmup_ratio": 0.1,
-    "max_grad_norm": 1.0,
-    "early_stopping": {"metric": "UA", "patience": 3},
-    "seed": 1234,
-    "precision": "auto",      # auto | fp32 | bf16 | fp16
-    "device": "auto",         # auto | cpu | cuda | cuda:N
-    "num_workers": 4,
-    "bucket_batches": 50,
-    "eval_batch_size": 16,
-    "find_unused_parameters": True,   # DDP: safe default (frozen/optional parameters)
-}
+# --------------------------------------------------------------------------
+# value rules: what a setting accepts, said in words for the error message
+
+class _Invalid(Exception):
+    """A bad value at ``key`` (a path of names, relative to where it was raised)."""
+
+    def __init__(self, key: tuple[str, ...], problem: str):
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
 
 
-def train_config(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The ``train:`` section, defaults filled in and choices checked."""
-    t = {**TRAIN_DEFAULTS, **(cfg.get("train") or {})}
-    t["early_stopping"] = {**TRAIN_DEFAULTS["early_stopping"], **(t.get("early_stopping") or {})}
-    metric = t["early_stopping"]["metric"]
-    if metric not in METRICS_HIGHER_IS_BETTER:
-        raise RecipeError(cfg.get("_path"), None, f"train.early_stopping.metric: unknown metric {metric!r} "
-                          f"(choose from {sorted(METRICS_HIGHER_IS_BETTER)})")
-    if t["precision"] not in ("auto", "fp32", "bf16", "fp16"):
-        raise RecipeError(cfg.get("_path"), None, "train.precision must be auto, fp32, bf16 or fp16")
-    return t
+@dataclass(frozen=True)
+class Rule:
+    """A setting's accepted values: ``expected`` in words, ``accepts`` the test,
+    ``convert`` the stored form (e.g. an integer given for a float)."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    convert: Callable[[Any], Any] = lambda value: value
+
+    def check(self, value: Any, key: tuple[str, ...] = ()) -> Any:
+        if not self.accepts(value):
+            raise _Invalid(key, f"expected {self.expected}, got {value!r}")
+        return self.convert(value)
 
 
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number(expected: str, test: Callable[[float], bool] = lambda x: True) -> Rule:
+    """A finite number (an integer is taken as a float) for which ``test`` holds."""
+    return Rule(expected, lambda v: _is_number(v) and test(float(v)), float)
+
+
+def integer(expected: str, test: Callable[[int], bool] = lambda x: True) -> Rule:
+    return Rule(expected, lambda v: _is_int(v) and test(v), int)
+
+
+def choice(*options: str) -> Rule:
+    return Rule(f"one of {', '.join(options)}", lambda v: isinstance(v, str) and v in options)
+
+
+def positive_ints(expected: str) -> Rule:
+    """A non-empty list of positive integers."""
+    return Rule(expected, lambda v: isinstance(v, list) and bool(v) and all(_is_int(k) and k > 0 for k in v),
+                list)
+
+
+def optional(rule: Rule) -> Rule:
+    """``rule``, or null."""
+    return Rule(f"{rule.expected} or null", lambda v: v is None or rule.accepts(v),
+                lambda v: None if v is None else rule.convert(v))
+
+
+TEXT = Rule("a non-empty string", lambda v: isinstance(v, str) and v != "")
+FLAG = Rule("true or false", lambda v: isinstance(v, bool))
+POSITIVE_INT = integer("a positive integer", lambda x: x > 0)
+COUNT = integer("an integer >= 0", lambda x: x >= 0)
+SEED = integer("an integer")
+SECONDS = number("a finite number of seconds >= 0", lambda x: x >= 0)
+POSITIVE_SECONDS = number("a number of seconds > 0", lambda x: x > 0)
+RATIO = number("a number from 0 to 1", lambda x: 0 <= x <= 1)
+NON_NEGATIVE = number("a number >= 0", lambda x: x >= 0)
+DROPOUT = number("a number from 0 to 1 (1 excluded)", lambda x: 0 <= x < 1)
+FOLDS = positive_ints("a non-empty list of fold numbers (positive integers)")
+LABEL_MAP = Rule(f"a non-empty mapping of emotion codes ({', '.join(ALL_CODES)}) to labels",
+                 lambda v: isinstance(v, dict) and bool(v) and all(k in ALL_CODES for k in v)
+                 and all(isinstance(x, str) and x for x in v.values()),
+                 lambda v: {str(k): str(x) for k, x in v.items()})
+LABEL_SET_MAPS = Rule("a mapping of set names to label maps (code: label)",
+                      lambda v: isinstance(v, dict) and all(isinstance(k, str) and LABEL_MAP.accepts(m)
+                                                            for k, m in v.items()),
+                      lambda v: {k: LABEL_MAP.convert(m) for k, m in v.items()})
+CONV_DIMS = positive_ints("a non-empty list of positive integers")
+
+
+def setting(default: Any = dataclasses.MISSING, rule: Rule | None = None, *,
+            factory: Callable[[], Any] | None = None) -> Any:
+    """A field of a config section: its default and the rule every value given for it must meet."""
+    if factory is not None:
+        return field(default_factory=factory, metadata={"rule": rule})
+    return field(default=default, metadata={"rule": rule})
+
+
+def section(cls: type) -> Any:
+    """A field holding a nested section (its defaults are the section's own)."""
+    return field(default_factory=cls, metadata={"section": cls})
+
+
+def sections(cls: type, key_rule: Rule, factory: Callable[[], dict]) -> Any:
+    """A field holding a mapping name -> section ``cls`` (e.g. ``score.presets``); a value
+    given replaces the whole mapping."""
+    return field(default_factory=factory, metadata={"sections": cls, "key_rule": key_rule})
+
+
+def _require(ok: bool, key: str, problem: str) -> None:
+    """A check across fields of a section (run by its ``__post_init__``)."""
+    if not ok:
+        raise _Invalid((key,), problem)
+
+
+# --------------------------------------------------------------------------
+# the sections
+
+@dataclass(frozen=True)
+class LabelsConfig:
+    """``labels:``: which corpus codes are scored, and under which label."""
+
+    set: str = setting("4class", TEXT)
+    """A label set: ``4class`` (neu, hap+exc, ang, sad) or ``full`` (every code but
+    xxx; see :data:`LABEL_SETS`), or one of ``sets``."""
+    sets: dict[str, dict[str, str]] = setting(rule=LABEL_SET_MAPS, factory=dict)
+    """More label sets, name -> {corpus code: label}; codes not listed get no label.
+    A name of a built-in set replaces it."""
+    map: dict[str, str] | None = setting(None, optional(LABEL_MAP))
+    """A code -> label map used instead of ``set`` (null: use ``set``)."""
+
+    def __post_init__(self):
+        known = {**LABEL_SETS, **self.sets}
+        _require(self.map is not None or self.set in known, "set",
+                 f"unknown label set {self.set!r} (choose from {', '.join(sorted(known))})")
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """The configured corpus code -> label map (``map`` if given, else the set's)."""
+        if self.map is not None:
+            return dict(self.map)
+        return dict({**LABEL_SETS, **self.sets}[self.set])
+
+    @property
+    def names(self) -> list[str]:
+        """The classes: the distinct labels of :attr:`mapping`."""
+        return label_names(self.mapping)
+
+
+def label_names(mapping: Mapping[str, str]) -> list[str]:
+    """The distinct labels of a code -> label map, in first-seen order."""
+    return list(dict.fromkeys(mapping.values()))
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """``prepare:``: where the corpus is and where its outputs go."""
+
+    corpus: str | None = setting("/data/IEMOCAP_full_release", optional(TEXT))
+    """IEMOCAP_full_release (or its parent); ``prepare --corpus`` overrides."""
+    out: str | None = setting("exp/iemocap/data", optional(TEXT))
+    """prepare's output directory, read by the later stages; ``--out``/``--data`` override."""
+
+
+@dataclass(frozen=True)
+class FoldsConfig:
+    """``folds:``: the leave-one-session-out folds' validation split."""
+
+    seed: int = setting(1234, SEED)
+    """Seed of the validation draw."""
+    valid_fraction: float = setting(0.1, number("a number from 0 to 1 (1 excluded)", lambda x: 0 <= x < 1))
+    """Share of the training sessions' utterances held out for validation, per fold (0: none;
+    training then keeps the last epoch)."""
+
+
+@dataclass(frozen=True)
+class WhisperXConfig:
+    """``align.whisperx:``: the WhisperX + pyannote.audio run of ``align --run-whisperx``."""
+
+    model: str = setting("large-v2", TEXT)
+    language: str = setting("en", TEXT)
+    device: str = setting("cpu", TEXT)
+    compute_type: str = setting("int8", TEXT)
+    batch_size: int = setting(8, POSITIVE_INT)
+    diarization_model: str = setting("pyannote/speaker-diarization-3.1", TEXT)
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """``align:``: how ASR words and speakers become the scored turns."""
+
+    source: str = setting("oracle", choice("oracle", "whisperx"))
+    """``oracle`` (the corpus' word times and reference speakers) or ``whisperx``."""
+    max_gap: float = setting(1.0, SECONDS)
+    """Seconds; a pause longer than this ends a turn."""
+    min_overlap: float = setting(0.5, RATIO)
+    """Turn <-> utterance overlap / the shorter duration, needed to match them."""
+    asr: str | None = setting(None, optional(TEXT))
+    """whisperx: directory of ``<dialog>.json`` (made by ``align --run-whisperx`` if null)."""
+    diarization: str | None = setting(None, optional(TEXT))
+    """whisperx: RTTM of speaker turns (null: the speakers of the JSON)."""
+    whisperx: WhisperXConfig = section(WhisperXConfig)
+
+
+@dataclass(frozen=True)
+class TinyTransformer:
+    """The transformer shape of a tiny random encoder (tests and the smoke run)."""
+
+    hidden_size: int = setting(32, POSITIVE_INT)
+    num_hidden_layers: int = setting(2, POSITIVE_INT)
+    num_attention_heads: int = setting(2, POSITIVE_INT)
+    intermediate_size: int = setting(64, POSITIVE_INT)
+
+
+@dataclass(frozen=True)
+class TinyTextConfig(TinyTransformer):
+    """``model.text.tiny:``: the random RoBERTa built when ``pretrained`` is null."""
+
+    max_position_embeddings: int = setting(130, POSITIVE_INT)
+    """At least ``max_tokens`` + 2 (RoBERTa's positions start after the padding index)."""
+    vocab_size: int | None = setting(None, optional(POSITIVE_INT))
+    """Null: the size of the tokenizer written with the tiny model."""
+
+
+@dataclass(frozen=True)
+class TinyAudioConfig(TinyTransformer):
+    """``model.audio.tiny:``: the random wav2vec2 built when ``pretrained`` is null."""
+
+    conv_dim: list[int] = setting(rule=CONV_DIMS, factory=lambda: [32] * 7)
+    """Channels of each of the 7 convolutions of the feature encoder."""
+    num_conv_pos_embeddings: int = setting(16, POSITIVE_INT)
+    num_conv_pos_embedding_groups: int = setting(2, POSITIVE_INT)
+    feat_extract_norm: str = setting("group", choice("group", "layer"))
+    """``group`` (as wav2vec2-base) or ``layer`` (as wav2vec2-large-lv60)."""
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """``model.text:``: the text encoder."""
+
+    pretrained: str | None = setting("roberta-base", optional(TEXT))
+    """Hub name or local directory; null: a tiny random RoBERTa built from ``tiny``."""
+    max_tokens: int = setting(128, POSITIVE_INT)
+    """Longer transcripts are cut."""
+    tiny: TinyTextConfig = section(TinyTextConfig)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """``model.audio:``: the audio encoder."""
+
+    pretrained: str | None = setting("facebook/wav2vec2-base", optional(TEXT))
+    """Hub name or local directory; null: a tiny random wav2vec2 built from ``tiny``."""
+    max_seconds: float | None = setting(15.0, optional(POSITIVE_SECONDS))
+    """Longer utterances are cut (null: never)."""
+    freeze_feature_encoder: bool = setting(True, FLAG)
+    """The convolutional feature encoder stays frozen."""
+    mask_time_prob: float | None = setting(0.05, optional(RATIO))
+    """wav2vec2's SpecAugment while training (null: the encoder's own setting)."""
+    tiny: TinyAudioConfig = section(TinyAudioConfig)
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """``model.fusion:``: everything after the encoders."""
+
+    cross_attention: str = setting("sequence", choice("sequence", "pooled"))
+    """``sequence`` (tokens <-> frames) or ``pooled`` (the seed's: attention on single vectors)."""
+    dim: int = setting(256, POSITIVE_INT)
+    heads: int = setting(4, POSITIVE_INT)
+    """Attention heads; must divide ``dim``."""
+    layers: int = setting(2, POSITIVE_INT)
+    """Layers of the fusion transformer."""
+    dropout: float = setting(0.1, DROPOUT)
+
+    def __post_init__(self):
+        _require(self.dim % self.heads == 0, "heads", f"{self.heads} heads do not divide dim {self.dim}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """``model:``: RoBERTa + wav2vec2, cross-modal attention, gated fusion."""
+
+    modalities: str = setting("both", choice(*MODALITIES))
+    """``both``, or ``text`` / ``audio``: one stream only (the other encoder is not built)."""
+    tokenizer: str | None = setting(None, optional(TEXT))
+    """Null: the text encoder's own tokenizer (with tiny models: a byte-level BPE trained on
+    the transcripts, written next to them)."""
+    text: TextConfig = section(TextConfig)
+    audio: AudioConfig = section(AudioConfig)
+    fusion: FusionConfig = section(FusionConfig)
+
+    def with_pretrained(self, text: str | None = None, audio: str | None = None,
+                        tokenizer: str | None = None) -> ModelConfig:
+        """This section with the encoders (and tokenizer) that are not set taken from these paths."""
+        return dataclasses.replace(
+            self, tokenizer=self.tokenizer or tokenizer,
+            text=dataclasses.replace(self.text, pretrained=self.text.pretrained or text),
+            audio=dataclasses.replace(self.audio, pretrained=self.audio.pretrained or audio))
+
+
+@dataclass(frozen=True)
+class EarlyStoppingConfig:
+    """``train.early_stopping:``."""
+
+    metric: str = setting("UA", choice(*METRICS_HIGHER_IS_BETTER))
+    """The validation metric that selects ``best.pt`` and stops training."""
+    patience: int = setting(3, POSITIVE_INT)
+    """Epochs without improvement before training stops."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``train:``: fine-tuning on each fold."""
+
+    folds: list[int] = setting(rule=FOLDS, factory=lambda: [1, 2, 3, 4, 5])
+    """Leave-one-session-out folds to run (fold k tests on Ses0k); ``--folds`` overrides."""
+    epochs: int = setting(10, POSITIVE_INT)
+    batch_size: int = setting(8, POSITIVE_INT)
+    """Per GPU."""
+    grad_accum: int = setting(4, POSITIVE_INT)
+    """Batches whose gradients are summed before each optimiser step."""
+    lr_encoder: float = setting(2.0e-5, NON_NEGATIVE)
+    lr_head: float = setting(1.0e-4, NON_NEGATIVE)
+    weight_decay: float = setting(0.01, NON_NEGATIVE)
+    """AdamW's; biases and norms get none."""
+    warmup_ratio: float = setting(0.1, RATIO)
+    """Share of the steps with a linear warm-up (then linear decay to 0)."""
+    max_grad_norm: float = setting(1.0, NON_NEGATIVE)
+    """Gradient clipping (0: none)."""
+    early_stopping: EarlyStoppingConfig = section(EarlyStoppingConfig)
+    seed: int = setting(1234, SEED)
+    """Fold k trains with seed + k."""
+    precision: str = setting("auto", choice("auto", "fp32", "bf16", "fp16"))
+    """``auto``: bf16 (or fp16) autocast on GPU, fp32 on CPU."""
+    device: str = setting("auto", TEXT)
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (torchrun: one GPU per rank); ``--device`` overrides."""
+    num_workers: int = setting(4, COUNT)
+    """Data loader worker processes."""
+    bucket_batches: int = setting(50, POSITIVE_INT)
+    """Batches per length bucket (utterances of similar length are batched together)."""
+    eval_batch_size: int = setting(16, POSITIVE_INT)
+    find_unused_parameters: bool = setting(True, FLAG)
+    """DistributedDataParallel's; true is safe with frozen or unused parameters."""
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """``evaluate:``."""
+
+    checkpoint: str = setting("best", choice("best", "last"))
+    """``best`` (the best validation epoch) or ``last``."""
+    batch_size: int = setting(16, POSITIVE_INT)
+
+
+@dataclass(frozen=True)
+class PresetScoring:
+    """``score.presets.<preset>:``: the reference a teer preset is scored against."""
+
+    reference: str = setting(dataclasses.MISSING, TEXT)
+    """A reference RTTM written by prepare (``ref_words.rttm``, ``ref_utterance.rttm``, ...)."""
+    collar: float | None = setting(None, optional(SECONDS))
+    """Null: ``score.collar``."""
+    regions: str | None = setting(None, optional(choice(*REGIONS)))
+    """Null: ``score.regions``."""
+
+
+def _default_presets() -> dict[str, PresetScoring]:
+    return {"wu2023": PresetScoring(reference="ref_words.rttm"),
+            "ser-align": PresetScoring(reference="ref_utterance.rttm")}
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """``score:``: how the hypotheses are scored with teer."""
+
+    collar: float | None = setting(None, optional(SECONDS))
+    """Null: the preset's (wu2023 0.25; ser-align fixes 0)."""
+    regions: str | None = setting(None, optional(choice(*REGIONS)))
+    """Null: the preset's (all)."""
+    restrict_to_labels: bool = setting(True, FLAG)
+    """teer's ``emotions=``: reference speech outside the label set is not scored."""
+    presets: dict[str, PresetScoring] = sections(PresetScoring, choice(*PRESETS), _default_presets)
+    """teer preset -> the reference it is scored against (and its own collar, regions)."""
+
+    def __post_init__(self):
+        _require(bool(self.presets), "presets", "expected at least one teer preset")
+        for name in self.presets:
+            preset = PRESETS[name]
+            for option, value in (("collar", self.collar_for(name)), ("regions", self.regions_for(name))):
+                fixed = getattr(preset, option)
+                _require(value is None or option not in preset.fixed or value == fixed, "presets",
+                         f"{name}: the preset fixes {option} at {fixed!r}, not {value!r}")
+
+    def collar_for(self, name: str) -> float | None:
+        """The collar given to teer for preset ``name`` (None: the preset's own)."""
+        own = self.presets[name].collar
+        return own if own is not None else self.collar
+
+    def regions_for(self, name: str) -> str | None:
+        own = self.presets[name].regions
+        return own if own is not None else self.regions
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """The whole configuration: one section per stage, ``path`` the file it was read from."""
+
+    labels: LabelsConfig = section(LabelsConfig)
+    prepare: PrepareConfig = section(PrepareConfig)
+    folds: FoldsConfig = section(FoldsConfig)
+    align: AlignConfig = section(AlignConfig)
+    model: ModelConfig = section(ModelConfig)
+    train: TrainConfig = section(TrainConfig)
+    evaluate: EvaluateConfig = section(EvaluateConfig)
+    score: ScoreConfig = section(ScoreConfig)
+    path: str | None = field(default=None, compare=False)
+    """The YAML file it was read from (for messages; not a setting)."""
+
+
+# --------------------------------------------------------------------------
+# building a section from a mapping laid over a base
+
+def _build(cls: type, base: Any, data: Any, key: tuple[str, ...]) -> Any:
+    """Section ``cls``: ``base`` (or its defaults, when None) with the values of mapping ``data``."""
+    if not isinstance(data, dict):
+        raise _Invalid(key, f"expected a mapping of settings, got {data!r}")
+    known = {f.name: f for f in dataclasses.fields(cls) if f.metadata}
+    changes = {}
+    for name, value in data.items():
+        f = known.get(name) if isinstance(name, str) else None
+        if f is None:
+            raise _Invalid(key + (str(name),), f"unknown key (known: {', '.join(known)})")
+        if "section" in f.metadata:
+            changes[name] = _build(f.metadata["section"], getattr(base, name, None), value, key + (name,))
+        elif "sections" in f.metadata:
+            changes[name] = _build_sections(f, value, key + (name,))
         else:
-            out[key] = copy.deepcopy(value)
+            changes[name] = f.metadata["rule"].check(value, key + (name,))
+    required = [f.name for f in known.values() if f.name not in changes and base is None
+                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if required:
+        raise _Invalid(key + (required[0],), "missing (this setting has no default)")
+    try:
+        return dataclasses.replace(base, **changes) if base is not None else cls(**changes)
+    except _Invalid as err:   # a check across fields, in the section's __post_init__
+        raise _Invalid(key + err.key, err.problem) from None
+
+
+def _build_sections(f: dataclasses.Field, data: Any, key: tuple[str, ...]) -> dict:
+    key_rule = f.metadata["key_rule"]
+    if not isinstance(data, dict):
+        raise _Invalid(key, f"expected a mapping of {key_rule.expected} to settings, got {data!r}")
+    out = {}
+    for name, value in data.items():
+        key_rule.check(name, key + (str(name),))
+        out[name] = _build(f.metadata["sections"], None, value, key + (name,))
     return out
 
 
-def load_config(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a YAML config (default: ``conf/default.yaml``), defaults filled in."""
-    path = Path(path) if path is not None else DEFAULT_CONFIG
+# --------------------------------------------------------------------------
+# loading
+
+class _Lines:
+    """The line of each key of a YAML document (1-based), for error messages."""
+
+    def __init__(self, text: str):
+        self.lines: dict[tuple[str, ...], int] = {}
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            node = None
+        self._walk(node, ())
+
+    def _walk(self, node: Any, key: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    self.lines[key + (k.value,)] = k.start_mark.line + 1
+                    self._walk(v, key + (k.value,))
+
+    def line(self, key: tuple[str, ...]) -> int | None:
+        """The line of ``key``, or of its nearest parent that has one."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return None
+
+
+def _error(source: Any, line: int | None, err: _Invalid) -> RecipeError:
+    where = ".".join(err.key)
+    return RecipeError(source, line, f"{where}: {err.problem}" if where else err.problem)
+
+
+def _read_yaml(path: Path) -> tuple[Any, _Lines]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise RecipeError(path, None, f"cannot read config: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise RecipeError(path, None, "cannot read config: not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise RecipeError(path, line, f"bad YAML: {getattr(err, 'problem', err)}") from None
-    if not isinstance(data, dict):
-        raise RecipeError(path, 1, "config must be a mapping of sections")
-    cfg = _merge(DEFAULTS, data)
-    cfg["_path"] = str(path)
-    label_map(cfg)  # validate early
+    return ({} if data is None else data), _Lines(text)
+
+
+def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+    """``KEY=VALUE`` (``train.epochs=2``) as a key path and a value read as YAML."""
+    key, sep, value = text.partition("=")
+    path = tuple(key.strip().split("."))
+    if not sep or not all(path):
+        raise RecipeError("--set", None, f"expected KEY=VALUE (e.g. train.epochs=2), got {text!r}")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as err:
+        raise RecipeError("--set", None, f"{key.strip()}: bad YAML value {value!r}: "
+                          f"{getattr(err, 'problem', err)}") from None
+    return path, parsed
+
+
+def _nested(path: tuple[str, ...], value: Any) -> dict:
+    for name in reversed(path):
+        value = {name: value}
+    return value
+
+
+def override(cfg: RecipeConfig, settings: Mapping[str, Any] | Iterable[str],
+             source: str = "--set") -> RecipeConfig:
+    """``cfg`` with each setting changed and checked as in a file.
+
+    ``settings`` is ``{"train.epochs": 2, ...}`` or ``["train.epochs=2", ...]``
+    (values read as YAML). A bad key or value raises :class:`RecipeError` naming
+    ``source`` and the key.
+    """
+    if isinstance(settings, Mapping):
+        items = [(tuple(k.split(".")), v) for k, v in settings.items()]
+    else:
+        items = [parse_override(s) for s in settings]
+    for path, value in items:
+        try:
+            _check_override_path(path)
+            cfg = _build(RecipeConfig, cfg, _nested(path, value), ())
+        except _Invalid as err:
+            raise _error(source, None, err) from None
     return cfg
 
 
-def label_map(cfg: dict[str, Any]) -> dict[str, str]:
-    """The configured code -> label map (``labels.map`` overrides ``labels.set``)."""
-    labels = cfg.get("labels") or {}
-    where = cfg.get("_path")
-    custom = labels.get("map")
-    if custom is not None:
-        if not isinstance(custom, dict) or not custom:
-            raise RecipeError(where, None, "labels.map must be a non-empty mapping code: label")
-        unknown = sorted(set(custom) - set(ALL_CODES))
-        if unknown:
-            raise RecipeError(where, None, f"labels.map: unknown emotion codes {unknown}")
-        return {str(k): str(v) for k, v in custom.items()}
-    name = labels.get("set", "4class")
-    sets = {**LABEL_SETS, **(labels.get("sets") or {})}
-    if name not in sets:
-        raise RecipeError(where, None, f"labels.set: unknown label set {name!r} "
-                          f"(choose from {sorted(sets)})")
-    return dict(sets[name])
+def _check_override_path(path: tuple[str, ...]) -> None:
+    """A dotted key stops at a setting: a mapping setting (``score.presets``) is given whole."""
+    cls = RecipeConfig
+    for i, name in enumerate(path):
+        f = next((f for f in dataclasses.fields(cls) if f.name == name and f.metadata), None)
+        if f is None or "section" not in f.metadata:
+            if f is not None and i + 1 < len(path):
+                raise _Invalid(path[:i + 1], f"is set as a whole ({'.'.join(path[:i + 1])}={{...}}), "
+                                             f"not by one of its keys")
+            return
+        cls = f.metadata["section"]
 
 
-def label_names(mapping: dict[str, str]) -> list[str]:
-    """The distinct labels of a map, in first-seen order."""
-    return list(dict.fromkeys(mapping.values()))
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> RecipeConfig:
+    """The defaults with the YAML file ``path`` (default: ``conf/default.yaml``) and then
+    the ``KEY=VALUE`` ``overrides`` laid over them, every value checked.
+
+    Raises :class:`RecipeError` (``FILE:LINE: key.path: problem``) on an unreadable
+    file, bad YAML, an unknown key or a bad value.
+    """
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    data, lines = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise RecipeError(path, 1, "config must be a mapping of sections")
+    try:
+        cfg = _build(RecipeConfig, RecipeConfig(path=str(path)), data, ())
+    except _Invalid as err:
+        raise _error(path, lines.line(err.key), err) from None
+    return override(cfg, overrides)
 
 
-def data_dir(cfg: dict[str, Any], args) -> Path:
+def add_config_arguments(parser, config_help: str = "YAML config laid over the defaults "
+                                                   "(default: %(default)s)",
+                         default: Path | None = DEFAULT_CONFIG) -> None:
+    """``--config FILE`` and repeated ``--set KEY=VALUE`` (every stage that reads a config)."""
+    parser.add_argument("--config", type=Path, default=default, help=config_help)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting, value read as YAML (e.g. --set train.epochs=2 "
+                             "--set model.fusion.dim=64); repeatable, applied after --config")
+
+
+def as_dict(cfg: Any) -> Any:
+    """The configuration as plain YAML-able data (sections as mappings)."""
+    if dataclasses.is_dataclass(cfg):
+        return {f.name: as_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg) if f.metadata}
+    if isinstance(cfg, dict):
+        return {k: as_dict(v) for k, v in cfg.items()}
+    if isinstance(cfg, list):
+        return [as_dict(v) for v in cfg]
+    return cfg
+
+
+def data_dir(cfg: RecipeConfig, args) -> Path:
     """The prepare output a stage reads: ``--data``, else ``prepare.out`` of the config."""
-    data = getattr(args, "data", None) or cfg["prepare"].get("out")
+    data = getattr(args, "data", None) or cfg.prepare.out
     if not data:
-        raise RecipeError(args.config, None, "no data directory: give --data or set prepare.out")
+        raise RecipeError(cfg.path, None, "no data directory: give --data or set prepare.out")
     return Path(data)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DEFAULT_CONFIG, label_map, label_names, train_config
+from .config import ModelConfig, RecipeConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import classification_metrics
 
@@ -73,21 +73,18 @@ def save_confusion_png(cm: list[list[int]], labels: list[str], path: Path, title
     os.replace(tmp, path)
 
 
-def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir: str | Path,
-                  out: str | Path, *, rt, model_cfg: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
+def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: str | Path,
+                  out: str | Path, *, rt, model_cfg: ModelConfig, quiet: bool = False) -> dict[str, Any]:
     from .data import Collator, SERDataset, make_loader, turn_examples
     from .model import build_model, load_tokenizer
     from .checkpoint import load_checkpoint
     from .runtime import predict
     from .stage import fold_examples
 
-    ecfg = cfg.get("evaluate") or {}
-    labels = label_names(label_map(cfg))
+    labels = cfg.labels.names
     k = int(fold["fold"])
     fold_dir = Path(out) / f"fold{k}"
-    which = ecfg.get("checkpoint", "best")
-    if which not in ("best", "last"):
-        raise RecipeError(cfg.get("_path"), None, "evaluate.checkpoint must be best or last")
+    which = cfg.evaluate.checkpoint
     ck_path = fold_dir / f"{which}.pt"
     if not ck_path.is_file():
         raise RecipeError(ck_path, None, "missing; run `python -m recipes.iemocap train` first")
@@ -99,10 +96,10 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir
     model.to(rt.device).eval()
 
     tokenizer = load_tokenizer(model_cfg)
-    collate = Collator(tokenizer, max_tokens=int((model_cfg.get("text") or {}).get("max_tokens", 128)))
-    max_seconds = (model_cfg.get("audio") or {}).get("max_seconds")
-    bs = int(ecfg.get("batch_size", 16))
-    workers = int((cfg.get("train") or {}).get("num_workers", 0))
+    collate = Collator(tokenizer, max_tokens=model_cfg.text.max_tokens)
+    max_seconds = model_cfg.audio.max_seconds
+    bs = cfg.evaluate.batch_size
+    workers = cfg.train.num_workers
 
     def run(examples, desc):
         loader = make_loader(SERDataset(examples, max_seconds), collate, bs, shuffle=False,
@@ -147,19 +144,18 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: dict[str, Any], data_dir
     return result
 
 
-def evaluate(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
              quiet: bool = False, device: str | None = None) -> list[dict]:
     from .runtime import Runtime, setup_runtime
     from .stage import ensure_models, load_data, selected_folds
 
-    tcfg = train_config(cfg)
-    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
     if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives
         return []
     rt = Runtime(rt.device, dtype=rt.dtype)
     records, all_folds = load_data(data_dir)
     chosen = selected_folds(cfg, all_folds, folds)
-    which = (cfg.get("evaluate") or {}).get("checkpoint", "best")
+    which = cfg.evaluate.checkpoint
     for fold in chosen:
         ck = Path(out) / f"fold{fold['fold']}" / f"{which}.pt"
         if not ck.is_file():
@@ -181,7 +177,7 @@ def _f(x) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
+    add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for train)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")

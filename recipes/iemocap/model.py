@@ -32,23 +32,16 @@ text model learns and an audio model cannot, and the other way round.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import torch
 from torch import Tensor, nn
 
-MODALITIES = ("both", "text", "audio")
-
-#: tiny random encoders for tests and the smoke run (override in ``model.*.tiny``)
-TINY_TEXT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                 intermediate_size=64, max_position_embeddings=130)
-TINY_AUDIO = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                  intermediate_size=64, conv_dim=[32] * 7, num_conv_pos_embeddings=16,
-                  num_conv_pos_embedding_groups=2, feat_extract_norm="group",
-                  mask_time_prob=0.0)
-
+if TYPE_CHECKING:
+    from .config import AudioConfig, ModelConfig, TextConfig
 
 # --------------------------------------------------------------------------
 # helpers
@@ -194,65 +187,65 @@ class SERAlignModel(nn.Module):
         return self.head(text, text_mask, frames, frame_mask)
 
 
-def _encoder_config(kind: str, section: dict[str, Any], vocab_size: int | None):
-    from transformers import RobertaConfig, Wav2Vec2Config
+def tiny_text_config(text: TextConfig, vocab_size: int | None = None):
+    """A random RoBERTa's config from ``model.text.tiny`` (``vocab_size``: the tokenizer's)."""
+    from transformers import RobertaConfig
 
-    if kind == "text":
-        params = {**TINY_TEXT, **(section.get("tiny") or {})}
-        if vocab_size is not None:
-            params["vocab_size"] = vocab_size
-        return RobertaConfig(**params)
-    return Wav2Vec2Config(**{**TINY_AUDIO, **(section.get("tiny") or {})})
+    params = dataclasses.asdict(text.tiny)
+    tiny_vocab = params.pop("vocab_size")
+    vocab_size = vocab_size if vocab_size is not None else tiny_vocab
+    if vocab_size is not None:
+        params["vocab_size"] = vocab_size
+    return RobertaConfig(**params)
 
 
-def build_model(model_cfg: dict[str, Any], num_classes: int, vocab_size: int | None = None) -> SERAlignModel:
+def tiny_audio_config(audio: AudioConfig):
+    """A random wav2vec2's config from ``model.audio.tiny``. It is built without SpecAugment
+    (no ``masked_spec_embed`` weights), as a pretrained one is loaded: ``audio.mask_time_prob``
+    is applied on top of either."""
+    from transformers import Wav2Vec2Config
+
+    return Wav2Vec2Config(**dataclasses.asdict(audio.tiny), mask_time_prob=0.0)
+
+
+def build_model(model_cfg: ModelConfig, num_classes: int, vocab_size: int | None = None) -> SERAlignModel:
     """The model from the ``model:`` config section.
 
     ``model.text.pretrained`` / ``model.audio.pretrained`` (hub name or local
     directory) are loaded with ``from_pretrained``; when ``pretrained`` is null
-    a randomly initialised encoder is built from ``tiny`` (plus the defaults in
-    :data:`TINY_TEXT` / :data:`TINY_AUDIO`). ``model.modalities`` (both, text,
-    audio) says which encoders are built.
+    a randomly initialised encoder is built from ``model.*.tiny``.
+    ``model.modalities`` (both, text, audio) says which encoders are built.
     """
-    modalities = model_cfg.get("modalities") or "both"
-    if modalities not in MODALITIES:
-        raise ValueError(f"model.modalities must be one of {', '.join(MODALITIES)}, not {modalities!r}")
-    text_cfg = model_cfg.get("text") or {}
-    audio_cfg = model_cfg.get("audio") or {}
-    fusion = {k: v for k, v in (model_cfg.get("fusion") or {}).items()
-              if k in ("dim", "heads", "layers", "dropout", "cross_attention")}
     text = audio = None
-    if modalities != "audio":
-        text = _text_encoder(text_cfg, vocab_size)
-    if modalities != "text":
-        audio = _audio_encoder(audio_cfg)
-    return SERAlignModel(text, audio, num_classes, fusion)
+    if model_cfg.modalities != "audio":
+        text = _text_encoder(model_cfg.text, vocab_size)
+    if model_cfg.modalities != "text":
+        audio = _audio_encoder(model_cfg.audio)
+    return SERAlignModel(text, audio, num_classes, dataclasses.asdict(model_cfg.fusion))
 
 
-def _text_encoder(text_cfg: dict[str, Any], vocab_size: int | None):
+def _text_encoder(text_cfg: TextConfig, vocab_size: int | None):
     from transformers import RobertaModel
 
-    if text_cfg.get("pretrained"):
-        text = RobertaModel.from_pretrained(str(text_cfg["pretrained"]), add_pooling_layer=False)
-    else:
-        text = RobertaModel(_encoder_config("text", text_cfg, vocab_size), add_pooling_layer=False)
-    return text
+    if text_cfg.pretrained:
+        return RobertaModel.from_pretrained(text_cfg.pretrained, add_pooling_layer=False)
+    return RobertaModel(tiny_text_config(text_cfg, vocab_size), add_pooling_layer=False)
 
 
-def _audio_encoder(audio_cfg: dict[str, Any]):
+def _audio_encoder(audio_cfg: AudioConfig):
     from transformers import Wav2Vec2Model
 
     overrides = {}
-    if audio_cfg.get("mask_time_prob") is not None:
-        overrides["mask_time_prob"] = float(audio_cfg["mask_time_prob"])
-    if audio_cfg.get("pretrained"):
-        audio = Wav2Vec2Model.from_pretrained(str(audio_cfg["pretrained"]), **overrides)
+    if audio_cfg.mask_time_prob is not None:
+        overrides["mask_time_prob"] = audio_cfg.mask_time_prob
+    if audio_cfg.pretrained:
+        audio = Wav2Vec2Model.from_pretrained(audio_cfg.pretrained, **overrides)
     else:
-        conf = _encoder_config("audio", audio_cfg, None)
+        conf = tiny_audio_config(audio_cfg)
         for k, v in overrides.items():
             setattr(conf, k, v)
         audio = Wav2Vec2Model(conf)
-    if audio_cfg.get("freeze_feature_encoder", True):
+    if audio_cfg.freeze_feature_encoder:
         audio.freeze_feature_encoder()
     return audio
 
@@ -279,7 +272,7 @@ def write_tiny_tokenizer(texts: Iterable[str], out: str | Path, vocab_size: int 
     return out
 
 
-def write_tiny_models(model_cfg: dict[str, Any], texts: Iterable[str], out: str | Path,
+def write_tiny_models(model_cfg: ModelConfig, texts: Iterable[str], out: str | Path,
                       seed: int = 0) -> dict[str, str]:
     """Write a tiny tokenizer and random tiny RoBERTa / wav2vec2 to ``out``.
 
@@ -292,19 +285,18 @@ def write_tiny_models(model_cfg: dict[str, Any], texts: Iterable[str], out: str 
     tok_dir = write_tiny_tokenizer(texts, out / "tokenizer")
     tok = AutoTokenizer.from_pretrained(str(tok_dir))
     torch.manual_seed(seed)
-    text = RobertaModel(_encoder_config("text", model_cfg.get("text") or {}, len(tok)),
-                        add_pooling_layer=False)
+    text = RobertaModel(tiny_text_config(model_cfg.text, len(tok)), add_pooling_layer=False)
     text.save_pretrained(str(out / "text"))
-    audio = Wav2Vec2Model(_encoder_config("audio", model_cfg.get("audio") or {}, None))
+    audio = Wav2Vec2Model(tiny_audio_config(model_cfg.audio))
     audio.save_pretrained(str(out / "audio"))
     return {"tokenizer": str(tok_dir), "text": str(out / "text"), "audio": str(out / "audio")}
 
 
-def load_tokenizer(model_cfg: dict[str, Any]):
+def load_tokenizer(model_cfg: ModelConfig):
     """``model.tokenizer`` if set, else the text encoder's own tokenizer."""
     from transformers import AutoTokenizer
 
-    name = model_cfg.get("tokenizer") or (model_cfg.get("text") or {}).get("pretrained")
+    name = model_cfg.tokenizer or model_cfg.text.pretrained
     if not name:
         raise ValueError("model.tokenizer (or model.text.pretrained) must name a tokenizer")
     return AutoTokenizer.from_pretrained(str(name))

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .config import DEFAULT_CONFIG, label_map, label_names, load_config
+from .config import LABEL_SETS, RecipeConfig, add_config_arguments, label_names, load_config, override
 from .corpus import Corpus, Utterance, read_corpus
 from .io_utils import (RecipeError, atomic_output_dir, read_jsonl, report_error)
 
@@ -140,15 +140,13 @@ def count_table(records: list[dict], mapping: dict[str, str]) -> str:
 # --------------------------------------------------------------------------
 # the stage
 
-def prepare(corpus_dir: str | Path, out: str | Path, cfg: dict[str, Any],
+def prepare(corpus_dir: str | Path, out: str | Path, cfg: RecipeConfig,
             verbose: bool = True) -> dict[str, Any]:
     """Read the corpus and write all outputs to ``out``; returns a summary."""
-    mapping = label_map(cfg)
+    mapping = cfg.labels.mapping
     corpus: Corpus = read_corpus(corpus_dir)
     records = utterance_records(corpus.utterances, mapping)
-    folds_cfg = cfg.get("folds") or {}
-    folds = make_folds(records, seed=int(folds_cfg.get("seed", 1234)),
-                       valid_fraction=float(folds_cfg.get("valid_fraction", 0.1)))
+    folds = make_folds(records, seed=cfg.folds.seed, valid_fraction=cfg.folds.valid_fraction)
     with atomic_output_dir(out) as stage:
         (stage / "utterances.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
@@ -161,7 +159,7 @@ def prepare(corpus_dir: str | Path, out: str | Path, cfg: dict[str, Any],
         for w in corpus.warnings:
             print(f"warning: {w}")
         print(f"{len(records)} utterances in {len(corpus.dialog_durations)} dialogs; "
-              f"label set {cfg.get('labels', {}).get('set', '?')}: "
+              f"label set {'labels.map' if cfg.labels.map is not None else cfg.labels.set}: "
               f"{sum(class_counts.values())} labelled")
         print(count_table(records, mapping))
         print(f"wrote {Path(out) / 'utterances.jsonl'}, ref_utterance.rttm, ref_words.rttm, folds.json")
@@ -251,21 +249,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); "
                         "default: prepare.corpus from the config")
     parser.add_argument("--out", type=Path, help="output directory; default: prepare.out")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                        help="YAML config (default: %(default)s)")
-    parser.add_argument("--label-set", choices=["4class", "full"],
-                        help="override labels.set from the config")
+    add_config_arguments(parser)
+    parser.add_argument("--label-set", choices=list(LABEL_SETS),
+                        help="override labels.set (and labels.map) from the config")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         if args.label_set:
-            cfg["labels"] = {**cfg.get("labels", {}), "set": args.label_set}
-            cfg["labels"].pop("map", None)
-        corpus_dir = args.corpus or (cfg["prepare"].get("corpus"))
-        out = args.out or (cfg["prepare"].get("out"))
+            cfg = override(cfg, {"labels.set": args.label_set, "labels.map": None}, "--label-set")
+        corpus_dir = args.corpus or cfg.prepare.corpus
+        out = args.out or cfg.prepare.out
         if not corpus_dir:
             raise RecipeError(args.config, None, "no corpus: give --corpus or set prepare.corpus")
         if not out:

@@ -17,14 +17,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
-from .config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config, train_config
+from .config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_config
 from .io_utils import RecipeError, report_error
 
 
 def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *, smoke: bool = False,
         resume: bool = False, quiet: bool = False, device: str | None = None,
-        folds: list[int] | None = None) -> dict | None:
+        folds: list[int] | None = None, overrides: Sequence[str] = ()) -> dict | None:
     from .align import align
     from .evaluate import evaluate
     from .prepare import prepare
@@ -32,11 +33,10 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     from .runtime import setup_runtime
     from .train import train
 
-    cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG))
+    cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG), overrides)
     out = Path(out)
     data = out / "data"
-    tcfg = train_config(cfg)
-    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
     timings = {}
 
     def stage(name):
@@ -46,7 +46,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
 
     if rt.is_main:
         if corpus is None:
-            corpus = cfg["prepare"].get("corpus")
+            corpus = cfg.prepare.corpus
         if corpus is None and smoke:
             from .synthetic import CORPUS_DIR, make_corpus
             corpus = out / "corpus"
@@ -54,7 +54,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
                 stage("synthetic corpus")
                 make_corpus(corpus, seed=0)
         if corpus is None:
-            raise RecipeError(config, None, "no corpus: give --corpus or set prepare.corpus")
+            raise RecipeError(cfg.path, None, "no corpus: give --corpus or set prepare.corpus")
         stage("prepare")
         prepare(corpus, data, cfg, verbose=not quiet)
         stage("align")
@@ -72,8 +72,8 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help=f"YAML config (default: {DEFAULT_CONFIG}; "
-                        f"with --smoke: {SMOKE_CONFIG})")
+    add_config_arguments(parser, f"YAML config laid over the defaults (default: {DEFAULT_CONFIG}; "
+                                 f"with --smoke: {SMOKE_CONFIG})", default=None)
     parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); default: "
                         "prepare.corpus, or with --smoke a synthetic corpus generated in OUT/corpus")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory")
@@ -96,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         run(args.config, args.corpus, args.out, smoke=args.smoke, resume=args.resume, quiet=args.quiet,
-            device=args.device, folds=args.folds)
+            device=args.device, folds=args.folds, overrides=args.overrides)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     finally:

@@ -20,13 +20,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_CONFIG, data_dir, label_map, label_names, load_config
+from .config import RecipeConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
 from .metrics import KEYS as CLS_KEYS, mean_std
 
 RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
-DEFAULT_PRESETS = {"wu2023": {"reference": "ref_words.rttm"},
-                   "ser-align": {"reference": "ref_utterance.rttm"}}
 
 
 def filter_rttm(src: Path, dialogs: set[str], dst: Path) -> Path:
@@ -71,14 +69,12 @@ def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
     return {k: total[k] for k in (*RATE_KEYS, "DER")}
 
 
-def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
           quiet: bool = False) -> dict[str, Any]:
     from .stage import load_data, selected_folds
 
-    scfg = cfg.get("score") or {}
-    presets = scfg.get("presets") or DEFAULT_PRESETS
-    labels = label_names(label_map(cfg))
-    restrict = scfg.get("restrict_to_labels", True)
+    scfg = cfg.score
+    labels = cfg.labels.names
     records, all_folds = load_data(data_dir)
     out = Path(out)
     fold_results = []
@@ -93,12 +89,12 @@ def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: 
         ev = json.loads(eval_path.read_text(encoding="utf-8"))
         dialogs = {r["dialog"] for r in records if r["session"] == fold["test_session"]}
         scores = {}
-        for name, pcfg in presets.items():
-            ref = filter_rttm(Path(data_dir) / pcfg["reference"], dialogs, fold_dir / f"ref_{name}.rttm")
-            entry = score_with_preset(ref, hyp_path, name, collar=pcfg.get("collar", scfg.get("collar")),
-                                      regions=pcfg.get("regions", scfg.get("regions")),
-                                      emotions=labels if restrict else None)
-            entry["reference"] = pcfg["reference"]
+        for name, preset in scfg.presets.items():
+            ref = filter_rttm(Path(data_dir) / preset.reference, dialogs, fold_dir / f"ref_{name}.rttm")
+            entry = score_with_preset(ref, hyp_path, name, collar=scfg.collar_for(name),
+                                      regions=scfg.regions_for(name),
+                                      emotions=labels if scfg.restrict_to_labels else None)
+            entry["reference"] = preset.reference
             scores[name] = entry
         fold_results.append({"fold": k, "test_session": fold["test_session"],
                              **{key: ev.get(key) for key in CLS_KEYS},
@@ -107,13 +103,13 @@ def score(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: 
                              "checkpoint_epoch": ev.get("checkpoint_epoch"), "scores": scores})
     summary: dict[str, Any] = {key: mean_std([f[key] for f in fold_results]) for key in CLS_KEYS}
     summary["scores"] = {}
-    for name in presets:
+    for name in scfg.presets:
         entries = [f["scores"][name] for f in fold_results]
         summary["scores"][name] = {
             **{key: mean_std([e.get(key) for e in entries]) for key in RATE_KEYS},
             "pooled": _pooled_rates(entries),
         }
-    results = {"config": cfg.get("_path"), "labels": labels, "folds": fold_results, "summary": summary}
+    results = {"config": cfg.path, "labels": labels, "folds": fold_results, "summary": summary}
     atomic_write_json(out / "results.json", results)
     atomic_write_text(out / "report.md", markdown_report(results))
     if not quiet:
@@ -164,7 +160,7 @@ def markdown_report(results: dict[str, Any]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
+    add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for evaluate)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
@@ -175,7 +171,7 @@ def main(args: argparse.Namespace) -> int:
     import teer
 
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         data = data_dir(cfg, args)
         score(cfg, data, args.out, folds=args.folds, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:

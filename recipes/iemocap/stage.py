@@ -10,9 +10,9 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
-from .config import data_dir, load_config, train_config
+from .config import ModelConfig, RecipeConfig, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_json, report_error
 
 if TYPE_CHECKING:
@@ -26,14 +26,13 @@ def load_data(data_dir: str | Path) -> tuple[list[dict], list[dict]]:
     return load_utterances(data_dir), load_folds(data_dir)
 
 
-def selected_folds(cfg: dict[str, Any], folds: list[dict], override: list[int] | None = None) -> list[dict]:
+def selected_folds(cfg: RecipeConfig, folds: list[dict], override: list[int] | None = None) -> list[dict]:
     """The folds ``train.folds`` (or ``override``, from ``--folds``) names, in that order."""
-    wanted = override or train_config(cfg)["folds"]
-    wanted = [int(w) for w in wanted]
+    wanted = [int(w) for w in override or cfg.train.folds]
     by_k = {int(f["fold"]): f for f in folds}
     bad = [w for w in wanted if w not in by_k]
     if bad:
-        raise RecipeError(cfg.get("_path"), None, f"train.folds: no fold {bad[0]} (have {sorted(by_k)})")
+        raise RecipeError(cfg.path, None, f"train.folds: no fold {bad[0]} (have {sorted(by_k)})")
     return [by_k[w] for w in wanted]
 
 
@@ -48,8 +47,8 @@ def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str
     return utterance_examples([by_id[i] for i in fold[split]], labels)
 
 
-def ensure_models(cfg: dict[str, Any], data_dir: str | Path, out: str | Path,
-                  rt: Runtime | None = None) -> dict[str, Any]:
+def ensure_models(cfg: RecipeConfig, data_dir: str | Path, out: str | Path,
+                  rt: Runtime | None = None) -> ModelConfig:
     """The ``model:`` section with local paths for tiny random encoders.
 
     When ``model.text.pretrained`` is null (smoke config) a tiny tokenizer
@@ -57,31 +56,23 @@ def ensure_models(cfg: dict[str, Any], data_dir: str | Path, out: str | Path,
     wav2vec2 are written once to ``OUT/pretrained`` and used from there, so
     every stage and every resumed run sees the same initial weights.
     """
-    from .model import MODALITIES, write_tiny_models
+    from .model import write_tiny_models
 
-    mcfg = json.loads(json.dumps(cfg.get("model") or {}))
-    if mcfg.get("modalities", "both") not in MODALITIES:
-        raise RecipeError(cfg.get("_path"), None, f"model.modalities must be one of {', '.join(MODALITIES)}, "
-                          f"not {mcfg.get('modalities')!r}")
-    text = mcfg.setdefault("text", {})
-    audio = mcfg.setdefault("audio", {})
-    if text.get("pretrained") and audio.get("pretrained"):
+    mcfg = cfg.model
+    if mcfg.text.pretrained and mcfg.audio.pretrained:
         return mcfg
     base = Path(out) / "pretrained"
     if (rt is None or rt.is_main) and not (base / "done").is_file():
         from .prepare import load_utterances
         texts = [r.get("text") or "" for r in load_utterances(data_dir)]
-        paths = write_tiny_models(mcfg, texts, base, seed=int((cfg.get("train") or {}).get("seed", 0)))
+        paths = write_tiny_models(mcfg, texts, base, seed=cfg.train.seed)
         atomic_write_json(base / "done", paths)
     if rt is not None:
         rt.barrier()
     paths = json.loads((base / "done").read_text(encoding="utf-8"))
-    if not text.get("pretrained"):
-        text["pretrained"] = paths["text"]
-        mcfg["tokenizer"] = mcfg.get("tokenizer") or paths["tokenizer"]
-    if not audio.get("pretrained"):
-        audio["pretrained"] = paths["audio"]
-    return mcfg
+    if mcfg.text.pretrained:   # the tiny tokenizer goes with the tiny text encoder only
+        return mcfg.with_pretrained(audio=paths["audio"])
+    return mcfg.with_pretrained(text=paths["text"], audio=paths["audio"], tokenizer=paths["tokenizer"])
 
 
 def quiet_libraries() -> None:
@@ -92,13 +83,13 @@ def quiet_libraries() -> None:
         hf_logging.set_verbosity_error()
 
 
-def run_stage(args: argparse.Namespace, stage: Callable[[dict[str, Any], Path], None]) -> int:
+def run_stage(args: argparse.Namespace, stage: Callable[[RecipeConfig, Path], None]) -> int:
     """A torch stage's command line: config and data directory from ``args``, errors as one
     line (exit status 2), the process group torn down however it ends."""
     if args.quiet:
         quiet_libraries()
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.overrides)
         stage(cfg, data_dir(cfg, args))
     except RecipeError as err:
         return report_error(err)

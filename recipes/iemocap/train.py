@@ -36,14 +36,14 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import atomic_torch_save, load_checkpoint, rng_state, seed_everything, set_rng_state
-from .config import DEFAULT_CONFIG, label_map, label_names, train_config
+from .config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import METRICS_HIGHER_IS_BETTER
 from .runtime import Runtime, predict, setup_runtime, to_device
 from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
 
 
-def make_optimizer(model, tcfg: dict[str, Any]) -> torch.optim.Optimizer:
+def make_optimizer(model, tcfg: TrainConfig) -> torch.optim.Optimizer:
     """AdamW: encoders at ``lr_encoder``, the head at ``lr_head``; no decay on biases/norms."""
     encoder_ids = {id(p) for p in model.encoder_parameters()}
     groups: dict[tuple[bool, bool], list] = {}
@@ -54,8 +54,8 @@ def make_optimizer(model, tcfg: dict[str, Any]) -> torch.optim.Optimizer:
         groups.setdefault((id(p) in encoder_ids, no_decay), []).append(p)
     params = []
     for (is_enc, no_decay), ps in sorted(groups.items()):
-        params.append({"params": ps, "lr": float(tcfg["lr_encoder"] if is_enc else tcfg["lr_head"]),
-                       "weight_decay": 0.0 if no_decay else float(tcfg["weight_decay"]),
+        params.append({"params": ps, "lr": tcfg.lr_encoder if is_enc else tcfg.lr_head,
+                       "weight_decay": 0.0 if no_decay else tcfg.weight_decay,
                        "name": ("encoder" if is_enc else "head") + ("_no_decay" if no_decay else "")})
     return torch.optim.AdamW(params)
 
@@ -95,8 +95,8 @@ def _better(value, best, higher: bool) -> bool:
 # --------------------------------------------------------------------------
 # one fold
 
-def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | Path, *,
-               rt: Runtime, model_cfg: dict[str, Any], resume: bool = False, quiet: bool = False,
+def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *,
+               rt: Runtime, model_cfg: ModelConfig, resume: bool = False, quiet: bool = False,
                stop_after_epoch: int | None = None,
                on_epoch_end: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Train one fold; returns its summary (best epoch and validation metrics).
@@ -109,47 +109,45 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     from .data import Collator, SERDataset, make_loader
     from .model import build_model, load_tokenizer
 
-    tcfg = train_config(cfg)
-    labels = label_names(label_map(cfg))
+    tcfg = cfg.train
+    labels = cfg.labels.names
     k = int(fold["fold"])
     fold_dir = Path(out) / f"fold{k}"
     last_path, best_path = fold_dir / "last.pt", fold_dir / "best.pt"
-    seed = int(tcfg["seed"]) + k
+    seed = tcfg.seed + k
     seed_everything(seed + 7919 * rt.rank)
 
     train_ex = fold_examples(records, fold, labels, "train")
     valid_ex = fold_examples(records, fold, labels, "valid")
     if not train_ex:
         raise RecipeError("folds.json", None, f"fold {k}: no training utterances")
-    mcfg_text = model_cfg.get("text") or {}
-    mcfg_audio = model_cfg.get("audio") or {}
-    max_seconds = mcfg_audio.get("max_seconds")
+    max_seconds = model_cfg.audio.max_seconds
     tokenizer = load_tokenizer(model_cfg)
-    collate = Collator(tokenizer, max_tokens=int(mcfg_text.get("max_tokens", 128)))
-    workers = int(tcfg["num_workers"])
+    collate = Collator(tokenizer, max_tokens=model_cfg.text.max_tokens)
+    workers = tcfg.num_workers
     pin = rt.device.type == "cuda"
-    train_loader = make_loader(SERDataset(train_ex, max_seconds), collate, int(tcfg["batch_size"]),
-                               shuffle=True, seed=seed, bucket_batches=int(tcfg["bucket_batches"]),
+    train_loader = make_loader(SERDataset(train_ex, max_seconds), collate, tcfg.batch_size,
+                               shuffle=True, seed=seed, bucket_batches=tcfg.bucket_batches,
                                num_workers=workers, num_replicas=rt.world_size, rank=rt.rank,
                                pin_memory=pin)
-    valid_loader = make_loader(SERDataset(valid_ex, max_seconds), collate, int(tcfg["eval_batch_size"]),
+    valid_loader = make_loader(SERDataset(valid_ex, max_seconds), collate, tcfg.eval_batch_size,
                                shuffle=False, num_workers=workers, num_replicas=rt.world_size,
                                rank=rt.rank, pin_memory=pin)
 
     model = build_model(model_cfg, num_classes=len(labels)).to(rt.device)
     optimizer = make_optimizer(model, tcfg)
-    accum = max(1, int(tcfg["grad_accum"]))
-    epochs = int(tcfg["epochs"])
+    accum = tcfg.grad_accum
+    epochs = tcfg.epochs
     steps_per_epoch = math.ceil(len(train_loader) / accum)
-    scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, float(tcfg["warmup_ratio"]))
+    scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, tcfg.warmup_ratio)
     fp16 = rt.dtype == torch.float16
     if hasattr(torch.amp, "GradScaler"):
         scaler = torch.amp.GradScaler(rt.device.type, enabled=fp16)
     else:   # torch < 2.3
         scaler = torch.cuda.amp.GradScaler(enabled=fp16)
-    metric = tcfg["early_stopping"]["metric"]
+    metric = tcfg.early_stopping.metric
     higher = METRICS_HIGHER_IS_BETTER[metric]
-    patience = int(tcfg["early_stopping"]["patience"])
+    patience = tcfg.early_stopping.patience
     state = {"epoch": 0, "history": [], "best": None, "best_epoch": None, "bad_epochs": 0, "done": False}
 
     if resume and last_path.is_file():
@@ -172,7 +170,7 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     if rt.distributed:
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None,
-            find_unused_parameters=bool(tcfg["find_unused_parameters"]))
+            find_unused_parameters=tcfg.find_unused_parameters)
 
     epoch_bar = tqdm(range(epochs), desc=f"fold {k}", initial=state["epoch"], total=epochs,
                      disable=quiet or not rt.is_main, dynamic_ncols=True)
@@ -202,8 +200,8 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
             n_items += len(batch["labels"])
             if boundary:
                 scaler.unscale_(optimizer)
-                if tcfg["max_grad_norm"]:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), float(tcfg["max_grad_norm"]))
+                if tcfg.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.max_grad_norm)
                 scaler.step(optimizer)
                 scaler.update()
                 scheduler.step()
@@ -258,11 +256,10 @@ def train_fold(fold: dict, records: list[dict], cfg: dict[str, Any], out: str | 
     return summary
 
 
-def train(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
+def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
           resume: bool = False, quiet: bool = False, device: str | None = None) -> list[dict]:
     """Train every selected fold; returns their summaries."""
-    tcfg = train_config(cfg)
-    rt = setup_runtime(device or tcfg["device"], tcfg["precision"])
+    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
     records, all_folds = load_data(data_dir)
     model_cfg = ensure_models(cfg, data_dir, out, rt)
     summaries = []
@@ -273,7 +270,7 @@ def train(cfg: dict[str, Any], data_dir: str | Path, out: str | Path, *, folds: 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="YAML config (default: %(default)s)")
+    add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (fold*/ go here)")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
@@ -283,7 +280,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    def stage(cfg: dict[str, Any], data: Path) -> None:
+    def stage(cfg: RecipeConfig, data: Path) -> None:
         summaries = train(cfg, data, args.out, folds=args.folds, resume=args.resume, quiet=args.quiet,
                           device=args.device)
         if not args.quiet and int(os.environ.get("RANK", "0")) == 0:

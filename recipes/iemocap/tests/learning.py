@@ -23,13 +23,14 @@ from typing import Any
 #: the four classes about equally often; a few non-target codes stay in the dialogs
 CODE_WEIGHTS = {"neu": 1.0, "hap": 0.5, "exc": 0.5, "ang": 1.0, "sad": 1.0, "fru": 0.1, "xxx": 0.1}
 UTTERANCES_PER_DIALOG = 30
-#: training settings of every learning run (the smoke config otherwise)
-TRAIN = {"epochs": 10, "batch_size": 8, "lr_encoder": 3e-4, "lr_head": 3e-3, "warmup_ratio": 0.1,
-         "num_workers": 0, "early_stopping": {"metric": "UA", "patience": 100}}
-#: layer norm in the tiny wav2vec2's feature encoder (as wav2vec2-large-lv60): with random
-#: frozen convolutions, group norm (wav2vec2-base) normalises each channel over time and
-#: keeps too little of the spectrum for a tiny model to learn the audio cue in 10 epochs
-TINY_AUDIO = {"feat_extract_norm": "layer"}
+#: settings of every learning run (the smoke config otherwise). Layer norm in the tiny
+#: wav2vec2's feature encoder (as wav2vec2-large-lv60): with random frozen convolutions, group
+#: norm (wav2vec2-base) normalises each channel over time and keeps too little of the spectrum
+#: for a tiny model to learn the audio cue in 10 epochs
+SETTINGS = {"train.epochs": 10, "train.batch_size": 8, "train.lr_encoder": 3e-4, "train.lr_head": 3e-3,
+            "train.warmup_ratio": 0.1, "train.num_workers": 0, "train.early_stopping.metric": "UA",
+            "train.early_stopping.patience": 100, "model.audio.tiny.feat_extract_norm": "layer",
+            "evaluate.checkpoint": "last", "evaluate.batch_size": 16}
 
 
 def make_data(root: Path, cue: str, seed: int = 0) -> Path:
@@ -48,15 +49,10 @@ def make_data(root: Path, cue: str, seed: int = 0) -> Path:
     return root / "data"
 
 
-def config(modalities: str, seed: int = 0) -> dict[str, Any]:
-    from recipes.iemocap.config import SMOKE_CONFIG, load_config
+def config(modalities: str, seed: int = 0):
+    from recipes.iemocap.config import SMOKE_CONFIG, load_config, override
 
-    cfg = load_config(SMOKE_CONFIG)
-    cfg["model"]["modalities"] = modalities
-    cfg["model"]["audio"]["tiny"] = {**cfg["model"]["audio"]["tiny"], **TINY_AUDIO}
-    cfg["train"].update(copy.deepcopy(TRAIN), seed=seed)
-    cfg["evaluate"] = {"checkpoint": "last", "batch_size": 16}
-    return cfg
+    return override(load_config(SMOKE_CONFIG), {**SETTINGS, "model.modalities": modalities, "train.seed": seed})
 
 
 def permuted(records: list[dict], fold: dict, seed: int) -> list[dict]:

@@ -216,7 +216,8 @@ def test_align_on_a_repeated_utterance(tiny, tmp_path, capsys):
 def test_align_rejects_out_of_range_options(tiny, tmp_path, capsys, option, value):
     _, data = tiny
     rc = cli(["align", "--data", str(data), "--out", str(tmp_path / "o"), "-q", option, value])
-    one_error(capsys, rc, f"iemocap: error: {option} must be ")
+    key = option.removeprefix("--").replace("-", "_")
+    one_error(capsys, rc, f"iemocap: error: {option}: align.{key}: expected ")
     assert not (tmp_path / "o").exists()
 
 
@@ -227,7 +228,7 @@ def test_align_rejects_out_of_range_config_values(tiny, tmp_path, capsys, key, v
     config = tmp_path / "c.yaml"
     config.write_text(f"align:\n  {key}: {json.dumps(value)}\n")
     rc = cli(["align", "--data", str(data), "--config", str(config), "--out", str(tmp_path / "o"), "-q"])
-    one_error(capsys, rc, f"{config}: align.{key} must be ")
+    one_error(capsys, rc, f"{config}:2: align.{key}: expected ", repr(value))
 
 
 def test_align_accepts_the_range_limits(tiny, tmp_path, capsys):

@@ -1,32 +1,93 @@
-"""Config loading and the atomic-write helpers."""
+"""Config loading (the typed structure, its defaults, checks and overrides) and the atomic-write helpers."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
-from recipes.iemocap.config import DEFAULT_CONFIG, SMOKE_CONFIG, label_map, load_config
+from recipes.iemocap.config import (DEFAULT_CONFIG, SMOKE_CONFIG, RecipeConfig, as_dict, load_config,
+                                    override)
 from recipes.iemocap.io_utils import (RecipeError, atomic_output_dir, atomic_write_json,
                                       atomic_write_text, read_jsonl)
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    conf = tmp_path / "c.yaml"
+    conf.write_text(text)
+    return conf
+
+
+def error(conf_or_call) -> str:
+    with pytest.raises(RecipeError) as info:
+        conf_or_call() if callable(conf_or_call) else load_config(conf_or_call)
+    return str(info.value)
 
 
 @pytest.mark.parametrize("path", [DEFAULT_CONFIG, SMOKE_CONFIG])
 def test_shipped_configs_load(path):
     cfg = load_config(path)
-    assert label_map(cfg) == {"neu": "neu", "hap": "hap", "exc": "hap", "ang": "ang", "sad": "sad"}
-    assert cfg["align"]["source"] == "oracle"
-    assert 0 < cfg["folds"]["valid_fraction"] < 1
+    assert cfg.labels.mapping == {"neu": "neu", "hap": "hap", "exc": "hap", "ang": "ang", "sad": "sad"}
+    assert cfg.labels.names == ["neu", "hap", "ang", "sad"]
+    assert cfg.align.source == "oracle"
+    assert 0 < cfg.folds.valid_fraction < 1
+    assert cfg.path == str(path)
+
+
+def test_default_yaml_spells_out_exactly_the_dataclass_defaults():
+    assert load_config(DEFAULT_CONFIG) == RecipeConfig()
+    # every setting is there (a complete, documented example), and nothing else
+    assert yaml.safe_load(DEFAULT_CONFIG.read_text()) == as_dict(RecipeConfig())
+
+
+def test_smoke_yaml_is_the_default_with_a_few_values_changed():
+    smoke = load_config(SMOKE_CONFIG)
+    changed = yaml.safe_load(SMOKE_CONFIG.read_text())
+
+    def leaves(d, key=()):
+        for k, v in d.items():
+            yield from leaves(v, key + (k,)) if isinstance(v, dict) else [(".".join(key + (k,)), v)]
+
+    settings = dict(leaves(changed))
+    assert len(settings) < 25
+    assert override(RecipeConfig(), settings) == smoke
+    assert smoke.model.text.pretrained is None and smoke.model.audio.pretrained is None
+    assert smoke.model.text.tiny == RecipeConfig().model.text.tiny     # the tiny shapes live once
+    assert smoke.train.folds == [1, 2] and smoke.train.epochs == 2
+
+
+def test_a_file_gives_only_what_it_changes(tmp_path):
+    cfg = load_config(write(tmp_path, "train:\n  epochs: 3\nmodel:\n  fusion: {dim: 64}\n"))
+    assert cfg.train.epochs == 3 and cfg.model.fusion.dim == 64
+    assert dataclasses.replace(cfg, train=RecipeConfig().train, model=RecipeConfig().model) == RecipeConfig()
+    assert load_config(write(tmp_path, "")) == RecipeConfig()
+    # an integer where a number is expected is a float
+    assert load_config(write(tmp_path, "align: {max_gap: 2}\n")).align.max_gap == 2.0
+    assert isinstance(load_config(write(tmp_path, "align: {max_gap: 2}\n")).align.max_gap, float)
 
 
 def test_full_label_set_and_unknown_set(tmp_path):
-    conf = tmp_path / "c.yaml"
-    conf.write_text("labels: {set: full}\n")
-    mapping = label_map(load_config(conf))
+    mapping = load_config(write(tmp_path, "labels: {set: full}\n")).labels.mapping
     assert mapping["exc"] == "exc" and "xxx" not in mapping and len(mapping) == 10
-    conf.write_text("labels: {set: sixclass}\n")
-    with pytest.raises(RecipeError, match="sixclass"):
-        load_config(conf)
+    assert error(write(tmp_path, "labels: {set: sixclass}\n")) == (
+        f"{tmp_path / 'c.yaml'}:1: labels.set: unknown label set 'sixclass' (choose from 4class, full)")
+
+
+def test_label_sets_and_maps_of_the_config(tmp_path):
+    cfg = load_config(write(tmp_path, "labels:\n  set: two\n  sets: {two: {ang: bad, sad: bad, hap: good}}\n"))
+    assert cfg.labels.mapping == {"ang": "bad", "sad": "bad", "hap": "good"}
+    assert cfg.labels.names == ["bad", "good"]
+    cfg = load_config(write(tmp_path, "labels:\n  map: {neu: n, ang: a}\n"))
+    assert cfg.labels.mapping == {"neu": "n", "ang": "a"}
+    assert "labels.map: expected a non-empty mapping of emotion codes" in error(
+        write(tmp_path, "labels:\n  map: {neutral: n}\n"))
 
 
 def test_bad_yaml_names_file_and_line(tmp_path):
@@ -35,6 +96,77 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     with pytest.raises(RecipeError) as info:
         load_config(conf)
     assert str(conf) in str(info.value) and info.value.line is not None
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("train:\n  epochs: ten\n", 2, "train.epochs: expected a positive integer, got 'ten'"),
+    ("train:\n  epochs: 0\n", 2, "train.epochs: expected a positive integer, got 0"),
+    ("train:\n  epochs: true\n", 2, "train.epochs: expected a positive integer, got True"),
+    ("train:\n  epochs: 2.5\n", 2, "train.epochs: expected a positive integer, got 2.5"),
+    ("train:\n  seed: 1\n  epoch: 3\n", 3, "train.epoch: unknown key (known: folds, epochs, "),
+    ("trian:\n  epochs: 3\n", 1, "trian: unknown key (known: labels, prepare, folds, align, model, "),
+    ("train: 5\n", 1, "train: expected a mapping of settings, got 5"),
+    ("train:\n  folds: []\n", 2, "train.folds: expected a non-empty list of fold numbers"),
+    ("train:\n  early_stopping: {metric: accuracy}\n", 2,
+     "train.early_stopping.metric: expected one of UA, WA, macro_f1, weighted_f1, loss, got 'accuracy'"),
+    ("train:\n  precision: fp64\n", 2, "train.precision: expected one of auto, fp32, bf16, fp16, got 'fp64'"),
+    ("train:\n  lr_head: .nan\n", 2, "train.lr_head: expected a number >= 0, got nan"),
+    ("folds: {valid_fraction: 1}\n", 1, "folds.valid_fraction: expected a number from 0 to 1 (1 excluded)"),
+    ("model:\n  fusion:\n    dim: 30\n    heads: 4\n", 4, "model.fusion.heads: 4 heads do not divide dim 30"),
+    ("model:\n  audio:\n    max_seconds: 0\n", 3, "model.audio.max_seconds: expected a number of seconds > 0 "
+                                                   "or null, got 0"),
+    ("model:\n  text:\n    tiny: {hidden: 3}\n", 3, "model.text.tiny.hidden: unknown key"),
+    ("evaluate: {checkpoint: first}\n", 1, "evaluate.checkpoint: expected one of best, last, got 'first'"),
+    ("score:\n  presets:\n    nist: {reference: ref_words.rttm}\n", 3,
+     "score.presets.nist: expected one of wu2023, ser-align, eder, got 'nist'"),
+    ("score:\n  presets:\n    wu2023: {collar: 0.1}\n", 3,
+     "score.presets.wu2023.reference: missing (this setting has no default)"),
+    ("score:\n  presets: {}\n", 2, "score.presets: expected at least one teer preset"),
+    ("score:\n  collar: 0.25\n", 1, "score.presets: ser-align: the preset fixes collar at 0.0, not 0.25"),
+    ("score:\n  regions: some\n", 2, "score.regions: expected one of all, single, overlap, nonoverlap or null"),
+    ("- train\n", 1, "config must be a mapping of sections"),
+])
+def test_a_bad_setting_is_one_error_naming_file_line_and_key(tmp_path, text, line, message):
+    conf = write(tmp_path, text)
+    assert error(conf).startswith(f"{conf}:{line}: {message}")
+
+
+def test_overrides_are_read_as_yaml_and_checked_the_same_way(tmp_path):
+    cfg = load_config(SMOKE_CONFIG, ["train.epochs=5", "model.fusion.dim=64", "train.folds=[3]",
+                                     "labels.map={neu: n, sad: s}", "model.text.pretrained=null",
+                                     "align.max_gap=1"])
+    assert cfg.train.epochs == 5 and cfg.model.fusion.dim == 64 and cfg.train.folds == [3]
+    assert cfg.labels.names == ["n", "s"] and cfg.align.max_gap == 1.0
+    assert cfg.train.lr_head == load_config(SMOKE_CONFIG).train.lr_head   # the file's values stay
+    assert error(lambda: load_config(SMOKE_CONFIG, ["train.epochs=ten"])) == (
+        "--set: train.epochs: expected a positive integer, got 'ten'")
+    assert error(lambda: load_config(None, ["train.epochs"])).startswith("--set: expected KEY=VALUE")
+    assert error(lambda: load_config(None, ["train.epoch=3"])).startswith("--set: train.epoch: unknown key")
+    assert error(lambda: load_config(None, ["model.fusion.heads=3"])) == (
+        "--set: model.fusion.heads: 3 heads do not divide dim 256")
+    assert error(lambda: load_config(None, ["score.presets.wu2023.reference=x.rttm"])).startswith(
+        "--set: score.presets: is set as a whole (score.presets={...})")
+    assert error(lambda: load_config(None, ["train.epochs.x=3"])).startswith(
+        "--set: train.epochs: is set as a whole")
+    assert error(lambda: load_config(None, ["train=3"])) == "--set: train: expected a mapping of settings, got 3"
+    # overrides come after the file
+    conf = write(tmp_path, "train: {epochs: 7}\n")
+    assert load_config(conf, ["train.epochs=8"]).train.epochs == 8
+
+
+def test_a_stage_takes_set_on_its_command_line(tmp_path, capsys):
+    from recipes.iemocap.__main__ import main as cli
+
+    assert cli(["align", "--data", str(tmp_path), "--set", "align.max_gap=-1", "-q"]) == 2
+    assert capsys.readouterr().err == "iemocap: error: --set: align.max_gap: expected a finite number of " \
+                                      "seconds >= 0, got -1\n"
+
+
+def test_config_imports_neither_torch_nor_transformers():
+    code = ("import sys; import recipes.iemocap.config as c; c.load_config(c.SMOKE_CONFIG); "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_atomic_writes(tmp_path):

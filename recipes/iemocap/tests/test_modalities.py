@@ -10,14 +10,17 @@ if missing_reason():
 
 import torch  # noqa: E402
 
-from recipes.iemocap.config import SMOKE_CONFIG, load_config  # noqa: E402
+from recipes.iemocap.config import SMOKE_CONFIG, load_config, override  # noqa: E402
 from recipes.iemocap.io_utils import RecipeError  # noqa: E402
 from recipes.iemocap.model import build_model  # noqa: E402
-from recipes.iemocap.stage import ensure_models  # noqa: E402
 
-TINY = {"text": {"pretrained": None, "tiny": {"vocab_size": 60}},
-        "audio": {"pretrained": None, "tiny": {"feat_extract_norm": "layer"}},
-        "fusion": {"dim": 16, "heads": 2, "layers": 1, "dropout": 0.0}}
+TINY = override(load_config(SMOKE_CONFIG), {
+    "model.text.tiny.vocab_size": 60, "model.audio.tiny.feat_extract_norm": "layer",
+    "model.fusion.dim": 16, "model.fusion.heads": 2, "model.fusion.layers": 1, "model.fusion.dropout": 0.0})
+
+
+def _one_stream(modalities: str):
+    return override(TINY, {"model.modalities": modalities}).model
 
 
 def _inputs(seed):
@@ -33,7 +36,7 @@ def _inputs(seed):
                                                       ("audio", "audio_encoder", "text")])
 def test_one_stream_model_builds_one_encoder_and_ignores_the_other_input(modalities, kept, ignored):
     torch.manual_seed(0)
-    model = build_model({**TINY, "modalities": modalities}, num_classes=4).eval()
+    model = build_model(_one_stream(modalities), num_classes=4).eval()
     assert getattr(model, kept) is not None
     assert (model.audio_encoder if modalities == "text" else model.text_encoder) is None
     ids, mask, audio, lengths = _inputs(0)
@@ -53,7 +56,7 @@ def test_one_stream_model_builds_one_encoder_and_ignores_the_other_input(modalit
 @pytest.mark.parametrize("modalities", ["text", "audio"])
 def test_one_stream_padding_does_not_change_a_prediction(modalities):
     torch.manual_seed(0)
-    model = build_model({**TINY, "modalities": modalities}, num_classes=4).eval()
+    model = build_model(_one_stream(modalities), num_classes=4).eval()
     ids, mask, audio, lengths = _inputs(2)
     with torch.no_grad():
         alone = model(ids[1:, :4], mask[1:, :4], audio[1:, :5000], lengths[1:])
@@ -61,11 +64,10 @@ def test_one_stream_padding_does_not_change_a_prediction(modalities):
     torch.testing.assert_close(padded[1], alone[0], atol=1e-4, rtol=1e-4)
 
 
-def test_unknown_modalities_is_a_config_error(prepared, tmp_path):
-    data, _ = prepared
-    cfg = load_config(SMOKE_CONFIG)
-    cfg["model"]["modalities"] = "video"
-    with pytest.raises(RecipeError, match="model.modalities"):
-        ensure_models(cfg, data, tmp_path)
-    with pytest.raises(ValueError, match="modalities"):
-        build_model({**TINY, "modalities": "video"}, num_classes=4)
+def test_unknown_modalities_is_a_config_error(tmp_path):
+    with pytest.raises(RecipeError, match="model.modalities: expected one of both, text, audio, got 'video'"):
+        override(TINY, {"model.modalities": "video"})
+    conf = tmp_path / "c.yaml"
+    conf.write_text("model:\n  modalities: video\n")
+    with pytest.raises(RecipeError, match=f"{conf}:2: model.modalities"):
+        load_config(conf)

@@ -10,18 +10,19 @@ if missing_reason():
 
 import torch
 
+from recipes.iemocap.config import SMOKE_CONFIG, load_config, override
 from recipes.iemocap.model import FusionHead, ForgetGate, SERAlignModel, build_model, masked_mean
 
-SMALL = {"text": {"pretrained": None, "tiny": {"vocab_size": 60}},
-         "audio": {"pretrained": None, "tiny": {"feat_extract_norm": "layer"}},
-         "fusion": {"dim": 16, "heads": 2, "layers": 1, "dropout": 0.0}}
+#: tiny random encoders (the smoke config's) with a 60-token vocabulary, a smaller fusion head
+SMALL = override(load_config(SMOKE_CONFIG), {
+    "model.text.tiny.vocab_size": 60, "model.audio.tiny.feat_extract_norm": "layer",
+    "model.fusion.dim": 16, "model.fusion.heads": 2, "model.fusion.layers": 1, "model.fusion.dropout": 0.0})
 
 
 def _model(mode="sequence", norm="layer", seed=0) -> SERAlignModel:
     torch.manual_seed(seed)
-    cfg = {**SMALL, "audio": {"pretrained": None, "tiny": {"feat_extract_norm": norm}},
-           "fusion": {**SMALL["fusion"], "cross_attention": mode}}
-    return build_model(cfg, num_classes=4).eval()
+    cfg = override(SMALL, {"model.audio.tiny.feat_extract_norm": norm, "model.fusion.cross_attention": mode})
+    return build_model(cfg.model, num_classes=4).eval()
 
 
 def _sample(gen, n_tokens, n_samples):
@@ -156,10 +157,9 @@ def test_unknown_cross_attention_mode_is_rejected():
 def test_tiny_tokenizer_and_models_round_trip(tmp_path):
     from recipes.iemocap.model import load_tokenizer, write_tiny_models
 
-    paths = write_tiny_models(SMALL, ["yeah okay well", "I think that the forms are here"] * 5,
+    paths = write_tiny_models(SMALL.model, ["yeah okay well", "I think that the forms are here"] * 5,
                               tmp_path, seed=0)
-    cfg = {"tokenizer": paths["tokenizer"], "text": {"pretrained": paths["text"]},
-           "audio": {"pretrained": paths["audio"]}, "fusion": SMALL["fusion"]}
+    cfg = SMALL.model.with_pretrained(text=paths["text"], audio=paths["audio"], tokenizer=paths["tokenizer"])
     tok = load_tokenizer(cfg)
     enc = tok(["yeah okay", "the forms are here"], padding=True, return_tensors="pt")
     assert enc["attention_mask"][0].sum() < enc["attention_mask"][1].sum()

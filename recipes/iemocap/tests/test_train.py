@@ -1,7 +1,6 @@
 """Training: optimisation, checkpoints, resume, metrics, batching."""
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
@@ -15,7 +14,7 @@ if missing_reason():
 import torch
 import torch.nn.functional as F
 
-from recipes.iemocap.config import SMOKE_CONFIG, load_config
+from recipes.iemocap.config import SMOKE_CONFIG, TrainConfig, load_config, override
 from recipes.iemocap.data import BucketBatchSampler, Collator, SERDataset, utterance_examples
 from recipes.iemocap.metrics import classification_metrics, mean_std
 from recipes.iemocap.model import build_model, load_tokenizer
@@ -30,9 +29,9 @@ CPU = Runtime(torch.device("cpu"))
 @pytest.fixture(scope="module")
 def setup(prepared, tmp_path_factory):
     data, _ = prepared
-    cfg = load_config(SMOKE_CONFIG)
-    cfg["train"].update({"epochs": 3, "batch_size": 4, "grad_accum": 2, "num_workers": 0,
-                         "early_stopping": {"metric": "UA", "patience": 10}})
+    cfg = override(load_config(SMOKE_CONFIG), {
+        "train.epochs": 3, "train.batch_size": 4, "train.grad_accum": 2, "train.num_workers": 0,
+        "train.early_stopping.metric": "UA", "train.early_stopping.patience": 10})
     out = tmp_path_factory.mktemp("train_models")
     model_cfg = ensure_models(cfg, data, out)
     records, folds = load_data(data)
@@ -93,7 +92,7 @@ def test_one_step_lowers_the_loss_on_a_fixed_batch(setup):
         if isinstance(m, torch.nn.Dropout):
             m.p = 0.0
     batch = _fixed_batch(setup)
-    tcfg = {"lr_encoder": 1e-3, "lr_head": 1e-3, "weight_decay": 0.0}
+    tcfg = TrainConfig(lr_encoder=1e-3, lr_head=1e-3, weight_decay=0.0)
     opt = make_optimizer(model, tcfg)
     names = {g["name"] for g in opt.param_groups}
     assert {"encoder", "head"} <= names
@@ -159,8 +158,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(setup, tmp_path)
 @pytest.mark.slow
 def test_without_resume_a_fold_restarts_from_scratch(setup, tmp_path):
     data, cfg, model_cfg, records, folds = setup
-    cfg = copy.deepcopy(cfg)
-    cfg["train"]["epochs"] = 1
+    cfg = override(cfg, {"train.epochs": 1})
     train_fold(folds[0], records, cfg, tmp_path, rt=CPU, model_cfg=model_cfg, quiet=True)
     first = _weights(tmp_path / "fold1" / "last.pt")
     train_fold(folds[0], records, cfg, tmp_path, rt=CPU, model_cfg=model_cfg, quiet=True)
@@ -173,9 +171,8 @@ def test_without_resume_a_fold_restarts_from_scratch(setup, tmp_path):
 @pytest.mark.slow
 def test_early_stopping_stops_and_keeps_the_best_epoch(setup, tmp_path):
     data, cfg, model_cfg, records, folds = setup
-    cfg = copy.deepcopy(cfg)
-    cfg["train"].update({"epochs": 6, "lr_encoder": 0.0, "lr_head": 0.0,
-                         "early_stopping": {"metric": "loss", "patience": 1}})
+    cfg = override(cfg, {"train.epochs": 6, "train.lr_encoder": 0.0, "train.lr_head": 0.0,
+                         "train.early_stopping.metric": "loss", "train.early_stopping.patience": 1})
     s = train_fold(folds[0], records, cfg, tmp_path, rt=CPU, model_cfg=model_cfg, quiet=True)
     # zero learning rate: validation never improves after epoch 1
     assert s["early_stopped"] and s["epochs"] == 2 and s["best_epoch"] == 1
