@@ -65,8 +65,9 @@ def make_models(out: Path, data: Path, tiny: bool) -> dict:
         return paths
     import torch
     torch.manual_seed(0)
-    write_tiny_tokenizer([r.get("text") or "" for r in load_utterances(data)], base / "tokenizer")
     smoke = load_config(SMOKE_CONFIG).model
+    write_tiny_tokenizer([r.get("text") or "" for r in load_utterances(data)], base / "tokenizer",
+                         smoke.text.tiny.vocab_size)
     text_cfg = tiny_text_config(smoke.text) if tiny else RobertaConfig(max_position_embeddings=514,
                                                                      type_vocab_size=1)
     RobertaModel(text_cfg, add_pooling_layer=False).save_pretrained(paths["text"])

@@ -22,7 +22,7 @@ alignment in seeded steps (:data:`FACTORS`; level 0 is the undegraded one):
 
 For every setting the turns are rebuilt with align's own steps
 (``align_words``), each turn gets an emotion, and teer scores the turns
-against the part-1 references under every preset of ``score.presets``
+against prepare's references under every preset of ``score.presets``
 (``wu2023`` on ``ref_words.rttm``, ``ser-align`` on ``ref_utterance.rttm``),
 with the label set as the scored emotions. Emotions:
 

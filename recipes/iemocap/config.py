@@ -259,8 +259,9 @@ class TinyTextConfig(TinyTransformer):
 
     max_position_embeddings: int = setting(130, POSITIVE_INT)
     """At least ``max_tokens`` + 2 (RoBERTa's positions start after the padding index)."""
-    vocab_size: int | None = setting(None, optional(POSITIVE_INT))
-    """Null: the size of the tokenizer written with the tiny model."""
+    vocab_size: int = setting(400, POSITIVE_INT)
+    """Tokens of the byte-level BPE trained on the transcripts for the tiny model; the
+    embedding takes the size the tokenizer comes out with (at most this)."""
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ class SERDataset(torch.utils.data.Dataset):
 class Collator:
     """Pads text (tokenizer: ids + attention mask) and audio (zeros + lengths)."""
 
-    def __init__(self, tokenizer, max_tokens: int = 128):
+    def __init__(self, tokenizer, max_tokens: int):
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
 

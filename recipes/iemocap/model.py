@@ -35,13 +35,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from .config import AudioConfig, ModelConfig, TextConfig
+    from .config import AudioConfig, FusionConfig, ModelConfig, TextConfig
 
 # --------------------------------------------------------------------------
 # helpers
@@ -77,11 +77,11 @@ class ForgetGate(nn.Module):
 
 class FusionHead(nn.Module):
     """Everything after the encoders: projections, cross-modal attention,
-    forget gates, fusion transformer, classifier."""
+    forget gates, fusion transformer, classifier. The keyword arguments are the
+    ``model.fusion`` settings (:class:`~recipes.iemocap.config.FusionConfig`)."""
 
-    def __init__(self, text_dim: int | None, audio_dim: int | None, num_classes: int, dim: int = 256,
-                 heads: int = 4, layers: int = 2, dropout: float = 0.1,
-                 cross_attention: str = "sequence"):
+    def __init__(self, text_dim: int | None, audio_dim: int | None, num_classes: int, *, dim: int,
+                 heads: int, layers: int, dropout: float, cross_attention: str):
         super().__init__()
         if cross_attention not in ("sequence", "pooled"):
             raise ValueError(f"fusion.cross_attention must be sequence or pooled, not {cross_attention!r}")
@@ -150,14 +150,13 @@ class SERAlignModel(nn.Module):
     """RoBERTa + wav2vec2 + :class:`FusionHead`; either encoder may be None (one stream)."""
 
     def __init__(self, text_encoder: nn.Module | None, audio_encoder: nn.Module | None, num_classes: int,
-                 fusion: dict[str, Any] | None = None):
+                 fusion: FusionConfig):
         super().__init__()
         self.text_encoder = text_encoder
         self.audio_encoder = audio_encoder
-        fusion = dict(fusion or {})
         self.head = FusionHead(text_encoder.config.hidden_size if text_encoder is not None else None,
                                audio_encoder.config.hidden_size if audio_encoder is not None else None,
-                               num_classes, **fusion)
+                               num_classes, **dataclasses.asdict(fusion))
         self.audio_takes_mask = audio_encoder is not None and \
             getattr(audio_encoder.config, "feat_extract_norm", "group") == "layer"
 
@@ -188,12 +187,11 @@ class SERAlignModel(nn.Module):
 
 
 def tiny_text_config(text: TextConfig, vocab_size: int | None = None):
-    """A random RoBERTa's config from ``model.text.tiny`` (``vocab_size``: the tokenizer's)."""
+    """A random RoBERTa's config from ``model.text.tiny``; ``vocab_size``: the size of the
+    tokenizer trained for it (default: ``tiny.vocab_size``)."""
     from transformers import RobertaConfig
 
     params = dataclasses.asdict(text.tiny)
-    tiny_vocab = params.pop("vocab_size")
-    vocab_size = vocab_size if vocab_size is not None else tiny_vocab
     if vocab_size is not None:
         params["vocab_size"] = vocab_size
     return RobertaConfig(**params)
@@ -221,7 +219,7 @@ def build_model(model_cfg: ModelConfig, num_classes: int, vocab_size: int | None
         text = _text_encoder(model_cfg.text, vocab_size)
     if model_cfg.modalities != "text":
         audio = _audio_encoder(model_cfg.audio)
-    return SERAlignModel(text, audio, num_classes, dataclasses.asdict(model_cfg.fusion))
+    return SERAlignModel(text, audio, num_classes, model_cfg.fusion)
 
 
 def _text_encoder(text_cfg: TextConfig, vocab_size: int | None):
@@ -253,8 +251,9 @@ def _audio_encoder(audio_cfg: AudioConfig):
 # --------------------------------------------------------------------------
 # tiny local tokenizer and encoders for the smoke run (nothing downloaded)
 
-def write_tiny_tokenizer(texts: Iterable[str], out: str | Path, vocab_size: int = 400) -> Path:
-    """Train a byte-level BPE on ``texts``; save a RoBERTa tokenizer in ``out``."""
+def write_tiny_tokenizer(texts: Iterable[str], out: str | Path, vocab_size: int) -> Path:
+    """Train a byte-level BPE of at most ``vocab_size`` tokens on ``texts``; save a RoBERTa
+    tokenizer in ``out``."""
     import tempfile
 
     from tokenizers import ByteLevelBPETokenizer
@@ -282,7 +281,7 @@ def write_tiny_models(model_cfg: ModelConfig, texts: Iterable[str], out: str | P
     from transformers import AutoTokenizer, RobertaModel, Wav2Vec2Model
 
     out = Path(out)
-    tok_dir = write_tiny_tokenizer(texts, out / "tokenizer")
+    tok_dir = write_tiny_tokenizer(texts, out / "tokenizer", model_cfg.text.tiny.vocab_size)
     tok = AutoTokenizer.from_pretrained(str(tok_dir))
     torch.manual_seed(seed)
     text = RobertaModel(tiny_text_config(model_cfg.text, len(tok)), add_pooling_layer=False)

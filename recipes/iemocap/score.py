@@ -1,7 +1,7 @@
 """``score``: teer on each fold's hypothesis; ``results.json`` and ``report.md``.
 
 Per fold, ``OUT/fold{k}/hyp.json`` (from ``evaluate``) is scored with
-``teer.score`` against the part-1 reference of each configured preset
+``teer.score`` against the reference (written by ``prepare``) of each configured preset
 (``score.presets``: preset name -> reference file in the data directory),
 restricted to the test session's dialogs (written as ``ref_<preset>.rttm``
 next to the hypothesis). Under ``ser-align``, reference speech outside the

@@ -151,7 +151,7 @@ def test_masked_mean():
 
 def test_unknown_cross_attention_mode_is_rejected():
     with pytest.raises(ValueError, match="sequence or pooled"):
-        FusionHead(4, 4, 2, dim=8, heads=2, cross_attention="vector")
+        FusionHead(4, 4, 2, dim=8, heads=2, layers=1, dropout=0.0, cross_attention="vector")
 
 
 def test_tiny_tokenizer_and_models_round_trip(tmp_path):

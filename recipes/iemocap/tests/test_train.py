@@ -80,7 +80,7 @@ def _fixed_batch(setup, n=6):
     ex = [e for e in utterance_examples(records, labels) if e.label >= 0][:n]
     tok = load_tokenizer(model_cfg)
     items = [SERDataset(ex, 4.0)[i] for i in range(len(ex))]
-    return Collator(tok)(items)
+    return Collator(tok, model_cfg.text.max_tokens)(items)
 
 
 def test_one_step_lowers_the_loss_on_a_fixed_batch(setup):
