@@ -3,7 +3,8 @@
 
     python benchmarks/profile_teer.py REF.rttm HYP.rttm [--collar 0] [--top 12]
 
-Stages: importing, reading each side (teer.io), the engine's ``build`` broken
+Stages: importing, reading each side (teer.io; a large RTTM file: its first pass and
+its batches read back, ``teer.stream``), the engine's ``build`` broken
 down by its direct callees (grid, mapping, matching...), the components and the
 rendering. Names come from the profile, so the breakdown follows the engine as
 it changes.
@@ -61,6 +62,9 @@ def main(argv=None) -> int:
     rows = [("import teer (numpy, scipy...)", t_import),
             ("read reference (teer.io)", cum("load_reference", "io")),
             ("read hypothesis (teer.io)", cum("load_hypothesis", "io")),
+            # files over teer.stream.STREAM_BYTES: a first pass each, then a batch of files at a time
+            ("large RTTM, first pass (rttm_batches.index)", cum("index", "rttm_batches")),
+            ("large RTTM, batches read back (GroupedRttm.table)", cum("table", "rttm_batches")),
             ("engine._sweep (the sweeps, total)", cum("_sweep", "engine")),
             ]
     rows += [(f"  _sweep -> {name}", t) for t, name in callees("_sweep", "engine")[:args.top]]

@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import checks, eder, engine, presets, ser_align
+from . import checks, eder, engine, presets, ser_align, stream
 from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
@@ -248,9 +248,21 @@ def score(
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
     # two files are read at once where there are cores for it (tables come back pickled)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
-    ref, hyp = ordered_map(_read_side, sides, jobs if files else 1)
+    if files and stream.applies(resolved):
+        # a large RTTM file grouped by file id is read a batch of files at a time
+        ref, hyp = stream.read_sides(sides, jobs)
+        batches = stream.batched(ref, hyp)
+        if batches is not None:
+            ref, hyp = (side.skeleton for side in batches)
+    else:
+        ref, hyp = ordered_map(_read_side, sides, jobs if files else 1)
+        batches = None
     # files are swept in batches and no sweep is kept: memory stays bounded
-    scoring = _score(ref, hyp, resolved, uem, keep_sweeps=False, jobs=jobs)
+    try:
+        scoring = _score(ref, hyp, resolved, uem, keep_sweeps=False, jobs=jobs, batches=batches)
+    finally:
+        for side in batches or ():
+            side.close()
     _warn(scoring.report, stacklevel=3)
     return scoring.report
 
@@ -301,20 +313,29 @@ def _warn(report: Report, stacklevel: int) -> None:
 
 
 def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: UemLike,
-           keep_sweeps: bool, reference_files: Sequence[str] = (), jobs: int = 1) -> Scoring:
-    """Score validated tables under resolved options."""
+           keep_sweeps: bool, reference_files: Sequence[str] = (), jobs: int = 1,
+           batches: tuple[stream.Side, stream.Side] | None = None) -> Scoring:
+    """Score validated tables under resolved options.
+
+    With ``batches`` (``teer.stream``), ``ref`` and ``hyp`` are their skeletons (what the
+    checks on the whole inputs need) and the segments are read and swept a batch of
+    files at a time.
+    """
     chosen = options.preset
     emotion_set, mapping = options.emotions, options.emotion_map
     collar, regions, uem_default = options.collar, options.regions, options.uem_default
     non_target = options.non_target
-    uem_map = as_uem(uem)
+    uem_map = input_uem = as_uem(uem)
     map_warnings = ([] if options.speaker_map is None
                     else _check_speaker_map(options.speaker_map, ref, hyp))
     original_ref = ref
     hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
     hyp = apply_map(hyp, mapping)
-    input_warnings = _input_warnings(original_ref, ref, hyp, hypothesis_files, chosen, uem_map)
+    # the time check adds up every segment: read in batches, it is added up batch by batch
+    input_warnings = _input_warnings(original_ref, ref, hyp, hypothesis_files, chosen,
+                                     uem_map, timed=batches is None)
+    time_check_at = len(input_warnings)
     ref, zones, warnings = restrict(ref, emotion_set, non_target)
     warnings = input_warnings + warnings
     skipped: dict[str, str] = {}
@@ -368,6 +389,13 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings = {}, {}, []
     for name, (r, h) in runs.items():
+        if batches is not None:
+            result, time_check = _score_batches(batches, options, uem_map, input_uem, r, h, scored, given_files,
+                                                build_options, jobs)
+            warnings[time_check_at:time_check_at] = time_check
+            engine_warnings += result.warnings
+            sums_of[name] = result.components
+            continue
         # batches of files keep memory bounded; one sweep of all files is kept for analyses
         result = engine.score(r, h, uem_map, scored_files=scored, reference_files=given_files,
                               batch_segments=None if keep_sweeps else engine.BATCH_SEGMENTS, jobs=jobs,
@@ -419,9 +447,10 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
 
 
 def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,
-                    hypothesis_files: Sequence[str], chosen: presets.Preset, uem_map) -> list[str]:
+                    hypothesis_files: Sequence[str], chosen: presets.Preset, uem_map, timed: bool = True) -> list[str]:
     """What looks wrong in the inputs (``teer.checks``): ``ref`` and ``hyp`` with the
-    emotion map applied, ``hypothesis_files`` the files the hypothesis names."""
+    emotion map applied, ``hypothesis_files`` the files the hypothesis names; the time
+    check (the last) only where ``timed``."""
     found = checks.hypothesis_warnings(hyp)
     ref_files = original_ref.file_names()
     if chosen.emotion_matching == "first-letter":  # the utterances, events or not, are scored whole
@@ -433,8 +462,48 @@ def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentT
     if len(hyp):  # an empty hypothesis has its own warning
         found += checks.file_warnings(ref_files, hypothesis_files,
                                       reference_only=chosen.emotion_matching != "hungarian")
-    found += checks.time_warnings(original_ref, hyp, uem_map)
+    if timed:
+        found += checks.time_warnings(original_ref, hyp, uem_map)
     return found
+
+
+def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOptions, uem_map, input_uem,
+                   ref: SegmentTable, hyp: SegmentTable, scored: Sequence[str], given_files: Sequence[str],
+                   build_options: dict, jobs: int) -> tuple[engine.Result, list[str]]:
+    """``engine.score`` of the literal presets and the time check, on inputs read a batch
+    of files at a time (``teer.stream``): each batch gets the emotion map, the scored set
+    and the sweep that the whole tables get. ``ref`` and ``hyp`` are the skeletons as
+    scored (for the warnings about files); ``input_uem`` is the UEM given (the time check's)."""
+    scored_set, given_set = set(scored), set(given_files)
+    known = set(batches[0].position) | set(batches[1].position)
+    groups = stream.groups(*batches, [name for name in scored if name not in known])
+
+    def sweep(names: list[str]):
+        original_ref, part_hyp = stream.tables(*batches, names)
+        part_hyp = apply_map(part_hyp, options.emotion_map)
+        part_ref, zones, _ = restrict(apply_map(original_ref, options.emotion_map), options.emotions,
+                                      options.non_target)
+        part_uem = None if uem_map is None else {n: uem_map[n] for n in names if n in uem_map}
+        result = engine.score(part_ref, part_hyp, part_uem, scored_files=[n for n in names if n in scored_set],
+                              reference_files=[n for n in names if n in given_set],
+                              **{**build_options, "noscore": zones})
+        return result, checks.time_parts(original_ref, part_hyp, input_uem)
+
+    position = {name: i for i, name in enumerate(scored)}
+    sums = {name: np.zeros(len(scored)) for name in engine.SECONDS}
+    overlaps, parts = [0, 0], []
+    # batches are summed in order, whatever the number of processes: the sums are identical
+    for result, time_part in ordered_map(sweep, groups, jobs):
+        at = np.asarray([position[name] for name in result.files], np.int64)
+        for key, values in result.components.items():
+            sums[key][at] = values
+        overlaps = [overlaps[0] + result.self_overlaps[0], overlaps[1] + result.self_overlaps[1]]
+        parts.append(time_part)
+    warnings = engine.file_warnings(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
+    if options.preset.same_speaker_overlap == "once":
+        warnings += engine.overlap_warnings(*overlaps)
+    time_check = checks.time_warning(checks.TimeParts.join(parts))
+    return engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1])), time_check
 
 
 def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -114,16 +115,44 @@ def _difference(a: str, b: str) -> str:
     return ", ".join(parts)
 
 
+@dataclass(frozen=True)
+class TimeParts:
+    """Per file both sides share (sorted ids), what ``time_warnings`` adds up: the
+    hypothesis speech, its part inside the scored time, where the hypothesis ends
+    and where the scored time ends. Parts of disjoint sets of files ``join``."""
+
+    names: list[str]
+    speech: np.ndarray
+    inside: np.ndarray
+    hyp_end: np.ndarray
+    hi: np.ndarray
+    #: whether the scored time is a UEM's (else the reference extent)
+    uem: bool
+
+    @classmethod
+    def join(cls, parts: Sequence["TimeParts"]) -> "TimeParts":
+        names = [n for p in parts for n in p.names]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        columns = (np.concatenate([np.zeros(0)] + [getattr(p, k) for p in parts])[order]
+                   for k in ("speech", "inside", "hyp_end", "hi"))
+        return cls([names[i] for i in order], *columns, any(p.uem for p in parts))
+
+
 def time_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence] | None) -> list[str]:
     """Warn when most hypothesis speech in the files both sides share lies outside the
     reference extent (or the UEM's), with the likely cause."""
-    if len(ref) == 0 or len(hyp) == 0:
-        return []
-    names = sorted(ref.file_names() & hyp.file_names())
+    return time_warning(time_parts(ref, hyp, uem))
+
+
+def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence] | None) -> TimeParts:
+    """The per-file sums of ``time_warnings`` (added in row order: a file's sums do not
+    depend on the other files read with it)."""
+    names = sorted(ref.file_names() & hyp.file_names()) if len(ref) and len(hyp) else []
     if uem is not None:
         names = [n for n in names if uem.get(n)]
     if not names:
-        return []
+        empty = np.zeros(0)
+        return TimeParts([], empty, empty, empty, empty, uem is not None)
     index = {n: i for i, n in enumerate(names)}
     lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
     if uem is not None:
@@ -143,19 +172,28 @@ def time_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequen
     f, s, e = (code, hyp.start, hyp.end) if keep.all() else (code[keep], hyp.start[keep], hyp.end[keep])
     del code, keep
     length = e - s
-    speech = float(length.sum())
+    speech = np.bincount(f, weights=length, minlength=len(names))
     overlap = hi[f]
     np.minimum(overlap, e, out=overlap)
     np.subtract(overlap, np.maximum(s, lo[f], out=length), out=overlap)
     del length
-    inside = float(np.clip(overlap, 0, None, out=overlap).sum())
+    inside = np.bincount(f, weights=np.clip(overlap, 0, None, out=overlap), minlength=len(names))
     del overlap
-    if speech <= 0 or (speech - inside) <= OUTSIDE * speech:
-        return []
     hyp_end = np.full(len(names), -np.inf)
     np.maximum.at(hyp_end, f, e)
-    ratio = float(np.median(hyp_end / np.maximum(hi, 1e-9)))
-    where = "the UEM" if uem is not None else "the reference extent"
+    return TimeParts(names, speech, inside, hyp_end, hi, uem is not None)
+
+
+def time_warning(parts: TimeParts) -> list[str]:
+    """``time_warnings`` from the sums of all files."""
+    if not parts.names:
+        return []
+    speech = float(parts.speech.sum())
+    inside = float(parts.inside.sum())
+    if speech <= 0 or (speech - inside) <= OUTSIDE * speech:
+        return []
+    ratio = float(np.median(parts.hyp_end / np.maximum(parts.hi, 1e-9)))
+    where = "the UEM" if parts.uem else "the reference extent"
     if ratio >= 100:
         cause = (f"the hypothesis ends about {ratio:.0f}x later than the reference: its times look like "
                  "milliseconds (or another unit than seconds)")

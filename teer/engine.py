@@ -182,6 +182,8 @@ class Result:
     warnings: list[str]
     #: the one sweep over all files (``batch_segments=None``), else None
     sweep: Sweep | None = None
+    #: self-overlapping segments (ref, hyp) in the scored files (``overlap_warnings``)
+    self_overlaps: tuple[int, int] = (0, 0)
 
 
 # --------------------------------------------------------------------------
@@ -248,10 +250,20 @@ def score(
         overlaps[1] += self_overlaps[1]
         whole = kept
     if options.same_speaker_overlap == "once":
-        warnings += _overlap_warnings(*overlaps)
+        warnings += overlap_warnings(*overlaps)
     at = (np.asarray([index.position[name] for name in scored_files], np.int64) if scored_files is not None
           else np.flatnonzero(scored))
-    return Result([index.files[i] for i in at], {name: v[at] for name, v in sums.items()}, warnings, whole)
+    return Result([index.files[i] for i in at], {name: v[at] for name, v in sums.items()}, warnings, whole,
+                  (overlaps[0], overlaps[1]))
+
+
+def file_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Uem | None = None, *,
+                  scored_files: Sequence[str] | None = None,
+                  reference_files: Sequence[str] | None = None) -> list[str]:
+    """The warnings of ``score`` about files (only in the hypothesis, not in the UEM),
+    for inputs scored in parts: ``ref`` and ``hyp`` need only one row per file."""
+    index = _file_index(ref, hyp, None, list(uem or ()) + list(scored_files or ()))
+    return _file_warnings(index, reference_files, index.flags(uem or ()), uem is not None)
 
 
 @dataclass(frozen=True)
@@ -372,7 +384,8 @@ def _file_warnings(index: FileIndex, reference_files: Sequence[str] | None, in_u
     return warnings
 
 
-def _overlap_warnings(ref_count: int, hyp_count: int) -> list[str]:
+def overlap_warnings(ref_count: int, hyp_count: int) -> list[str]:
+    """The warnings about segments that overlap another of their speaker (counts of ``Result.self_overlaps``)."""
     return [f"{count} {name} segment(s) overlap another segment of the same speaker: that speech counts once"
             for count, name in ((ref_count, "reference"), (hyp_count, "hypothesis")) if count]
 

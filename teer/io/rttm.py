@@ -153,8 +153,13 @@ def _text(piece: bytes) -> bytes:
     return piece
 
 
-def _columns(blocks: Iterable[bytes], source: str, size: int | None = None):
+def _columns(blocks: Iterable[bytes], source: str, size: int | None = None,
+             vocabs: tuple[Vocab, Vocab, Vocab] | None = None, line: int = 1):
     """Columns of the SPEAKER lines, read a piece of about ``_CHUNK`` bytes at a time.
+
+    ``line`` is the number of the first line of ``blocks``; ``vocabs`` (file ids,
+    speakers, emotions) code the labels, so that the parts of one file read in
+    several calls share their codes (fresh ones by default).
 
     A piece made only of SPEAKER lines with one field count (the usual case) is read
     from flat token lists with strided slices, so Python does per-line work only
@@ -163,9 +168,8 @@ def _columns(blocks: Iterable[bytes], source: str, size: int | None = None):
     line: a comment costs the speed of its piece, not of the whole file. ``size``: the
     number of bytes of ``blocks`` together, where known.
     """
-    vocabs = Vocab(), Vocab(), Vocab()
+    vocabs = vocabs or (Vocab(), Vocab(), Vocab())
     columns = _Columns(size)
-    line = 1
     for data in blocks:  # the whole content, or pieces of it that end at line ends
         n = len(data)
         pos = 0

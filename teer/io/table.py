@@ -54,10 +54,7 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
     warnings: list[str] = []
     keep = None
     if zero.any():
-        n = int(zero.sum())
-        first = describe(locate(int(origin[np.argmax(zero)])))
-        plural = "s" if n > 1 else ""
-        warnings.append(f"{source}: skipped {n} zero-duration segment{plural} (first at {first})")
+        warnings.append(skipped_warning(source, int(zero.sum()), locate(int(origin[np.argmax(zero)]))))
         keep = ~zero
         start, second, origin = start[keep], second[keep], origin[keep]
     file_vocab, file_codes = _finish_labels(*files, keep, None)
@@ -69,6 +66,11 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
     end = start + second if is_duration else second
     return SegmentTable(file_vocab, spk_vocab, emo_vocab, file_codes, start, end,
                         spk_codes, emo_codes, origin, source, warnings)
+
+
+def skipped_warning(source: str, n: int, first: int | str) -> str:
+    """The warning of a reader that skipped ``n`` zero-duration segments, the first at ``first``."""
+    return f"{source}: skipped {n} zero-duration segment{'s' if n > 1 else ''} (first at {describe(first)})"
 
 
 def flatten(chunks: Iterable[np.ndarray], dtype) -> np.ndarray:

@@ -1,0 +1,151 @@
+"""Large RTTM inputs scored a batch of files at a time, so that memory does not grow with the corpus.
+
+An RTTM file above ``STREAM_BYTES`` whose lines are grouped by file id (every file
+id's SPEAKER lines in one run, the usual layout) is not read into one table: a
+first pass keeps where each file's lines are and what the checks on the whole input
+need, and its segments in a temporary file (``teer.io.rttm_batches``); then batches of about ``BATCH_SEGMENTS`` segments
+(both sides) are read, scored and dropped (``teer.api``). Files are independent
+and each batch holds whole files, so the per-file components, the sums and every
+warning are those of scoring the whole tables, bit for bit. A file whose ids are
+not grouped is read whole, as a smaller file is: that costs a second reading and
+the memory of the whole table.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from .io.rttm_batches import UNGROUPED, GroupedRttm
+from .parallel import ordered_map
+from .segments import SegmentTable
+
+#: an RTTM file larger than this is read a batch of files at a time where its file ids are grouped
+STREAM_BYTES = 64 << 20
+#: segments of both sides in a batch of files (the engine sweeps it in its own smaller batches)
+BATCH_SEGMENTS = 400_000
+
+
+class InMemory:
+    """A side held as one table, with the interface of ``GroupedRttm``."""
+
+    def __init__(self, table: SegmentTable) -> None:
+        self.skeleton = table
+        self.files = table.files
+        self.rows = np.bincount(table.file, minlength=len(table.files))
+        self.order = np.arange(len(table.files))
+        self._sorted = np.argsort(table.file, kind="stable")
+        self._first = np.searchsorted(table.file[self._sorted], np.arange(len(table.files) + 1))
+        self.position = {name: i for i, name in enumerate(table.files)}
+
+    def close(self) -> None:
+        pass
+
+    def table(self, names: Sequence[str]) -> SegmentTable:
+        t = self.skeleton
+        codes = [self.position[name] for name in names]
+        rows = np.concatenate([np.zeros(0, np.int64)] + [self._sorted[self._first[c]:self._first[c + 1]]
+                                                          for c in codes])
+        local = np.full(len(t.files), -1, np.int32)
+        local[codes] = np.arange(len(codes), dtype=np.int32)
+        return SegmentTable(list(names), t.speakers, t.emotions, local[t.file[rows]], t.start[rows], t.end[rows],
+                            t.speaker[rows], t.emotion[rows], t.origin[rows], t.source)
+
+
+Side = Union[GroupedRttm, InMemory]
+
+
+def applies(options: Any) -> bool:
+    """Whether a scoring run under these resolved options can read its inputs in batches:
+    labels compared literally, and no fixed speaker mapping nor no-score table (which
+    would need the whole tables for their checks)."""
+    return (options.preset.emotion_matching == "literal" and options.speaker_map is None
+            and options.noscore is None)
+
+
+def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable | GroupedRttm]:
+    """Paths as ``teer.api.as_table`` reads them (both at once where ``jobs`` allows), or, for a
+    large RTTM file grouped by file id (a reference with segments, all or none of them with an
+    emotion), its ``GroupedRttm``."""
+    # the spill files are made here, unlinked at once: a process that reads a side writes
+    # into the one it inherits, and nothing is left behind however the run ends
+    spills = [_spill() if _large(path) else None for path, _ in sides]
+    try:
+        found = list(ordered_map(lambda k: _read_side(sides[k], spills[k]), range(len(sides)), jobs))
+    except BaseException:
+        for spill in spills:
+            if spill is not None:
+                spill.close()
+        raise
+    for k, spill in enumerate(spills):
+        if isinstance(found[k], GroupedRttm):
+            found[k].spill = spill
+        elif spill is not None:
+            spill.close()
+    return found
+
+
+def _spill():
+    import tempfile  # only for large files: a small run does not load it
+
+    return tempfile.TemporaryFile(prefix="teer-")
+
+
+def _large(path: Any) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode) and os.path.getsize(path) > STREAM_BYTES
+    except (OSError, ValueError):
+        return False
+
+
+def _read_side(side: tuple[Any, str], spill) -> SegmentTable | GroupedRttm:
+    from . import api
+    from .io import jsonfile, rttm_batches
+
+    path, role = side
+    if spill is not None:
+        found = rttm_batches.index(path, jsonfile.may_be_json, spill)
+        if isinstance(found, GroupedRttm) and (role != "reference" or _good_reference(found.skeleton)):
+            return found
+        del found  # UNGROUPED, or a file with a problem: read whole, which raises it
+    return api.as_table(path, role)
+
+
+def _good_reference(skeleton: SegmentTable) -> bool:
+    has = skeleton.emotion >= 0
+    return len(skeleton) > 0 and (has.all() or not has.any())
+
+
+def batched(ref: SegmentTable | GroupedRttm, hyp: SegmentTable | GroupedRttm) -> tuple[Side, Side] | None:
+    """The two sides, where one of them is read in batches; None where both are tables."""
+    if not any(isinstance(side, GroupedRttm) for side in (ref, hyp)):
+        return None
+    return tuple(side if isinstance(side, GroupedRttm) else InMemory(side) for side in (ref, hyp))
+
+
+def groups(ref: Side, hyp: Side, others: Sequence[str] = ()) -> list[list[str]]:
+    """The files in batches of about ``BATCH_SEGMENTS`` segments: the reference's files in
+    its order, then the hypothesis's other files, then ``others`` (files in neither side)."""
+    sizes: dict[str, int] = {}
+    for side in (ref, hyp):
+        for code, rows in zip(side.order.tolist(), side.rows[side.order].tolist()):
+            name = side.files[code]
+            sizes[name] = sizes.get(name, 0) + rows
+    for name in others:
+        sizes.setdefault(name, 0)
+    out: list[list[str]] = [[]]
+    total = 0
+    for name, size in sizes.items():
+        if total >= BATCH_SEGMENTS:
+            out.append([])
+            total = 0
+        out[-1].append(name)
+        total += size
+    return [names for names in out if names]
+
+
+def tables(ref: Side, hyp: Side, names: Sequence[str]) -> tuple[SegmentTable, SegmentTable]:
+    """Both sides' segments in the files ``names`` (each side's own files among them)."""
+    return tuple(side.table([n for n in names if n in side.position]) for side in (ref, hyp))
