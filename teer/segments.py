@@ -159,6 +159,12 @@ class SegmentTable:
             self.source, list(self.warnings),
         )
 
+    def select_files(self, names: Iterable[str]) -> "SegmentTable":
+        """A table with the segments of the files named (vocabularies kept; unknown names ignored)."""
+        wanted = set(names)
+        codes = [i for i, name in enumerate(self.files) if name in wanted]
+        return self.select(np.isin(self.file, np.array(codes, dtype=self.file.dtype)))
+
     def relabel_emotions(self, emotions: list[str], emotion: np.ndarray) -> "SegmentTable":
         """A table with a new emotion vocabulary and per-segment indices."""
         return SegmentTable(

@@ -15,6 +15,7 @@ from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, r
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm
 from teer.io.jsonfile import JSON_SHAPES
+from teer.io.seglst import format_seglst
 from teer.io.rttm import parse_rttm
 from teer.segments import NO_EMOTION, InputError, SegmentTable
 
@@ -416,6 +417,25 @@ def test_seglst_round_trip(tmp_path):
     assert items[0] == {"session_id": "f1", "start_time": 0.5, "end_time": 2.25,
                         "speaker": "A", "emotion": "neu"}
     assert items[2]["emotion"] == "<NA>"  # no emotion, written as RTTM writes it
+
+
+def test_seglst_extra_keys_are_written_after_teers_and_ignored_on_reading(tmp_path):
+    table = SegmentTable.from_records(RECORDS)
+    extra = {"words": ["hello there", "", "ok", "bye"], "utterance_id": ["u1", None, "u3", "u4"]}
+    path = tmp_path / "turns.json"
+    write_seglst(table, path, extra)
+    items = json.loads(path.read_text(encoding="utf-8"))
+    assert list(items[0]) == ["session_id", "start_time", "end_time", "speaker", "emotion", "words",
+                              "utterance_id"]
+    assert [(i["words"], i["utterance_id"]) for i in items] == list(zip(*extra.values()))
+    assert load(path).records() == table.records()
+
+
+@pytest.mark.parametrize("extra, message", [({"speaker": ["x"] * 4}, "one teer writes itself"),
+                                            ({"words": ["x"]}, "1 values for 4 segments")])
+def test_seglst_extra_keys_are_checked(extra, message):
+    with pytest.raises(ValueError, match=message):
+        format_seglst(SegmentTable.from_records(RECORDS), extra)
 
 
 def test_load_detects_format_by_content(tmp_path):

@@ -52,7 +52,8 @@ from typing import Any, Iterable, Sequence
 from intervaltree import IntervalTree
 
 from .config import RecipeConfig, WhisperXConfig, add_config_arguments, data_dir, load_config, override
-from .io_utils import RecipeError, atomic_write_json, report_error
+from .io_utils import (RecipeError, atomic_write_json, read_segments, report_error, teer_errors, write_segments,
+                       write_turns)
 from .prepare import load_utterances
 
 EPS = 1e-9
@@ -93,26 +94,12 @@ class Turn:
 # inputs
 
 def read_diarization(path: str | Path) -> dict[str, list[tuple[float, float, str]]]:
-    """Speaker turns of an RTTM file: ``{dialog: [(start, end, speaker), ...]}``."""
-    path = Path(path)
+    """Speaker turns of an RTTM file (read by ``teer.io``; emotion labels may be ``<NA>``):
+    ``{dialog: [(start, end, speaker), ...]}``."""
+    table = read_segments(path)
     turns: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise RecipeError(path, None, f"cannot read diarization: {err.strerror}") from None
-    for number, line in enumerate(text.splitlines(), 1):
-        f = line.split()
-        if not f or f[0].startswith((";;", "#")) or f[0] != "SPEAKER":
-            continue
-        if len(f) < 8:
-            raise RecipeError(path, number, "RTTM SPEAKER line needs at least 8 fields")
-        try:
-            onset, dur = float(f[3]), float(f[4])
-        except ValueError:
-            raise RecipeError(path, number, f"bad onset/duration {f[3]!r} {f[4]!r}") from None
-        if dur < 0:
-            raise RecipeError(path, number, f"negative duration {f[4]}")
-        turns[f[1]].append((onset, onset + dur, f[7]))
+    for f, s, e, k in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(), table.speaker.tolist()):
+        turns[table.files[f]].append((s, e, table.speakers[k]))
     return dict(turns)
 
 
@@ -375,19 +362,21 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: WhisperXConfig) -> No
     align_model, meta = whisperx.load_align_model(language_code=wx_cfg.language, device=device)
     diarize = whisperx.DiarizationPipeline(model_name=wx_cfg.diarization_model,
                                            use_auth_token=os.environ.get("HF_TOKEN"), device=device)
-    rttm = []
+    turns = []
     for dialog, wav in sorted(wavs.items()):
         audio = whisperx.load_audio(str(wav))
         result = model.transcribe(audio, batch_size=wx_cfg.batch_size)
         result = whisperx.align(result["segments"], align_model, meta, audio, device)
         spk = diarize(audio)
         result = whisperx.assign_word_speakers(spk, result)
-        for _, row in spk.iterrows():
-            rttm.append(f"SPEAKER {dialog} 1 {row['start']:.4f} {row['end'] - row['start']:.4f} "
-                        f"<NA> <NA> {row['speaker']} <NA> <NA>\n")
+        turns += [{"file": dialog, "start": row["start"], "end": row["end"], "speaker": row["speaker"]}
+                  for _, row in spk.iterrows()]
         atomic_write_json(out / f"{dialog}.json", {"segments": result["segments"]})
-    from .io_utils import atomic_write_text
-    atomic_write_text(out / "diarization.rttm", "".join(rttm))
+    from teer.segments import SegmentTable
+
+    with teer_errors():
+        table = SegmentTable.from_records(turns, source="<pyannote diarization>")
+    write_segments(out / "diarization.rttm", table)
 
 
 # --------------------------------------------------------------------------
@@ -429,7 +418,7 @@ def align(data: str | Path, out: str | Path, cfg: RecipeConfig, source: str | No
         raise RecipeError(cfg.path, None, f"align.source must be oracle or whisperx, not {source!r}")
     turns = align_words(words, records, diar, acfg.max_gap, acfg.min_overlap, sources)
     rows = turns_to_seglst(turns)
-    atomic_write_json(Path(out) / "hyp_turns.json", rows)
+    write_turns(Path(out) / "hyp_turns.json", rows)
     if verbose:
         matched = sum(r["utterance_id"] is not None for r in rows)
         n_words = sum(len(t.words) for t in turns)

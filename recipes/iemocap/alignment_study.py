@@ -50,7 +50,7 @@ import io
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -58,8 +58,11 @@ from teer.components import RATES as TEER_RATES
 
 from .align import Word, align_words, oracle_words, turns_to_seglst
 from .config import RecipeConfig, ScoreConfig, add_config_arguments, data_dir, load_config
-from .io_utils import RecipeError, atomic_write_text, report_error
+from .io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
 from .prepare import load_utterances
+
+if TYPE_CHECKING:
+    from teer.segments import SegmentTable
 
 #: the rates teer reports (defined once, in teer.components)
 RATES = tuple(TEER_RATES)
@@ -230,13 +233,12 @@ class ModelLabeller:
 # --------------------------------------------------------------------------
 # the study
 
-def score_rows(rows: list[dict], references: dict[str, list[dict]], scfg: ScoreConfig,
+def score_rows(rows: list[dict], references: dict[str, SegmentTable], scfg: ScoreConfig,
                labels: Sequence[str]) -> dict[str, dict[str, float | None]]:
     """teer under each preset of ``score.presets``: ``{preset: {TEER, sTEER, EERa, sEERa, DER}}``."""
     import teer
 
-    hyp = [{"file": r["session_id"], "start": r["start_time"], "end": r["end_time"],
-            "speaker": r["speaker"], "emotion": r["emotion"]} for r in rows]
+    hyp = seglst_table(rows)
     out = {}
     for name in scfg.presets:
         report = teer.score(references[name], hyp, preset=name, collar=scfg.collar_for(name),
@@ -247,20 +249,6 @@ def score_rows(rows: list[dict], references: dict[str, list[dict]], scfg: ScoreC
                      "missed": total["MS"] / scored if scored else None,
                      "false_alarm": total["FA"] / scored if scored else None}
     return out
-
-
-def _reference_rows(path: Path, dialogs: set[str]) -> list[dict]:
-    rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise RecipeError(path, None, f"cannot read reference: {err.strerror}") from None
-    for line in lines:
-        f = line.split()
-        if len(f) >= 8 and f[0] == "SPEAKER" and f[1] in dialogs:
-            start, dur = float(f[3]), float(f[4])
-            rows.append({"file": f[1], "start": start, "end": start + dur, "speaker": f[7], "emotion": f[5]})
-    return rows
 
 
 def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
@@ -287,7 +275,8 @@ def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
         records = [r for r in records if r["session"] == session]
         mode = f"model (fold {labeller.fold}, {session})"
     dialogs = {r["dialog"] for r in records}
-    references = {name: _reference_rows(data / p.reference, dialogs) for name, p in cfg.score.presets.items()}
+    references = {name: read_segments(data / p.reference).select_files(dialogs)
+                  for name, p in cfg.score.presets.items()}
     by_id = {r["id"]: r for r in records}
     words = oracle_words(records)
 

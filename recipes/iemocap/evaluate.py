@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .config import ModelConfig, RecipeConfig, add_config_arguments
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
 from .metrics import classification_metrics
 
 
@@ -136,7 +136,7 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
         t_pred = run(turn_ex, f"fold {k} turns").argmax(1)
         for row, p in zip(turns, t_pred):
             hyp.append({**row, "emotion": labels[int(p)]})
-    atomic_write_json(fold_dir / "hyp.json", hyp)
+    write_turns(fold_dir / "hyp.json", hyp)
     result = {"fold": k, "test_session": fold.get("test_session"), "checkpoint": which,
               "checkpoint_epoch": ck.get("epoch"), "labels": labels, "n_test": len(test_ex),
               "n_turns": len(hyp), "turns_from": source, **metrics}

@@ -1,4 +1,4 @@
-"""Shared helpers for the recipe stages: errors, atomic writes, JSON lines.
+"""Shared helpers for the recipe stages: errors, atomic writes, JSON lines, segment files.
 
 Every stage reports bad input with :class:`RecipeError` and turns it into one
 line on stderr with :func:`report_error`::
@@ -19,9 +19,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 from teer.io.writing import file_mode
+
+if TYPE_CHECKING:
+    from teer.segments import SegmentTable
 
 PROG = "iemocap"
 
@@ -87,6 +90,72 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
 def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Path:
     """Write ``obj`` as JSON (UTF-8, non-ASCII kept) atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+
+
+@contextlib.contextmanager
+def teer_errors() -> Iterator[None]:
+    """Turn ``teer.InputError`` (bad data or a path teer cannot use) into :class:`RecipeError`."""
+    from teer.segments import InputError
+
+    try:
+        yield
+    except InputError as err:
+        raise RecipeError(err.source, err.location, err.problem) from None
+
+
+def read_segments(path: str | os.PathLike) -> SegmentTable:
+    """A segment file (RTTM, with or without emotion labels, or JSON) read by ``teer.io``.
+
+    Bad content raises :class:`RecipeError` naming the file and line.
+    """
+    from teer.io import load
+
+    with teer_errors():
+        return load(path)
+
+
+def write_segments(path: str | os.PathLike, table: SegmentTable,
+                   extra: Mapping[str, Sequence] | None = None) -> Path:
+    """Write ``table`` through ``teer.io``: RTTM for a ``.rttm`` path, else SegLST JSON
+    (with ``extra`` keys per segment, see ``teer.io.seglst.format_seglst``).
+
+    Atomic, as every recipe output; the directory is made. A path that cannot be
+    written or a label RTTM cannot hold raises :class:`RecipeError`.
+    """
+    from teer.io import write_rttm, write_seglst
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RecipeError(path, None, f"cannot write: {_reason(err)}") from None
+    with teer_errors():
+        if path.suffix == ".rttm":
+            write_rttm(table, path)
+        else:
+            write_seglst(table, path, extra)
+    return path
+
+
+def seglst_table(rows: Sequence[Mapping[str, Any]], source: str = "<turns>") -> SegmentTable:
+    """SegLST rows (``session_id``, ``start_time``, ``end_time``, ``speaker``, ``emotion``;
+    None or ``"<NA>"``: no emotion) as a teer ``SegmentTable``."""
+    from teer.segments import SegmentTable
+
+    with teer_errors():
+        return SegmentTable.from_records(
+            [{"file": r["session_id"], "start": r["start_time"], "end": r["end_time"], "speaker": r["speaker"],
+              "emotion": None if r["emotion"] in (None, "<NA>") else r["emotion"]} for r in rows], source=source)
+
+
+def write_turns(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """SegLST rows written through ``teer.io``; their other keys (``words``,
+    ``utterance_id``, ...) are kept, after teer's."""
+    from teer.io.seglst import KEYS
+
+    own = [key for key in dict.fromkeys(key for r in rows for key in r) if key not in KEYS]
+    return write_segments(path, seglst_table(rows, source=str(path)),
+                          {key: [r.get(key) for r in rows] for key in own})
 
 
 def read_jsonl(path: str | os.PathLike) -> list[tuple[int, Any]]:

@@ -12,8 +12,8 @@ Outputs in OUT (published together; on error OUT is left as it was):
   utterances without alignment keep their boundaries;
 * ``folds.json``: leave-one-session-out folds over the labelled utterances.
 
-RTTM lines are ``SPEAKER <dialog> 1 <onset> <dur> <emotion> <NA> <speaker> <NA> <NA>``
-with the label for in-set utterances (exc written as hap in 4-class) and the
+The references are written by ``teer.io``, as RTTM lines
+``SPEAKER <dialog> 1 <onset> <dur> <emotion> <NA> <speaker> <NA> <NA>`` with the label for in-set utterances (exc written as hap in 4-class) and the
 corpus code for the others (fru, xxx, ...), so ``teer score --emotions`` can
 treat non-target speech as a no-score zone.
 """
@@ -24,13 +24,16 @@ import json
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from .config import LABEL_SETS, RecipeConfig, add_config_arguments, label_names, load_config, override
 from .corpus import Corpus, Utterance, read_corpus
-from .io_utils import (RecipeError, atomic_output_dir, read_jsonl, report_error)
+from .io_utils import RecipeError, atomic_output_dir, read_jsonl, report_error, write_segments
+
+if TYPE_CHECKING:
+    from teer.segments import SegmentTable
 
 UTTERANCE_FIELDS = ("id", "dialog", "session", "speaker", "start", "end", "code", "emotion",
                     "text", "wav", "words")
@@ -79,18 +82,17 @@ def speech_segments(record: dict, tol: float = 1e-6) -> list[tuple[float, float]
     return [(s, e) for s, e in segs]
 
 
-def rttm_line(dialog: str, start: float, end: float, label: str, speaker: str) -> str:
-    return f"SPEAKER {dialog} 1 {start:.4f} {end - start:.4f} {label} <NA> {speaker} <NA> <NA>\n"
+def reference_table(records: list[dict], words: bool) -> SegmentTable:
+    """The ``ref_words.rttm`` (``words=True``) or ``ref_utterance.rttm`` segments."""
+    from teer.segments import SegmentTable
 
-
-def reference_rttm(records: list[dict], words: bool) -> str:
-    """``ref_words.rttm`` (``words=True``) or ``ref_utterance.rttm`` text."""
-    lines = []
+    segments = []
     for r in sorted(records, key=lambda r: (r["dialog"], r["start"], r["id"])):
         label = reference_label(r)
-        segs = speech_segments(r) if words else [(r["start"], r["end"])]
-        lines.extend(rttm_line(r["dialog"], s, e, label, r["speaker"]) for s, e in segs)
-    return "".join(lines)
+        spans = speech_segments(r) if words else [(r["start"], r["end"])]
+        segments.extend({"file": r["dialog"], "start": s, "end": e, "speaker": r["speaker"], "emotion": label}
+                        for s, e in spans)
+    return SegmentTable.from_records(segments, source="<prepare>")
 
 
 def make_folds(records: list[dict], seed: int, valid_fraction: float) -> list[dict]:
@@ -150,8 +152,8 @@ def prepare(corpus_dir: str | Path, out: str | Path, cfg: RecipeConfig,
     with atomic_output_dir(out) as stage:
         (stage / "utterances.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        (stage / "ref_utterance.rttm").write_text(reference_rttm(records, words=False), encoding="utf-8")
-        (stage / "ref_words.rttm").write_text(reference_rttm(records, words=True), encoding="utf-8")
+        write_segments(stage / "ref_utterance.rttm", reference_table(records, words=False))
+        write_segments(stage / "ref_words.rttm", reference_table(records, words=True))
         (stage / "folds.json").write_text(json.dumps(folds, indent=1) + "\n", encoding="utf-8")
     class_counts = dict(Counter(r["emotion"] for r in records if r["emotion"] is not None))
     session_counts = dict(Counter(r["session"] for r in records if r["emotion"] is not None))

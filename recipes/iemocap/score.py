@@ -21,20 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from .config import RecipeConfig, add_config_arguments, data_dir, load_config
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, report_error
+from .io_utils import RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error, write_segments
 from .metrics import KEYS as CLS_KEYS, mean_std
 
 RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
 
 
 def filter_rttm(src: Path, dialogs: set[str], dst: Path) -> Path:
-    """The lines of ``src`` whose file id is one of ``dialogs``."""
-    try:
-        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
-    except OSError as err:
-        raise RecipeError(src, None, f"cannot read reference: {err.strerror}") from None
-    keep = [ln for ln in lines if len(ln.split()) > 1 and ln.split()[1] in dialogs]
-    return atomic_write_text(dst, "".join(keep))
+    """The segments of ``src`` whose file id is one of ``dialogs``, written to ``dst`` (through ``teer.io``)."""
+    return write_segments(dst, read_segments(src).select_files(dialogs))
 
 
 def score_with_preset(reference: str | Path, hypothesis: str | Path, preset: str, *,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import IO, Callable
 
 import numpy as np
@@ -185,21 +186,41 @@ def _label(seg: dict, key: str, source: str, location: str) -> str:
     raise InputError(source, location, f"key {key!r} must be a string, found {json_type(value)}")
 
 
-def format_seglst(table: SegmentTable) -> str:
-    """The table as SegLST JSON, one segment per line (``"emotion": "<NA>"`` where none)."""
+#: the keys ``format_seglst`` writes for every segment
+KEYS = ("session_id", "start_time", "end_time", "speaker", "emotion")
+
+
+def format_seglst(table: SegmentTable, extra: Mapping[str, Sequence] | None = None) -> str:
+    """The table as SegLST JSON, one segment per line (``"emotion": "<NA>"`` where none).
+
+    ``extra`` adds keys of its own to each segment (``{"words": [...]}``, one JSON
+    value per segment, written after teer's keys); teer's readers ignore them.
+    """
+    extra = dict(extra or {})
+    for key, values in extra.items():
+        if key in KEYS:
+            raise ValueError(f"extra key {key!r} is one teer writes itself ({', '.join(KEYS)})")
+        if len(values) != len(table):
+            raise ValueError(f"extra key {key!r} has {len(values)} values for {len(table)} segments")
     items = []
-    for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
-                             table.speaker.tolist(), table.emotion.tolist()):
+    for i, (f, s, e, k, m) in enumerate(zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
+                                            table.speaker.tolist(), table.emotion.tolist())):
         item = {"session_id": table.files[f], "start_time": s, "end_time": e,
                 "speaker": table.speakers[k]}
         item["emotion"] = "<NA>" if m == NO_EMOTION else table.emotions[m]
+        for key, values in extra.items():
+            item[key] = values[i]
         items.append(json.dumps(item, ensure_ascii=False, allow_nan=False))
     return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
 
 
-def write_seglst(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -> None:
-    """Write the table as a SegLST JSON list to a path (atomically) or an open text file."""
-    write_text(path_or_file, format_seglst(table))
+def write_seglst(table: SegmentTable, path_or_file: str | os.PathLike | IO[str],
+                 extra: Mapping[str, Sequence] | None = None) -> None:
+    """Write the table as a SegLST JSON list to a path (atomically) or an open text file.
+
+    ``extra``: keys of the caller's own per segment, as for ``format_seglst``.
+    """
+    write_text(path_or_file, format_seglst(table, extra))
 
 
 def problems_of_doc(doc: object, source: str) -> tuple[SegmentTable, Locate, list[str]]:

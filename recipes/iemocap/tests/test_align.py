@@ -104,6 +104,21 @@ def test_whisperx_words_with_diarization(prepared, tmp_path, capsys):
     assert n_words == sum(len(t.words) for t in truth.utterances)
 
 
+def test_a_bad_diarization_line_is_named_and_nothing_is_written(prepared, tmp_path, capsys):
+    data, truth = prepared
+    asr, diar, _ = _whisperx_inputs(truth, load_utterances(data), tmp_path)
+    lines = diar.read_text().splitlines(keepends=True)
+    fields = lines[2].split()
+    fields[3] = "1,5"
+    lines[2] = " ".join(fields) + "\n"
+    diar.write_text("".join(lines))
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--source", "whisperx",
+                        "--asr", asr, "--diarization", diar)
+    assert rc == 2
+    assert err.startswith(f"iemocap: error: {diar}:3: ") and "1,5" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out" / "hyp_turns.json").exists()
+
+
 def test_whisperx_bad_json_names_file_and_line(prepared, tmp_path, capsys):
     data, truth = prepared
     asr = tmp_path / "asr"

@@ -111,7 +111,7 @@ def test_teer_is_consistent_with_the_time_weighted_accuracy(runs, tmp_path):
     not exactly an utterance is cut from the two-channel dialog recording and read as
     the wdseg's upper-case words, unlike the training utterances (own channel, mixed-case
     transcript). That mismatch is the recipe's, reported, not hidden here."""
-    from recipes.iemocap.alignment_study import _reference_rows
+    from recipes.iemocap.io_utils import read_segments
     from recipes.iemocap.score import filter_rttm, score_with_preset
 
     r = runs("both", "both")
@@ -120,7 +120,7 @@ def test_teer_is_consistent_with_the_time_weighted_accuracy(runs, tmp_path):
     hyp_rows = json.loads((out / "hyp.json").read_text())
     dialogs = {h["session_id"] for h in hyp_rows}
     reference = filter_rttm(data / "ref_words.rttm", dialogs, tmp_path / "ref.rttm")
-    ref = _reference_rows(reference, dialogs)
+    ref = read_segments(reference).records()
     scores = score_with_preset(reference, out / "hyp.json", "wu2023", emotions=labels)
 
     step, collar = 0.01, 0.25
