@@ -1,4 +1,4 @@
-"""Edge cases of the conventions: UEMs, collars, no-score zones, batching, mappings, readers."""
+"""Edge cases of the conventions: UEMs, collars, no-score zones, batching, mappings, reports."""
 from __future__ import annotations
 
 import itertools
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import teer
-import teer.io
-from teer import api, engine, matcher
+from teer import api, engine
 from teer.components import Components
 from teer.segments import SegmentTable
 
@@ -234,19 +233,6 @@ def test_same_speaker_overlaps_are_counted_in_scored_files_only():
     assert "1 hypothesis segment(s) overlap" in " ".join(warnings)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_sparse_pair_sums_give_the_dense_result(seed, monkeypatch):
-    ref, hyp = corpus(seed, n_files=4, self_overlap=seed % 2 == 0)
-    ref_t, hyp_t = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
-    dense = [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)]
-    tied_ref = table(("a", 0, 10, "A", "hap"), ("a", 0, 10, "B", "sad"))
-    tied_hyp = table(("a", 0, 10, "X", "sad"), ("a", 0, 10, "Y", "hap"))
-    # force the path taken when n_files * k_ref * k_hyp exceeds matcher.DENSE_KEYS
-    monkeypatch.setattr(matcher, "DENSE_KEYS", 0)
-    assert [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)] == dense
-    assert total(tied_ref, tied_hyp).CONF_emo_spk == 0  # the tie is decided by emotion agreement
-
-
 # --------------------------------------------------------------------------
 # reports
 
@@ -273,43 +259,3 @@ def test_components_without_emotions_stay_without_emotions_when_added():
     s = with_emotions + der_only
     assert s.TEER is None and s.DER == pytest.approx(2 / 8)
     assert sum([with_emotions, with_emotions]).TEER == pytest.approx(2 / 8)
-
-
-# --------------------------------------------------------------------------
-# readers
-
-
-def test_rttm_odd_but_valid_layouts_read_the_same_by_both_parsers(tmp_path):
-    from teer.io.rttm import _piece_slow, parse_rttm
-
-    plain = ("SPEAKER a 1 0.5 2 hap <NA> A <NA> <NA>\n"
-             "SPEAKER a 1 3 1.5 sad <NA> B <NA> <NA>\n")
-    odd = (";; comment\n"
-           "\tSPEAKER  a\t1 0.5 2 hap <NA> A <NA> <NA>\r\n"
-           "\n"
-           "# another comment\n"
-           "SPKR-INFO a 1 <NA> <NA> <NA> unknown A <NA>\n"
-           "SPEAKER a 1 3 1.5 sad <NA> B <NA>\r\n")  # 9 fields
-    expected = parse_rttm(plain.encode(), "plain").records()
-    assert parse_rttm(odd.encode(), "odd").records() == expected
-    # the fast path (only SPEAKER lines) and the line parser agree on the plain file
-    assert _piece_slow(plain.encode(), "plain", 1)[0].tolist() == [0.5, 3.0]
-    path = tmp_path / "ref.rttm"
-    path.write_bytes(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode())
-    assert teer.io.load_reference(path).records() == expected
-
-
-def test_json_mapping_and_seglst_read_alike(tmp_path):
-    import json
-
-    seglst = [{"session_id": "a", "start_time": "0.5", "end_time": 2.5, "speaker": 1, "emotion": "hap",
-               "words": "extra key"},
-              {"session_id": "a", "start_time": 3, "end_time": 4.5, "speaker": "2", "emotion": "<NA>"}]
-    mapping = {"a": [{"start": 0.5, "end": "2.5", "speaker": "1", "emotion": "hap"},
-                     {"start": 3, "end": 4.5, "speaker": 2, "emotion": "<na>"}]}
-    (tmp_path / "s.json").write_text(json.dumps(seglst))
-    (tmp_path / "m.json").write_text(json.dumps(mapping))
-    a = teer.io.load_hypothesis(tmp_path / "s.json").records()
-    b = teer.io.load_hypothesis(tmp_path / "m.json").records()
-    assert a == b == [dict(file="a", start=0.5, end=2.5, speaker="1", emotion="hap"),
-                      dict(file="a", start=3.0, end=4.5, speaker="2", emotion=None)]

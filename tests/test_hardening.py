@@ -3,18 +3,20 @@ one line ``teer: error: ...``. Each test is a reproducer of a case that once bro
 from __future__ import annotations
 
 import json
-import re
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import teer
-from teer import engine, matcher
+from teer import engine
 from teer.cli import main
 from teer.segments import MAX_TIME
 
-from .corpus import corpus, table, total
+from .corpus import corpus
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 LINE = "SPEAKER {f} 1 {t} {d} hap <NA> {s} <NA> <NA>\n"
 
 
@@ -78,7 +80,9 @@ def test_file_time_order_is_exact_whatever_the_magnitudes():
 
 
 def test_the_largest_time_is_documented_and_checked_everywhere(tmp_path):
-    assert MAX_TIME == 2.0 ** 32
+    exponent = math.log2(MAX_TIME)
+    superscript = str(int(exponent)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    assert exponent.is_integer() and f"Times are at most 2{superscript} s" in README.read_text(encoding="utf-8")
     with pytest.raises(teer.InputError, match="largest time"):
         teer.score([dict(file="a", start=0, end=MAX_TIME * 2, speaker="s")], [])
     with pytest.raises(teer.InputError, match="largest time"):
@@ -92,12 +96,6 @@ def test_the_largest_time_is_documented_and_checked_everywhere(tmp_path):
 def test_a_collar_that_is_not_a_finite_non_negative_number_is_an_error(capsys, collar):
     line = one_error(capsys, "score", "examples/ref.rttm", "examples/hyp.json", f"--collar={collar}")
     assert "--collar" in line
-
-
-@pytest.mark.parametrize("collar", [float("inf"), float("nan"), -1.0])
-def test_python_api_refuses_a_non_finite_collar(collar):
-    with pytest.raises(ValueError, match="collar"):
-        teer.score("examples/ref.rttm", "examples/hyp.json", collar=collar)
 
 
 def test_a_huge_finite_collar_removes_everything():
@@ -119,20 +117,6 @@ def test_a_key_twice_in_one_segment_is_an_error(tmp_path):
     path.write_text('[{"session_id": "a", "start_time": 0, "start_time": 5, "end_time": 9, "speaker": "s"}]')
     with pytest.raises(teer.InputError, match=r"segment \[0\]: key 'start_time' appears twice"):
         teer.io.load(path)
-
-
-@pytest.mark.parametrize("length", [1e-9, 1e-12, 3e-7])
-def test_very_short_segments_keep_their_speaker_mapping(length):
-    ref = table(("a", 0, length, "A", "hap"))
-    hyp = table(("a", 0, length, "X", "hap"))
-    c = total(ref, hyp)
-    assert (c.TOTAL, c.CONF_spk, c.DER) == (length, 0, 0)
-
-
-def test_a_nanosecond_overlap_is_mapped_beside_long_ones():
-    ref = table(("a", 0, 100, "A", "hap"), ("a", 200, 200 + 1e-9, "B", "hap"))
-    hyp = table(("a", 0, 100, "X", "hap"), ("a", 200, 200 + 1e-9, "Y", "hap"))
-    assert total(ref, hyp).CONF_spk == 0
 
 
 @pytest.mark.parametrize("number", ["1_0", "١٠", "５", "0x10", "1e", "--1"])
@@ -158,42 +142,6 @@ def test_ordinary_numbers_still_read():
 
     for good in ("0", "12", "1.", ".5", "-0.25", "+3e-2", "1E5", "inf", "NaN"):
         assert is_number(good) and is_number(good.encode())
-
-
-# --------------------------------------------------------------------------
-# the speaker mapping at scale
-
-
-def test_many_speakers_map_in_one_assignment():
-    # 3000 speakers on each side, each speaking once: the tie rule used to re-solve the
-    # assignment for every matched pair (about n^4); one assignment takes well under a second
-    n = 3000
-    ref = table(*[("f", i, i + 1, f"R{i}", "hap") for i in range(n)])
-    hyp = table(*[("f", i, i + 1, f"H{(i * 7) % n}", "hap") for i in range(n)])
-    c = total(ref, hyp)
-    assert c.CONF_spk == 0 and c.TOTAL == n
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_sparse_and_dense_assignment_agree(seed, monkeypatch):
-    ref, hyp = corpus(seed, n_files=4)
-    dense = teer.score(ref, hyp, collar=0.1)
-    monkeypatch.setattr(matcher, "DENSE_CELLS", 0)
-    sparse = teer.score(ref, hyp, collar=0.1)
-    for name in dense.files:
-        a, b = dense.files[name], sparse.files[name]
-        for key in ("CONF_spk", "CONF_emo_spk", "TOTAL", "MS", "FA"):
-            assert a[key] == pytest.approx(b[key], abs=1e-9)
-
-
-def test_a_large_file_does_not_slow_the_assignment_of_small_ones():
-    # each file's assignment is sized by its own overlapping speakers
-    big = [("big", i, i + 1, f"R{i}", "hap") for i in range(600)]
-    small = [(f"s{k}", 0, 1, "A", "hap") for k in range(300)]
-    ref = table(*big, *small)
-    hyp = table(*[(f, s, e, k.replace("R", "H").replace("A", "X"), m) for f, s, e, k, m in big + small])
-    c = teer.score(ref, hyp, collar=0)
-    assert c.total.CONF_spk == 0 and len(c.files) == 301
 
 
 # --------------------------------------------------------------------------
@@ -242,49 +190,6 @@ def test_a_control_character_in_an_rttm_label_is_refused(tmp_path):
     (tmp_path / "r.rttm").write_text("SPEAKER a\x01b 1 0 1 hap <NA> s <NA> <NA>\n")
     with pytest.raises(teer.InputError, match=r"r.rttm:1: file id 'a\\x01b' contains a control character"):
         teer.io.load(tmp_path / "r.rttm")
-
-
-# --------------------------------------------------------------------------
-# the Python API
-
-
-@pytest.mark.parametrize("reference, error, message", [
-    (b"ref.rttm", TypeError, "path"),
-    ({"a": 1}, TypeError, "cannot score a dict"),
-    ([dict(file="a", start=0, end=1)], teer.InputError, r"record \[0\]: missing key 'speaker'"),
-    ([dict(file="a", start="abc", end=1, speaker="s")], teer.InputError, r"record \[0\]: start 'abc' is not"),
-    ([dict(file="a", start=True, end=1, speaker="s")], teer.InputError, "found a boolean"),
-    ([dict(file="a", start=0, end=1, speaker=None)], teer.InputError, "speaker must be a string"),
-    ([dict(file="a", start=0, end=1, speaker="s"), 3], teer.InputError, r"record \[1\]: expected a mapping"),
-    ([dict(file="a", start=2, end=1, speaker="s")], teer.InputError, r"record \[0\]: end 1.0 is before"),
-])
-def test_python_api_raises_input_error_or_type_error(reference, error, message):
-    with pytest.raises(error, match=message):
-        teer.score(reference, [])
-
-
-@pytest.mark.parametrize("options, error", [
-    (dict(collar=True), TypeError), (dict(collar="0.25"), TypeError),
-    (dict(speaker_map=[("a", "X", "A")]), TypeError), (dict(speaker_map={"spk0": "alice"}), TypeError),
-    (dict(uem={"a": [(0, 5), (4, 6)]}), teer.InputError), (dict(uem={"a": [(True, 5)]}), TypeError),
-    (dict(uem={"a": [(0,)]}), teer.InputError),
-])
-def test_python_api_options_are_checked(options, error):
-    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
-    with pytest.raises(error):
-        teer.score(ref, ref, **options)
-
-
-def test_integer_labels_in_records_mean_their_decimal_string():
-    ref = [dict(file=1, start=0, end=5, speaker=7, emotion="hap")]
-    assert list(teer.score(ref, ref, collar=0).files) == ["1"]
-
-
-def test_input_error_carries_source_and_place():
-    with pytest.raises(teer.InputError) as caught:
-        teer.score([dict(file="a", start="x", end=1, speaker="s")], [])
-    assert (caught.value.source, caught.value.location) == ("<reference>", "record [0]")
-    assert re.match(r"<reference>:record \[0\]: ", str(caught.value))
 
 
 # --------------------------------------------------------------------------
@@ -442,13 +347,6 @@ def test_a_kill_while_writing_leaves_no_temporary_file(tmp_path):
     assert proc.wait(timeout=20) != 0
     time.sleep(0.1)
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("options", [dict(emotions=5), dict(emotion_map=5), dict(uem=5), dict(emotions=b"neu")])
-def test_python_api_names_what_an_option_accepts(options):
-    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
-    with pytest.raises(TypeError, match="must be"):
-        teer.score(ref, ref, **options)
 
 
 def test_a_successful_plot_prints_no_matplotlib_warning(tmp_path, capsys):

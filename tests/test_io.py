@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import teer.io
+
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm
@@ -574,3 +576,43 @@ def test_json_segment_without_an_emotion_is_an_error(tmp_path, emotion, problem)
     # "<NA>" says "no emotion" on purpose, as in RTTM
     path = put(tmp_path, "na.json", json.dumps([dict(seg, emotion="<NA>")]))
     assert load(path).records()[0]["emotion"] is None
+
+
+# --------------------------------------------------------------------------
+# readers
+
+
+def test_rttm_odd_but_valid_layouts_read_the_same_by_both_parsers(tmp_path):
+    from teer.io.rttm import _piece_slow, parse_rttm
+
+    plain = ("SPEAKER a 1 0.5 2 hap <NA> A <NA> <NA>\n"
+             "SPEAKER a 1 3 1.5 sad <NA> B <NA> <NA>\n")
+    odd = (";; comment\n"
+           "\tSPEAKER  a\t1 0.5 2 hap <NA> A <NA> <NA>\r\n"
+           "\n"
+           "# another comment\n"
+           "SPKR-INFO a 1 <NA> <NA> <NA> unknown A <NA>\n"
+           "SPEAKER a 1 3 1.5 sad <NA> B <NA>\r\n")  # 9 fields
+    expected = parse_rttm(plain.encode(), "plain").records()
+    assert parse_rttm(odd.encode(), "odd").records() == expected
+    # the fast path (only SPEAKER lines) and the line parser agree on the plain file
+    assert _piece_slow(plain.encode(), "plain", 1)[0].tolist() == [0.5, 3.0]
+    path = tmp_path / "ref.rttm"
+    path.write_bytes(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode())
+    assert teer.io.load_reference(path).records() == expected
+
+
+def test_json_mapping_and_seglst_read_alike(tmp_path):
+    import json
+
+    seglst = [{"session_id": "a", "start_time": "0.5", "end_time": 2.5, "speaker": 1, "emotion": "hap",
+               "words": "extra key"},
+              {"session_id": "a", "start_time": 3, "end_time": 4.5, "speaker": "2", "emotion": "<NA>"}]
+    mapping = {"a": [{"start": 0.5, "end": "2.5", "speaker": "1", "emotion": "hap"},
+                     {"start": 3, "end": 4.5, "speaker": 2, "emotion": "<na>"}]}
+    (tmp_path / "s.json").write_text(json.dumps(seglst))
+    (tmp_path / "m.json").write_text(json.dumps(mapping))
+    a = teer.io.load_hypothesis(tmp_path / "s.json").records()
+    b = teer.io.load_hypothesis(tmp_path / "m.json").records()
+    assert a == b == [dict(file="a", start=0.5, end=2.5, speaker="1", emotion="hap"),
+                      dict(file="a", start=3.0, end=4.5, speaker="2", emotion=None)]

@@ -39,13 +39,6 @@ UTTERANCE_FIELDS = ("id", "dialog", "session", "speaker", "start", "end", "code"
                     "text", "wav", "words")
 SESSION_IDS = tuple(f"Ses{i:02d}" for i in range(1, 6))
 
-#: the standard 4-class figures on the real corpus (exc merged into hap)
-EXPECTED_4CLASS = {
-    "sessions": {"Ses01": 1085, "Ses02": 1023, "Ses03": 1151, "Ses04": 1031, "Ses05": 1241},
-    "classes": {"neu": 1708, "hap": 1636, "ang": 1103, "sad": 1084},
-    "total": 5531,
-}
-
 
 # --------------------------------------------------------------------------
 # records, references, folds

@@ -9,8 +9,7 @@ import pytest
 
 from recipes.iemocap.__main__ import main as cli
 from recipes.iemocap.config import LABEL_SETS
-from recipes.iemocap.prepare import (EXPECTED_4CLASS, SESSION_IDS, UTTERANCE_FIELDS,
-                                     load_folds, load_utterances, make_folds)
+from recipes.iemocap.prepare import SESSION_IDS, UTTERANCE_FIELDS, load_folds, load_utterances, make_folds
 
 
 def read_rttm(path: Path) -> list[tuple]:
@@ -153,8 +152,3 @@ def test_folds_fixed_by_seed(prepared):
     assert a == make_folds(rows, seed=7, valid_fraction=0.2)
     assert [f["valid"] for f in a] != [f["valid"] for f in make_folds(rows, seed=8, valid_fraction=0.2)]
     assert a == json.loads(json.dumps(a))
-
-
-def test_expected_real_corpus_figures_are_consistent():
-    assert sum(EXPECTED_4CLASS["sessions"].values()) == EXPECTED_4CLASS["total"] == \
-        sum(EXPECTED_4CLASS["classes"].values())

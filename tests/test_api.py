@@ -1,0 +1,60 @@
+"""teer.api: what ``teer.score`` accepts as inputs and options, and what it raises otherwise."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import teer
+
+
+@pytest.mark.parametrize("collar", [float("inf"), float("nan"), -1.0])
+def test_python_api_refuses_a_non_finite_collar(collar):
+    with pytest.raises(ValueError, match="collar"):
+        teer.score("examples/ref.rttm", "examples/hyp.json", collar=collar)
+
+
+@pytest.mark.parametrize("reference, error, message", [
+    (b"ref.rttm", TypeError, "path"),
+    ({"a": 1}, TypeError, "cannot score a dict"),
+    ([dict(file="a", start=0, end=1)], teer.InputError, r"record \[0\]: missing key 'speaker'"),
+    ([dict(file="a", start="abc", end=1, speaker="s")], teer.InputError, r"record \[0\]: start 'abc' is not"),
+    ([dict(file="a", start=True, end=1, speaker="s")], teer.InputError, "found a boolean"),
+    ([dict(file="a", start=0, end=1, speaker=None)], teer.InputError, "speaker must be a string"),
+    ([dict(file="a", start=0, end=1, speaker="s"), 3], teer.InputError, r"record \[1\]: expected a mapping"),
+    ([dict(file="a", start=2, end=1, speaker="s")], teer.InputError, r"record \[0\]: end 1.0 is before"),
+])
+def test_python_api_raises_input_error_or_type_error(reference, error, message):
+    with pytest.raises(error, match=message):
+        teer.score(reference, [])
+
+
+@pytest.mark.parametrize("options, error", [
+    (dict(collar=True), TypeError), (dict(collar="0.25"), TypeError),
+    (dict(speaker_map=[("a", "X", "A")]), TypeError), (dict(speaker_map={"spk0": "alice"}), TypeError),
+    (dict(uem={"a": [(0, 5), (4, 6)]}), teer.InputError), (dict(uem={"a": [(True, 5)]}), TypeError),
+    (dict(uem={"a": [(0,)]}), teer.InputError),
+])
+def test_python_api_options_are_checked(options, error):
+    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
+    with pytest.raises(error):
+        teer.score(ref, ref, **options)
+
+
+def test_integer_labels_in_records_mean_their_decimal_string():
+    ref = [dict(file=1, start=0, end=5, speaker=7, emotion="hap")]
+    assert list(teer.score(ref, ref, collar=0).files) == ["1"]
+
+
+def test_input_error_carries_source_and_place():
+    with pytest.raises(teer.InputError) as caught:
+        teer.score([dict(file="a", start="x", end=1, speaker="s")], [])
+    assert (caught.value.source, caught.value.location) == ("<reference>", "record [0]")
+    assert re.match(r"<reference>:record \[0\]: ", str(caught.value))
+
+
+@pytest.mark.parametrize("options", [dict(emotions=5), dict(emotion_map=5), dict(uem=5), dict(emotions=b"neu")])
+def test_python_api_names_what_an_option_accepts(options):
+    ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
+    with pytest.raises(TypeError, match="must be"):
+        teer.score(ref, ref, **options)
