@@ -119,29 +119,22 @@ def test_a_bad_diarization_line_is_named_and_nothing_is_written(prepared, tmp_pa
     assert not (tmp_path / "out" / "hyp_turns.json").exists()
 
 
-def test_whisperx_bad_json_names_file_and_line(prepared, tmp_path, capsys):
+@pytest.mark.parametrize("content, problem", [
+    ('{"segments": [\n {"start": 1.0,\n  "end": }\n]}\n', ":3: "),
+    (json.dumps({"segments": [{"start": 1, "end": 2, "words": [{"word": "hi", "start": 1, "end": 2}]}]}),
+     "no speaker"),
+])
+def test_bad_whisperx_json_is_named_and_nothing_is_written(prepared, tmp_path, capsys, content, problem):
     data, truth = prepared
     asr = tmp_path / "asr"
     asr.mkdir()
-    dialog = sorted(truth.dialogs)[0]
-    (asr / f"{dialog}.json").write_text('{"segments": [\n {"start": 1.0,\n  "end": }\n]}\n')
+    path = asr / f"{sorted(truth.dialogs)[0]}.json"
+    path.write_text(content)
     rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--source", "whisperx",
                         "--asr", asr)
     assert rc == 2
-    assert err.startswith(f"iemocap: error: {asr / (dialog + '.json')}:3: ")
+    assert err.startswith(f"iemocap: error: {path}") and problem in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out" / "hyp_turns.json").exists()
-
-
-def test_whisperx_without_speakers_is_an_error(prepared, tmp_path, capsys):
-    data, truth = prepared
-    asr = tmp_path / "asr"
-    asr.mkdir()
-    dialog = sorted(truth.dialogs)[0]
-    (asr / f"{dialog}.json").write_text(json.dumps(
-        {"segments": [{"start": 1, "end": 2, "words": [{"word": "hi", "start": 1, "end": 2}]}]}))
-    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--source", "whisperx", "--asr", asr)
-    assert rc == 2 and "no speaker" in err and str(asr / f"{dialog}.json") in err
-    assert not (tmp_path / "hyp_turns.json").exists()
 
 
 def test_missing_prepare_output(tmp_path, capsys):
