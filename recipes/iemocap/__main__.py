@@ -23,8 +23,8 @@ STAGES = {
     "alignment-study": "degrade word times and speakers step by step; what it does to TEER",
 }
 
-EPILOG = (f"prepare and align need neither torch nor transformers; "
-          f"{', '.join(TORCH_STAGES[:-1])} and {TORCH_STAGES[-1]} do: {INSTALL}.")
+EPILOG = (f"prepare, align, score and alignment-study (without --checkpoint) need neither torch nor "
+          f"transformers; {', '.join(TORCH_STAGES[:-1])} and {TORCH_STAGES[-1]} do: {INSTALL}.")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -60,6 +60,7 @@ from .align import Word, align_words, oracle_words, turns_to_seglst
 from .config import RecipeConfig, ScoreConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
 from .prepare import load_utterances
+from .stage import ensure_models
 
 if TYPE_CHECKING:
     from teer.segments import SegmentTable
@@ -200,7 +201,6 @@ class ModelLabeller:
         from .model import build_model, load_tokenizer
         from .checkpoint import load_checkpoint
         from .runtime import Runtime, setup_runtime
-        from .stage import ensure_models
 
         ck = load_checkpoint(ck_path)
         self.labels = list(ck.get("labels") or cfg.labels.names)

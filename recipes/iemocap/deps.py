@@ -1,14 +1,15 @@
-"""What the stages that train a model need beyond the scorer: torch and transformers.
+"""What the stages that run a model need beyond the scorer: torch and transformers.
 
-``prepare`` and ``align`` run without them, and importing the recipe does not
-import them: a machine without torch can still prepare data and ask for help.
+``prepare``, ``align``, ``score`` and ``alignment-study`` (without a trained
+model) run without them, and no stage imports them before it runs: a machine
+without torch can prepare data, score hypotheses and read every stage's help.
 """
 from __future__ import annotations
 
 import importlib.util
 
-#: stages that need torch to run (score through train's data loading)
-TORCH_STAGES = ("train", "evaluate", "score", "run")
+#: stages that need torch to run
+TORCH_STAGES = ("train", "evaluate", "run")
 
 #: how to install them without pulling the multi-gigabyte CUDA build of torch
 INSTALL = ('install the CPU build of torch first (pip install torch --index-url '

@@ -10,6 +10,9 @@ validation epoch; ``last``) of ``OUT/fold{k}/``:
   oracle alignment these follow the utterances) gets the model's predicted
   emotion: ``hyp.json``, a SegLST hypothesis for teer. Without
   ``hyp_turns.json`` the test session's utterances are the turns.
+
+Torch is imported by the functions that run the model, so ``evaluate --help``
+works without it.
 """
 from __future__ import annotations
 
@@ -21,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from .config import ModelConfig, RecipeConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
 from .metrics import classification_metrics
+from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
 
 
 def session_turns(data_dir: str | Path, records: list[dict], session: str) -> tuple[list[dict], str]:
@@ -75,11 +78,13 @@ def save_confusion_png(cm: list[list[int]], labels: list[str], path: Path, title
 
 def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: str | Path,
                   out: str | Path, *, rt, model_cfg: ModelConfig, quiet: bool = False) -> dict[str, Any]:
+    """Classify one fold's test utterances and turns with its checkpoint; writes and returns ``eval.json``."""
+    import torch
+
+    from .checkpoint import load_checkpoint
     from .data import Collator, SERDataset, make_loader, turn_examples
     from .model import build_model, load_tokenizer
-    from .checkpoint import load_checkpoint
     from .runtime import predict
-    from .stage import fold_examples
 
     labels = cfg.labels.names
     k = int(fold["fold"])
@@ -147,7 +152,6 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
 def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
              quiet: bool = False, device: str | None = None) -> list[dict]:
     from .runtime import Runtime, setup_runtime
-    from .stage import ensure_models, load_data, selected_folds
 
     rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
     if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives
@@ -186,7 +190,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .stage import run_stage
-
     return run_stage(args, lambda cfg, data: evaluate(cfg, data, args.out, folds=args.folds,
                                                       quiet=args.quiet, device=args.device))

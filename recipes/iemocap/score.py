@@ -23,6 +23,7 @@ from typing import Any
 from .config import RecipeConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error, write_segments
 from .metrics import KEYS as CLS_KEYS, mean_std
+from .stage import load_data, selected_folds
 
 RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
 
@@ -66,8 +67,6 @@ def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
 
 def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
           quiet: bool = False) -> dict[str, Any]:
-    from .stage import load_data, selected_folds
-
     scfg = cfg.score
     labels = cfg.labels.names
     records, all_folds = load_data(data_dir)

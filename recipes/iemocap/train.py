@@ -18,33 +18,40 @@ gradient clipping, gradient accumulation, early stopping on a validation
 metric. On GPU: bf16 (or fp16 with a grad scaler) autocast; under ``torchrun``
 DistributedDataParallel with the batches sharded over ranks; only rank 0
 writes.
+
+Torch is imported by the functions that use it: ``train --help`` needs only
+the options, and a machine without torch can read them.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import sys
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from .checkpoint import atomic_torch_save, load_checkpoint, rng_state, seed_everything, set_rng_state
 from .config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import METRICS_HIGHER_IS_BETTER
-from .runtime import Runtime, predict, setup_runtime, to_device
 from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
+
+if TYPE_CHECKING:
+    import torch
+
+    from .data import Example
+    from .runtime import Runtime
 
 
 def make_optimizer(model, tcfg: TrainConfig) -> torch.optim.Optimizer:
     """AdamW: encoders at ``lr_encoder``, the head at ``lr_head``; no decay on biases/norms."""
+    import torch
+
     encoder_ids = {id(p) for p in model.encoder_parameters()}
     groups: dict[tuple[bool, bool], list] = {}
     for name, p in model.named_parameters():
@@ -61,6 +68,9 @@ def make_optimizer(model, tcfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
+    """Linear warm-up over ``warmup_ratio`` of the steps, then linear decay to zero."""
+    import torch
+
     warmup = int(round(warmup_ratio * total_steps))
 
     def factor(step: int) -> float:
@@ -73,7 +83,12 @@ def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
 
 def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
                        quiet: bool = False) -> dict[str, Any]:
+    """Loss, WA, UA and F1 on the validation set (every value None without one)."""
+    import torch
+    import torch.nn.functional as F
+
     from .metrics import classification_metrics
+    from .runtime import predict
 
     idx, logits = predict(model, loader, rt, progress=None if quiet else "valid")
     y = np.array([examples[i].label for i in idx])
@@ -84,36 +99,73 @@ def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
     return {"loss": loss, **{k: m[k] for k in ("WA", "UA", "macro_f1", "weighted_f1")}}
 
 
-def _better(value, best, higher: bool) -> bool:
-    if value is None:
-        return False
-    if best is None:
-        return True
-    return value > best if higher else value < best
-
-
 # --------------------------------------------------------------------------
-# one fold
+# one fold, step by step: build, then per epoch train, validate, stop or go on, checkpoint
 
-def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *,
-               rt: Runtime, model_cfg: ModelConfig, resume: bool = False, quiet: bool = False,
-               stop_after_epoch: int | None = None,
-               on_epoch_end: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Train one fold; returns its summary (best epoch and validation metrics).
+@dataclass
+class TrainState:
+    """How far a fold has got; saved in ``last.pt`` after every epoch, restored by ``--resume``."""
 
-    ``stop_after_epoch`` ends the run after that epoch's checkpoint, as a kill
-    would (for tests); ``resume`` then carries on from ``last.pt``.
+    epoch: int = 0                     # epochs completed
+    history: list[dict] = field(default_factory=list)   # one record per epoch (metrics.jsonl)
+    best: float | None = None          # best value of the early-stopping metric so far
+    best_epoch: int | None = None
+    bad_epochs: int = 0                # epochs since the best one
+    done: bool = False                 # stopped early, or every epoch run
+
+
+@dataclass
+class FoldTraining:
+    """What one fold's epochs work on, as :func:`build_fold` made it."""
+
+    fold: int
+    fold_dir: Path
+    labels: list[str]
+    tcfg: TrainConfig
+    rt: Runtime
+    model: Any        # the model itself: checkpoints, gradient clipping, validation
+    net: Any          # what the training forward pass calls: the model, or its DDP wrapper
+    optimizer: Any
+    scheduler: Any
+    scaler: Any       # fp16's loss scaler (does nothing in other precisions)
+    train_loader: Any
+    valid_loader: Any
+    valid_examples: list[Example]
+
+    @property
+    def last_path(self) -> Path:
+        return self.fold_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.fold_dir / "best.pt"
+
+    @property
+    def epochs(self) -> int:
+        return self.tcfg.epochs
+
+    @property
+    def metric(self) -> str:
+        return self.tcfg.early_stopping.metric
+
+
+def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *, rt: Runtime,
+               model_cfg: ModelConfig, resume: bool, quiet: bool) -> tuple[FoldTraining, TrainState]:
+    """Loaders, model, optimiser, scheduler and scaler of one fold, and where its training stands:
+    ``last.pt``'s state with ``resume`` (when there is one), else a fresh start (old outputs removed).
+
+    The order is fixed: the seed, then everything that draws random numbers, then the resumed
+    RNG states, so that a resumed run continues exactly where the interrupted one stopped.
     """
-    from tqdm.auto import tqdm
+    import torch
 
+    from .checkpoint import seed_everything
     from .data import Collator, SERDataset, make_loader
     from .model import build_model, load_tokenizer
 
     tcfg = cfg.train
     labels = cfg.labels.names
     k = int(fold["fold"])
-    fold_dir = Path(out) / f"fold{k}"
-    last_path, best_path = fold_dir / "last.pt", fold_dir / "best.pt"
     seed = tcfg.seed + k
     seed_everything(seed + 7919 * rt.rank)
 
@@ -122,8 +174,7 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     if not train_ex:
         raise RecipeError("folds.json", None, f"fold {k}: no training utterances")
     max_seconds = model_cfg.audio.max_seconds
-    tokenizer = load_tokenizer(model_cfg)
-    collate = Collator(tokenizer, max_tokens=model_cfg.text.max_tokens)
+    collate = Collator(load_tokenizer(model_cfg), max_tokens=model_cfg.text.max_tokens)
     workers = tcfg.num_workers
     pin = rt.device.type == "cuda"
     train_loader = make_loader(SERDataset(train_ex, max_seconds), collate, tcfg.batch_size,
@@ -136,129 +187,190 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
 
     model = build_model(model_cfg, num_classes=len(labels)).to(rt.device)
     optimizer = make_optimizer(model, tcfg)
-    accum = tcfg.grad_accum
-    epochs = tcfg.epochs
-    steps_per_epoch = math.ceil(len(train_loader) / accum)
-    scheduler = make_scheduler(optimizer, epochs * steps_per_epoch, tcfg.warmup_ratio)
+    steps_per_epoch = math.ceil(len(train_loader) / tcfg.grad_accum)   # see train_epoch
+    scheduler = make_scheduler(optimizer, tcfg.epochs * steps_per_epoch, tcfg.warmup_ratio)
     fp16 = rt.dtype == torch.float16
     if hasattr(torch.amp, "GradScaler"):
         scaler = torch.amp.GradScaler(rt.device.type, enabled=fp16)
     else:   # torch < 2.3
         scaler = torch.cuda.amp.GradScaler(enabled=fp16)
-    metric = tcfg.early_stopping.metric
-    higher = METRICS_HIGHER_IS_BETTER[metric]
-    patience = tcfg.early_stopping.patience
-    state = {"epoch": 0, "history": [], "best": None, "best_epoch": None, "bad_epochs": 0, "done": False}
-
-    if resume and last_path.is_file():
-        ck = load_checkpoint(last_path)
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        scheduler.load_state_dict(ck["scheduler"])
-        scaler.load_state_dict(ck["scaler"])
-        state = ck["state"]
-        rngs = ck["rng"]
-        set_rng_state(rngs[rt.rank] if len(rngs) == rt.world_size else rngs[0])
-        if rt.is_main and not quiet:
-            print(f"fold {k}: resuming after epoch {state['epoch']}", file=sys.stderr)
-    elif rt.is_main and fold_dir.exists():
-        for stale in (last_path, best_path, fold_dir / "metrics.jsonl"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-
-    net = model
+    run = FoldTraining(k, Path(out) / f"fold{k}", labels, tcfg, rt, model, model, optimizer, scheduler,
+                       scaler, train_loader, valid_loader, valid_ex)
+    state = resume_state(run, quiet) if resume and run.last_path.is_file() else fresh_start(run)
     if rt.distributed:
-        net = torch.nn.parallel.DistributedDataParallel(
+        run.net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None,
             find_unused_parameters=tcfg.find_unused_parameters)
+    return run, state
 
-    epoch_bar = tqdm(range(epochs), desc=f"fold {k}", initial=state["epoch"], total=epochs,
+
+def resume_state(run: FoldTraining, quiet: bool) -> TrainState:
+    """Load ``last.pt`` into the model, optimiser, scheduler, scaler and RNGs; its training state."""
+    from .checkpoint import load_checkpoint, set_rng_state
+
+    ck = load_checkpoint(run.last_path)
+    run.model.load_state_dict(ck["model"])
+    run.optimizer.load_state_dict(ck["optimizer"])
+    run.scheduler.load_state_dict(ck["scheduler"])
+    run.scaler.load_state_dict(ck["scaler"])
+    state = TrainState(**ck["state"])
+    rngs = ck["rng"]
+    rt = run.rt
+    set_rng_state(rngs[rt.rank] if len(rngs) == rt.world_size else rngs[0])
+    if rt.is_main and not quiet:
+        print(f"fold {run.fold}: resuming after epoch {state.epoch}", file=sys.stderr)
+    return state
+
+
+def fresh_start(run: FoldTraining) -> TrainState:
+    """A new training state; the checkpoints and metrics of an earlier run of the fold are removed."""
+    if run.rt.is_main:
+        for stale in (run.last_path, run.best_path, run.fold_dir / "metrics.jsonl"):
+            stale.unlink(missing_ok=True)
+    return TrainState()
+
+
+def train_epoch(run: FoldTraining, epoch: int, quiet: bool) -> float:
+    """One pass over the training set (0-based ``epoch``); the mean training loss over every rank."""
+    import contextlib
+
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    from .runtime import to_device
+
+    rt, net, optimizer, scaler, accum = run.rt, run.net, run.optimizer, run.scaler, run.tcfg.grad_accum
+    run.train_loader.batch_sampler.set_epoch(epoch)
+    net.train()
+    total_loss, n_items = 0.0, 0
+    n_batches = len(run.train_loader)
+    # Gradient accumulation: one optimiser step per group of `accum` batches. Groups do not
+    # span epochs (the last one takes what is left), so an epoch has exactly the
+    # ceil(n_batches / accum) steps the scheduler was built for and a checkpoint never holds
+    # half a group. Each loss is divided by the size of its own group, so that every step,
+    # the short last one included, follows the mean gradient of the batches it covers. Under
+    # DDP the gradients are all-reduced once per group, on its last batch (no_sync before).
+    in_full_groups = (n_batches // accum) * accum
+    optimizer.zero_grad(set_to_none=True)
+    bar = tqdm(run.train_loader, desc=f"epoch {epoch + 1}", leave=False, total=n_batches,
+               disable=quiet or not rt.is_main, dynamic_ncols=True)
+    for step, batch in enumerate(bar):
+        batch = to_device(batch, rt.device)
+        boundary = (step + 1) % accum == 0 or step + 1 == n_batches
+        group = accum if step < in_full_groups else n_batches - in_full_groups
+        sync = contextlib.nullcontext() if boundary or not rt.distributed else net.no_sync()
+        with sync:
+            with rt.autocast():
+                logits = net(batch["input_ids"], batch["attention_mask"], batch["audio"],
+                             batch["audio_lengths"])
+            loss = F.cross_entropy(logits.float(), batch["labels"])
+            scaler.scale(loss / group).backward()
+        total_loss += float(loss.detach()) * len(batch["labels"])
+        n_items += len(batch["labels"])
+        if boundary:
+            scaler.unscale_(optimizer)
+            if run.tcfg.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.tcfg.max_grad_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            run.scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+        bar.set_postfix(loss=f"{total_loss / max(1, n_items):.4f}")
+    bar.close()
+    sums = rt.gather((total_loss, n_items))
+    return sum(s[0] for s in sums) / max(1, sum(s[1] for s in sums))
+
+
+def after_epoch(state: TrainState, record: dict[str, Any], value: float | None, *, higher: bool,
+                patience: int, epochs: int) -> tuple[TrainState, bool]:
+    """The state once an epoch (``record``) is done, and whether that epoch is the best so far.
+
+    ``value`` is the epoch's early-stopping metric; training stops after ``patience`` epochs
+    without improvement, or after the last epoch.
+    """
+    epoch = record["epoch"]
+    # without a validation set (value None) the last epoch is kept and nothing stops early
+    improved = value is None or state.best is None or (value > state.best if higher else value < state.best)
+    if improved:
+        best, best_epoch, bad_epochs = value, epoch, 0
+    else:
+        best, best_epoch, bad_epochs = state.best, state.best_epoch, state.bad_epochs + 1
+    done = (not improved and bad_epochs >= patience) or epoch >= epochs
+    return TrainState(epoch, [*state.history, record], best, best_epoch, bad_epochs, done), improved
+
+
+def save_epoch(run: FoldTraining, state: TrainState, improved: bool) -> None:
+    """``last.pt`` (everything a resume needs: weights, optimiser, scheduler, scaler, state, every
+    rank's RNG states), ``best.pt`` when the epoch improved, ``metrics.jsonl``; rank 0 writes."""
+    from .checkpoint import atomic_torch_save, rng_state
+
+    rt = run.rt
+    rngs = rt.gather(rng_state())
+    if rt.is_main:
+        if improved:
+            atomic_torch_save({"model": run.model.state_dict(), "epoch": state.epoch, "labels": run.labels,
+                               "metric": run.metric, "value": state.best, "fold": run.fold}, run.best_path)
+        atomic_torch_save({"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+                           "scheduler": run.scheduler.state_dict(), "scaler": run.scaler.state_dict(),
+                           "state": asdict(state), "rng": rngs, "labels": run.labels}, run.last_path)
+        atomic_write_text(run.fold_dir / "metrics.jsonl",
+                          "".join(json.dumps(r) + "\n" for r in state.history))
+    rt.barrier()
+
+
+def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *,
+               rt: Runtime, model_cfg: ModelConfig, resume: bool = False, quiet: bool = False,
+               stop_after_epoch: int | None = None,
+               on_epoch_end: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Train one fold; returns its summary (best epoch and validation metrics).
+
+    ``stop_after_epoch`` ends the run after that epoch's checkpoint, as a kill
+    would (for tests); ``resume`` then carries on from ``last.pt``.
+    """
+    from tqdm.auto import tqdm
+
+    run, state = build_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg, resume=resume, quiet=quiet)
+    early = run.tcfg.early_stopping
+    epochs, metric = run.epochs, run.metric
+    epoch_bar = tqdm(range(epochs), desc=f"fold {run.fold}", initial=state.epoch, total=epochs,
                      disable=quiet or not rt.is_main, dynamic_ncols=True)
-    for epoch in range(state["epoch"], epochs):
-        if state["done"]:
+    for epoch in range(state.epoch, epochs):
+        if state.done:
             break
         t0 = time.time()
-        train_loader.batch_sampler.set_epoch(epoch)
-        net.train()
-        total_loss, n_items = 0.0, 0
-        n_batches = len(train_loader)
-        optimizer.zero_grad(set_to_none=True)
-        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, total=n_batches,
-                   disable=quiet or not rt.is_main, dynamic_ncols=True)
-        for step, batch in enumerate(bar):
-            batch = to_device(batch, rt.device)
-            boundary = (step + 1) % accum == 0 or step + 1 == n_batches
-            group = accum if step < (n_batches // accum) * accum else n_batches - (n_batches // accum) * accum
-            sync = contextlib.nullcontext() if boundary or not rt.distributed else net.no_sync()
-            with sync:
-                with rt.autocast():
-                    logits = net(batch["input_ids"], batch["attention_mask"], batch["audio"],
-                                 batch["audio_lengths"])
-                loss = F.cross_entropy(logits.float(), batch["labels"])
-                scaler.scale(loss / group).backward()
-            total_loss += float(loss.detach()) * len(batch["labels"])
-            n_items += len(batch["labels"])
-            if boundary:
-                scaler.unscale_(optimizer)
-                if tcfg.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.max_grad_norm)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-            bar.set_postfix(loss=f"{total_loss / max(1, n_items):.4f}")
-        bar.close()
-        sums = rt.gather((total_loss, n_items))
-        train_loss = sum(s[0] for s in sums) / max(1, sum(s[1] for s in sums))
-        val = validation_metrics(model, valid_loader, valid_ex, len(labels), rt, quiet)
-        record = {"fold": k, "epoch": epoch + 1, "train_loss": train_loss,
+        train_loss = train_epoch(run, epoch, quiet)
+        val = validation_metrics(run.model, run.valid_loader, run.valid_examples, len(run.labels), rt, quiet)
+        record = {"fold": run.fold, "epoch": epoch + 1, "train_loss": train_loss,
                   **{f"valid_{m}": v for m, v in val.items()},
-                  "lr": {g["name"]: g["lr"] for g in optimizer.param_groups},
+                  "lr": {g["name"]: g["lr"] for g in run.optimizer.param_groups},
                   "seconds": round(time.time() - t0, 3)}
-        state["history"].append(record)
-        state["epoch"] = epoch + 1
+        state, improved = after_epoch(state, record, val.get(metric), higher=METRICS_HIGHER_IS_BETTER[metric],
+                                      patience=early.patience, epochs=epochs)
+        save_epoch(run, state, improved)
         value = val.get(metric)
-        # without a validation set the last epoch is kept and nothing stops early
-        improved = value is None or _better(value, state["best"], higher)
-        if improved:
-            state["best"], state["best_epoch"], state["bad_epochs"] = value, epoch + 1, 0
-        else:
-            state["bad_epochs"] += 1
-            if state["bad_epochs"] >= patience:
-                state["done"] = True
-        if state["epoch"] >= epochs:
-            state["done"] = True
-        rngs = rt.gather(rng_state())
-        if rt.is_main:
-            if improved:
-                atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "labels": labels,
-                                   "metric": metric, "value": value, "fold": k}, best_path)
-            atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                               "state": state, "rng": rngs, "labels": labels}, last_path)
-            atomic_write_text(fold_dir / "metrics.jsonl",
-                              "".join(json.dumps(r) + "\n" for r in state["history"]))
-        rt.barrier()
         epoch_bar.update(1)
         epoch_bar.set_postfix({f"valid_{metric}": f"{value:.4f}" if value is not None else "-",
-                               "best": state["best_epoch"]})
+                               "best": state.best_epoch})
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1)
-        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not state["done"]:
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not state.done:
             epoch_bar.close()
-            return {"fold": k, "interrupted": True, "epoch": epoch + 1}
+            return {"fold": run.fold, "interrupted": True, "epoch": epoch + 1}
     epoch_bar.close()
-    summary = {"fold": k, "test_session": fold.get("test_session"), "epochs": state["epoch"],
-               "best_epoch": state["best_epoch"], "metric": metric, "best_valid": state["best"],
-               "early_stopped": state["epoch"] < epochs}
+    summary = {"fold": run.fold, "test_session": fold.get("test_session"), "epochs": state.epoch,
+               "best_epoch": state.best_epoch, "metric": metric, "best_valid": state.best,
+               "early_stopped": state.epoch < epochs}
     if rt.is_main:
-        atomic_write_json(fold_dir / "train_summary.json", summary)
+        atomic_write_json(run.fold_dir / "train_summary.json", summary)
     return summary
 
 
 def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
           resume: bool = False, quiet: bool = False, device: str | None = None) -> list[dict]:
     """Train every selected fold; returns their summaries."""
+    from .runtime import setup_runtime
+
     rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
     records, all_folds = load_data(data_dir)
     model_cfg = ensure_models(cfg, data_dir, out, rt)
