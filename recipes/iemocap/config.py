@@ -307,7 +307,7 @@ class FusionConfig:
     """``model.fusion:``: everything after the encoders."""
 
     cross_attention: str = setting("sequence", choice("sequence", "pooled"))
-    """``sequence`` (tokens <-> frames) or ``pooled`` (the seed's: attention on single vectors)."""
+    """``sequence`` (tokens <-> frames) or ``pooled`` (a baseline: attention between pooled vectors)."""
     dim: int = setting(256, POSITIVE_INT)
     heads: int = setting(4, POSITIVE_INT)
     """Attention heads; must divide ``dim``."""

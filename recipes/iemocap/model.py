@@ -15,8 +15,7 @@ Shapes: ``B`` batch, ``T`` text tokens, ``F`` audio frames, ``D`` fusion width.
     frames to text tokens, with key padding masks;
   - ``pooled``: each side is mask-pooled first and one vector attends to one
     vector. The softmax over a single key is 1, so the attention reduces to the
-    value projection of the other side: the seed's implementation, kept for
-    comparison.
+    value projection of the other side: a baseline, kept for comparison.
 
 * Forget-gate fusion per stream: ``g = sigmoid(W_g [z; a])``,
   ``h = z + g * W_v a`` with ``z`` the stream and ``a`` what it attended to.

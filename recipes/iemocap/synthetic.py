@@ -34,7 +34,7 @@ model that learns from one that does not:
   speaker its own base voice, every word its own jitter;
 * ``text``: each word is replaced, with probability ``cue_strength``, by one
   of the emotion's words (:data:`TEXT_CUES`, not in the neutral vocabulary);
-* ``both``; ``none`` (the default, today's corpus byte for byte).
+* ``both``; ``none`` (the default: no cue, and no cue draws).
 
 ``cue_strength`` (0..1) scales the audio profiles (a factor m becomes
 m ** strength) and is the text replacement probability. The cue draws come
@@ -62,9 +62,10 @@ FRAME = 0.01
 CORPUS_DIR = "IEMOCAP_full_release"
 NON_ASCII_WORD = "café"
 
-_VOCAB = ["yeah", "okay", "well", "I", "think", "that", "the", "forms", "are", "here",
-          "you", "know", "what", "right", "now", "please", "wait", "fine", "no", "maybe",
-          "really", "sure", "listen", "again", "today", "don't", "a", "line", "office"]
+#: the neutral words every transcript is drawn from (text cues replace some of them)
+VOCAB = ["yeah", "okay", "well", "I", "think", "that", "the", "forms", "are", "here",
+         "you", "know", "what", "right", "now", "please", "wait", "fine", "no", "maybe",
+         "really", "sure", "listen", "again", "today", "don't", "a", "line", "office"]
 _VARIANT = {"THE", "A", "YOU", "ARE", "THAT"}   # written as WORD(2) now and then
 _CATEGORY = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "ang": "Anger",
              "sad": "Sadness", "fru": "Frustration", "fea": "Fear", "sur": "Surprise",
@@ -301,7 +302,7 @@ def _make_dialog(rng: np.random.Generator, session: str, dialog: str,
         frame = int(rng.integers(10, 25))                          # <s>
         words: list[tuple[str, float, float]] = []
         seg: list[tuple[str, int, int]] = [("<s>", 0, frame - 1)]
-        chosen = [str(w) for w in rng.choice(_VOCAB, size=n_words)]
+        chosen = [str(w) for w in rng.choice(VOCAB, size=n_words)]
         drawn = chosen    # the main generator's draws follow the words drawn, not the cue's
         rate = 1.0
         if cues is not None:

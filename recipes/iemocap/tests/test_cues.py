@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from recipes.iemocap.config import LABEL_SETS
-from recipes.iemocap.synthetic import _VOCAB, TEXT_CUES, make_corpus
+from recipes.iemocap.synthetic import TEXT_CUES, VOCAB, make_corpus
 
 FOUR = LABEL_SETS["4class"]
 CUE_WORDS = {w.upper() for ws in TEXT_CUES.values() for w in ws}
@@ -34,7 +34,7 @@ def test_a_text_cue_changes_nothing_but_the_words(cued):
 
 
 def test_without_a_cue_the_words_say_nothing(cued):
-    vocab = {w.upper() for w in _VOCAB} | {"CAFÉ"}
+    vocab = {w.upper() for w in VOCAB} | {"CAFÉ"}
     assert all(set(_words(u)) <= vocab for u in cued["none"].utterances)
 
 
