@@ -99,7 +99,7 @@ def worker(args: argparse.Namespace) -> int:
 
     job = json.loads(Path(args.worker).read_text())
     cfg = load_config(job["config"])
-    rt = setup_runtime(cfg.train.device, cfg.train.precision)
+    rt = setup_runtime(cfg.train)
     records, folds = load_data(job["data"])
     if rt.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(rt.device)

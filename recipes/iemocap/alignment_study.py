@@ -60,7 +60,7 @@ from .align import Word, align_words, oracle_words, turns_to_seglst
 from .config import RecipeConfig, ScoreConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
 from .prepare import load_utterances
-from .stage import ensure_models
+from .stage import ensure_models, quiet_libraries
 
 if TYPE_CHECKING:
     from teer.segments import SegmentTable
@@ -200,12 +200,11 @@ class ModelLabeller:
         from .data import Collator
         from .model import build_model, load_tokenizer
         from .checkpoint import load_checkpoint
-        from .runtime import Runtime, setup_runtime
+        from .runtime import setup_runtime
 
         ck = load_checkpoint(ck_path)
         self.labels = list(ck.get("labels") or cfg.labels.names)
-        rt = setup_runtime(cfg.train.device, cfg.train.precision)
-        self.rt = Runtime(rt.device, dtype=rt.dtype)
+        self.rt = setup_runtime(cfg.train).alone()
         model_cfg = ensure_models(cfg, data, fold_dir.parent)
         self.model = build_model(model_cfg, num_classes=len(self.labels))
         self.model.load_state_dict(ck["model"])
@@ -403,6 +402,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import teer
 
+    if args.quiet and args.checkpoint:   # only the model path loads transformers
+        quiet_libraries()
     try:
         cfg = load_config(args.config, args.overrides)
         alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,

@@ -151,12 +151,12 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
 
 def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
              quiet: bool = False, device: str | None = None) -> list[dict]:
-    from .runtime import Runtime, setup_runtime
+    from .runtime import setup_runtime
 
-    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
+    rt = setup_runtime(cfg.train, device)
     if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives
         return []
-    rt = Runtime(rt.device, dtype=rt.dtype)
+    rt = rt.alone()
     records, all_folds = load_data(data_dir)
     chosen = selected_folds(cfg, all_folds, folds)
     which = cfg.evaluate.checkpoint

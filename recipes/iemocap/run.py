@@ -36,7 +36,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG), overrides)
     out = Path(out)
     data = out / "data"
-    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
+    rt = setup_runtime(cfg.train, device)
     timings = {}
 
     def stage(name):

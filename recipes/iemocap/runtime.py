@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from .io_utils import RecipeError
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 
 @dataclass
@@ -55,9 +58,16 @@ class Runtime:
         if self.distributed:
             torch.distributed.barrier()
 
+    def alone(self) -> Runtime:
+        """This process's device and precision without the other ranks (no collectives)."""
+        return Runtime(self.device, dtype=self.dtype)
 
-def setup_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
-    """Device, autocast dtype and (under ``torchrun``) the process group."""
+
+def setup_runtime(train: TrainConfig, device: str | None = None) -> Runtime:
+    """Device, autocast dtype and (under ``torchrun``) the process group, from ``train.device``
+    (or ``device``, from ``--device``) and ``train.precision``."""
+    device = device or train.device
+    precision = train.precision
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

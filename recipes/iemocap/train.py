@@ -371,7 +371,7 @@ def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: li
     """Train every selected fold; returns their summaries."""
     from .runtime import setup_runtime
 
-    rt = setup_runtime(device or cfg.train.device, cfg.train.precision)
+    rt = setup_runtime(cfg.train, device)
     records, all_folds = load_data(data_dir)
     model_cfg = ensure_models(cfg, data_dir, out, rt)
     summaries = []
