@@ -20,8 +20,14 @@ Shapes: ``B`` batch, ``T`` text tokens, ``F`` audio frames, ``D`` fusion width.
 * Forget-gate fusion per stream: ``g = sigmoid(W_g [z; a])``,
   ``h = z + g * W_v a`` with ``z`` the stream and ``a`` what it attended to.
 * A small transformer encoder over both fused streams (concatenated, with
-  modality and sinusoidal position embeddings and the padding masks), masked
-  mean pooling, a linear classifier.
+  modality and sinusoidal position embeddings and the padding masks); each
+  stream's positions mask-mean pooled on their own and layer-normed, the two
+  vectors concatenated into a linear classifier. One mean over the whole
+  sequence (the earlier head) weighted each stream by its length (~20 tokens
+  against ~250 frames for 5 s) and mixed both into one vector, so the
+  classifier could not weigh one stream against the other: with the emotion
+  in the audio only, words that carry nothing held the fused model far below
+  the audio model (the recipe README, "Does it learn?").
 
 ``model.modalities`` (``both``, default; ``text``; ``audio``) keeps one stream
 only: the other encoder is not built and the single stream goes straight to
@@ -103,8 +109,10 @@ class FusionHead(nn.Module):
                                            batch_first=True, norm_first=True)
         self.fusion = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
+        if len(self.streams) == 2:
+            self.audio_norm = nn.LayerNorm(dim)
         self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(dim, num_classes)
+        self.classifier = nn.Linear(len(self.streams) * dim, num_classes)
 
     def forward(self, text: Tensor | None, text_mask: Tensor | None, audio: Tensor | None,
                 audio_mask: Tensor | None) -> Tensor:
@@ -138,7 +146,9 @@ class FusionHead(nn.Module):
         h = torch.cat([h_t, h_a], dim=1)
         mask = torch.cat([text_mask, audio_mask], dim=1)
         h = self.fusion(h, src_key_padding_mask=~mask)
-        pooled = self.norm(masked_mean(h, mask))
+        n_t = h_t.shape[1]
+        pooled = torch.cat([self.norm(masked_mean(h[:, :n_t], text_mask)),
+                            self.audio_norm(masked_mean(h[:, n_t:], audio_mask))], dim=-1)
         return self.classifier(self.dropout(pooled))
 
 

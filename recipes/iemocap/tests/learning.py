@@ -7,8 +7,8 @@ An experiment: a corpus with ``cue`` (:func:`recipes.iemocap.synthetic.make_corp
 balanced over the four classes; ``prepare`` and oracle ``align``; tiny random encoders
 (conf/smoke.yaml); fold 1 (test session Ses01, speakers never seen in training) trained
 with ``model.modalities`` and evaluated with the recipe's own ``train_fold`` /
-``evaluate_fold``. ``permute=True`` shuffles the emotions of the training and
-validation utterances first (the control).
+``evaluate_fold``. ``permute=k`` first gives the training and validation utterances
+the k-th set of labels independent of their emotions (:func:`permuted`, the control).
 """
 from __future__ import annotations
 
@@ -23,13 +23,16 @@ from typing import Any
 #: the four classes about equally often; a few non-target codes stay in the dialogs
 CODE_WEIGHTS = {"neu": 1.0, "hap": 0.5, "exc": 0.5, "ang": 1.0, "sad": 1.0, "fru": 0.1, "xxx": 0.1}
 UTTERANCES_PER_DIALOG = 30
-#: settings of every learning run (the smoke config otherwise). Layer norm in the tiny
-#: wav2vec2's feature encoder (as wav2vec2-large-lv60): with random frozen convolutions, group
-#: norm (wav2vec2-base) normalises each channel over time and keeps too little of the spectrum
-#: for a tiny model to learn the audio cue in 10 epochs
-SETTINGS = {"train.epochs": 10, "train.batch_size": 8, "train.lr_encoder": 3e-4, "train.lr_head": 3e-3,
+#: settings of every learning run (the smoke config otherwise). A tiny random model is all
+#: head, so its encoders learn at 1e-3, not at a rate meant for pretrained weights. The tiny
+#: wav2vec2's convolutions are trained, not frozen: random, they are no feature encoder
+#: (frozen, the audio model reached UA 0.81-0.92 in 10 epochs). Every word carries the audio
+#: cue, so the first second of an utterance is enough, and cheaper. Layer norm in the feature
+#: encoder (as wav2vec2-large-lv60) takes the sample mask, so that path is exercised too.
+SETTINGS = {"train.epochs": 6, "train.batch_size": 8, "train.lr_encoder": 1e-3, "train.lr_head": 3e-3,
             "train.warmup_ratio": 0.1, "train.num_workers": 0, "train.early_stopping.metric": "UA",
             "train.early_stopping.patience": 100, "model.audio.tiny.feat_extract_norm": "layer",
+            "model.audio.freeze_feature_encoder": False, "model.audio.max_seconds": 1.0,
             "evaluate.checkpoint": "last", "evaluate.batch_size": 16}
 
 
@@ -56,19 +59,30 @@ def config(modalities: str, seed: int = 0):
 
 
 def permuted(records: list[dict], fold: dict, seed: int) -> list[dict]:
-    """The records with the emotions of the fold's training and validation utterances shuffled."""
+    """The records with new emotions for the fold's training and validation utterances,
+    independent of the true ones: each true class's utterances, in a random order, take the
+    labels in turn (in a random order too), so every class is spread evenly over all labels.
+    A plain shuffle leaves each class, by chance, a label it has more often than the others,
+    and a model that learns the cue well learns that mapping: UA 0.42 on seed 0."""
     records = copy.deepcopy(records)
     by_id = {r["id"]: r for r in records}
-    ids = list(fold["train"]) + list(fold["valid"])
-    emotions = [by_id[i]["emotion"] for i in ids]
-    random.Random(seed).shuffle(emotions)
-    for i, e in zip(ids, emotions):
-        by_id[i]["emotion"] = e
+    rng = random.Random(seed)
+    by_class: dict[str, list[str]] = {}
+    for i in list(fold["train"]) + list(fold["valid"]):
+        by_class.setdefault(by_id[i]["emotion"], []).append(i)
+    labels = sorted(by_class)
+    for emotion in labels:
+        members, order = by_class[emotion], list(labels)
+        rng.shuffle(members)
+        rng.shuffle(order)
+        for k, i in enumerate(members):
+            by_id[i]["emotion"] = order[k % len(order)]
     return records
 
 
-def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: bool = False) -> dict[str, Any]:
-    """Train and evaluate fold 1; returns ``eval.json`` (WA, UA, ...) plus ``out``."""
+def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: int = 0) -> dict[str, Any]:
+    """Train and evaluate fold 1; returns ``eval.json`` (WA, UA, ...) plus ``out``.
+    ``permute``: 0 trains on the true labels, k > 0 on the k-th :func:`permuted` labels."""
     import torch
 
     from recipes.iemocap.evaluate import evaluate_fold
@@ -81,16 +95,16 @@ def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: bool 
     records, folds = load_data(data)
     fold = folds[0]
     model_cfg = ensure_models(cfg, data, out)
-    train_records = permuted(records, fold, seed) if permute else records
+    train_records = permuted(records, fold, 1000 * seed + permute) if permute else records
     train_fold(fold, train_records, cfg, out, rt=rt, model_cfg=model_cfg, quiet=True)
     result = evaluate_fold(fold, records, cfg, data, out, rt=rt, model_cfg=model_cfg, quiet=True)
     return {**result, "out": str(out)}
 
 
 #: (cue, modalities, permute) of every run the tests make
-RUNS = [("both", "both", False), ("both", "both", True),
-        ("text", "text", False), ("text", "both", False), ("text", "audio", False),
-        ("audio", "audio", False), ("audio", "both", False), ("audio", "text", False)]
+RUNS = [("both", "both", 0), ("both", "both", 1), ("both", "both", 2),
+        ("text", "text", 0), ("text", "both", 0), ("text", "audio", 0),
+        ("audio", "audio", 0), ("audio", "both", 0), ("audio", "text", 0)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.time()
                 r = fit(data[cue], Path(tmp) / f"s{seed}_{cue}_{modalities}_{permute}", modalities,
                         seed=seed, permute=permute)
-                print(f"| {seed} | {cue} | {modalities} | {'permuted' if permute else 'true'} | "
+                print(f"| {seed} | {cue} | {modalities} | {f'permuted {permute}' if permute else 'true'} | "
                       f"{r['UA']:.3f} | {r['WA']:.3f} | {time.time() - t0:.1f} |", flush=True)
     return 0
 

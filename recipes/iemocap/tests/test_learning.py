@@ -1,23 +1,22 @@
 """The recipe learns what is learnable, and only that (tiny random models, CPU).
 
 Every run: fold 1 of a synthetic corpus whose emotion is in the audio, the words, or
-both (``tests/learning.py``: 30 utterances a dialog, the four classes balanced, 10
-epochs); the held-out session's speakers are never seen in training. UA is over the
+both (``tests/learning.py``: 30 utterances a dialog, the four classes balanced, 6
+epochs, encoders at lr 1e-3, the tiny wav2vec2's convolutions trained, the first second
+of audio); the held-out session's speakers are never seen in training. UA is over the
 ~50 labelled utterances of Ses01; chance is 0.25.
 
 Thresholds: measured with ``python -m recipes.iemocap.tests.learning --seeds 0 1 2``
 (the table is in the recipe README; these tests are its seed-0 rows), then set with a
 margin from the worst seed:
 
-* both cues, fused model: UA 0.98-1.00                          -> assert >= 0.90
-* permuted training labels: UA 0.25-0.33                        -> assert <= 0.40
-* text cue: text model 1.00, fused 1.00; audio model 0.20-0.25  -> >= 0.85, >= 0.85; <= 0.40
-* audio cue: audio model 0.81-0.92, fused 0.66-0.74;
-  text model 0.22-0.38                                          -> >= 0.70, >= 0.55; <= 0.40
+* both cues, fused model: UA 1.00, 1.00, 1.00                    -> assert >= 0.90
+* two label permutations: UA 0.18-0.26 each, means 0.22-0.24     -> mean <= 0.40, each <= 0.50
+* text cue: text model 1.00, fused 1.00; audio model 0.18-0.25   -> >= 0.90, >= 0.90; <= 0.40
+* audio cue: audio model 1.00, fused 0.98-1.00; text model 0.28-0.30 -> >= 0.90, >= 0.90; <= 0.40
 
-The fused model learns the audio-only cue less well than the audio model (and below
-the 0.85 first aimed at): on ~165 training utterances it also fits the uninformative
-words. It is far above chance all the same, which is what this check is for.
+With the earlier head (one mean over the concatenated text and audio sequence) the fused
+model reached only 0.66-0.74 on the audio cue: see the README, "Does it learn?".
 """
 from __future__ import annotations
 
@@ -40,7 +39,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """``runs(cue, modalities, permute=False)`` -> eval result, trained once per module."""
+    """``runs(cue, modalities, permute=0)`` -> eval result, trained once per module (one
+    corpus per cue, shared by its runs)."""
     import torch
 
     base = tmp_path_factory.mktemp("learning")
@@ -49,7 +49,7 @@ def runs(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)    # as the sweep; two threads on a shared 2-core machine thrash
 
-    def get(cue: str, modalities: str, permute: bool = False) -> dict:
+    def get(cue: str, modalities: str, permute: int = 0) -> dict:
         key = (cue, modalities, permute)
         if key not in done:
             if cue not in data:
@@ -69,14 +69,18 @@ def test_learns_with_cues_in_both_streams(runs):
 
 
 def test_permuted_training_labels_stay_at_chance(runs):
-    """Catches a fold that leaks test utterances into training and a label join by
-    position: either lets a model trained on shuffled labels score on the test session."""
-    r = runs("both", "both", permute=True)
-    assert r["UA"] <= 0.40, r["UA"]
+    """Catches a trainer that reads labels from elsewhere than the records it is given, a
+    fold that leaks test utterances into training and a label join by position: each lets a
+    model trained on labels independent of the truth score on the test session. A model that
+    learns the cue maps each of the test session's 8 speaker x class groups to some label,
+    so one run's UA varies a lot around 0.25: the mean of two permutations is asserted."""
+    uas = [runs("both", "both", permute=k)["UA"] for k in (1, 2)]
+    assert np.mean(uas) <= 0.40, uas
+    assert max(uas) <= 0.50, uas
 
 
-@pytest.mark.parametrize("cue,learns,own_min,fused_min,blind", [("text", "text", 0.85, 0.85, "audio"),
-                                                                 ("audio", "audio", 0.70, 0.55, "text")])
+@pytest.mark.parametrize("cue,learns,own_min,fused_min,blind", [("text", "text", 0.90, 0.90, "audio"),
+                                                                 ("audio", "audio", 0.90, 0.90, "text")])
 def test_each_stream_learns_its_own_cue_only(runs, cue, learns, own_min, fused_min, blind):
     """Catches a fusion that ignores a stream, a mask that hides it, and features read
     from the wrong stream: the blind model must stay at chance, the seeing ones learn."""
@@ -104,10 +108,10 @@ def test_teer_is_consistent_with_the_time_weighted_accuracy(runs, tmp_path):
     time where no hypothesis turn of the reference's emotion is active. Catches
     hypotheses written with the wrong times, files or labels, or scored against the
     wrong reference. With oracle alignment the two differ only by false alarm in pauses
-    inside turns and grid rounding (measured on seed 0: TEER 0.5549, EERa 0.5547,
-    1 - accuracy 0.5549).
+    inside turns and grid rounding (measured on seed 0: TEER 0.3624, EERa 0.3624,
+    1 - accuracy 0.3624).
 
-    The turns are classified much worse than the utterances (UA 0.98): a turn that is
+    The turns are classified much worse than the utterances (UA 1.00): a turn that is
     not exactly an utterance is cut from the two-channel dialog recording and read as
     the wdseg's upper-case words, unlike the training utterances (own channel, mixed-case
     transcript). That mismatch is the recipe's, reported, not hidden here."""

@@ -144,6 +144,21 @@ def test_forget_gate_formula():
     torch.testing.assert_close(gate(z, a), z)
 
 
+def test_the_classifier_sees_each_stream_pooled_on_its_own():
+    """Each stream is pooled over its own positions and normalised, so 500 audio frames
+    weigh no more than 5 text tokens, and the classifier can weigh one stream against
+    the other (one mean over both let words that carry nothing drown the audio)."""
+    head = _head("sequence")
+    seen = {}
+    head.classifier.register_forward_hook(lambda module, args, out: seen.update(x=args[0]))
+    text, audio = torch.randn(1, 5, 8), torch.randn(1, 500, 8)
+    with torch.no_grad():
+        head(text, torch.ones(1, 5, dtype=torch.bool), audio, torch.ones(1, 500, dtype=torch.bool))
+    halves = seen["x"].reshape(2, 16)
+    torch.testing.assert_close(halves.std(1, unbiased=False), torch.ones(2), atol=1e-3, rtol=1e-3)
+    assert head.classifier.in_features == 2 * 16
+
+
 def test_masked_mean():
     x = torch.tensor([[[1.0], [3.0], [100.0]]])
     assert masked_mean(x, torch.tensor([[True, True, False]])).item() == 2.0
