@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable, distinct
+from .segments import NO_EMOTION, SegmentTable, distinct, extents
 
 
 class TeerWarning(UserWarning):
@@ -154,8 +154,8 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
         empty = np.zeros(0)
         return TimeParts([], empty, empty, empty, empty, uem is not None)
     index = {n: i for i, n in enumerate(names)}
-    lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
     if uem is not None:
+        lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
         for n in names:
             lo[index[n]] = min(float(s) for s, _ in uem[n])
             hi[index[n]] = max(float(e) for _, e in uem[n])
@@ -163,8 +163,7 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
         code = _codes(ref, index)
         keep = code >= 0
         f, s, e = (code, ref.start, ref.end) if keep.all() else (code[keep], ref.start[keep], ref.end[keep])
-        np.minimum.at(lo, f, s)
-        np.maximum.at(hi, f, e)
+        lo, hi = extents(f, s, e, len(names))
     code = _codes(hyp, index)
     keep = code >= 0
     # whole columns where every file is shared (no copies); the temporaries are reused

@@ -34,7 +34,7 @@ from .components import SECONDS
 from .intervals import Intervals, coverage, expand, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
-from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, remap
+from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -316,20 +316,22 @@ def _batches(ref, hyp, noscore, uem, index: FileIndex, scored: np.ndarray, in_ue
     # already in file order (a file's lines together, files in the reference's order: the
     # usual case) need no reordering, and a batch's columns are then views, not copies
     grouped = []
+    batch_ids = np.arange(int(number[-1]) + 2 if len(number) else 1, dtype=np.int32)
     for f in index.codes:
         in_batch = number.astype(np.int32)[f]
+        order = None
         if len(in_batch) and (in_batch[1:] < in_batch[:-1]).any():
             order = np.argsort(in_batch, kind="stable")
-            grouped.append((order, in_batch[order]))
-        else:
-            grouped.append((None, in_batch))
+            in_batch = in_batch[order]
+        # where each batch's rows start (a batch's rows are bounds[b]:bounds[b + 1])
+        grouped.append((order, np.searchsorted(in_batch, batch_ids)))
 
     def batch(b: int):
         lo_file, hi_file = int(np.searchsorted(number, b, "left")), int(np.searchsorted(number, b, "right"))
         names = files[lo_file:hi_file]
         parts = []
-        for t, f, (order, in_batch) in zip(tables, index.codes, grouped):
-            lo, hi = np.searchsorted(in_batch, b, "left"), np.searchsorted(in_batch, b, "right")
+        for t, f, (order, bounds) in zip(tables, index.codes, grouped):
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
             rows = slice(lo, hi) if order is None else order[lo:hi]
             parts.append(_batch_table(t, rows, f[rows] - lo_file, names))
         part_uem = None if uem is None else {
@@ -487,18 +489,12 @@ def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: Segm
     # (the readers drop them), so it cannot stretch the scored time
     n_files = index.n_files
     ref_file, hyp_file = index.codes[0], index.codes[1]
-    lo = np.full(n_files, np.inf)
-    hi = np.full(n_files, -np.inf)
     speech = ref.end > ref.start
-    np.minimum.at(lo, ref_file[speech], ref.start[speech])
-    np.maximum.at(hi, ref_file[speech], ref.end[speech])
+    lo, hi = extents(ref_file[speech], ref.start[speech], ref.end[speech], n_files)
     if uem_default == "union":
         has_ref = np.isfinite(lo)
-        hyp_lo = np.full(n_files, np.inf)
-        hyp_hi = np.full(n_files, -np.inf)
         speech = hyp.end > hyp.start
-        np.minimum.at(hyp_lo, hyp_file[speech], hyp.start[speech])
-        np.maximum.at(hyp_hi, hyp_file[speech], hyp.end[speech])
+        hyp_lo, hyp_hi = extents(hyp_file[speech], hyp.start[speech], hyp.end[speech], n_files)
         lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
         hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
     keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))

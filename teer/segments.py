@@ -246,6 +246,28 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def extents(codes: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per code ``0 .. n - 1``, the smallest ``start`` and the largest ``end`` of its rows
+    (``inf`` and ``-inf`` for a code without rows).
+
+    Rows grouped by code (a file's segments together, the usual input) are reduced
+    group by group; others through ``np.minimum.at``, several times slower. Minima and
+    maxima are exact in any order: both ways give the same values.
+    """
+    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    if len(codes) == 0:
+        return lo, hi
+    if (codes[1:] >= codes[:-1]).all():
+        first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        at = codes[first]
+        lo[at] = np.minimum.reduceat(start, first)
+        hi[at] = np.maximum.reduceat(end, first)
+    else:
+        np.minimum.at(lo, codes, start)
+        np.maximum.at(hi, codes, end)
+    return lo, hi
+
+
 def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], list[np.ndarray]]:
     """Merge one vocabulary (``files``, ``speakers`` or ``emotions``) across tables.
 

@@ -127,3 +127,20 @@ def test_matched_counts_from_pairs_equal_those_from_profiles(ref, hyp, collar, r
     for name in ("emo", "spk", "emo_spk"):
         a, b = getattr(fast, name), getattr(careful, name)
         assert a.dtype == b.dtype and np.array_equal(a[sw.scored], b[sw.scored]), name
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.floats(0, 100), st.floats(0, 100)), max_size=40), st.booleans())
+def test_extents_of_grouped_and_scattered_rows_are_those_of_minimum_at(rows, grouped):
+    import numpy as np
+
+    from teer.segments import extents
+
+    rows = sorted(rows) if grouped else rows
+    codes = np.array([r[0] for r in rows], np.int32)
+    start, end = np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+    lo, hi = np.full(7, np.inf), np.full(7, -np.inf)
+    np.minimum.at(lo, codes, start)
+    np.maximum.at(hi, codes, end)
+    got = extents(codes, start, end, 7)
+    assert got[0].tobytes() == lo.tobytes() and got[1].tobytes() == hi.tobytes()
