@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 
@@ -79,12 +79,29 @@ _BLOCK = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 
 
+T = TypeVar("T")
+
 class _NotText(Exception):
     """A piece of the file is not UTF-8 text: the whole-file reader says where."""
 
 
 def read_streamed(path: str | os.PathLike, other_format: Callable[[bytes], bool]) -> SegmentTable | None:
-    """``read_rttm`` reading the file in pieces, or None where the whole-file reader must run.
+    """``read_rttm`` reading the file in pieces, or None where the whole-file reader must run
+    (see ``read_in_pieces``)."""
+    return read_in_pieces(path, other_format, _table_of_pieces)
+
+
+def _table_of_pieces(pieces: Iterator[bytes], source: str, f: IO[bytes]) -> SegmentTable:
+    start, dur, origin, files, speakers, emotions = _columns(pieces, source, os.fstat(f.fileno()).st_size)
+    return build_table(source, int, start, dur, origin, is_duration=True,
+                       names=_NAMES, files=files, speakers=speakers, emotions=emotions,
+                       no_emotion=_no_emotion)
+
+
+def read_in_pieces(path: str | os.PathLike, other_format: Callable[[bytes], bool],
+                   read: Callable[[Iterator[bytes], str, IO[bytes]], T]) -> T | None:
+    """``read(pieces, source, file)`` over a regular file read in pieces, or None where the
+    whole-file reader must run.
 
     None where the file cannot be opened, where ``other_format`` claims its start,
     where it is not a regular file, where a piece is not UTF-8 text or where reading
@@ -105,11 +122,7 @@ def read_streamed(path: str | os.PathLike, other_format: Callable[[bytes], bool]
             first = next(pieces)
             if other_format(first):
                 return None
-            columns = _columns(_chain(first, pieces), source, os.fstat(f.fileno()).st_size)
-            start, dur, origin, files, speakers, emotions = columns
-            return build_table(source, int, start, dur, origin, is_duration=True,
-                               names=_NAMES, files=files, speakers=speakers, emotions=emotions,
-                               no_emotion=_no_emotion)
+            return read(_chain(first, pieces), source, f)
         except (InputError, _NotText, OSError):
             return None
 

@@ -113,24 +113,14 @@ def index(path: str | os.PathLike, other_format: Callable[[bytes], bool],
     None where the whole-file reader must run (as for ``rttm.read_streamed``: the file
     cannot be opened, ``other_format`` claims its start, a piece is not UTF-8 text, any
     line or label is bad: that reader then gives the error; or ``spill`` cannot be written)."""
-    source = os.fspath(path)
-    try:
-        f = open(source, "rb")
-    except OSError:
-        return None
-    with f:
-        try:
-            pieces = rttm._pieces(f)
-            first = next(pieces)
-            if other_format(first):
-                return None
-            found = _index(rttm._chain(first, pieces), source, spill)
-            spill.flush()
-            if isinstance(found, GroupedRttm):
-                found.spill = spill
-            return found
-        except (InputError, rttm._NotText, OSError):
-            return None
+    def read(pieces: Iterable[bytes], source: str, _: IO[bytes]) -> GroupedRttm | str:
+        found = _index(pieces, source, spill)
+        spill.flush()
+        if isinstance(found, GroupedRttm):
+            found.spill = spill
+        return found
+
+    return rttm.read_in_pieces(path, other_format, read)
 
 
 class _Runs:
