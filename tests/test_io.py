@@ -15,11 +15,11 @@ import teer.io
 
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
-from teer.io import rttm
+from teer.io import rttm, rttm_bulk
 from teer.io.jsonfile import JSON_SHAPES
 from teer.io.seglst import format_seglst
 from teer.io.rttm import parse_rttm
-from teer.segments import NO_EMOTION, InputError, SegmentTable
+from teer.segments import NO_EMOTION, InputError, SegmentTable, Vocab
 
 VOXCONVERSE = Path(__file__).resolve().parents[2] / "shared/data/voxconverse"
 
@@ -118,28 +118,35 @@ def _generated_rttm(n: int, seed: int = 0) -> str:
 
 
 def parse_by(data: bytes, reader: str):
-    """``parse_rttm`` with one piece reader only: "fast" (an error if a piece needs the
-    line reader) or "slow" (every piece read line by line)."""
-    saved = rttm._piece_fast, rttm._piece_slow
+    """``parse_rttm`` with some piece readers only: "bulk" (an error if a piece needs
+    another reader), "fast" (the token reader; an error if a piece needs the line
+    reader), "slow" (every piece read line by line) or "all"."""
+    saved = rttm_bulk.read_piece, rttm._piece_fast, rttm._piece_slow
 
     def unused(*args):
-        raise AssertionError("a piece took the line-by-line reader")
+        raise AssertionError(f"a piece took another reader than {reader!r}")
 
+    if reader == "bulk":
+        rttm._piece_fast = rttm._piece_slow = unused
     if reader == "fast":
+        rttm_bulk.read_piece = lambda piece, lines, vocabs: None
         rttm._piece_slow = unused
-    else:
+    if reader == "slow":
+        rttm_bulk.read_piece = lambda piece, lines, vocabs: None
         rttm._piece_fast = lambda chunk, lines: None
     try:
         return parse_rttm(data, "x.rttm")
     finally:
-        rttm._piece_fast, rttm._piece_slow = saved
+        rttm_bulk.read_piece, rttm._piece_fast, rttm._piece_slow = saved
 
 
-def test_fast_path_equals_slow_path(monkeypatch):
+@pytest.mark.parametrize("reader", ["bulk", "fast"])
+def test_fast_paths_equal_slow_path(monkeypatch, reader):
     data = _generated_rttm(3000).encode()
-    # Small chunks so that labels and line numbers cross chunk boundaries.
+    # Small pieces so that labels and line numbers cross piece boundaries.
     monkeypatch.setattr("teer.io.rttm._CHUNK", 1000)
-    fast = parse_by(data, "fast")  # the generated file does take the fast path
+    monkeypatch.setattr("teer.io.rttm._BULK", 1000)
+    fast = parse_by(data, reader)  # the generated file does take this path
     slow = parse_by(data, "slow")
     assert_same_table(fast, slow)
     assert fast.warnings and "zero-duration" in fast.warnings[0]
@@ -167,7 +174,7 @@ def test_fast_and_slow_paths_agree_on_anything(pieces, crlf):
 
     def parse(fast: bool):
         try:
-            return parse_by(data, "both" if fast else "slow")
+            return parse_by(data, "all" if fast else "slow")
         except InputError as err:
             return str(err)
 
@@ -176,6 +183,66 @@ def test_fast_and_slow_paths_agree_on_anything(pieces, crlf):
         assert a == b
     else:
         assert_same_table(a, b)
+
+
+def _plain_decimal(token: str) -> bool:
+    """What the bulk reader reads: digits and at most one point, 1 to 15 digits, 16 characters."""
+    digits = sum(c.isdigit() for c in token)
+    return (token.count(".") <= 1 and set(token) <= set("0123456789.") and 1 <= digits <= 15
+            and len(token) <= 16)
+
+
+_NUMBER_TOKENS = st.text(alphabet="0123456789.", min_size=1, max_size=18) | st.sampled_from(
+    ["1e3", "-1", "+2", "1_0", "inf", "nan", "0x1", "1..2", "..", ".", "١", "9" * 16, "9" * 15 + ".",
+     "0.000000000000001", "123456789012.345", "4503599627370497"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_NUMBER_TOKENS, _NUMBER_TOKENS), min_size=1, max_size=40))
+def test_bulk_numbers_are_exactly_float_or_refused(pairs):
+    """Each onset and duration the bulk reader returns is float() of its token, bit for
+    bit (up to 16 characters, in one or two words); a piece with any other token is
+    refused (None), and the token reader takes it."""
+    piece = "".join(line(start=a, dur=b) for a, b in pairs).encode()
+    read = rttm_bulk.read_piece(piece, len(pairs), (Vocab(), Vocab(), Vocab()))
+    if all(_plain_decimal(t) for pair in pairs for t in pair):
+        assert read is not None
+        onset, dur, _ = read
+        assert onset.tobytes() == np.array([float(a) for a, _ in pairs]).tobytes()
+        assert dur.tobytes() == np.array([float(b) for _, b in pairs]).tobytes()
+    else:
+        assert read is None
+
+
+_LABELS = st.text(st.characters(min_codepoint=33, exclude_categories=["Cs"]), min_size=1, max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LABELS, min_size=1, max_size=6), st.lists(st.tuples(*[st.integers(0, 5)] * 3), min_size=1,
+                                                                 max_size=60), st.sampled_from([60, 1000, 1 << 18]))
+def test_bulk_labels_equal_the_line_reader(pool, rows, bulk):
+    """Labels of 1 to 20 characters (multi-byte ones too, across words and pieces) get the
+    line reader's vocabularies and codes, or its error."""
+    text = "".join(line(file=pool[f % len(pool)], start=str(i), emotion=pool[e % len(pool)],
+                        speaker=pool[k % len(pool)]) for i, (f, e, k) in enumerate(rows)).encode()
+
+    def outcome(reader):
+        try:
+            table = parse_by(text, reader)
+        except InputError as err:
+            return str(err)
+        return table
+
+    saved = rttm._BULK
+    rttm._BULK = bulk
+    try:
+        bulk_read, slow_read = outcome("bulk"), outcome("slow")
+    finally:
+        rttm._BULK = saved
+    if isinstance(bulk_read, str) or isinstance(slow_read, str):
+        assert bulk_read == slow_read
+    else:
+        assert_same_table(bulk_read, slow_read)
 
 
 def test_comment_line_takes_slow_path_with_same_result(tmp_path):

@@ -19,6 +19,7 @@ from .text import check_encoding, read_bytes
 from .values import check_times, to_float
 from .writing import check_writable_label, target_name, write_text
 from .formats import Format
+from . import rttm_bulk
 
 _NAMES = ("onset", "duration")
 # Column positions in a SPEAKER line.
@@ -30,6 +31,9 @@ _CHUNK = 1 << 16
 # A stand-in token for each newline, so that a flat token list still shows
 # where lines end. NUL cannot occur: check_encoding rejects files with NUL bytes.
 _EOL = b"\x00"
+# The bulk reader's pieces: its per-piece cost is a few hundred numpy calls, and pieces
+# of this size amortise them while the arrays stay in the CPU caches.
+_BULK = 1 << 18
 
 
 #: the record types of NIST's RTTM (RT-09); teer reads SPEAKER lines and skips the others
@@ -174,9 +178,11 @@ def _columns(blocks: Iterable[bytes], source: str, size: int | None = None,
     speakers, emotions) code the labels, so that the parts of one file read in
     several calls share their codes (fresh ones by default).
 
-    A piece made only of SPEAKER lines with one field count (the usual case) is read
-    from flat token lists with strided slices, so Python does per-line work only
-    inside C loops. Any other piece (comments, blank lines, other line types, mixed
+    A piece of about ``_BULK`` bytes of the plainest shape (single spaces, plain
+    decimals: the usual case) is read from its bytes by ``teer.io.rttm_bulk``. Any
+    other is read ``_CHUNK`` bytes at a time: a chunk made only of SPEAKER lines with
+    one field count from flat token lists with strided slices, so Python does per-line
+    work only inside C loops; any other chunk (comments, blank lines, other line types, mixed
     field counts, bad numbers) is read line by line, which also names the first bad
     line: a comment costs the speed of its piece, not of the whole file. ``size``: the
     number of bytes of ``blocks`` together, where known.
@@ -184,22 +190,35 @@ def _columns(blocks: Iterable[bytes], source: str, size: int | None = None,
     vocabs = vocabs or (Vocab(), Vocab(), Vocab())
     columns = _Columns(size)
     for data in blocks:  # the whole content, or pieces of it that end at line ends
-        n = len(data)
-        pos = 0
-        while pos < n:
-            cut = data.find(b"\n", min(pos + _CHUNK, n))
-            cut = n if cut < 0 else cut + 1
-            chunk = data[pos:cut]
-            if not chunk.endswith(b"\n"):
-                chunk += b"\n"
-            pos = cut
-            lines = chunk.count(b"\n")
-            start, dur, offset, labels = _piece_fast(chunk, lines) or _piece_slow(chunk, source, line)
-            offset += line
-            columns.add(start, dur, offset, *(vocab.encode(column) for vocab, column in zip(vocabs, labels)))
-            line += lines
+        for piece in _cut(data, _BULK):
+            lines = piece.count(b"\n")
+            bulk = rttm_bulk.read_piece(piece, lines, vocabs)
+            if bulk is not None:
+                start, dur, codes = bulk
+                columns.add(start, dur, np.arange(line, line + lines, dtype=np.int64), *codes)
+                line += lines
+                continue
+            for chunk in _cut(piece, _CHUNK):
+                lines = chunk.count(b"\n")
+                start, dur, offset, labels = _piece_fast(chunk, lines) or _piece_slow(chunk, source, line)
+                offset += line
+                columns.add(start, dur, offset, *(vocab.encode(column) for vocab, column in zip(vocabs, labels)))
+                line += lines
     start, dur, origin, *codes = columns.finish()
     return (start, dur, origin, *zip(vocabs, codes))
+
+
+def _cut(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in pieces of about ``size`` bytes that end at line ends (a newline added
+    to the last if it has none)."""
+    n = len(data)
+    pos = 0
+    while pos < n:
+        cut = data.find(b"\n", min(pos + size, n))
+        cut = n if cut < 0 else cut + 1
+        piece = data[pos:cut]
+        pos = cut
+        yield piece if piece.endswith(b"\n") else piece + b"\n"
 
 
 #: the fewest bytes a SPEAKER line takes (9 one-character fields but the 7 of ``SPEAKER``,

@@ -1,0 +1,181 @@
+"""RTTM pieces read in bulk from their bytes, with numpy and no Python object per token.
+
+``read_piece`` takes a piece of text that ends at a line end and reads it only if it
+has the plainest shape: every line a SPEAKER line of 9 or 10 fields separated by
+single spaces, ending in a bare newline, with each onset and duration an ASCII
+decimal of digits and at most one point (``12.345``, ``7``, ``.5``), at most 15
+digits and 16 characters. Anything else (tabs, runs of spaces, CRLF, comments,
+exponents, signs, long numbers, ...) returns None, and the
+token reader of ``teer.io.rttm`` reads the piece instead, naming any bad line.
+
+How, in a few array operations per piece:
+
+- the separators are the bytes at or below the space; with exactly ``width`` per
+  line, the last of them a newline and every other a space, field ``k`` of line
+  ``i`` starts one byte after separator ``i * width + k - 1``;
+- a token is read as the 8-byte words at its start (one unaligned ``uint64`` view
+  of the text), masked to its length: a label of up to 8 bytes is one word, so
+  comparing words compares labels, and a number of up to 16 characters is two;
+- numbers are parsed within those words (SWAR: SIMD within a register): the digit
+  bytes of a word become an integer by three multiplications, the point's digit
+  counting as 0. The value is then ``mantissa / 10 ** fraction_digits``: both are
+  exact in a double (mantissa < 2**53), and IEEE division rounds the exact quotient
+  correctly, as ``float()`` rounds the decimal: the same double.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..segments import Vocab
+
+# Column positions in a SPEAKER line (as teer.io.rttm).
+_FILE, _ONSET, _DUR, _EMOTION, _SPEAKER = 1, 3, 4, 5, 7
+#: zero bytes after a piece's text, so that every word read at a token start (up to
+#: 16 bytes for a number, 8 past a label's last word start) lies inside the buffer
+_PAD = 16
+_SPEAKER_WORD = int.from_bytes(b"SPEAKER", "little")
+_U64 = np.dtype("<u8")
+
+
+def _word(byte: int) -> np.uint64:
+    return np.uint64(int.from_bytes(bytes([byte]) * 8, "little"))
+
+
+_HIGH, _LOW7, _ZEROS, _POINTS = _word(0x80), _word(0x7F), _word(0x30), _word(0x2E)
+#: added to a byte of at most 0x7F, sets its high bit iff it is above 9 (no carry out)
+_ABOVE_NINE = _word(0x76)
+_ONE, _THREE, _SEVEN, _BYTE = (np.uint64(k) for k in (1, 3, 7, 0xFF))
+#: what the digits before a point are divided by (none: 1)
+_POINT_SHIFT = np.array([1, 10], np.uint64)
+#: MASK[k]: the low k bytes of a word
+_MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
+_POW10 = 10.0 ** np.arange(17)
+#: more digits than this can exceed 2**53, where a mantissa is no longer exact in a double
+_MAX_DIGITS = 15
+
+
+def read_piece(piece: bytes, lines: int, vocabs: tuple[Vocab, Vocab, Vocab]):
+    """(onsets, durations, (file, speaker, emotion) codes) of ``piece`` (``lines`` lines,
+    ending at a line end), coded by ``vocabs`` in first-seen order; None where the piece
+    is not of the plainest shape (see the module's docstring)."""
+    n = len(piece)
+    if lines == 0 or n < 8:
+        return None
+    buf = piece + bytes(_PAD)
+    text = np.frombuffer(buf, np.uint8)
+    separator = np.flatnonzero(text[:n] <= 32)
+    if len(separator) % lines:
+        return None
+    width = len(separator) // lines
+    if width not in (9, 10):
+        return None
+    ends = separator.reshape(lines, width)
+    # exactly `width` separators per line: the last the newline, the others spaces
+    kinds = text[separator]
+    if (np.count_nonzero(kinds == 10) != lines or np.count_nonzero(kinds == 32) != len(separator) - lines
+            or not (text[ends[:, -1]] == 10).all()):
+        return None
+    starts = np.empty_like(ends)
+    starts.reshape(-1)[0] = 0
+    starts.reshape(-1)[1:] = separator[:-1] + 1
+    length = ends - starts
+    if not (length > 0).all():  # two separators in a row, or a line starting with one
+        return None
+    words = np.ndarray((len(buf) - 7,), _U64, buf, 0, (1,))
+    if not ((length[:, 0] == 7).all() and ((words[starts[:, 0]] & _MASK[7]) == _SPEAKER_WORD).all()):
+        return None
+    onset = _numbers(words, starts[:, _ONSET], length[:, _ONSET])
+    duration = _numbers(words, starts[:, _DUR], length[:, _DUR]) if onset is not None else None
+    if duration is None:
+        return None
+    columns = [_labels(buf, words, starts[:, k], length[:, k]) for k in (_FILE, _SPEAKER, _EMOTION)]
+    codes = [np.fromiter(map(vocab.index.__getitem__, labels), np.int32, len(labels))[which]
+             for vocab, (labels, which) in zip(vocabs, columns)]
+    return onset, duration, codes
+
+
+def _zero_bytes(x: np.ndarray) -> np.ndarray:
+    """The high bit of each byte of ``x`` that is zero (exactly: no borrow between bytes)."""
+    return ~(((x & _LOW7) + _LOW7) | x | _LOW7)
+
+
+def _numbers(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray | None:
+    """The decimals of up to 16 characters at ``start``, or None if any is not one."""
+    longest = int(length.max())
+    if longest > 16:
+        return None
+    # a token's first 8 bytes, and where it is longer its next 8 (right-aligned: most
+    # digits of a token of 9 to 16 characters end in the second word)
+    parts = [(words[start], np.minimum(length, 8), np.maximum(8 - length, 0))]
+    if longest > 8:
+        parts.append((words[start + 8], np.clip(length - 8, 0, 8), np.clip(16 - length, 0, 7)))
+    bad = np.zeros(len(start), np.uint64)
+    points = np.zeros(len(start), np.uint64)
+    point_byte = np.zeros(len(start), np.int64)  # where the token has a point
+    values = []
+    for k, (word, size, pad) in enumerate(parts):
+        inside = _MASK[size]
+        word = word & inside
+        point = _zero_bytes(word ^ _POINTS) & inside  # the high bit of a "." byte
+        bad |= point & (point - _ONE) | (points & point)  # two points
+        points |= point
+        # a point's high bit is bit 8 * byte + 7: frexp gives that bit's position + 1, exactly
+        point_byte += np.where(point != 0, ((np.frexp(point.astype(np.float64))[1] - 8) >> 3) + 8 * k, 0)
+        # digits become their values, the point 0; any other byte stays above 9
+        digit = (word ^ _ZEROS) & (inside & ~((point >> _SEVEN) * _BYTE))
+        bad |= (digit | (digit + _ABOVE_NINE)) & _HIGH
+        values.append(_eight_digits(digit << (pad.astype(np.uint64) << _THREE)))
+    if bad.any():
+        return None
+    has_point = points != 0
+    digits = length - has_point
+    if (digits == 0).any() or (digits > _MAX_DIGITS).any():
+        return None
+    whole = values[0] if longest <= 8 else np.where(
+        length <= 8, values[0], values[0] * _POW10_INT[np.maximum(length - 8, 0)] + values[1])
+    fraction = np.where(has_point, length - 1 - point_byte, 0)
+    # `whole` has the point as a 0 digit: the digits before it stand one place too high
+    after = whole % _POW10_INT[fraction]
+    mantissa = (whole - after) // _POINT_SHIFT[has_point.view(np.uint8)] + after
+    return mantissa.astype(np.float64) / _POW10[fraction]
+
+
+def _eight_digits(x: np.ndarray) -> np.ndarray:
+    """The number written by 8 digit values (0-9), one per byte, most significant first."""
+    x = ((x * np.uint64(10 << 8 | 1)) >> np.uint64(8)) & np.uint64(0x00FF00FF00FF00FF)
+    x = ((x * np.uint64(100 << 16 | 1)) >> np.uint64(16)) & np.uint64(0x0000FFFF0000FFFF)
+    return (x * np.uint64(10000 << 32 | 1)) >> np.uint64(32)
+
+
+def _labels(buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray
+            ) -> tuple[list[bytes], np.ndarray]:
+    """The distinct labels at ``start`` in first-seen order, and each row's index among them."""
+    keys = [words[start] & _MASK[np.minimum(length, 8)]]
+    for offset in range(8, int(length.max()), 8):
+        # a shorter label's word is masked to 0: where it would lie past the text, read the last
+        at = np.minimum(start + offset, len(words) - 1)
+        keys.append(words[at] & _MASK[np.clip(length - offset, 0, 8)])
+    # only the rows that differ from the row above are sorted (a file id repeats for many lines)
+    same_as_above = np.ones(len(start) - 1, bool)
+    for key in keys:
+        same_as_above &= key[1:] == key[:-1]
+    heads = np.flatnonzero(np.r_[True, ~same_as_above])
+    head_keys = [key[heads] for key in keys]
+    # stable: the first of a run of equal keys is the label's first head
+    order = np.argsort(head_keys[0], kind="stable") if len(keys) == 1 else np.lexsort(head_keys[::-1])
+    opens = np.zeros(len(heads), bool)
+    opens[0] = True
+    for key in head_keys:
+        ordered = key[order]
+        opens[1:] |= ordered[1:] != ordered[:-1]
+    first_head = order[opens]  # per label (in key order), its first head
+    by_first_seen = np.argsort(first_head)
+    rank = np.empty_like(by_first_seen)
+    rank[by_first_seen] = np.arange(len(by_first_seen))
+    head_label = np.empty(len(heads), np.int64)
+    head_label[order] = rank[np.cumsum(opens) - 1]
+    at = start[heads[first_head[by_first_seen]]].tolist()
+    size = length[heads[first_head[by_first_seen]]].tolist()
+    labels = [buf[a:a + k] for a, k in zip(at, size)]
+    return labels, np.repeat(head_label, np.diff(np.append(heads, len(start))))
