@@ -191,12 +191,11 @@ def _columns(blocks: Iterable[bytes], source: str, size: int | None = None,
     columns = _Columns(size)
     for data in blocks:  # the whole content, or pieces of it that end at line ends
         for piece in _cut(data, _BULK):
-            lines = piece.count(b"\n")
-            bulk = rttm_bulk.read_piece(piece, lines, vocabs)
+            bulk = rttm_bulk.read_piece(piece, vocabs)
             if bulk is not None:
                 start, dur, codes = bulk
-                columns.add(start, dur, np.arange(line, line + lines, dtype=np.int64), *codes)
-                line += lines
+                columns.add(start, dur, np.arange(line, line + len(start), dtype=np.int64), *codes)
+                line += len(start)
                 continue
             for chunk in _cut(piece, _CHUNK):
                 lines = chunk.count(b"\n")

@@ -44,9 +44,8 @@ def _word(byte: int) -> np.uint64:
 _HIGH, _LOW7, _ZEROS, _POINTS = _word(0x80), _word(0x7F), _word(0x30), _word(0x2E)
 #: added to a byte of at most 0x7F, sets its high bit iff it is above 9 (no carry out)
 _ABOVE_NINE = _word(0x76)
-_ONE, _THREE, _SEVEN, _BYTE = (np.uint64(k) for k in (1, 3, 7, 0xFF))
-#: what the digits before a point are divided by (none: 1)
-_POINT_SHIFT = np.array([1, 10], np.uint64)
+_LOW_BITS = _word(0x01)
+_ONE, _THREE, _SEVEN, _EIGHT, _FIFTY_SIX, _BYTE = (np.uint64(k) for k in (1, 3, 7, 8, 56, 0xFF))
 #: MASK[k]: the low k bytes of a word
 _MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
@@ -55,27 +54,27 @@ _POW10 = 10.0 ** np.arange(17)
 _MAX_DIGITS = 15
 
 
-def read_piece(piece: bytes, lines: int, vocabs: tuple[Vocab, Vocab, Vocab]):
-    """(onsets, durations, (file, speaker, emotion) codes) of ``piece`` (``lines`` lines,
-    ending at a line end), coded by ``vocabs`` in first-seen order; None where the piece
-    is not of the plainest shape (see the module's docstring)."""
+def read_piece(piece: bytes, vocabs: tuple[Vocab, Vocab, Vocab]):
+    """(onsets, durations, (file, speaker, emotion) codes) of ``piece`` (text ending at a
+    line end), coded by ``vocabs`` in first-seen order; None where the piece is not of
+    the plainest shape (see the module's docstring)."""
     n = len(piece)
-    if lines == 0 or n < 8:
+    if n < 8:
         return None
     buf = piece + bytes(_PAD)
     text = np.frombuffer(buf, np.uint8)
     separator = np.flatnonzero(text[:n] <= 32)
-    if len(separator) % lines:
+    kinds = text[separator]
+    newline = kinds == 10
+    lines = int(np.count_nonzero(newline))
+    if lines == 0 or len(separator) % lines:
         return None
     width = len(separator) // lines
-    if width not in (9, 10):
+    # exactly `width` separators per line: the last the newline, the others spaces
+    if (width not in (9, 10) or np.count_nonzero(kinds == 32) != len(separator) - lines
+            or not newline[width - 1::width].all()):
         return None
     ends = separator.reshape(lines, width)
-    # exactly `width` separators per line: the last the newline, the others spaces
-    kinds = text[separator]
-    if (np.count_nonzero(kinds == 10) != lines or np.count_nonzero(kinds == 32) != len(separator) - lines
-            or not (text[ends[:, -1]] == 10).all()):
-        return None
     starts = np.empty_like(ends)
     starts.reshape(-1)[0] = 0
     starts.reshape(-1)[1:] = separator[:-1] + 1
@@ -105,40 +104,40 @@ def _numbers(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.nda
     longest = int(length.max())
     if longest > 16:
         return None
-    # a token's first 8 bytes, and where it is longer its next 8 (right-aligned: most
-    # digits of a token of 9 to 16 characters end in the second word)
-    parts = [(words[start], np.minimum(length, 8), np.maximum(8 - length, 0))]
-    if longest > 8:
-        parts.append((words[start + 8], np.clip(length - 8, 0, 8), np.clip(16 - length, 0, 7)))
-    bad = np.zeros(len(start), np.uint64)
-    points = np.zeros(len(start), np.uint64)
-    point_byte = np.zeros(len(start), np.int64)  # where the token has a point
-    values = []
-    for k, (word, size, pad) in enumerate(parts):
+    n = len(start)
+    mantissa, fraction, digits = np.zeros(n, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    bad, seen_point = np.zeros(n, np.uint64), np.zeros(n, bool)
+    # a token's first 8 bytes, and where it is longer the next 8: each word's digits are
+    # read on their own and appended to the digits of the words before it
+    for offset in range(0, longest, 8):
+        size = np.clip(length - offset, 0, 8)
         inside = _MASK[size]
-        word = word & inside
+        word = words[start + offset] & inside
         point = _zero_bytes(word ^ _POINTS) & inside  # the high bit of a "." byte
-        bad |= point & (point - _ONE) | (points & point)  # two points
-        points |= point
-        # a point's high bit is bit 8 * byte + 7: frexp gives that bit's position + 1, exactly
-        point_byte += np.where(point != 0, ((np.frexp(point.astype(np.float64))[1] - 8) >> 3) + 8 * k, 0)
+        flag = point >> _SEVEN  # the point's lowest bit (0: no point)
         # digits become their values, the point 0; any other byte stays above 9
-        digit = (word ^ _ZEROS) & (inside & ~((point >> _SEVEN) * _BYTE))
-        bad |= (digit | (digit + _ABOVE_NINE)) & _HIGH
-        values.append(_eight_digits(digit << (pad.astype(np.uint64) << _THREE)))
-    if bad.any():
+        digit = (word ^ _ZEROS) & (inside & ~(flag * _BYTE))
+        bad |= (digit | (digit + _ABOVE_NINE)) & _HIGH | (point & (point - _ONE))
+        has_point = flag != 0
+        bad |= (seen_point & has_point).view(np.uint8)  # a point in each word
+        # the point's byte taken out: the bytes above it move down one
+        below = flag - _ONE  # the bytes before the point (all where there is none)
+        packed = (digit & below) | ((digit >> _EIGHT) & ~below)
+        count = size - has_point
+        before = _byte_count(below & inside)  # all of the token's bytes where no point
+        value = _eight_digits(packed << (np.minimum(8 - count, 7).astype(np.uint64) << _THREE))
+        mantissa = mantissa * _POW10_INT[count] + value
+        fraction += seen_point * count + (count - before)
+        seen_point |= has_point
+        digits += count
+    if bad.any() or (digits == 0).any() or (digits > _MAX_DIGITS).any():
         return None
-    has_point = points != 0
-    digits = length - has_point
-    if (digits == 0).any() or (digits > _MAX_DIGITS).any():
-        return None
-    whole = values[0] if longest <= 8 else np.where(
-        length <= 8, values[0], values[0] * _POW10_INT[np.maximum(length - 8, 0)] + values[1])
-    fraction = np.where(has_point, length - 1 - point_byte, 0)
-    # `whole` has the point as a 0 digit: the digits before it stand one place too high
-    after = whole % _POW10_INT[fraction]
-    mantissa = (whole - after) // _POINT_SHIFT[has_point.view(np.uint8)] + after
     return mantissa.astype(np.float64) / _POW10[fraction]
+
+
+def _byte_count(mask: np.ndarray) -> np.ndarray:
+    """How many bytes of each word of byte masks (0x00 or 0xFF bytes) are set."""
+    return (((mask & _LOW_BITS) * _LOW_BITS) >> _FIFTY_SIX).astype(np.int64)
 
 
 def _eight_digits(x: np.ndarray) -> np.ndarray:
@@ -162,19 +161,19 @@ def _labels(buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray
         same_as_above &= key[1:] == key[:-1]
     heads = np.flatnonzero(np.r_[True, ~same_as_above])
     head_keys = [key[heads] for key in keys]
-    # stable: the first of a run of equal keys is the label's first head
-    order = np.argsort(head_keys[0], kind="stable") if len(keys) == 1 else np.lexsort(head_keys[::-1])
+    order = np.argsort(head_keys[0]) if len(keys) == 1 else np.lexsort(head_keys[::-1])
     opens = np.zeros(len(heads), bool)
     opens[0] = True
     for key in head_keys:
         ordered = key[order]
         opens[1:] |= ordered[1:] != ordered[:-1]
-    first_head = order[opens]  # per label (in key order), its first head
+    label_start = np.flatnonzero(opens)  # each label's run in the sorted heads
+    first_head = np.minimum.reduceat(order, label_start)
     by_first_seen = np.argsort(first_head)
     rank = np.empty_like(by_first_seen)
     rank[by_first_seen] = np.arange(len(by_first_seen))
     head_label = np.empty(len(heads), np.int64)
-    head_label[order] = rank[np.cumsum(opens) - 1]
+    head_label[order] = np.repeat(rank, np.diff(np.append(label_start, len(heads))))
     at = start[heads[first_head[by_first_seen]]].tolist()
     size = length[heads[first_head[by_first_seen]]].tolist()
     labels = [buf[a:a + k] for a, k in zip(at, size)]
