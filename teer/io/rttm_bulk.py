@@ -84,10 +84,11 @@ def read_piece(piece: bytes, vocabs: tuple[Vocab, Vocab, Vocab]):
     words = np.ndarray((len(buf) - 7,), _U64, buf, 0, (1,))
     if not ((length[:, 0] == 7).all() and ((words[starts[:, 0]] & _MASK[7]) == _SPEAKER_WORD).all()):
         return None
-    onset = _numbers(words, starts[:, _ONSET], length[:, _ONSET])
-    duration = _numbers(words, starts[:, _DUR], length[:, _DUR]) if onset is not None else None
-    if duration is None:
+    # onsets and durations side by side in one call (half the calls, each on twice the rows)
+    times = _numbers(words, starts[:, _ONSET:_DUR + 1].T.reshape(-1), length[:, _ONSET:_DUR + 1].T.reshape(-1))
+    if times is None:
         return None
+    onset, duration = times[:lines], times[lines:]
     columns = [_labels(buf, words, starts[:, k], length[:, k]) for k in (_FILE, _SPEAKER, _EMOTION)]
     codes = [np.fromiter(map(vocab.index.__getitem__, labels), np.int32, len(labels))[which]
              for vocab, (labels, which) in zip(vocabs, columns)]
