@@ -16,11 +16,14 @@ How, in a few array operations per piece:
 - a token is read as the 8-byte words at its start (one unaligned ``uint64`` view
   of the text), masked to its length: a label of up to 8 bytes is one word, so
   comparing words compares labels, and a number of up to 16 characters is two;
-- numbers are parsed within those words (SWAR: SIMD within a register): the digit
-  bytes of a word become an integer by three multiplications, the point's digit
-  counting as 0. The value is then ``mantissa / 10 ** fraction_digits``: both are
-  exact in a double (mantissa < 2**53), and IEEE division rounds the exact quotient
-  correctly, as ``float()`` rounds the decimal: the same double.
+- numbers are parsed within those words (SWAR: SIMD within a register): the bytes
+  are checked to be digits and one point, the point's byte is taken out, and the
+  digits of a word become an integer by three multiplications. The value is then
+  ``mantissa / 10 ** fraction_digits``: both are exact in a double (mantissa <
+  2**53), and IEEE division rounds the exact quotient correctly, as ``float()``
+  rounds the decimal: the same double;
+- labels are sorted as words, only on the rows that differ from the row above, and
+  Python sees each distinct label of a piece once.
 """
 from __future__ import annotations
 
@@ -59,8 +62,6 @@ def read_piece(piece: bytes, vocabs: tuple[Vocab, Vocab, Vocab]):
     line end), coded by ``vocabs`` in first-seen order; None where the piece is not of
     the plainest shape (see the module's docstring)."""
     n = len(piece)
-    if n < 8:
-        return None
     buf = piece + bytes(_PAD)
     text = np.frombuffer(buf, np.uint8)
     separator = np.flatnonzero(text[:n] <= 32)
