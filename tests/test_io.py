@@ -129,10 +129,10 @@ def parse_by(data: bytes, reader: str):
     if reader == "bulk":
         rttm._piece_fast = rttm._piece_slow = unused
     if reader == "fast":
-        rttm_bulk.read_piece = lambda piece, vocabs: None
+        rttm_bulk.read_piece = lambda piece, columns: None
         rttm._piece_slow = unused
     if reader == "slow":
-        rttm_bulk.read_piece = lambda piece, vocabs: None
+        rttm_bulk.read_piece = lambda piece, columns: None
         rttm._piece_fast = lambda chunk, lines: None
     try:
         return parse_rttm(data, "x.rttm")
@@ -204,7 +204,7 @@ def test_bulk_numbers_are_exactly_float_or_refused(pairs):
     bit (up to 16 characters, in one or two words); a piece with any other token is
     refused (None), and the token reader takes it."""
     piece = "".join(line(start=a, dur=b) for a, b in pairs).encode()
-    read = rttm_bulk.read_piece(piece, (Vocab(), Vocab(), Vocab()))
+    read = rttm_bulk.read_piece(piece, tuple(rttm_bulk.LabelColumn(Vocab()) for _ in range(3)))
     if all(_plain_decimal(t) for pair in pairs for t in pair):
         assert read is not None
         onset, dur, _ = read

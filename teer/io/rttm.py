@@ -188,10 +188,11 @@ def _columns(blocks: Iterable[bytes], source: str, size: int | None = None,
     number of bytes of ``blocks`` together, where known.
     """
     vocabs = vocabs or (Vocab(), Vocab(), Vocab())
+    label_columns = tuple(rttm_bulk.LabelColumn(vocab) for vocab in vocabs)
     columns = _Columns(size)
     for data in blocks:  # the whole content, or pieces of it that end at line ends
         for piece in _cut(data, _BULK):
-            bulk = rttm_bulk.read_piece(piece, vocabs)
+            bulk = rttm_bulk.read_piece(piece, label_columns)
             if bulk is not None:
                 start, dur, codes = bulk
                 columns.add(start, dur, np.arange(line, line + len(start), dtype=np.int64), *codes)

@@ -57,10 +57,10 @@ _POW10 = 10.0 ** np.arange(17)
 _MAX_DIGITS = 15
 
 
-def read_piece(piece: bytes, vocabs: tuple[Vocab, Vocab, Vocab]):
+def read_piece(piece: bytes, columns: tuple[LabelColumn, LabelColumn, LabelColumn]):
     """(onsets, durations, (file, speaker, emotion) codes) of ``piece`` (text ending at a
-    line end), coded by ``vocabs`` in first-seen order; None where the piece is not of
-    the plainest shape (see the module's docstring)."""
+    line end), the labels coded by ``columns``; None where the piece is not of the
+    plainest shape (see the module's docstring)."""
     n = len(piece)
     buf = piece + bytes(_PAD)
     text = np.frombuffer(buf, np.uint8)
@@ -90,9 +90,8 @@ def read_piece(piece: bytes, vocabs: tuple[Vocab, Vocab, Vocab]):
     if times is None:
         return None
     onset, duration = times[:lines], times[lines:]
-    columns = [_labels(buf, words, starts[:, k], length[:, k]) for k in (_FILE, _SPEAKER, _EMOTION)]
-    codes = [np.fromiter(map(vocab.index.__getitem__, labels), np.int32, len(labels))[which]
-             for vocab, (labels, which) in zip(vocabs, columns)]
+    codes = [column.codes(buf, words, starts[:, k], length[:, k])
+             for column, k in zip(columns, (_FILE, _SPEAKER, _EMOTION))]
     return onset, duration, codes
 
 
@@ -149,16 +148,51 @@ def _eight_digits(x: np.ndarray) -> np.ndarray:
     return (x * np.uint64(10000 << 32 | 1)) >> np.uint64(32)
 
 
-def _labels(buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray
-            ) -> tuple[list[bytes], np.ndarray]:
-    """The distinct labels at ``start`` in first-seen order, and each row's index among them."""
-    keys = [words[start] & _MASK[np.minimum(length, 8)]]
-    for offset in range(8, int(length.max()), 8):
-        # a shorter label's word is masked to 0: where it would lie past the text, read the last
-        at = np.minimum(start + offset, len(words) - 1)
-        keys.append(words[at] & _MASK[np.clip(length - offset, 0, 8)])
+class LabelColumn:
+    """The codes of one label column, read piece by piece: its vocabulary (first-seen
+    order), and the words of the labels of up to 8 bytes seen so far, sorted, so that a
+    piece of known short labels (speakers, emotions) is coded by one ``searchsorted``."""
+
+    def __init__(self, vocab: Vocab):
+        self.vocab = vocab
+        self.known = np.zeros(0, np.uint64)
+        self.known_codes = np.zeros(0, np.int32)
+
+    def codes(self, buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """The codes of the labels at ``start`` (of ``length`` bytes)."""
+        keys = [words[start] & _MASK[np.minimum(length, 8)]]
+        for offset in range(8, int(length.max()), 8):
+            # a shorter label's word is masked to 0: where it would lie past the text, read the last
+            at = np.minimum(start + offset, len(words) - 1)
+            keys.append(words[at] & _MASK[np.clip(length - offset, 0, 8)])
+        short = len(keys) == 1
+        if short and len(self.known):
+            at = np.searchsorted(self.known, keys[0])
+            np.minimum(at, len(self.known) - 1, out=at)
+            if (self.known[at] == keys[0]).all():
+                return self.known_codes[at]
+        first, label = _first_seen(keys)
+        at, size = start[first].tolist(), length[first].tolist()
+        codes = np.fromiter(map(self.vocab.index.__getitem__, (buf[a:a + k] for a, k in zip(at, size))),
+                            np.int32, len(first))
+        if short:
+            self._learn(keys[0][first], codes)
+        return codes[label]
+
+    def _learn(self, keys: np.ndarray, codes: np.ndarray) -> None:
+        keys = np.concatenate([self.known, keys])
+        codes = np.concatenate([self.known_codes, codes])
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        new = np.r_[True, keys[1:] != keys[:-1]]  # a known label again: the same code
+        self.known, self.known_codes = keys[new], codes[order][new]
+
+
+def _first_seen(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct label (rows of ``keys``), in first-seen order, and
+    each row's label among them."""
     # only the rows that differ from the row above are sorted (a file id repeats for many lines)
-    same_as_above = np.ones(len(start) - 1, bool)
+    same_as_above = np.ones(len(keys[0]) - 1, bool)
     for key in keys:
         same_as_above &= key[1:] == key[:-1]
     heads = np.flatnonzero(np.r_[True, ~same_as_above])
@@ -176,7 +210,4 @@ def _labels(buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray
     rank[by_first_seen] = np.arange(len(by_first_seen))
     head_label = np.empty(len(heads), np.int64)
     head_label[order] = np.repeat(rank, np.diff(np.append(label_start, len(heads))))
-    at = start[heads[first_head[by_first_seen]]].tolist()
-    size = length[heads[first_head[by_first_seen]]].tolist()
-    labels = [buf[a:a + k] for a, k in zip(at, size)]
-    return labels, np.repeat(head_label, np.diff(np.append(heads, len(start))))
+    return heads[first_head[by_first_seen]], np.repeat(head_label, np.diff(np.append(heads, len(keys[0]))))
