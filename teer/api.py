@@ -14,7 +14,7 @@ from . import checks, eder, engine, presets, ser_align, stream
 from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
-from .parallel import ordered_map, resolve_jobs
+from .parallel import ordered_map, pair, resolve_jobs
 from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
@@ -246,7 +246,7 @@ def score(
     check_keywords(options, "score")
     resolved = resolve(preset, **options)
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
-    # two files are read at once where there are cores for it (tables come back pickled)
+    # two files are read at once where there are cores for it (one table comes back pickled)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
     if files and stream.applies(resolved):
         # a large RTTM file grouped by file id is read a batch of files at a time
@@ -255,7 +255,8 @@ def score(
         if batches is not None:
             ref, hyp = (side.skeleton for side in batches)
     else:
-        ref, hyp = ordered_map(_read_side, sides, jobs if files else 1)
+        ref, hyp = pair(lambda: _read_side(sides[0]), lambda: _read_side(sides[1]), jobs if files else 1,
+                        room=stream.table_room(hypothesis) if files else 0)
         batches = None
     # files are swept in batches and no sweep is kept: memory stays bounded
     try:

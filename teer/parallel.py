@@ -63,6 +63,58 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T], jobs: int = 1) -
         _TASK = None
 
 
+def pair(first: Callable[[], R], second: Callable[[], T], jobs: int = 1, room: int = 0) -> tuple[R, T]:
+    """``(first(), second())``: where ``jobs`` allows two processes, ``second`` runs in a
+    forked worker while this process runs ``first``.
+
+    The worker's result comes back through memory both processes share (``room``
+    bytes of it, reserved before the fork; untouched pages cost nothing): its arrays'
+    data is written there once and read in place here, not sent through a pipe (two
+    sides read at once: the tables are the largest objects teer moves). What does not
+    fit travels pickled as usual.
+    """
+    global _TASK
+    if resolve_jobs(jobs) <= 1 or not can_fork() or _TASK is not None:
+        return first(), second()
+    import mmap
+    import multiprocessing
+
+    shared = mmap.mmap(-1, max(room, 1))  # anonymous, and shared with forked children
+    _TASK = lambda _: _into(shared, second())  # noqa: E731 -- the worker's task, as in ordered_map
+    try:
+        with multiprocessing.get_context("fork").Pool(1, initializer=_default_signals) as pool:
+            other = pool.apply_async(_run_task, (None,))
+            mine = first()
+            payload, places = other.get()
+    finally:
+        _TASK = None
+    import pickle
+
+    view = memoryview(shared)
+    return mine, pickle.loads(payload, buffers=[view[at:at + size] for at, size in places])
+
+
+def _into(shared, result) -> tuple[bytes, list[tuple[int, int]]]:
+    """``result`` pickled with its large buffers (numpy arrays' data) written into ``shared``:
+    the pickle, and where each buffer lies there."""
+    import pickle
+
+    places: list[tuple[int, int]] = []
+    end = 0
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        nonlocal end
+        raw = buffer.raw()
+        if raw.nbytes < 1 << 16 or end + raw.nbytes > len(shared):
+            return True  # small, or no room: in the pickle
+        shared[end:end + raw.nbytes] = raw
+        places.append((end, raw.nbytes))
+        end += raw.nbytes
+        return False
+
+    return pickle.dumps(result, protocol=5, buffer_callback=out_of_band), places
+
+
 def _default_signals() -> None:
     # A worker inherits the parent's handlers: the CLI's SIGTERM handler raises in the
     # worker when the pool ends it (Pool.terminate), and the worker can then hang on a

@@ -19,7 +19,7 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from .io.rttm_batches import UNGROUPED, GroupedRttm
-from .parallel import ordered_map
+from .parallel import pair
 from .segments import SegmentTable
 
 #: an RTTM file larger than this is read a batch of files at a time where its file ids are grouped
@@ -73,7 +73,8 @@ def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable
     # into the one it inherits, and nothing is left behind however the run ends
     spills = [_spill() if _large(path) else None for path, _ in sides]
     try:
-        found = list(ordered_map(lambda k: _read_side(sides[k], spills[k]), range(len(sides)), jobs))
+        found = list(pair(lambda: _read_side(sides[0], spills[0]), lambda: _read_side(sides[1], spills[1]), jobs,
+                          room=table_room(sides[1][0])))
     except BaseException:
         for spill in spills:
             if spill is not None:
@@ -85,6 +86,15 @@ def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable
         elif spill is not None:
             spill.close()
     return found
+
+
+def table_room(path: Any) -> int:
+    """Room for the table of a file, in bytes: an RTTM line of at least 24 bytes is a row of
+    36 bytes of columns, so twice the file's size (0 where it has none: not a regular file)."""
+    try:
+        return 2 * os.path.getsize(path) + (1 << 20) if stat.S_ISREG(os.stat(path).st_mode) else 0
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def _spill():

@@ -105,3 +105,33 @@ def test_an_input_error_in_a_worker_reaches_the_caller(tmp_path, files):
     for jobs in (1, 2):
         with pytest.raises(teer.InputError, match=r"bad.rttm:1: duration 'x1' is not a number"):
             teer.score(files[0], bad, jobs=jobs)
+
+
+def _table_of(path):
+    return load_hypothesis(path)
+
+
+@pytest.mark.parametrize("room", [0, 1 << 26])
+def test_pair_runs_the_second_elsewhere_and_brings_its_arrays_back(files, room):
+    """With room, the worker's arrays come back in memory both processes share; without,
+    pickled through the pipe: the same table either way, and the first runs here."""
+    from teer.parallel import pair
+
+    here, table = pair(os.getpid, lambda: (os.getpid(), _table_of(files[1])), jobs=2, room=room)
+    worker, table = table
+    alone = _table_of(files[1])
+    assert here == os.getpid() and worker != os.getpid()
+    for name in ("file", "start", "end", "speaker", "emotion", "origin"):
+        got, want = getattr(table, name), getattr(alone, name)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes() and got.flags.writeable
+    assert (table.files, table.speakers, table.emotions) == (alone.files, alone.speakers, alone.emotions)
+    assert pair(os.getpid, os.getpid, jobs=1) == (os.getpid(), os.getpid())
+
+
+def test_pair_raises_the_workers_input_error(tmp_path, files):
+    from teer.parallel import pair
+
+    bad = tmp_path / "bad.rttm"
+    bad.write_text("SPEAKER f 1 0.0 x1 neu <NA> a <NA> <NA>\n")
+    with pytest.raises(teer.InputError, match=r"bad.rttm:1: duration 'x1' is not a number"):
+        pair(lambda: _table_of(files[1]), lambda: _table_of(bad), jobs=2, room=1 << 20)
