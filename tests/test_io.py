@@ -219,10 +219,12 @@ _LABELS = st.text(st.characters(min_codepoint=33, exclude_categories=["Cs"]), mi
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_LABELS, min_size=1, max_size=6), st.lists(st.tuples(*[st.integers(0, 5)] * 3), min_size=1,
-                                                                 max_size=60), st.sampled_from([60, 1000, 1 << 18]))
-def test_bulk_labels_equal_the_line_reader(pool, rows, bulk):
-    """Labels of 1 to 20 characters (multi-byte ones too, across words and pieces) get the
-    line reader's vocabularies and codes, or its error."""
+                                                                 max_size=60), st.sampled_from([60, 1000, 1 << 18]),
+       st.sampled_from([2, 4096]))
+def test_bulk_labels_equal_the_line_reader(pool, rows, bulk, known):
+    """Labels of 1 to 20 characters (multi-byte ones too, across words and pieces, with a
+    column that stops learning labels early or not) get the line reader's vocabularies and
+    codes, or its error."""
     text = "".join(line(file=pool[f % len(pool)], start=str(i), emotion=pool[e % len(pool)],
                         speaker=pool[k % len(pool)]) for i, (f, e, k) in enumerate(rows)).encode()
 
@@ -233,12 +235,12 @@ def test_bulk_labels_equal_the_line_reader(pool, rows, bulk):
             return str(err)
         return table
 
-    saved = rttm._BULK
-    rttm._BULK = bulk
+    saved = rttm._BULK, rttm_bulk._KNOWN
+    rttm._BULK, rttm_bulk._KNOWN = bulk, known
     try:
         bulk_read, slow_read = outcome("bulk"), outcome("slow")
     finally:
-        rttm._BULK = saved
+        rttm._BULK, rttm_bulk._KNOWN = saved
     if isinstance(bulk_read, str) or isinstance(slow_read, str):
         assert bulk_read == slow_read
     else:

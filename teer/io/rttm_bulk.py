@@ -53,6 +53,9 @@ _ONE, _THREE, _SEVEN, _EIGHT, _FIFTY_SIX, _BYTE = (np.uint64(k) for k in (1, 3, 
 _MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
 _POW10 = 10.0 ** np.arange(17)
+#: a label column learns short labels until it knows this many (speakers and emotions
+#: are few; short file ids of a large corpus need not all be kept and re-sorted)
+_KNOWN = 1 << 12
 #: more digits than this can exceed 2**53, where a mantissa is no longer exact in a double
 _MAX_DIGITS = 15
 
@@ -175,7 +178,7 @@ class LabelColumn:
         at, size = start[first].tolist(), length[first].tolist()
         codes = np.fromiter(map(self.vocab.index.__getitem__, (buf[a:a + k] for a, k in zip(at, size))),
                             np.int32, len(first))
-        if short:
+        if short and len(self.known) < _KNOWN:
             self._learn(keys[0][first], codes)
         return codes[label]
 
