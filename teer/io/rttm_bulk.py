@@ -50,6 +50,8 @@ _ABOVE_NINE = _word(0x76)
 _LOW_BITS = _word(0x01)
 _ONE, _THREE, _SEVEN, _EIGHT, _FIFTY_SIX, _BYTE = (np.uint64(k) for k in (1, 3, 7, 8, 56, 0xFF))
 #: MASK[k]: the low k bytes of a word
+#: 2**64 / golden ratio: multiplying by it spreads words over the high bits (Fibonacci hashing)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
 _POW10 = 10.0 ** np.arange(17)
@@ -160,6 +162,8 @@ class LabelColumn:
         self.vocab = vocab
         self.known = np.zeros(0, np.uint64)
         self.known_codes = np.zeros(0, np.int32)
+        self.table: np.ndarray | None = None  # bucket -> index of the known label there
+        self.shift = np.uint64(64)
 
     def codes(self, buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
         """The codes of the labels at ``start`` (of ``length`` bytes)."""
@@ -170,8 +174,7 @@ class LabelColumn:
             keys.append(words[at] & _MASK[np.clip(length - offset, 0, 8)])
         short = len(keys) == 1
         if short and len(self.known):
-            at = np.searchsorted(self.known, keys[0])
-            np.minimum(at, len(self.known) - 1, out=at)
+            at = self._find(keys[0])
             if (self.known[at] == keys[0]).all():
                 return self.known_codes[at]
         first, label = _first_seen(keys)
@@ -182,6 +185,12 @@ class LabelColumn:
             self._learn(keys[0][first], codes)
         return codes[label]
 
+    def _find(self, keys: np.ndarray) -> np.ndarray:
+        """Where each key would be among the known ones (found or not: check)."""
+        if self.table is None:
+            return np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
+        return self.table[(keys * _GOLDEN) >> self.shift]
+
     def _learn(self, keys: np.ndarray, codes: np.ndarray) -> None:
         keys = np.concatenate([self.known, keys])
         codes = np.concatenate([self.known_codes, codes])
@@ -189,21 +198,36 @@ class LabelColumn:
         keys = keys[order]
         new = np.r_[True, keys[1:] != keys[:-1]]  # a known label again: the same code
         self.known, self.known_codes = keys[new], codes[order][new]
+        # a table of known labels by a multiplicative hash of their words: a lookup is three
+        # array operations, where a binary search (searchsorted) costs ten times more
+        self.table = None
+        for bits in range(max(int(len(self.known)).bit_length() + 1, 4), 17):
+            bucket = (self.known * _GOLDEN) >> np.uint64(64 - bits)
+            ordered = np.sort(bucket)
+            if (ordered[1:] != ordered[:-1]).all():  # no two known labels in one bucket
+                self.table = np.zeros(1 << bits, np.int64)
+                self.table[bucket] = np.arange(len(bucket))
+                self.shift = np.uint64(64 - bits)
+                break
 
 
 def _first_seen(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The first row of each distinct label (rows of ``keys``), in first-seen order, and
     each row's label among them."""
     # only the rows that differ from the row above are sorted (a file id repeats for many lines)
-    same_as_above = np.ones(len(keys[0]) - 1, bool)
-    for key in keys:
-        same_as_above &= key[1:] == key[:-1]
-    heads = np.flatnonzero(np.r_[True, ~same_as_above])
+    n = len(keys[0])
+    new = np.empty(n, bool)
+    new[0] = True
+    np.not_equal(keys[0][1:], keys[0][:-1], out=new[1:])
+    for key in keys[1:]:
+        new[1:] |= key[1:] != key[:-1]
+    heads = np.flatnonzero(new)
     head_keys = [key[heads] for key in keys]
     order = np.argsort(head_keys[0]) if len(keys) == 1 else np.lexsort(head_keys[::-1])
-    opens = np.zeros(len(heads), bool)
+    opens = np.empty(len(heads), bool)
     opens[0] = True
-    for key in head_keys:
+    np.not_equal(head_keys[0][order[1:]], head_keys[0][order[:-1]], out=opens[1:])
+    for key in head_keys[1:]:
         ordered = key[order]
         opens[1:] |= ordered[1:] != ordered[:-1]
     label_start = np.flatnonzero(opens)  # each label's run in the sorted heads
@@ -212,5 +236,5 @@ def _first_seen(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty_like(by_first_seen)
     rank[by_first_seen] = np.arange(len(by_first_seen))
     head_label = np.empty(len(heads), np.int64)
-    head_label[order] = np.repeat(rank, np.diff(np.append(label_start, len(heads))))
-    return heads[first_head[by_first_seen]], np.repeat(head_label, np.diff(np.append(heads, len(keys[0]))))
+    head_label[order] = rank[np.cumsum(opens) - 1]
+    return heads[first_head[by_first_seen]], head_label[np.cumsum(new) - 1]
