@@ -31,7 +31,7 @@ import numpy as np
 
 from . import matcher
 from .components import SECONDS
-from .intervals import Intervals, coverage, expand, merge, min_profile
+from .intervals import Intervals, active, coverage, expand, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap
@@ -84,10 +84,35 @@ class Side:
     count: np.ndarray
     #: per region, the number of active (speaker, emotion) pairs
     emotion_count: np.ndarray
+    #: every segment has an emotion: a speaker is active where one of its items is
+    labelled: bool
 
     @property
     def self_overlaps(self) -> int:
         return len(self.overlap_speaker)
+
+
+@dataclass(frozen=True)
+class Together:
+    """The regions where both sides speak, each side's (speaker, emotion) items active in
+    them, and the pairs of speakers, and of items, active together there."""
+
+    regions: np.ndarray
+    #: per side (reference, hypothesis), its active items region by region (``intervals.active``)
+    items: tuple[np.ndarray, np.ndarray]
+    #: per side, how many items each region has
+    item_count: tuple[np.ndarray, np.ndarray]
+    speakers: matcher.Pairs
+    item_pairs: matcher.Pairs
+
+    def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
+        count = self.item_count[side]
+        at = np.searchsorted(self.regions, regions)
+        n_items = count[at]
+        first = (np.cumsum(count) - count)[at]
+        k = np.arange(n_items.sum()) + np.repeat(first - (np.cumsum(n_items) - n_items), n_items)
+        return self.items[side][k], np.repeat(regions, n_items)
 
 
 @dataclass(frozen=True)
@@ -127,9 +152,10 @@ class Sweep:
 
     def components(self) -> dict[str, np.ndarray]:
         """Per-file sums of each component (arrays indexed like ``files``)."""
-        keep = np.flatnonzero(self.scored & (self.duration > 0))
+        # regions where nobody speaks add nothing to any component
+        keep = np.flatnonzero(self.scored & (self.duration > 0) & ((self.n_ref > 0) | (self.n_hyp > 0)))
         d = self.duration[keep]
-        file = self.grid_file[keep]
+        file = self.grid_file[keep].astype(np.intp)
         n_ref = self.n_ref[keep]
         n_hyp = self.n_hyp[keep]
         agree = np.minimum(n_ref, n_hyp)
@@ -143,10 +169,14 @@ class Sweep:
             "TOTAL": n_ref,
         }
         n_files = len(self.files)
-        return {
-            name: np.bincount(file, weights=d * count, minlength=n_files)
-            for name, count in per_region.items()
-        }
+        sums = {}
+        for name, count in per_region.items():
+            # Each sum adds its terms in region order (bincount). Terms are >= 0 and a sum
+            # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): only the
+            # nonzero ones, a fraction of the regions for most components, are added.
+            nonzero = np.flatnonzero(count)
+            sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
+        return sums
 
 
 @dataclass(frozen=True)
@@ -436,16 +466,15 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
-    speakers = matcher.cooccurring(ref_side.by_speaker, hyp_side.by_speaker, both, ref_side.count, hyp_side.count)
-    items = matcher.cooccurring(ref_side.by_speaker_emotion, hyp_side.by_speaker_emotion, both,
-                                ref_side.emotion_count, hyp_side.emotion_count)
+    together = _together(ref_side, hyp_side, both, len(emotions))
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, speakers, items, len(emotions))
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.item_pairs,
+                                          len(emotions))
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)
     if once:
-        matched = _matched_pairs(ref_side, hyp_side, mapping, scored, len(emotions), n, speakers, items)
+        matched = _matched_pairs(ref_side, hyp_side, mapping, scored, len(emotions), n, together)
     else:
         matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
@@ -580,6 +609,7 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
         by_speaker_emotion = Intervals(joint, i0[has], i1[has])
         overlap_speaker = np.zeros(0, np.int64)
     return Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1,
+                labelled=bool(has.all()),
                 speaker_file=speaker_file, speaker_name=uniq % n_names,
                 speaker_local=np.arange(len(uniq)) - np.searchsorted(speaker_file, speaker_file),
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
@@ -622,19 +652,51 @@ def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_em
     return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
 
 
+def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int) -> Together:
+    """``Together`` in the regions ``both`` (a mask over the grid's regions)."""
+    n = len(both)
+    regions = np.flatnonzero(both)
+    items = (active(ref.by_speaker_emotion, regions, n), active(hyp.by_speaker_emotion, regions, n))
+    item_count = (ref.emotion_count[regions], hyp.emotion_count[regions])
+    speakers = [_active_speakers(side, regions, side_items, count, n_emotions)
+                for side, side_items, count in zip((ref, hyp), items, item_count)]
+    return Together(
+        regions, items, item_count,
+        matcher.cooccurring(regions, speakers[0], ref.count[regions], speakers[1], hyp.count[regions]),
+        matcher.cooccurring(regions, items[0], item_count[0], items[1], item_count[1]))
+
+
+def _active_speakers(side: Side, regions: np.ndarray, items: np.ndarray, item_count: np.ndarray,
+                     n_emotions: int) -> np.ndarray:
+    """A side's speakers active in each of ``regions`` (``intervals.active`` of ``by_speaker``),
+    from its active ``items`` where every segment has an emotion: a region's speakers are
+    then its items' speakers, each once."""
+    if not side.labelled:
+        return active(side.by_speaker, regions, len(side.count))
+    speakers = items // max(n_emotions, 1)
+    if np.array_equal(item_count, side.count[regions]):  # nobody has two emotions at once
+        return speakers
+    # a speaker with several items in a region: its items are adjacent (sorted by speaker
+    # * n_emotions + emotion), so that each but the first in the region repeats the one before
+    repeated = np.zeros(len(speakers), bool)
+    repeated[1:] = speakers[1:] == speakers[:-1]
+    repeated[(np.cumsum(item_count) - item_count)[item_count > 0]] = False
+    return speakers[~repeated]
+
+
 def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int,
-                   speakers: matcher.Pairs, items: matcher.Pairs) -> Matched:
+                   together: Together) -> Matched:
     """``_matched`` in the scored regions under ``same_speaker_overlap="once"``, from the
-    pairs active together (``matcher.cooccurring``) instead of whole-grid profiles.
+    speakers and items active together (``Together``) instead of whole-grid profiles.
 
     Once merged, a speaker, and a (speaker, emotion) item, is active at most once per
     region on each side, and the mapping is one-to-one: the profile sums of ``_matched``
     are then counts of pairs. A mapped speaker pair counts for ``spk``, a mapped pair
-    of items with one emotion for ``emo_spk``; ``emo`` (the sum over emotions of the
-    smaller side's count) is a pair's agreement where one item is active on each side,
-    and elsewhere counted per (region, emotion). Regions outside ``scored`` count 0.
+    of items with one emotion for ``emo_spk``; ``emo`` is the sum over emotions of the
+    smaller side's count of items with it. Regions outside ``scored`` count 0.
     """
     n_emotions = max(n_emotions, 1)
+    speakers, items = together.speakers, together.item_pairs
     keep = scored[speakers.region]
     r, h, region = speakers.ref[keep], speakers.hyp[keep], speakers.region[keep]
     spk = np.bincount(region[mapping[h] == r], minlength=n).astype(np.int32)
@@ -644,23 +706,20 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
     same = rg % n_emotions == hg % n_emotions
     emo_spk = np.bincount(region[same & (mapping[hg // n_emotions] == rg // n_emotions)], minlength=n).astype(np.int32)
 
-    single = np.zeros(len(keep), bool)
-    single[:items.single] = True
-    emo = np.bincount(region[same & single[keep]], minlength=n).astype(np.int32)
-    # the other regions with items on both sides: the smaller count of each emotion
-    many = distinct(region[~single[keep]])
-    if len(many):
-        counts = []
-        for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
-            which, at = expand(iv, many)
-            counts.append(np.bincount(np.searchsorted(many, at) * n_emotions + iv.group[which] % n_emotions,
-                                      minlength=len(many) * n_emotions).reshape(len(many), n_emotions))
-        emo[many] = np.minimum(*counts).sum(axis=1)
-    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
+    # per (emotion, region where both speak), each side's number of items
+    m = len(together.regions)
+    per_emotion = [np.bincount(side_items % n_emotions * m + np.repeat(np.arange(m), count),
+                               minlength=n_emotions * m).reshape(n_emotions, m)
+                   for side_items, count in zip(together.items, together.item_count)]
+    emo_there = np.minimum(*per_emotion).sum(axis=0)
+    in_scored = scored[together.regions]
+    emo = np.zeros(n, np.int32)
+    emo[together.regions[in_scored]] = emo_there[in_scored]
+    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk, together)
 
 
 def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int,
-           emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray) -> Matched:
+           emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray, together: Together | None = None) -> Matched:
     """The matched counts, made exact where one speaker has several emotions at once."""
     # Where one speaker has several emotions at once (its own segments overlap), the
     # counts are upper bounds: capped at min(n_ref, n_hyp) they are exact when
@@ -674,23 +733,32 @@ def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emot
             multi |= side.emotion_count > side.count
     hard = np.flatnonzero(multi & (agree >= 2) & scored)
     if len(hard):
-        _match_exactly(ref, hyp, mapping, hard, n_emotions, emo, emo_spk)
+        # each side's active (item, region) there: from ``together`` (the hard regions are
+        # among its regions: both sides speak), else by expanding the items
+        if together is not None:
+            active_items = [together.items_in(side, hard) for side in (0, 1)]
+        else:
+            active_items = []
+            for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
+                which, region = expand(iv, hard)
+                active_items.append((iv.group[which], region))
+        _match_exactly(active_items, mapping, hard, n_emotions, emo, emo_spk)
     return Matched(emo, spk, emo_spk)
 
 
-def _match_exactly(ref: Side, hyp: Side, mapping: np.ndarray, regions: np.ndarray, n_emotions: int,
-                   emo: np.ndarray, emo_spk: np.ndarray) -> None:
-    """Set ``emo`` and ``emo_spk`` of ``regions`` by matching their active speakers one by one."""
-    active = []
-    for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
-        which, region = expand(iv, regions)
+def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray,
+                   regions: np.ndarray, n_emotions: int, emo: np.ndarray, emo_spk: np.ndarray) -> None:
+    """Set ``emo`` and ``emo_spk`` of ``regions`` by matching their active speakers one by one
+    (``active_items``: per side, the (item, region) of its items active in ``regions``)."""
+    by_side = []
+    for items, item_region in active_items:
         per_region: dict[int, dict[int, set[int]]] = {}
-        for g, r in zip(iv.group[which].tolist(), region.tolist()):
+        for g, r in zip(items.tolist(), item_region.tolist()):
             per_region.setdefault(r, {}).setdefault(g // n_emotions, set()).add(g % n_emotions)
-        active.append(per_region)
+        by_side.append(per_region)
     for r in regions.tolist():
-        ref_items = active[0].get(r, {})
-        hyp_items = active[1].get(r, {})
+        ref_items = by_side[0].get(r, {})
+        hyp_items = by_side[1].get(r, {})
         edges = {s: [h for h, he in hyp_items.items() if emo_set & he] for s, emo_set in ref_items.items()}
         emo[r] = _max_matching(edges)
         emo_spk[r] = sum(1 for s, emo_set in ref_items.items()

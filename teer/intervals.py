@@ -102,9 +102,29 @@ def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return which, regions[first + np.arange(len(which))]
 
 
-def active_id_sum(iv: Intervals, n: int) -> np.ndarray:
-    """Per region, the sum of the groups of the active intervals (the group itself where
-    exactly one is active)."""
-    delta = (np.bincount(iv.i0, weights=iv.group, minlength=n + 1)[: n + 1]
-             - np.bincount(iv.i1, weights=iv.group, minlength=n + 1)[: n + 1])
-    return np.rint(np.cumsum(delta[:n])).astype(np.int64)
+def active(iv: Intervals, regions: np.ndarray, n: int) -> np.ndarray:
+    """The groups of the intervals active in each of the sorted ``regions`` (of a grid of
+    ``n``), region by region and increasing within a region; a region's are as many as
+    intervals cover it (``coverage``). The intervals of one group must not overlap
+    (``merge``): then a group is active at most once per region.
+    """
+    if len(iv) == 0 or len(regions) == 0:
+        return np.zeros(0, np.int64)
+    # below[x] = number of listed regions before grid point x, so that an interval's
+    # listed regions are the positions below[i0] .. below[i1] - 1 in ``regions``
+    below = np.zeros(n + 1, np.int32 if len(regions) < 1 << 31 else np.int64)
+    below[regions + 1] = 1
+    np.cumsum(below, out=below)
+    first = below[iv.i0]
+    count = below[iv.i1] - first
+    # every (position, group) of an active interval, as one integer key position * span
+    # + group: keys are distinct (a group once per region), so that sorting them, which
+    # numpy does much faster than an argsort, puts them in (position, group) order
+    span = int(iv.group.max()) + 1
+    key_type = np.int32 if len(regions) * span < 1 << 31 else np.int64
+    key = np.arange(int(count.sum()), dtype=key_type)
+    key += np.repeat((first - (np.cumsum(count) - count)).astype(key_type), count)
+    key *= key_type(span)
+    key += np.repeat(iv.group.astype(key_type), count)
+    key.sort()
+    return key % span

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .intervals import Intervals, active_id_sum, expand
 
 if TYPE_CHECKING:
     from .engine import Grid, Side
@@ -213,39 +212,32 @@ class Pairs:
         return len(self.region)
 
 
-def cooccurring(ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
-                ref_count: np.ndarray, hyp_count: np.ndarray) -> Pairs:
-    """The pairs of groups active together in ``regions`` (a mask over the grid's regions).
+def cooccurring(regions: np.ndarray, ref_groups: np.ndarray, ref_count: np.ndarray,
+                hyp_groups: np.ndarray, hyp_count: np.ndarray) -> Pairs:
+    """The pairs of groups active together in ``regions`` (sorted grid regions).
 
-    ``ref_count`` and ``hyp_count`` are the per-region numbers of active groups.
-    Regions with one group on each side are read off a running sum of group ids (no
-    expansion); the others are expanded into their cross products.
+    Each side gives its active groups region by region (``teer.intervals.active``) and
+    how many each region has. Regions with one group on each side give their one pair;
+    the others the cross products of their groups.
     """
-    n = len(regions)
-    # where one group is active on each side, the sum of active ids is that id
-    one = regions & (ref_count == 1) & (hyp_count == 1)
+    ref_first = np.cumsum(ref_count) - ref_count
+    hyp_first = np.cumsum(hyp_count) - hyp_count
+    one = (ref_count == 1) & (hyp_count == 1)
     single = np.flatnonzero(one)
-    rs, hs, where = [active_id_sum(ref_iv, n)[single]], [active_id_sum(hyp_iv, n)[single]], [single]
-    many = np.flatnonzero(regions & ~one)
+    rs, hs, where = [ref_groups[ref_first[single]]], [hyp_groups[hyp_first[single]]], [regions[single]]
+    many = np.flatnonzero(~one)
     if len(many):
-        r_which, r_region = expand(ref_iv, many)
-        h_which, h_region = expand(hyp_iv, many)
-        r_order = np.argsort(r_region, kind="stable")
-        h_order = np.argsort(h_region, kind="stable")
-        r_group = ref_iv.group[r_which[r_order]]
-        h_group = hyp_iv.group[h_which[h_order]]
-        a = np.bincount(np.searchsorted(many, r_region), minlength=len(many))
-        b = np.bincount(np.searchsorted(many, h_region), minlength=len(many))
+        a, b = ref_count[many], hyp_count[many]
         # The cross product of the active groups of each region, without a loop: region
         # j contributes a[j] * b[j] pairs. For the k-th pair of its block, k // b[j] picks
         # the reference group (an offset into the region's a[j] reference groups, which
-        # start at cumsum(a) - a) and k % b[j] the hypothesis group.
+        # start at ref_first) and k % b[j] the hypothesis group.
         block = a * b
         k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
         bb = np.repeat(b, block)
-        rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
-        hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
-        where.append(np.repeat(many, block))
+        rs.append(ref_groups[np.repeat(ref_first[many], block) + k // bb])
+        hs.append(hyp_groups[np.repeat(hyp_first[many], block) + k % bb])
+        where.append(np.repeat(regions[many], block))
     return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 
 

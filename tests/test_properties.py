@@ -113,16 +113,14 @@ def test_matched_counts_from_pairs_equal_those_from_profiles(ref, hyp, collar, r
     speech without an emotion, and a fixed speaker map."""
     import numpy as np
 
-    from teer import engine, matcher
+    from teer import engine
 
     speaker_map = {("f0", "hA"): "B", ("f1", "hC"): "A"} if fixed else None
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, regions=regions, speaker_map=speaker_map)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
-    speakers = matcher.cooccurring(sw.ref.by_speaker, sw.hyp.by_speaker, both, sw.ref.count, sw.hyp.count)
-    items = matcher.cooccurring(sw.ref.by_speaker_emotion, sw.hyp.by_speaker_emotion, both,
-                                sw.ref.emotion_count, sw.hyp.emotion_count)
     n, e = sw.grid.n_regions, len(sw.emotions)
-    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, speakers, items)
+    together = engine._together(sw.ref, sw.hyp, both, e)
+    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, together)
     careful = engine._matched(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n)
     for name in ("emo", "spk", "emo_spk"):
         a, b = getattr(fast, name), getattr(careful, name)
@@ -144,3 +142,44 @@ def test_extents_of_grouped_and_scattered_rows_are_those_of_minimum_at(rows, gro
     np.maximum.at(hi, codes, end)
     got = extents(codes, start, end, 7)
     assert got[0].tobytes() == lo.tobytes() and got[1].tobytes() == hi.tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(1, 10)), max_size=30),
+       st.lists(st.booleans(), min_size=45, max_size=45))
+def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
+    """``intervals.active`` (a sort of packed keys) lists, region by region, the groups that
+    ``expand`` finds in each listed region."""
+    import numpy as np
+
+    from teer.intervals import active, expand, merge
+
+    group = np.array([g for g, _, _ in rows], np.int64)
+    i0 = np.array([s for _, s, _ in rows], np.int32)
+    i1 = np.array([s + d for _, s, d in rows], np.int32)
+    iv, _ = merge(group, i0, i1)
+    regions = np.flatnonzero(listed)
+    which, region = expand(iv, regions)
+    expected = sorted(zip(region.tolist(), iv.group[which].tolist()))
+    assert active(iv, regions, len(listed)).tolist() == [g for _, g in expected]
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, segments, collars)
+def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, collar):
+    """Where every segment has an emotion, a side's active speakers are read off its active
+    items (``engine._active_speakers``), also where a speaker has two emotions at once: the
+    same as the speakers' own intervals give."""
+    import numpy as np
+
+    from teer import engine
+    from teer.intervals import active
+
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    regions, n, e = np.flatnonzero(both), sw.grid.n_regions, len(sw.emotions)
+    for side in (sw.ref, sw.hyp):
+        assert side.labelled
+        items = active(side.by_speaker_emotion, regions, n)
+        fast = engine._active_speakers(side, regions, items, side.emotion_count[regions], e)
+        assert fast.tolist() == active(side.by_speaker, regions, n).tolist()
