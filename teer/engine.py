@@ -174,7 +174,7 @@ class Sweep:
             # Each sum adds its terms in region order (bincount). Terms are >= 0 and a sum
             # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): only the
             # nonzero ones, a fraction of the regions for most components, are added.
-            nonzero = np.flatnonzero(count)
+            nonzero = np.flatnonzero(count != 0)
             sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
         return sums
 
@@ -595,8 +595,7 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     # speakers are keyed by (file, name): the same name in two files is two speakers
     n_names = max(len(table.speakers), 1)
     key = file.astype(np.int64) * n_names + table.speaker[keep].astype(np.int64)
-    uniq, speaker = np.unique(key, return_inverse=True)
-    speaker = speaker.astype(np.int64).reshape(-1)
+    uniq, speaker = _unique_inverse(key)
     emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
     speaker_file = uniq // n_names
     has = emotion != NO_EMOTION
@@ -615,6 +614,19 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
                 count=coverage(by_speaker.i0, by_speaker.i1, n),
                 emotion_count=coverage(by_speaker_emotion.i0, by_speaker_emotion.i1, n))
+
+
+def _unique_inverse(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative keys; by a count over the
+    key range where that is small (a batch's files times the speaker names), not a sort."""
+    size = int(key.max()) + 1 if len(key) else 0
+    if size > 4 * len(key) + 4096:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        return uniq, inverse.astype(np.int64).reshape(-1)
+    present = np.zeros(size, bool)
+    present[key] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[key]
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     if len(i0) == 0:
         empty = np.zeros(0, np.int64)
         return Intervals(empty, empty, empty), empty
-    order = np.lexsort((i0, group))
+    order = group_start_order(group, i0)
     group, i0, i1 = group[order], i0[order], i1[order]
     # The furthest end reached so far within a group is a running maximum. One
     # np.maximum.accumulate serves all groups at once because the ends are shifted
@@ -61,6 +61,22 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     lasts = np.append(starts[1:] - 1, len(i0) - 1)
     merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
     return Intervals(group[starts], i0[starts], merged_end), group[overlapping]
+
+
+def group_start_order(group: np.ndarray, i0: np.ndarray) -> np.ndarray:
+    """Indices sorting intervals by (group, start), as ``np.lexsort((i0, group))`` does
+    (ties, intervals of one group with one start, may come in any order: ``merge`` gives
+    the same).
+
+    Segments are usually listed by start, and a batch has fewer than 65,536 groups
+    (speakers, or (speaker, emotion) items): then a stable sort by group alone does it,
+    and numpy sorts 16-bit values stably by radix, several times faster than the others.
+    Otherwise one integer key, group * span + start, with span above every start.
+    """
+    if len(group) and 0 <= int(group.min()) and int(group.max()) < 1 << 16 and (i0[1:] >= i0[:-1]).all():
+        return np.argsort(group.astype(np.uint16), kind="stable")
+    span = int(i0.max()) + 1 if len(i0) else 1
+    return np.argsort(group.astype(np.int64) * span + i0)
 
 
 def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:

@@ -248,24 +248,27 @@ def distinct(values: np.ndarray) -> np.ndarray:
 
 def extents(codes: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per code ``0 .. n - 1``, the smallest ``start`` and the largest ``end`` of its rows
-    (``inf`` and ``-inf`` for a code without rows).
+    (``inf`` and ``-inf`` for a code without rows)."""
+    return reduce_by_code(np.minimum, codes, start, n), reduce_by_code(np.maximum, codes, end, n)
+
+
+def reduce_by_code(ufunc: np.ufunc, codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per code ``0 .. n - 1``, the ``np.minimum`` or ``np.maximum`` of its rows' ``values``
+    (the ufunc's identity, ``inf`` or ``-inf``, for a code without rows).
 
     Rows grouped by code (a file's segments together, the usual input) are reduced
-    group by group; others through ``np.minimum.at``, several times slower. Minima and
+    group by group; others through ``ufunc.at``, several times slower. Minima and
     maxima are exact in any order: both ways give the same values.
     """
-    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    out = np.full(n, np.inf if ufunc is np.minimum else -np.inf)
     if len(codes) == 0:
-        return lo, hi
+        return out
     if (codes[1:] >= codes[:-1]).all():
         first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        at = codes[first]
-        lo[at] = np.minimum.reduceat(start, first)
-        hi[at] = np.maximum.reduceat(end, first)
+        out[codes[first]] = ufunc.reduceat(values, first)
     else:
-        np.minimum.at(lo, codes, start)
-        np.maximum.at(hi, codes, end)
-    return lo, hi
+        ufunc.at(out, codes, values)
+    return out
 
 
 def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], list[np.ndarray]]:

@@ -183,3 +183,33 @@ def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, col
         items = active(side.by_speaker_emotion, regions, n)
         fast = engine._active_speakers(side, regions, items, side.emotion_count[regions], e)
         assert fast.tolist() == active(side.by_speaker, regions, n).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40)), max_size=40), st.booleans(), st.booleans())
+def test_group_start_order_sorts_as_lexsort(rows, by_start, wide):
+    """``intervals.group_start_order`` (a radix sort by group where starts are sorted and
+    groups fit 16 bits, else one integer key) orders as ``np.lexsort((i0, group))``."""
+    import numpy as np
+
+    from teer.intervals import group_start_order
+
+    rows = sorted(rows, key=lambda r: r[1]) if by_start else rows
+    group = np.array([g for g, _ in rows], np.int64) * (70_000 if wide else 1)
+    i0 = np.array([s for _, s in rows], np.int32)
+    order, expected = group_start_order(group, i0), np.lexsort((i0, group))
+    assert group[order].tolist() == group[expected].tolist() and i0[order].tolist() == i0[expected].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10_000), max_size=40), st.sampled_from([1, 10, 10**6]))
+def test_unique_inverse_by_counting_is_that_of_np_unique(keys, scale):
+    import numpy as np
+
+    from teer import engine
+
+    key = np.array(keys, np.int64) * scale
+    uniq, inverse = engine._unique_inverse(key)
+    expected, expected_inverse = np.unique(key, return_inverse=True)
+    assert uniq.tolist() == expected.tolist() and inverse.tolist() == expected_inverse.tolist()
+    assert inverse.dtype == np.int64
