@@ -31,7 +31,7 @@ import numpy as np
 
 from . import matcher
 from .components import SECONDS
-from .intervals import Intervals, active, coverage, expand, merge, min_profile
+from .intervals import Active, Intervals, active, coverage, expand, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap
@@ -94,25 +94,23 @@ class Side:
 
 @dataclass(frozen=True)
 class Together:
-    """The regions where both sides speak, each side's (speaker, emotion) items active in
-    them, and the pairs of speakers, and of items, active together there."""
+    """Where both sides speak (``regions``): each side's (speaker, emotion) items active
+    there, the pairs of speakers active together, and the pairs of speakers that share an
+    emotion there (once per emotion they share)."""
 
     regions: np.ndarray
-    #: per side (reference, hypothesis), its active items region by region (``intervals.active``)
-    items: tuple[np.ndarray, np.ndarray]
-    #: per side, how many items each region has
-    item_count: tuple[np.ndarray, np.ndarray]
+    #: per side (reference, hypothesis), its items active in each of ``regions``
+    items: tuple[Active, Active]
     speakers: matcher.Pairs
-    item_pairs: matcher.Pairs
+    sharing: matcher.Pairs
 
     def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
-        count = self.item_count[side]
+        items = self.items[side]
         at = np.searchsorted(self.regions, regions)
-        n_items = count[at]
-        first = (np.cumsum(count) - count)[at]
-        k = np.arange(n_items.sum()) + np.repeat(first - (np.cumsum(n_items) - n_items), n_items)
-        return self.items[side][k], np.repeat(regions, n_items)
+        count = items.count[at]
+        k = np.arange(count.sum()) + np.repeat(items.first[at] - (np.cumsum(count) - count), count)
+        return items.group[k], np.repeat(regions, count)
 
 
 @dataclass(frozen=True)
@@ -468,8 +466,7 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
     together = _together(ref_side, hyp_side, both, len(emotions))
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.item_pairs,
-                                          len(emotions))
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.sharing)
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)
@@ -666,34 +663,35 @@ def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_em
 
 def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int) -> Together:
     """``Together`` in the regions ``both`` (a mask over the grid's regions)."""
-    n = len(both)
     regions = np.flatnonzero(both)
-    items = (active(ref.by_speaker_emotion, regions, n), active(hyp.by_speaker_emotion, regions, n))
-    item_count = (ref.emotion_count[regions], hyp.emotion_count[regions])
-    speakers = [_active_speakers(side, regions, side_items, count, n_emotions)
-                for side, side_items, count in zip((ref, hyp), items, item_count)]
-    return Together(
-        regions, items, item_count,
-        matcher.cooccurring(regions, speakers[0], ref.count[regions], speakers[1], hyp.count[regions]),
-        matcher.cooccurring(regions, items[0], item_count[0], items[1], item_count[1]))
+    items = tuple(active(side.by_speaker_emotion, regions, side.emotion_count[regions]) for side in (ref, hyp))
+    speakers = [_active_speakers(side, regions, side_items, n_emotions) for side, side_items in zip((ref, hyp), items)]
+    # of the items active together, those of one emotion, as pairs of their speakers
+    n_emotions = max(n_emotions, 1)
+    item_pairs = matcher.cooccurring(regions, *items)
+    ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
+    same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
+    sharing = matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
+                            int(np.count_nonzero(same[:item_pairs.single])))
+    return Together(regions, items, matcher.cooccurring(regions, *speakers), sharing)
 
 
-def _active_speakers(side: Side, regions: np.ndarray, items: np.ndarray, item_count: np.ndarray,
-                     n_emotions: int) -> np.ndarray:
-    """A side's speakers active in each of ``regions`` (``intervals.active`` of ``by_speaker``),
-    from its active ``items`` where every segment has an emotion: a region's speakers are
+def _active_speakers(side: Side, regions: np.ndarray, items: Active, n_emotions: int) -> Active:
+    """A side's speakers active in ``regions`` (``intervals.active`` of ``by_speaker``), read
+    off its active ``items`` where every segment has an emotion: a region's speakers are
     then its items' speakers, each once."""
+    count = side.count[regions]
     if not side.labelled:
-        return active(side.by_speaker, regions, len(side.count))
-    speakers = items // max(n_emotions, 1)
-    if np.array_equal(item_count, side.count[regions]):  # nobody has two emotions at once
-        return speakers
-    # a speaker with several items in a region: its items are adjacent (sorted by speaker
-    # * n_emotions + emotion), so that each but the first in the region repeats the one before
+        return active(side.by_speaker, regions, count)
+    speakers = items.group // max(n_emotions, 1)
+    if np.array_equal(items.count, count):  # nobody has two emotions at once
+        return Active(speakers, items.position, count, items.first)
+    # a speaker's items in one region are adjacent (sorted by speaker * n_emotions +
+    # emotion): each but the first repeats the one before
     repeated = np.zeros(len(speakers), bool)
-    repeated[1:] = speakers[1:] == speakers[:-1]
-    repeated[(np.cumsum(item_count) - item_count)[item_count > 0]] = False
-    return speakers[~repeated]
+    repeated[1:] = (speakers[1:] == speakers[:-1]) & (items.position[1:] == items.position[:-1])
+    once = ~repeated
+    return Active(speakers[once], items.position[once], count, np.cumsum(count) - count)
 
 
 def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int,
@@ -703,26 +701,23 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
 
     Once merged, a speaker, and a (speaker, emotion) item, is active at most once per
     region on each side, and the mapping is one-to-one: the profile sums of ``_matched``
-    are then counts of pairs. A mapped speaker pair counts for ``spk``, a mapped pair
-    of items with one emotion for ``emo_spk``; ``emo`` is the sum over emotions of the
+    are then counts of pairs. A mapped speaker pair counts for ``spk``, and once per
+    emotion the two share for ``emo_spk``; ``emo`` is the sum over emotions of the
     smaller side's count of items with it. Regions outside ``scored`` count 0.
     """
     n_emotions = max(n_emotions, 1)
-    speakers, items = together.speakers, together.item_pairs
-    keep = scored[speakers.region]
-    r, h, region = speakers.ref[keep], speakers.hyp[keep], speakers.region[keep]
-    spk = np.bincount(region[mapping[h] == r], minlength=n).astype(np.int32)
-
-    keep = scored[items.region]
-    rg, hg, region = items.ref[keep], items.hyp[keep], items.region[keep]
-    same = rg % n_emotions == hg % n_emotions
-    emo_spk = np.bincount(region[same & (mapping[hg // n_emotions] == rg // n_emotions)], minlength=n).astype(np.int32)
+    counts = []
+    for pairs in (together.speakers, together.sharing):
+        mapped = (mapping[pairs.hyp] == pairs.ref) & scored[pairs.region]
+        counts.append(np.bincount(pairs.region[mapped], minlength=n).astype(np.int32))
+    spk, emo_spk = counts
 
     # per (emotion, region where both speak), each side's number of items
     m = len(together.regions)
-    per_emotion = [np.bincount(side_items % n_emotions * m + np.repeat(np.arange(m), count),
-                               minlength=n_emotions * m).reshape(n_emotions, m)
-                   for side_items, count in zip(together.items, together.item_count)]
+    per_emotion = []
+    for items in together.items:
+        emotion = items.group - items.group // n_emotions * n_emotions
+        per_emotion.append(np.bincount(emotion * m + items.position, minlength=n_emotions * m).reshape(n_emotions, m))
     emo_there = np.minimum(*per_emotion).sum(axis=0)
     in_scored = scored[together.regions]
     emo = np.zeros(n, np.int32)

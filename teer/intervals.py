@@ -118,29 +118,47 @@ def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return which, regions[first + np.arange(len(which))]
 
 
-def active(iv: Intervals, regions: np.ndarray, n: int) -> np.ndarray:
-    """The groups of the intervals active in each of the sorted ``regions`` (of a grid of
-    ``n``), region by region and increasing within a region; a region's are as many as
-    intervals cover it (``coverage``). The intervals of one group must not overlap
+@dataclass(frozen=True)
+class Active:
+    """The groups active in each of a list of regions, region by region: the ``k``-th
+    region's are ``group[first[k] : first[k] + count[k]]``, in increasing order."""
+
+    group: np.ndarray
+    #: per active group, the position of its region in the list
+    position: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+
+def active(iv: Intervals, regions: np.ndarray, count: np.ndarray) -> Active:
+    """The groups of the intervals active in each of the sorted ``regions``, of which
+    ``count`` give how many (``coverage``). The intervals of one group must not overlap
     (``merge``): then a group is active at most once per region.
     """
+    first = np.cumsum(count) - count
     if len(iv) == 0 or len(regions) == 0:
-        return np.zeros(0, np.int64)
+        empty = np.zeros(0, np.int64)
+        return Active(empty, empty, count, first)
     # below[x] = number of listed regions before grid point x, so that an interval's
     # listed regions are the positions below[i0] .. below[i1] - 1 in ``regions``
-    below = np.zeros(n + 1, np.int32 if len(regions) < 1 << 31 else np.int64)
+    below = np.zeros(int(max(iv.i1.max(), regions[-1])) + 2, np.int64)
     below[regions + 1] = 1
     np.cumsum(below, out=below)
-    first = below[iv.i0]
-    count = below[iv.i1] - first
+    lo = below[iv.i0]
+    n_in = below[iv.i1] - lo
     # every (position, group) of an active interval, as one integer key position * span
     # + group: keys are distinct (a group once per region), so that sorting them, which
     # numpy does much faster than an argsort, puts them in (position, group) order
     span = int(iv.group.max()) + 1
     key_type = np.int32 if len(regions) * span < 1 << 31 else np.int64
-    key = np.arange(int(count.sum()), dtype=key_type)
-    key += np.repeat((first - (np.cumsum(count) - count)).astype(key_type), count)
+    key = np.arange(int(n_in.sum()), dtype=key_type)
+    key += np.repeat((lo - (np.cumsum(n_in) - n_in)).astype(key_type), n_in)
     key *= key_type(span)
-    key += np.repeat(iv.group.astype(key_type), count)
+    key += np.repeat(iv.group.astype(key_type), n_in)
     key.sort()
-    return key % span
+    # integer division by a scalar is fast in numpy, its remainder is not
+    position = (key // key_type(span)).astype(np.int64)
+    return Active(key - position * span, position, count, first)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .intervals import Active
+
 
 if TYPE_CHECKING:
     from .engine import Grid, Side
@@ -53,11 +55,11 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> np.ndarray:
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
-    ``speakers`` and ``items`` are the pairs of speakers, and of (speaker, emotion)
-    items, active together in the evaluated regions (``cooccurring``).
+    ``speakers`` are the pairs of speakers active together in the evaluated regions
+    (``cooccurring``), ``sharing`` those pairs again once per emotion both speakers have there.
     Where several mappings are equally good, the one under which more speech also
     has the right emotion wins, so that sTEER depends neither on speaker names nor on
     the order of segments (``tie_weights``). Every overlap counts, however short: a
@@ -67,28 +69,23 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pa
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     if len(speakers) == 0:
         return mapping
-    pairs = overlaps(grid, ref, hyp, speakers, items, n_emotions)
+    pairs = overlaps(grid, ref, hyp, speakers, sharing)
     assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
     return mapping
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> PairOverlaps:
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> PairOverlaps:
     """The overlap of every pair of speakers active together (``speakers``), and their
-    emotion agreement (from ``items``)."""
+    emotion agreement (``sharing``: speaker pairs active together, once per emotion both have)."""
     k_ref = int(ref.speaker_local.max()) + 1
     k_hyp = int(hyp.speaker_local.max()) + 1
     size = grid.n_files * k_ref * k_hyp
-
-    def key(r, h):
-        return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
-
-    pair, overlap = sum_by_key(key(speakers.ref, speakers.hyp), grid.duration[speakers.region], size)
-
-    n_emotions = max(n_emotions, 1)
-    rg, hg = items.ref, items.hyp
-    same = rg % n_emotions == hg % n_emotions
-    e_pair, e_seconds = sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions),
-                                   grid.duration[items.region[same]], size)
+    # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
+    ref_part = (ref.speaker_file * k_ref + ref.speaker_local) * k_hyp
+    pair, overlap = sum_by_key(ref_part[speakers.ref] + hyp.speaker_local[speakers.hyp],
+                               grid.duration[speakers.region], size)
+    e_pair, e_seconds = sum_by_key(ref_part[sharing.ref] + hyp.speaker_local[sharing.hyp],
+                                   grid.duration[sharing.region], size)
     agreement = np.zeros(len(pair))
     # both speakers active with one emotion means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
@@ -212,31 +209,26 @@ class Pairs:
         return len(self.region)
 
 
-def cooccurring(regions: np.ndarray, ref_groups: np.ndarray, ref_count: np.ndarray,
-                hyp_groups: np.ndarray, hyp_count: np.ndarray) -> Pairs:
-    """The pairs of groups active together in ``regions`` (sorted grid regions).
-
-    Each side gives its active groups region by region (``teer.intervals.active``) and
-    how many each region has. Regions with one group on each side give their one pair;
-    the others the cross products of their groups.
-    """
-    ref_first = np.cumsum(ref_count) - ref_count
-    hyp_first = np.cumsum(hyp_count) - hyp_count
-    one = (ref_count == 1) & (hyp_count == 1)
+def cooccurring(regions: np.ndarray, ref: Active, hyp: Active) -> Pairs:
+    """The pairs of groups active together in ``regions`` (sorted grid regions), from each
+    side's groups active there (``teer.intervals.active``). Regions with one group on
+    each side give their one pair; the others the cross products of their groups."""
+    one = (ref.count == 1) & (hyp.count == 1)
     single = np.flatnonzero(one)
-    rs, hs, where = [ref_groups[ref_first[single]]], [hyp_groups[hyp_first[single]]], [regions[single]]
+    rs, hs, where = [ref.group[ref.first[single]]], [hyp.group[hyp.first[single]]], [regions[single]]
     many = np.flatnonzero(~one)
     if len(many):
-        a, b = ref_count[many], hyp_count[many]
+        a, b = ref.count[many], hyp.count[many]
         # The cross product of the active groups of each region, without a loop: region
         # j contributes a[j] * b[j] pairs. For the k-th pair of its block, k // b[j] picks
         # the reference group (an offset into the region's a[j] reference groups, which
-        # start at ref_first) and k % b[j] the hypothesis group.
-        block = a * b
+        # start at ref.first) and k - (k // b[j]) * b[j] the hypothesis group.
+        block = (a * b).astype(np.int64)
         k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
         bb = np.repeat(b, block)
-        rs.append(ref_groups[np.repeat(ref_first[many], block) + k // bb])
-        hs.append(hyp_groups[np.repeat(hyp_first[many], block) + k % bb])
+        of_ref = k // bb
+        rs.append(ref.group[np.repeat(ref.first[many], block) + of_ref])
+        hs.append(hyp.group[np.repeat(hyp.first[many], block) + (k - of_ref * bb)])
         where.append(np.repeat(regions[many], block))
     return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 
