@@ -571,7 +571,8 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     span = math.ldexp(1.0, exponent)
     key = f * span
     key += t
-    order = np.argsort(key)
+    # stable: numpy's merge sort gains on the runs already in order (each side's starts)
+    order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     del key
     equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
@@ -757,19 +758,22 @@ def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mappin
                    regions: np.ndarray, n_emotions: int, emo: np.ndarray, emo_spk: np.ndarray) -> None:
     """Set ``emo`` and ``emo_spk`` of ``regions`` by matching their active speakers one by one
     (``active_items``: per side, the (item, region) of its items active in ``regions``)."""
+    # per side, region -> speaker -> its emotions as the bits of an int
     by_side = []
     for items, item_region in active_items:
-        per_region: dict[int, dict[int, set[int]]] = {}
+        per_region: dict[int, dict[int, int]] = {}
         for g, r in zip(items.tolist(), item_region.tolist()):
-            per_region.setdefault(r, {}).setdefault(g // n_emotions, set()).add(g % n_emotions)
+            speakers = per_region.setdefault(r, {})
+            speaker, emotion = divmod(g, n_emotions)
+            speakers[speaker] = speakers.get(speaker, 0) | 1 << emotion
         by_side.append(per_region)
+    mapped = mapping.tolist()
     for r in regions.tolist():
         ref_items = by_side[0].get(r, {})
-        hyp_items = by_side[1].get(r, {})
-        edges = {s: [h for h, he in hyp_items.items() if emo_set & he] for s, emo_set in ref_items.items()}
+        hyp_items = by_side[1].get(r, {}).items()
+        edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions] for s, emotions in ref_items.items()}
         emo[r] = _max_matching(edges)
-        emo_spk[r] = sum(1 for s, emo_set in ref_items.items()
-                         for h, he in hyp_items.items() if mapping[h] == s and emo_set & he)
+        emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)
 
 
 def _max_matching(edges: dict[int, list[int]]) -> int:
