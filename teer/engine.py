@@ -23,6 +23,7 @@ components are in ``Sweep.components``; the rates in ``teer.components``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -99,18 +100,69 @@ class Together:
     emotion there (once per emotion they share)."""
 
     regions: np.ndarray
-    #: per side (reference, hypothesis), its items active in each of ``regions``
+    #: per side (reference, hypothesis), its items active in each of a list of regions:
+    #: ``regions``, or where collars split regions, the coarser regions they split
     items: tuple[Active, Active]
+    #: per region of ``regions``, the position of its items in ``items``
+    item_position: np.ndarray
     speakers: matcher.Pairs
     sharing: matcher.Pairs
 
     def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
         items = self.items[side]
-        at = np.searchsorted(self.regions, regions)
+        at = self.item_position[np.searchsorted(self.regions, regions)]
         count = items.count[at]
         k = np.arange(count.sum()) + np.repeat(items.first[at] - (np.cumsum(count) - count), count)
         return items.group[k], np.repeat(regions, count)
+
+
+@dataclass(frozen=True)
+class Coarse:
+    """The grid's points that segments and the UEM put there, without those only collars
+    and no-score zones add: who speaks, and so all of ``Together``, changes only at them.
+    Coarse region ``c`` is made of the grid's regions ``point[c] .. point[c + 1] - 1``."""
+
+    point: np.ndarray
+    #: per grid point, the coarse region that starts there or holds it
+    rank: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, boundaries: Sequence[np.ndarray]) -> "Coarse | None":
+        """The coarse points among ``n`` (``boundaries``: grid indices), or None where they are all."""
+        is_point = np.zeros(n, bool)
+        for at in boundaries:
+            is_point[at] = True
+        if is_point.all():
+            return None
+        return cls(np.flatnonzero(is_point), np.cumsum(is_point) - 1)
+
+    def side(self, side: Side) -> Side:
+        """``side`` with its speech and counts on the coarse regions."""
+        def coarse(iv: Intervals) -> Intervals:
+            return Intervals(iv.group, self.rank[iv.i0], self.rank[iv.i1])
+
+        return dataclasses.replace(side, by_speaker=coarse(side.by_speaker),
+                                   by_speaker_emotion=coarse(side.by_speaker_emotion),
+                                   count=side.count[self.point], emotion_count=side.emotion_count[self.point])
+
+    def refine(self, pairs: matcher.Pairs, n: int) -> matcher.Pairs:
+        """``pairs`` in coarse regions as the same pairs in each grid region of those, in the
+        same order: a coarse region's pairs are repeated, region by region."""
+        c = pairs.region
+        if len(c) == 0:
+            return pairs
+        run = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # a coarse region's pairs are adjacent
+        size = np.diff(np.r_[run, len(c)])
+        n_fine = np.diff(np.r_[self.point, n])[c[run]]
+        # each (coarse region, one of its grid regions) ...
+        of_run = np.repeat(np.arange(len(run)), n_fine)
+        fine = np.arange(len(of_run)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine) + self.point[c[run]][of_run]
+        # ... holds the coarse region's pairs
+        count = size[of_run]
+        at = np.arange(count.sum()) + np.repeat(run[of_run] - (np.cumsum(count) - count), count)
+        singles = int(np.count_nonzero(at < pairs.single))
+        return matcher.Pairs(pairs.ref[at], pairs.hyp[at], np.repeat(fine, count), singles)
 
 
 @dataclass(frozen=True)
@@ -138,6 +190,8 @@ class Sweep:
     matched: Matched
     #: self-overlapping segments (ref, hyp) in the files with scored time
     scored_self_overlaps: tuple[int, int]
+    #: the grid without the points only collars and no-score zones add (None: there are none)
+    coarse: Coarse | None = None
 
     grid_file = property(lambda self: self.grid.file)
     grid_time = property(lambda self: self.grid.time)
@@ -464,7 +518,8 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
-    together = _together(ref_side, hyp_side, both, len(emotions))
+    coarse = Coarse.of(n, [*at["ref"], *at["hyp"], *at["uem"]])
+    together = _together(ref_side, hyp_side, both, len(emotions), coarse)
     if options.speaker_map is None:
         mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.sharing)
     else:
@@ -475,7 +530,7 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     else:
         matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
-                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files))
+                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files), coarse)
 
 
 def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files: int) -> tuple[int, int]:
@@ -662,9 +717,19 @@ def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_em
     return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
 
 
-def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int) -> Together:
-    """``Together`` in the regions ``both`` (a mask over the grid's regions)."""
+def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: Coarse | None = None) -> Together:
+    """``Together`` in the regions ``both`` (a mask over the grid's regions), found on the
+    ``coarse`` regions where collars split the grid's (the same, with less to sort) and
+    then repeated in each of their grid regions."""
     regions = np.flatnonzero(both)
+    if coarse is not None:
+        # who speaks, and so whether both sides do, is the same in a coarse region's grid regions
+        on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
+        position = np.zeros(len(coarse.point), np.int64)
+        position[on_coarse.regions] = np.arange(len(on_coarse.regions))
+        n = len(both)
+        return Together(regions, on_coarse.items, position[coarse.rank[regions]],
+                        coarse.refine(on_coarse.speakers, n), coarse.refine(on_coarse.sharing, n))
     items = tuple(active(side.by_speaker_emotion, regions, side.emotion_count[regions]) for side in (ref, hyp))
     speakers = [_active_speakers(side, regions, side_items, n_emotions) for side, side_items in zip((ref, hyp), items)]
     # of the items active together, those of one emotion, as pairs of their speakers
@@ -674,7 +739,7 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int) -> Togeth
     same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
     sharing = matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
                             int(np.count_nonzero(same[:item_pairs.single])))
-    return Together(regions, items, matcher.cooccurring(regions, *speakers), sharing)
+    return Together(regions, items, np.arange(len(regions)), matcher.cooccurring(regions, *speakers), sharing)
 
 
 def _active_speakers(side: Side, regions: np.ndarray, items: Active, n_emotions: int) -> Active:
@@ -713,13 +778,13 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
         counts.append(np.bincount(pairs.region[mapped], minlength=n).astype(np.int32))
     spk, emo_spk = counts
 
-    # per (emotion, region where both speak), each side's number of items
-    m = len(together.regions)
+    # per (emotion, region of the items), each side's number of items
+    m = len(together.items[0].count)
     per_emotion = []
     for items in together.items:
         emotion = items.group - items.group // n_emotions * n_emotions
         per_emotion.append(np.bincount(emotion * m + items.position, minlength=n_emotions * m).reshape(n_emotions, m))
-    emo_there = np.minimum(*per_emotion).sum(axis=0)
+    emo_there = np.minimum(*per_emotion).sum(axis=0)[together.item_position]
     in_scored = scored[together.regions]
     emo = np.zeros(n, np.int32)
     emo[together.regions[in_scored]] = emo_there[in_scored]

@@ -219,3 +219,31 @@ def test_unique_inverse_by_counting_is_that_of_np_unique(keys, scale):
     expected, expected_inverse = np.unique(key, return_inverse=True)
     assert uniq.tolist() == expected.tolist() and inverse.tolist() == expected_inverse.tolist()
     assert inverse.dtype == np.int64
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, st.lists(hyp_segment, min_size=1, max_size=25), st.sampled_from([0.25, 0.5]), st.booleans())
+def test_together_on_coarse_regions_is_together_on_the_grid(ref, hyp, collar, zones):
+    """Where collars (and no-score zones) split the grid's regions, ``engine._together`` works
+    on the coarser regions and repeats its pairs in their grid regions: the same pairs, in
+    the same order, and the same items, as found on the grid itself."""
+    import numpy as np
+
+    from teer import engine
+
+    noscore = table([("f0", 30, 20, "A", "neu"), ("f1", 100, 5, "B", "neu")]) if zones else None
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, noscore=noscore)
+    assert sw.coarse is not None
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    e = len(sw.emotions)
+    fine = engine._together(sw.ref, sw.hyp, both, e)
+    coarse = engine._together(sw.ref, sw.hyp, both, e, sw.coarse)
+    assert np.array_equal(fine.regions, coarse.regions)
+    for name in ("speakers", "sharing"):
+        a, b = getattr(fine, name), getattr(coarse, name)
+        assert a.single == b.single, name
+        for column in ("ref", "hyp", "region"):
+            assert getattr(a, column).tolist() == getattr(b, column).tolist(), (name, column)
+    for side in (0, 1):
+        a, b = fine.items_in(side, fine.regions), coarse.items_in(side, fine.regions)
+        assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
