@@ -32,10 +32,10 @@ import numpy as np
 
 from . import matcher
 from .components import SECONDS
-from .intervals import Active, Intervals, active, coverage, expand, merge, min_profile
+from .intervals import Active, Intervals, active, coverage, covered, expand, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
-from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap
+from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap, unique_inverse
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -513,8 +513,8 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
 
     in_file = np.zeros(n, bool)
     in_file[:-1] = grid.file[1:] == grid.file[:-1]
-    evaluated = in_file & (coverage(*at["uem"], n) > 0)
-    scored = evaluated & (coverage(*at["excluded"], n) == 0) & _region_filter(options.regions, ref_side.count)
+    evaluated = in_file & covered(*at["uem"], n)
+    scored = evaluated & ~covered(*at["excluded"], n) & _region_filter(options.regions, ref_side.count)
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
@@ -648,7 +648,7 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     # speakers are keyed by (file, name): the same name in two files is two speakers
     n_names = max(len(table.speakers), 1)
     key = file.astype(np.int64) * n_names + table.speaker[keep].astype(np.int64)
-    uniq, speaker = _unique_inverse(key)
+    uniq, speaker = unique_inverse(key)
     emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
     speaker_file = uniq // n_names
     has = emotion != NO_EMOTION
@@ -667,19 +667,6 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
                 count=coverage(by_speaker.i0, by_speaker.i1, n),
                 emotion_count=coverage(by_speaker_emotion.i0, by_speaker_emotion.i1, n))
-
-
-def _unique_inverse(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(key, return_inverse=True)`` of non-negative keys; by a count over the
-    key range where that is small (a batch's files times the speaker names), not a sort."""
-    size = int(key.max()) + 1 if len(key) else 0
-    if size > 4 * len(key) + 4096:
-        uniq, inverse = np.unique(key, return_inverse=True)
-        return uniq, inverse.astype(np.int64).reshape(-1)
-    present = np.zeros(size, bool)
-    present[key] = True
-    rank = np.cumsum(present) - 1
-    return np.flatnonzero(present), rank[key]
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:

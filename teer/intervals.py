@@ -31,6 +31,17 @@ def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(delta[:n], dtype=np.int32)
 
 
+def covered(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
+    """Whether some interval covers each of the ``n`` regions (``coverage > 0``); a few
+    intervals, as a UEM's, by slices instead of a running count over every region."""
+    if len(i0) > 64:
+        return coverage(i0, i1, n) > 0
+    mask = np.zeros(n, bool)
+    for lo, hi in zip(i0.tolist(), i1.tolist()):
+        mask[lo:hi] = True
+    return mask
+
+
 def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, np.ndarray]:
     """Union of the intervals of each group, and the group of every interval that
     overlapped an earlier one of its group.
@@ -49,17 +60,18 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     # by group * span (span exceeds every index): a later group's shifted ends are
     # all larger than an earlier group's, so the maximum restarts at each group.
     span = np.int64(max(int(i1.max()), 0) + 1)
-    shifted_end = np.maximum.accumulate(group.astype(np.int64) * span + i1)
+    shift = group.astype(np.int64) * span
+    shifted_end = np.maximum.accumulate(shift + i1)
     reach = np.empty_like(shifted_end)
     reach[0] = -1
     same = group[1:] == group[:-1]
-    reach[1:] = np.where(same, shifted_end[:-1] - group[1:].astype(np.int64) * span, -1)
+    reach[1:] = np.where(same, shifted_end[:-1] - shift[1:], -1)
     # an interval opens a new union unless it starts at or before the reach of its group
     opens = i0 > reach
     overlapping = ~opens & (i0 < reach)
     starts = np.flatnonzero(opens)
     lasts = np.append(starts[1:] - 1, len(i0) - 1)
-    merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
+    merged_end = shifted_end[lasts] - shift[lasts]
     return Intervals(group[starts], i0[starts], merged_end), group[overlapping]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .intervals import Active
+from .segments import unique_inverse
 
 
 if TYPE_CHECKING:
@@ -131,9 +132,8 @@ def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
     pairs that exist, not by the file's speakers; a small one is solved densely, a
     large one on the sparse graph of its pairs.
     """
-    row_ids, r = np.unique(rows, return_inverse=True)
-    col_ids, c = np.unique(cols, return_inverse=True)
-    r, c = r.reshape(-1), c.reshape(-1)
+    row_ids, r = unique_inverse(rows)
+    col_ids, c = unique_inverse(cols)
     if len(row_ids) * len(col_ids) <= DENSE_CELLS:
         matrix = np.zeros((len(row_ids), len(col_ids)))
         matrix[r, c] = weight

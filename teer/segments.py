@@ -246,6 +246,20 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def unique_inverse(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative integers (the inverse as
+    int64): by a count over the key range where that is small (speaker numbers, a
+    batch's files times its speaker names), else by ``np.unique``'s sort."""
+    size = int(key.max()) + 1 if len(key) else 0
+    if size > 4 * len(key) + 4096:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        return uniq, inverse.astype(np.int64).reshape(-1)
+    present = np.zeros(size, bool)
+    present[key] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[key]
+
+
 def extents(codes: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per code ``0 .. n - 1``, the smallest ``start`` and the largest ``end`` of its rows
     (``inf`` and ``-inf`` for a code without rows)."""

@@ -212,10 +212,10 @@ def test_group_start_order_sorts_as_lexsort(rows, by_start, wide):
 def test_unique_inverse_by_counting_is_that_of_np_unique(keys, scale):
     import numpy as np
 
-    from teer import engine
+    from teer.segments import unique_inverse
 
     key = np.array(keys, np.int64) * scale
-    uniq, inverse = engine._unique_inverse(key)
+    uniq, inverse = unique_inverse(key)
     expected, expected_inverse = np.unique(key, return_inverse=True)
     assert uniq.tolist() == expected.tolist() and inverse.tolist() == expected_inverse.tolist()
     assert inverse.dtype == np.int64
@@ -247,3 +247,15 @@ def test_together_on_coarse_regions_is_together_on_the_grid(ref, hyp, collar, zo
     for side in (0, 1):
         a, b = fine.items_in(side, fine.regions), coarse.items_in(side, fine.regions)
         assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 10)), max_size=80))
+def test_covered_by_slices_or_by_count_is_coverage_above_zero(rows):
+    import numpy as np
+
+    from teer.intervals import coverage, covered
+
+    i0 = np.array([s for s, _ in rows], np.int64)
+    i1 = np.array([s + d for s, d in rows], np.int64)
+    assert covered(i0, i1, 52).tolist() == (coverage(i0, i1, 52) > 0).tolist()
