@@ -32,7 +32,7 @@ import numpy as np
 
 from . import matcher
 from .components import SECONDS
-from .intervals import Active, Intervals, active, coverage, covered, expand, merge, min_profile
+from .intervals import Active, Intervals, active, coverage, covered, expand, listed_before, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap, unique_inverse
@@ -717,8 +717,10 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
         n = len(both)
         return Together(regions, on_coarse.items, position[coarse.rank[regions]],
                         coarse.refine(on_coarse.speakers, n), coarse.refine(on_coarse.sharing, n))
-    items = tuple(active(side.by_speaker_emotion, regions, side.emotion_count[regions]) for side in (ref, hyp))
-    speakers = [_active_speakers(side, regions, side_items, n_emotions) for side, side_items in zip((ref, hyp), items)]
+    below = listed_before(both)
+    items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
+    speakers = [_active_speakers(side, regions, below, side_items, n_emotions)
+                for side, side_items in zip((ref, hyp), items)]
     # of the items active together, those of one emotion, as pairs of their speakers
     n_emotions = max(n_emotions, 1)
     item_pairs = matcher.cooccurring(regions, *items)
@@ -729,13 +731,13 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
     return Together(regions, items, np.arange(len(regions)), matcher.cooccurring(regions, *speakers), sharing)
 
 
-def _active_speakers(side: Side, regions: np.ndarray, items: Active, n_emotions: int) -> Active:
-    """A side's speakers active in ``regions`` (``intervals.active`` of ``by_speaker``), read
-    off its active ``items`` where every segment has an emotion: a region's speakers are
-    then its items' speakers, each once."""
+def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int) -> Active:
+    """A side's speakers active in ``regions`` (``intervals.active`` of ``by_speaker``; ``below``:
+    ``listed_before`` of them), read off its active ``items`` where every segment has an
+    emotion: a region's speakers are then its items' speakers, each once."""
     count = side.count[regions]
     if not side.labelled:
-        return active(side.by_speaker, regions, count)
+        return active(side.by_speaker, below, count)
     speakers = items.group // max(n_emotions, 1)
     if np.array_equal(items.count, count):  # nobody has two emotions at once
         return Active(speakers, items.position, count, items.first)

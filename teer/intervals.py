@@ -145,27 +145,32 @@ class Active:
         return len(self.group)
 
 
-def active(iv: Intervals, regions: np.ndarray, count: np.ndarray) -> Active:
-    """The groups of the intervals active in each of the sorted ``regions``, of which
-    ``count`` give how many (``coverage``). The intervals of one group must not overlap
-    (``merge``): then a group is active at most once per region.
+def listed_before(listed: np.ndarray) -> np.ndarray:
+    """Per grid point ``x``, the number of regions before it that ``listed`` (a mask over
+    the regions) marks: an interval ``[i0, i1)`` holds the listed regions at positions
+    ``below[i0] .. below[i1] - 1`` of the list."""
+    below = np.zeros(len(listed) + 1, np.int64)
+    np.cumsum(listed, out=below[1:])
+    return below
+
+
+def active(iv: Intervals, below: np.ndarray, count: np.ndarray) -> Active:
+    """The groups of the intervals active in each of a list of regions (``below``:
+    ``listed_before`` of it), of which ``count`` give how many (``coverage``). The
+    intervals of one group must not overlap (``merge``): then a group is active at most
+    once per region.
     """
     first = np.cumsum(count) - count
-    if len(iv) == 0 or len(regions) == 0:
+    if len(iv) == 0 or len(count) == 0:
         empty = np.zeros(0, np.int64)
         return Active(empty, empty, count, first)
-    # below[x] = number of listed regions before grid point x, so that an interval's
-    # listed regions are the positions below[i0] .. below[i1] - 1 in ``regions``
-    below = np.zeros(int(max(iv.i1.max(), regions[-1])) + 2, np.int64)
-    below[regions + 1] = 1
-    np.cumsum(below, out=below)
     lo = below[iv.i0]
     n_in = below[iv.i1] - lo
     # every (position, group) of an active interval, as one integer key position * span
     # + group: keys are distinct (a group once per region), so that sorting them, which
     # numpy does much faster than an argsort, puts them in (position, group) order
     span = int(iv.group.max()) + 1
-    key_type = np.int32 if len(regions) * span < 1 << 31 else np.int64
+    key_type = np.int32 if len(count) * span < 1 << 31 else np.int64
     key = np.arange(int(n_in.sum()), dtype=key_type)
     key += np.repeat((lo - (np.cumsum(n_in) - n_in)).astype(key_type), n_in)
     key *= key_type(span)

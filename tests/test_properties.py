@@ -152,7 +152,7 @@ def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
     ``expand`` finds in each listed region."""
     import numpy as np
 
-    from teer.intervals import active, coverage, expand, merge
+    from teer.intervals import active, coverage, expand, listed_before, merge
 
     group = np.array([g for g, _, _ in rows], np.int64)
     i0 = np.array([s for _, s, _ in rows], np.int32)
@@ -161,7 +161,7 @@ def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
     regions = np.flatnonzero(listed)
     which, region = expand(iv, regions)
     expected = sorted(zip(np.searchsorted(regions, region).tolist(), iv.group[which].tolist()))
-    got = active(iv, regions, coverage(iv.i0, iv.i1, len(listed))[regions])
+    got = active(iv, listed_before(np.array(listed)), coverage(iv.i0, iv.i1, len(listed))[regions])
     assert list(zip(got.position.tolist(), got.group.tolist())) == expected
     assert all(got.group[got.first[k]:got.first[k] + got.count[k]].tolist() == [g for p, g in expected if p == k]
                for k in range(len(regions)))
@@ -176,16 +176,16 @@ def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, col
     import numpy as np
 
     from teer import engine
-    from teer.intervals import active
+    from teer.intervals import active, listed_before
 
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
-    regions, e = np.flatnonzero(both), len(sw.emotions)
+    regions, below, e = np.flatnonzero(both), listed_before(both), len(sw.emotions)
     for side in (sw.ref, sw.hyp):
         assert side.labelled
-        items = active(side.by_speaker_emotion, regions, side.emotion_count[regions])
-        fast = engine._active_speakers(side, regions, items, e)
-        general = active(side.by_speaker, regions, side.count[regions])
+        items = active(side.by_speaker_emotion, below, side.emotion_count[regions])
+        fast = engine._active_speakers(side, regions, below, items, e)
+        general = active(side.by_speaker, below, side.count[regions])
         for name in ("group", "position", "count", "first"):
             assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
 
