@@ -97,21 +97,28 @@ class Side:
 class Together:
     """Where both sides speak (``regions``): each side's (speaker, emotion) items active
     there, the pairs of speakers active together, and the pairs of speakers that share an
-    emotion there (once per emotion they share)."""
+    emotion there (once per emotion they share).
+
+    All of it is found on a list of units: ``regions`` themselves, or where collars split
+    regions, the coarser regions they split (``Coarse``), in which the same speakers speak.
+    """
 
     regions: np.ndarray
-    #: per side (reference, hypothesis), its items active in each of a list of regions:
-    #: ``regions``, or where collars split regions, the coarser regions they split
+    #: per side (reference, hypothesis), its items active in each unit
     items: tuple[Active, Active]
-    #: per region of ``regions``, the position of its items in ``items``
-    item_position: np.ndarray
+    #: per region of ``regions``, its unit
+    unit: np.ndarray
+    #: the pairs in each unit (``Pairs.region``: the unit)
+    unit_speakers: matcher.Pairs
+    unit_sharing: matcher.Pairs
+    #: the same pairs in each of ``regions`` (the pair sums of the mapping add them region by region)
     speakers: matcher.Pairs
     sharing: matcher.Pairs
 
     def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
         items = self.items[side]
-        at = self.item_position[np.searchsorted(self.regions, regions)]
+        at = self.unit[np.searchsorted(self.regions, regions)]
         count = items.count[at]
         k = np.arange(count.sum()) + np.repeat(items.first[at] - (np.cumsum(count) - count), count)
         return items.group[k], np.repeat(regions, count)
@@ -712,23 +719,29 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
     if coarse is not None:
         # who speaks, and so whether both sides do, is the same in a coarse region's grid regions
         on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
-        position = np.zeros(len(coarse.point), np.int64)
-        position[on_coarse.regions] = np.arange(len(on_coarse.regions))
+        unit = np.zeros(len(coarse.point), np.int64)
+        unit[on_coarse.regions] = np.arange(len(on_coarse.regions))
         n = len(both)
-        return Together(regions, on_coarse.items, position[coarse.rank[regions]],
-                        coarse.refine(on_coarse.speakers, n), coarse.refine(on_coarse.sharing, n))
+        return Together(regions, on_coarse.items, unit[coarse.rank[regions]], on_coarse.unit_speakers,
+                        on_coarse.unit_sharing, coarse.refine(on_coarse.speakers, n),
+                        coarse.refine(on_coarse.sharing, n))
     below = listed_before(both)
     items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
-    speakers = [_active_speakers(side, regions, below, side_items, n_emotions)
-                for side, side_items in zip((ref, hyp), items)]
+    speakers = matcher.cooccurring(*[_active_speakers(side, regions, below, side_items, n_emotions)
+                                     for side, side_items in zip((ref, hyp), items)])
     # of the items active together, those of one emotion, as pairs of their speakers
     n_emotions = max(n_emotions, 1)
-    item_pairs = matcher.cooccurring(regions, *items)
+    item_pairs = matcher.cooccurring(*items)
     ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
     same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
     sharing = matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
                             int(np.count_nonzero(same[:item_pairs.single])))
-    return Together(regions, items, np.arange(len(regions)), matcher.cooccurring(regions, *speakers), sharing)
+
+    def in_regions(pairs: matcher.Pairs) -> matcher.Pairs:
+        return matcher.Pairs(pairs.ref, pairs.hyp, regions[pairs.region], pairs.single)
+
+    return Together(regions, items, np.arange(len(regions)), speakers, sharing,
+                    in_regions(speakers), in_regions(sharing))
 
 
 def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int) -> Active:
@@ -761,22 +774,25 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
     smaller side's count of items with it. Regions outside ``scored`` count 0.
     """
     n_emotions = max(n_emotions, 1)
-    counts = []
-    for pairs in (together.speakers, together.sharing):
-        mapped = (mapping[pairs.hyp] == pairs.ref) & scored[pairs.region]
-        counts.append(np.bincount(pairs.region[mapped], minlength=n).astype(np.int32))
-    spk, emo_spk = counts
+    # each count is found per unit (``Together``) and holds in each of its regions
+    n_units = len(together.items[0].count)
+    in_scored = scored[together.regions]
+    regions, units = together.regions[in_scored], together.unit[in_scored]
 
-    # per (emotion, region of the items), each side's number of items
-    m = len(together.items[0].count)
+    def in_scored_regions(per_unit: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, np.int32)
+        out[regions] = per_unit[units]
+        return out
+
+    spk, emo_spk = (in_scored_regions(np.bincount(pairs.region[mapping[pairs.hyp] == pairs.ref], minlength=n_units))
+                    for pairs in (together.unit_speakers, together.unit_sharing))
+    # per (emotion, unit), each side's number of items
     per_emotion = []
     for items in together.items:
         emotion = items.group - items.group // n_emotions * n_emotions
-        per_emotion.append(np.bincount(emotion * m + items.position, minlength=n_emotions * m).reshape(n_emotions, m))
-    emo_there = np.minimum(*per_emotion).sum(axis=0)[together.item_position]
-    in_scored = scored[together.regions]
-    emo = np.zeros(n, np.int32)
-    emo[together.regions[in_scored]] = emo_there[in_scored]
+        per_emotion.append(np.bincount(emotion * n_units + items.position,
+                                       minlength=n_emotions * n_units).reshape(n_emotions, n_units))
+    emo = in_scored_regions(np.minimum(*per_emotion).sum(axis=0))
     return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk, together)
 
 

@@ -209,13 +209,14 @@ class Pairs:
         return len(self.region)
 
 
-def cooccurring(regions: np.ndarray, ref: Active, hyp: Active) -> Pairs:
-    """The pairs of groups active together in ``regions`` (sorted grid regions), from each
-    side's groups active there (``teer.intervals.active``). Regions with one group on
-    each side give their one pair; the others the cross products of their groups."""
+def cooccurring(ref: Active, hyp: Active) -> Pairs:
+    """The pairs of groups active together in each region of a list, from each side's
+    groups active there (``teer.intervals.active``); ``Pairs.region`` is the region's
+    position in the list. Regions with one group on each side give their one pair; the
+    others the cross products of their groups."""
     one = (ref.count == 1) & (hyp.count == 1)
     single = np.flatnonzero(one)
-    rs, hs, where = [ref.group[ref.first[single]]], [hyp.group[hyp.first[single]]], [regions[single]]
+    rs, hs, where = [ref.group[ref.first[single]]], [hyp.group[hyp.first[single]]], [single]
     many = np.flatnonzero(~one)
     if len(many):
         a, b = ref.count[many], hyp.count[many]
@@ -229,7 +230,7 @@ def cooccurring(regions: np.ndarray, ref: Active, hyp: Active) -> Pairs:
         of_ref = k // bb
         rs.append(ref.group[np.repeat(ref.first[many], block) + of_ref])
         hs.append(hyp.group[np.repeat(hyp.first[many], block) + (k - of_ref * bb)])
-        where.append(np.repeat(regions[many], block))
+        where.append(np.repeat(many, block))
     return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 
 
