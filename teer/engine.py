@@ -659,16 +659,19 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
     speaker_file = uniq // n_names
     has = emotion != NO_EMOTION
-    joint = speaker[has] * max(n_emotions, 1) + emotion[has]
+    labelled = bool(has.all())
+    if labelled:  # (no copies)
+        joint, labelled_i0, labelled_i1 = speaker * max(n_emotions, 1) + emotion, i0, i1
+    else:
+        joint, labelled_i0, labelled_i1 = speaker[has] * max(n_emotions, 1) + emotion[has], i0[has], i1[has]
     if once:
         by_speaker, overlap_speaker = merge(speaker, i0, i1)
-        by_speaker_emotion, _ = merge(joint, i0[has], i1[has])
+        by_speaker_emotion, _ = merge(joint, labelled_i0, labelled_i1)
     else:  # every segment is an item of its own: no two emotions on one item
         by_speaker = Intervals(speaker, i0, i1)
-        by_speaker_emotion = Intervals(joint, i0[has], i1[has])
+        by_speaker_emotion = Intervals(joint, labelled_i0, labelled_i1)
         overlap_speaker = np.zeros(0, np.int64)
-    return Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1,
-                labelled=bool(has.all()),
+    return Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1, labelled=labelled,
                 speaker_file=speaker_file, speaker_name=uniq % n_names,
                 speaker_local=np.arange(len(uniq)) - np.searchsorted(speaker_file, speaker_file),
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,

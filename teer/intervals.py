@@ -49,7 +49,8 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     Touching intervals are joined; only a strict overlap counts as an overlap.
     """
     keep = i1 > i0
-    group, i0, i1 = group[keep], i0[keep], i1[keep]
+    if not keep.all():
+        group, i0, i1 = group[keep], i0[keep], i1[keep]
     if len(i0) == 0:
         empty = np.zeros(0, np.int64)
         return Intervals(empty, empty, empty), empty

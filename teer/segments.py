@@ -299,7 +299,7 @@ def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], 
 
 def remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     """Apply an index mapping, keeping negative codes (missing labels) as they are."""
-    if len(mapping) == 0:
-        return codes.copy()
+    if len(mapping) == 0 or np.array_equal(mapping, np.arange(len(mapping))):  # (tables that share a vocabulary)
+        return codes.astype(np.int32)
     out = mapping[np.maximum(codes, 0)]
     return np.where(codes < 0, codes, out).astype(np.int32)
