@@ -209,7 +209,11 @@ def time_warning(parts: TimeParts) -> list[str]:
 
 def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
     lookup = np.fromiter((index.get(f, -1) for f in table.files), np.int32, len(table.files))
-    return lookup[table.file] if len(table) else np.zeros(0, np.int32)
+    if not len(table):
+        return np.zeros(0, np.int32)
+    if np.array_equal(lookup, np.arange(len(lookup))):  # the table's own codes (no copy)
+        return table.file
+    return lookup[table.file]
 
 
 def _sample(names: Sequence[str], k: int = 3) -> str:
