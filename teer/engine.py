@@ -169,7 +169,7 @@ class Coarse:
         count = size[of_run]
         at = np.arange(count.sum()) + np.repeat(run[of_run] - (np.cumsum(count) - count), count)
         singles = int(np.count_nonzero(at < pairs.single))
-        return matcher.Pairs(pairs.ref[at], pairs.hyp[at], np.repeat(fine, count), singles)
+        return matcher.Pairs(pairs.ref, pairs.hyp, np.repeat(fine, count), singles, at)
 
 
 @dataclass(frozen=True)

@@ -83,10 +83,12 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) 
     size = grid.n_files * k_ref * k_hyp
     # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
     ref_part = (ref.speaker_file * k_ref + ref.speaker_local) * k_hyp
-    pair, overlap = sum_by_key(ref_part[speakers.ref] + hyp.speaker_local[speakers.hyp],
-                               grid.duration[speakers.region], size)
-    e_pair, e_seconds = sum_by_key(ref_part[sharing.ref] + hyp.speaker_local[sharing.hyp],
-                                   grid.duration[sharing.region], size)
+
+    def keys(pairs: Pairs) -> np.ndarray:
+        return pairs.each(ref_part[pairs.ref] + hyp.speaker_local[pairs.hyp])
+
+    pair, overlap = sum_by_key(keys(speakers), grid.duration[speakers.region], size)
+    e_pair, e_seconds = sum_by_key(keys(sharing), grid.duration[sharing.region], size)
     agreement = np.zeros(len(pair))
     # both speakers active with one emotion means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
@@ -198,15 +200,23 @@ def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarr
 class Pairs:
     """Every (reference group, hypothesis group, region) of groups active together: first
     the regions with one group on each side (``single`` of them, in region order), then
-    the others, region by region."""
+    the others, region by region.
+
+    Where pairs repeat in several regions (those collars split, ``teer.engine.Coarse``),
+    ``at`` gives per region entry the index of its pair in ``ref`` and ``hyp``."""
 
     ref: np.ndarray
     hyp: np.ndarray
     region: np.ndarray
     single: int
+    at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.region)
+
+    def each(self, per_pair: np.ndarray) -> np.ndarray:
+        """A value per pair (indexed like ``ref``), as one per region entry."""
+        return per_pair if self.at is None else per_pair[self.at]
 
 
 def cooccurring(ref: Active, hyp: Active) -> Pairs:
