@@ -111,7 +111,7 @@ class Together:
     #: the pairs in each unit (``Pairs.region``: the unit)
     unit_speakers: matcher.Pairs
     unit_sharing: matcher.Pairs
-    #: the same pairs in each of ``regions`` (the pair sums of the mapping add them region by region)
+    #: the same pairs in each of ``regions``, for the pair sums of the mapping (``Coarse.refine``)
     speakers: matcher.Pairs
     sharing: matcher.Pairs
 
@@ -153,23 +153,33 @@ class Coarse:
                                    by_speaker_emotion=coarse(side.by_speaker_emotion),
                                    count=side.count[self.point], emotion_count=side.emotion_count[self.point])
 
-    def refine(self, pairs: matcher.Pairs, n: int) -> matcher.Pairs:
-        """``pairs`` in coarse regions as the same pairs in each grid region of those, in the
-        same order: a coarse region's pairs are repeated, region by region."""
+    def refine(self, pairs: matcher.Pairs, n: int, by_region: bool = False) -> matcher.Pairs:
+        """``pairs`` in coarse regions as the same pairs in each grid region of those.
+
+        The pair sums need each pair's entries in region order, those of the regions with
+        one pair on each side first. Pairs of speakers are once per region: they are
+        repeated pair after pair, each in its grid regions (cheaper). ``by_region``: a pair
+        may be there twice in a region (once per emotion two speakers share), and a coarse
+        region's pairs are repeated region by region instead.
+        """
         c = pairs.region
         if len(c) == 0:
             return pairs
+        n_fine = np.diff(np.r_[self.point, n])[c]
+        if not by_region:
+            at = np.repeat(np.arange(len(c)), n_fine)
+            k = np.arange(len(at)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine)
+            return matcher.Pairs(pairs.ref, pairs.hyp, self.point[c][at] + k, int(n_fine[:pairs.single].sum()), at)
         run = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # a coarse region's pairs are adjacent
         size = np.diff(np.r_[run, len(c)])
-        n_fine = np.diff(np.r_[self.point, n])[c[run]]
+        n_fine = n_fine[run]
         # each (coarse region, one of its grid regions) ...
         of_run = np.repeat(np.arange(len(run)), n_fine)
         fine = np.arange(len(of_run)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine) + self.point[c[run]][of_run]
         # ... holds the coarse region's pairs
         count = size[of_run]
         at = np.arange(count.sum()) + np.repeat(run[of_run] - (np.cumsum(count) - count), count)
-        singles = int(np.count_nonzero(at < pairs.single))
-        return matcher.Pairs(pairs.ref, pairs.hyp, np.repeat(fine, count), singles, at)
+        return matcher.Pairs(pairs.ref, pairs.hyp, np.repeat(fine, count), int(np.count_nonzero(at < pairs.single)), at)
 
 
 @dataclass(frozen=True)
@@ -727,7 +737,7 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
         n = len(both)
         return Together(regions, on_coarse.items, unit[coarse.rank[regions]], on_coarse.unit_speakers,
                         on_coarse.unit_sharing, coarse.refine(on_coarse.speakers, n),
-                        coarse.refine(on_coarse.sharing, n))
+                        coarse.refine(on_coarse.sharing, n, by_region=True))
     below = listed_before(both)
     items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
     speakers = matcher.cooccurring(*[_active_speakers(side, regions, below, side_items, n_emotions)
