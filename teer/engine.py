@@ -839,24 +839,93 @@ def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emot
 
 def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray,
                    regions: np.ndarray, n_emotions: int, emo: np.ndarray, emo_spk: np.ndarray) -> None:
-    """Set ``emo`` and ``emo_spk`` of ``regions`` by matching their active speakers one by one
-    (``active_items``: per side, the (item, region) of its items active in ``regions``)."""
+    """Set ``emo`` and ``emo_spk`` of ``regions`` (sorted) by matching their active speakers
+    exactly (``active_items``: per side, the (item, region) of its items active there).
+
+    A speaker's emotions in a region are the bits of a mask; two speakers can match where
+    their masks meet. ``emo_spk`` counts the mapped pairs that can. ``emo``, the size of a
+    largest matching, is read off where one side has two speakers (by Hall's condition:
+    each has a partner, and the two have two partners between them) and found by
+    augmenting paths in the other regions.
+    """
+    m = len(regions)
+    if n_emotions > 62:  # masks as Python ints
+        _match_one_by_one(active_items, mapping, regions, np.arange(m), n_emotions, emo, emo_spk)
+        return
+    (ref_at, ref_speaker, ref_mask), (hyp_at, hyp_speaker, hyp_mask) = (
+        _speaker_masks(items, np.searchsorted(regions, item_region), n_emotions) for items, item_region in active_items)
+    # emo_spk: each hypothesis speaker's mapped speaker, looked up among the reference's in its region
+    span = int(max(ref_speaker.max(initial=0), mapping.max(initial=0))) + 1
+    ref_key = ref_at * span + ref_speaker
+    target = mapping[hyp_speaker]
+    key = hyp_at * span + target
+    at = np.minimum(np.searchsorted(ref_key, key), max(len(ref_key) - 1, 0))
+    if len(ref_key):
+        meet = (target >= 0) & (ref_key[at] == key) & (ref_mask[at] & hyp_mask != 0)
+    else:
+        meet = np.zeros(len(key), bool)
+    emo_spk[regions] = np.bincount(hyp_at[meet], minlength=m)
+    # emo where one side has two speakers
+    n_ref, n_hyp = np.bincount(ref_at, minlength=m), np.bincount(hyp_at, minlength=m)
+    two_ref = n_ref == 2
+    two_hyp = (n_hyp == 2) & (n_ref > 2)
+    for two, (pair_at, pair_mask, pair_count), (other_at, other_mask) in (
+            (two_ref, (ref_at, ref_mask, n_ref), (hyp_at, hyp_mask)),
+            (two_hyp, (hyp_at, hyp_mask, n_hyp), (ref_at, ref_mask))):
+        if not two.any():
+            continue
+        first = (np.cumsum(pair_count) - pair_count)[other_at]
+        use = two[other_at]
+        meets_first = use & (other_mask & pair_mask[np.minimum(first, len(pair_mask) - 1)] != 0)
+        meets_second = use & (other_mask & pair_mask[np.minimum(first + 1, len(pair_mask) - 1)] != 0)
+        with_first = np.bincount(other_at[meets_first], minlength=m)
+        with_second = np.bincount(other_at[meets_second], minlength=m)
+        with_either = np.bincount(other_at[meets_first | meets_second], minlength=m)
+        size = np.where(with_either == 0, 0, np.where((with_first == 0) | (with_second == 0) | (with_either == 1), 1, 2))
+        emo[regions[two]] = size[two]
+    rest = np.flatnonzero(~two_ref & ~two_hyp)
+    if len(rest):
+        _match_one_by_one(active_items, mapping, regions, rest, n_emotions, emo, emo_spk, emo_only=True)
+
+
+def _speaker_masks(items: np.ndarray, position: np.ndarray, n_emotions: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (position, speaker) of the active ``items`` (at ``position``), in that order:
+    position, speaker and its emotions as the bits of a mask."""
+    speaker = items // n_emotions
+    emotion = items - speaker * n_emotions
+    order = np.lexsort((speaker, position))
+    position, speaker, emotion = position[order], speaker[order], emotion[order]
+    if len(position) == 0:
+        return position, speaker, np.zeros(0, np.int64)
+    start = np.flatnonzero(np.r_[True, (position[1:] != position[:-1]) | (speaker[1:] != speaker[:-1])])
+    mask = np.bitwise_or.reduceat(np.left_shift(np.int64(1), emotion.astype(np.int64)), start)
+    return position[start], speaker[start], mask
+
+
+def _match_one_by_one(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray,
+                      regions: np.ndarray, which: np.ndarray, n_emotions: int, emo: np.ndarray,
+                      emo_spk: np.ndarray, emo_only: bool = False) -> None:
+    """``_match_exactly`` of ``regions[which]``, a region at a time (``emo_only``: leave ``emo_spk``)."""
+    wanted = set(regions[which].tolist())
     # per side, region -> speaker -> its emotions as the bits of an int
     by_side = []
     for items, item_region in active_items:
         per_region: dict[int, dict[int, int]] = {}
         for g, r in zip(items.tolist(), item_region.tolist()):
-            speakers = per_region.setdefault(r, {})
-            speaker, emotion = divmod(g, n_emotions)
-            speakers[speaker] = speakers.get(speaker, 0) | 1 << emotion
+            if r in wanted:
+                speakers = per_region.setdefault(r, {})
+                speaker, emotion = divmod(g, n_emotions)
+                speakers[speaker] = speakers.get(speaker, 0) | 1 << emotion
         by_side.append(per_region)
     mapped = mapping.tolist()
-    for r in regions.tolist():
+    for r in sorted(wanted):
         ref_items = by_side[0].get(r, {})
         hyp_items = by_side[1].get(r, {}).items()
         edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions] for s, emotions in ref_items.items()}
         emo[r] = _max_matching(edges)
-        emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)
+        if not emo_only:
+            emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)
 
 
 def _max_matching(edges: dict[int, list[int]]) -> int:

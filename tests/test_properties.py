@@ -266,3 +266,29 @@ def test_covered_by_slices_or_by_count_is_coverage_above_zero(rows):
     i0 = np.array([s for s, _ in rows], np.int64)
     i1 = np.array([s + d for s, d in rows], np.int64)
     assert covered(i0, i1, 52).tolist() == (coverage(i0, i1, 52) > 0).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 5), st.integers(0, 4), st.integers(0, 3)),
+                min_size=1, max_size=40),
+       st.permutations(range(5)), st.integers(0, 5))
+def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_mapped):
+    """``engine._match_exactly`` (speakers' emotions as bit masks, Hall's condition where a
+    side has two speakers) gives the counts of matching each region's speakers one by one."""
+    import numpy as np
+
+    from teer import engine
+
+    n_emotions = 4
+    # rows: (side, region, speaker, emotion); hypothesis speakers 0..4 map to reference ones
+    entries = sorted({(side, region, speaker * n_emotions + emotion) for side, region, speaker, emotion in rows})
+    regions = np.array(sorted({region for _, region, _ in entries}), np.int64)
+    active_items = [(np.array([g for s, _, g in entries if s == side], np.int64),
+                     np.array([r for s, r, _ in entries if s == side], np.int64)) for side in (0, 1)]
+    mapping = np.full(5, -1, np.int64)
+    mapping[list(order[:n_mapped])] = np.arange(n_mapped)
+    fast = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
+    engine._match_exactly(active_items, mapping, regions, n_emotions, *fast)
+    careful = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
+    engine._match_one_by_one(active_items, mapping, regions, np.arange(len(regions)), n_emotions, *careful)
+    assert fast[0].tolist() == careful[0].tolist() and fast[1].tolist() == careful[1].tolist()
