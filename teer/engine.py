@@ -740,15 +740,15 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
                         coarse.refine(on_coarse.sharing, n, by_region=True))
     below = listed_before(both)
     items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
-    speakers = matcher.cooccurring(*[_active_speakers(side, regions, below, side_items, n_emotions)
-                                     for side, side_items in zip((ref, hyp), items)])
-    # of the items active together, those of one emotion, as pairs of their speakers
+    (ref_speakers, ref_first_item), (hyp_speakers, hyp_first_item) = (
+        _active_speakers(side, regions, below, side_items, n_emotions) for side, side_items in zip((ref, hyp), items))
     n_emotions = max(n_emotions, 1)
-    item_pairs = matcher.cooccurring(*items)
-    ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
-    same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
-    sharing = matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
-                            int(np.count_nonzero(same[:item_pairs.single])))
+    if ref_first_item is None or hyp_first_item is None or n_emotions > 62:
+        speakers = matcher.cooccurring(ref_speakers, hyp_speakers)
+        sharing = _sharing_of_items(items, n_emotions)
+    else:
+        speakers, sharing = _pairs_of_speakers((ref_speakers, hyp_speakers), (ref_first_item, hyp_first_item),
+                                               items, n_emotions)
 
     def in_regions(pairs: matcher.Pairs) -> matcher.Pairs:
         return matcher.Pairs(pairs.ref, pairs.hyp, regions[pairs.region], pairs.single)
@@ -757,22 +757,65 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
                     in_regions(speakers), in_regions(sharing))
 
 
-def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int) -> Active:
+def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int
+                     ) -> tuple[Active, np.ndarray | None]:
     """A side's speakers active in ``regions`` (``intervals.active`` of ``by_speaker``; ``below``:
     ``listed_before`` of them), read off its active ``items`` where every segment has an
-    emotion: a region's speakers are then its items' speakers, each once."""
+    emotion: a region's speakers are then its items' speakers, each once. With them, the
+    index of each one's first item (None where not read off the items)."""
     count = side.count[regions]
     if not side.labelled:
-        return active(side.by_speaker, below, count)
+        return active(side.by_speaker, below, count), None
     speakers = items.group // max(n_emotions, 1)
     if np.array_equal(items.count, count):  # nobody has two emotions at once
-        return Active(speakers, items.position, count, items.first)
+        return Active(speakers, items.position, count, items.first), np.arange(len(speakers))
     # a speaker's items in one region are adjacent (sorted by speaker * n_emotions +
     # emotion): each but the first repeats the one before
     repeated = np.zeros(len(speakers), bool)
     repeated[1:] = (speakers[1:] == speakers[:-1]) & (items.position[1:] == items.position[:-1])
-    once = ~repeated
-    return Active(speakers[once], items.position[once], count, np.cumsum(count) - count)
+    first_item = np.flatnonzero(~repeated)
+    return Active(speakers[first_item], items.position[first_item], count, np.cumsum(count) - count), first_item
+
+
+def _sharing_of_items(items: tuple[Active, Active], n_emotions: int) -> matcher.Pairs:
+    """The pairs of speakers that share an emotion, once per emotion they share: the pairs of
+    items active together (``matcher.cooccurring``) that have one emotion, as pairs of their
+    speakers."""
+    item_pairs = matcher.cooccurring(*items)
+    ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
+    same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
+    return matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
+                         int(np.count_nonzero(same[:item_pairs.single])))
+
+
+def _pairs_of_speakers(speakers: tuple[Active, Active], first_item: tuple[np.ndarray, np.ndarray],
+                       items: tuple[Active, Active], n_emotions: int) -> tuple[matcher.Pairs, matcher.Pairs]:
+    """The pairs of speakers active together, and ``_sharing_of_items`` from them without the
+    items' own cross products, where both sides' speakers were read off their items.
+
+    A pair shares as many emotions as the bit masks of the two speakers' emotions have
+    bits in common. The pair sums need each pair's entries in the order of the item
+    pairs: first the regions with one item on each side, then region by region.
+    """
+    masks = []
+    for side_items, first in zip(items, first_item):
+        speaker = side_items.group // n_emotions
+        bit = np.left_shift(np.int64(1), side_items.group - speaker * n_emotions)
+        masks.append(bit if len(first) == len(bit) else np.bitwise_or.reduceat(bit, first))
+    # the cross products of the speakers' entries (their indices as the groups)
+    entry = matcher.cooccurring(*(Active(np.arange(len(s.group)), s.position, s.count, s.first) for s in speakers))
+    ref_speaker, hyp_speaker = speakers[0].group[entry.ref], speakers[1].group[entry.hyp]
+    pairs = matcher.Pairs(ref_speaker, hyp_speaker, entry.region, entry.single)
+    shared = np.bitwise_count(masks[0][entry.ref] & masks[1][entry.hyp])
+    one_item_each = ((items[0].count == 1) & (items[1].count == 1))[entry.region]
+    # regions with one item on each side have one speaker on each side: they come first
+    # among the speaker pairs too, in region order
+    first = np.flatnonzero(one_item_each & (shared > 0))
+    then = np.flatnonzero(~one_item_each & (shared > 0))
+    then = then[np.argsort(entry.region[then], kind="stable")]
+    then = np.repeat(then, shared[then])
+    order = np.concatenate([first, then])
+    return pairs, matcher.Pairs(ref_speaker[order], hyp_speaker[order], entry.region[order], len(first))
 
 
 def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int,

@@ -184,7 +184,7 @@ def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, col
     for side in (sw.ref, sw.hyp):
         assert side.labelled
         items = active(side.by_speaker_emotion, below, side.emotion_count[regions])
-        fast = engine._active_speakers(side, regions, below, items, e)
+        fast, _ = engine._active_speakers(side, regions, below, items, e)
         general = active(side.by_speaker, below, side.count[regions])
         for name in ("group", "position", "count", "first"):
             assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
@@ -292,3 +292,39 @@ def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_m
     careful = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
     engine._match_one_by_one(active_items, mapping, regions, np.arange(len(regions)), n_emotions, *careful)
     assert fast[0].tolist() == careful[0].tolist() and fast[1].tolist() == careful[1].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(segments, segments, collars)
+# two speakers that share two emotions at once
+@example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 20, 40, "B", "neu")],
+         [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 5, 10, "B", "neu")], 0.0)
+def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, collar):
+    """Where both sides have an emotion on every segment, ``engine._pairs_of_speakers`` counts
+    the emotions each speaker pair shares from bit masks instead of crossing the items: the
+    same speaker pairs, and each pair's sharing entries in the same regions in the same
+    order, the regions with one item on each side first (what the pair sums add, in order)."""
+    import numpy as np
+
+    from teer import engine, matcher
+    from teer.intervals import active, listed_before
+
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    regions, below, e = np.flatnonzero(both), listed_before(both), max(len(sw.emotions), 1)
+    items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (sw.ref, sw.hyp))
+    speakers = [engine._active_speakers(side, regions, below, side_items, e)
+                for side, side_items in zip((sw.ref, sw.hyp), items)]
+    pairs, sharing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
+    general = matcher.cooccurring(speakers[0][0], speakers[1][0])
+    for name in ("ref", "hyp", "region"):
+        assert getattr(pairs, name).tolist() == getattr(general, name).tolist(), name
+    assert pairs.single == general.single
+
+    def per_pair(p):
+        entries = zip(p.ref.tolist(), p.hyp.tolist(), p.region.tolist(), [i < p.single for i in range(len(p))])
+        return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
+
+    expected = engine._sharing_of_items(items, e)
+    assert per_pair(sharing) == per_pair(expected) and sharing.single == expected.single
+    assert np.all(np.diff(sharing.region[sharing.single:]) >= 0)  # region by region after the first ones
