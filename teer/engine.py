@@ -241,8 +241,11 @@ class Sweep:
         sums = {}
         for name, count in per_region.items():
             # Each sum adds its terms in region order (bincount). Terms are >= 0 and a sum
-            # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): only the
-            # nonzero ones, a fraction of the regions for most components, are added.
+            # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): where
+            # most terms are zero (most components), only the nonzero ones are added.
+            if 2 * np.count_nonzero(count) > len(count):
+                sums[name] = np.bincount(file, weights=d * count, minlength=n_files)
+                continue
             nonzero = np.flatnonzero(count != 0)
             sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
         return sums
@@ -586,13 +589,17 @@ def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: Segm
     # extents of the segments of positive length only: a zero-length segment is no speech
     # (the readers drop them), so it cannot stretch the scored time
     n_files = index.n_files
-    ref_file, hyp_file = index.codes[0], index.codes[1]
-    speech = ref.end > ref.start
-    lo, hi = extents(ref_file[speech], ref.start[speech], ref.end[speech], n_files)
+
+    def speech_extents(file: np.ndarray, table: SegmentTable) -> tuple[np.ndarray, np.ndarray]:
+        speech = table.end > table.start
+        if speech.all():  # (no copies)
+            return extents(file, table.start, table.end, n_files)
+        return extents(file[speech], table.start[speech], table.end[speech], n_files)
+
+    lo, hi = speech_extents(index.codes[0], ref)
     if uem_default == "union":
         has_ref = np.isfinite(lo)
-        speech = hyp.end > hyp.start
-        hyp_lo, hyp_hi = extents(hyp_file[speech], hyp.start[speech], hyp.end[speech], n_files)
+        hyp_lo, hyp_hi = speech_extents(index.codes[1], hyp)
         lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
         hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
     keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))
