@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable, extents, reduce_by_code
+from .segments import SegmentTable, extents, reduce_by_code
 
 
 class TeerWarning(UserWarning):

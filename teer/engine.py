@@ -12,11 +12,16 @@ named steps, each returning a complete value:
    ``[i0, i1)`` on it (``teer.intervals``), region ``r`` being the span between
    grid points ``r`` and ``r + 1`` of one file;
 4. ``_side``: each side's speakers, their merged speech and per-region counts;
-5. ``_scored_regions``: the regions in the UEM, outside collars and no-score
-   zones, of the chosen kind;
-6. the speaker mapping (``teer.matcher``);
-7. ``_matched``: per region, how many active reference speakers can be paired
-   with a hypothesis speaker of the same emotion, the mapped speaker, or both.
+5. the evaluated regions (in the UEM) and the scored ones (outside collars and
+   no-score zones, of the chosen kind);
+6. ``_together``: where both sides speak, each side's active speakers and
+   (speaker, emotion) items, listed region by region (``intervals.active``), and
+   the pairs of speakers active together; found on the coarser regions that
+   collars split (``Coarse``), where the same speakers speak;
+7. the speaker mapping (``teer.matcher``);
+8. ``_matched_pairs`` (``_matched`` where each segment counts): per region, how
+   many active reference speakers can be paired with a hypothesis speaker of
+   the same emotion, the mapped speaker, or both.
 
 ``Sweep.components`` then adds the regions up per file (the formulas of the
 components are in ``Sweep.components``; the rates in ``teer.components``).
@@ -931,7 +936,8 @@ def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mappin
         with_first = np.bincount(other_at[meets_first], minlength=m)
         with_second = np.bincount(other_at[meets_second], minlength=m)
         with_either = np.bincount(other_at[meets_first | meets_second], minlength=m)
-        size = np.where(with_either == 0, 0, np.where((with_first == 0) | (with_second == 0) | (with_either == 1), 1, 2))
+        one_only = (with_first == 0) | (with_second == 0) | (with_either == 1)
+        size = np.where(with_either == 0, 0, np.where(one_only, 1, 2))
         emo[regions[two]] = size[two]
     rest = np.flatnonzero(~two_ref & ~two_hyp)
     if len(rest):
@@ -972,7 +978,8 @@ def _match_one_by_one(active_items: Sequence[tuple[np.ndarray, np.ndarray]], map
     for r in sorted(wanted):
         ref_items = by_side[0].get(r, {})
         hyp_items = by_side[1].get(r, {}).items()
-        edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions] for s, emotions in ref_items.items()}
+        edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions]
+                 for s, emotions in ref_items.items()}
         emo[r] = _max_matching(edges)
         if not emo_only:
             emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)

@@ -25,7 +25,6 @@ import numpy as np
 from .intervals import Active
 from .segments import unique_inverse
 
-
 if TYPE_CHECKING:
     from .engine import Grid, Side
 
