@@ -138,6 +138,8 @@ class Coarse:
     point: np.ndarray
     #: per grid point, the coarse region that starts there or holds it
     rank: np.ndarray
+    #: per coarse region, how many grid regions it holds
+    size: np.ndarray
 
     @classmethod
     def of(cls, n: int, boundaries: Sequence[np.ndarray]) -> "Coarse | None":
@@ -147,7 +149,8 @@ class Coarse:
             is_point[at] = True
         if is_point.all():
             return None
-        return cls(np.flatnonzero(is_point), np.cumsum(is_point) - 1)
+        point = np.flatnonzero(is_point)
+        return cls(point, np.cumsum(is_point) - 1, np.diff(point, append=n))
 
     def side(self, side: Side) -> Side:
         """``side`` with its speech and counts on the coarse regions."""
@@ -158,7 +161,7 @@ class Coarse:
                                    by_speaker_emotion=coarse(side.by_speaker_emotion),
                                    count=side.count[self.point], emotion_count=side.emotion_count[self.point])
 
-    def refine(self, pairs: matcher.Pairs, n: int, by_region: bool = False) -> matcher.Pairs:
+    def refine(self, pairs: matcher.Pairs, by_region: bool = False) -> matcher.Pairs:
         """``pairs`` in coarse regions as the same pairs in each grid region of those.
 
         The pair sums need each pair's entries in region order, those of the regions with
@@ -170,7 +173,7 @@ class Coarse:
         c = pairs.region
         if len(c) == 0:
             return pairs
-        n_fine = np.diff(np.r_[self.point, n])[c]
+        n_fine = self.size[c]
         if not by_region:
             at = np.repeat(np.arange(len(c)), n_fine)
             k = np.arange(len(at)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine)
@@ -746,10 +749,9 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
         on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
         unit = np.zeros(len(coarse.point), np.int64)
         unit[on_coarse.regions] = np.arange(len(on_coarse.regions))
-        n = len(both)
         return Together(regions, on_coarse.items, unit[coarse.rank[regions]], on_coarse.unit_speakers,
-                        on_coarse.unit_sharing, coarse.refine(on_coarse.speakers, n),
-                        coarse.refine(on_coarse.sharing, n, by_region=True))
+                        on_coarse.unit_sharing, coarse.refine(on_coarse.speakers),
+                        coarse.refine(on_coarse.sharing, by_region=True))
     below = listed_before(both)
     items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
     (ref_speakers, ref_first_item), (hyp_speakers, hyp_first_item) = (
