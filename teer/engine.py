@@ -29,6 +29,7 @@ components are in ``Sweep.components``; the rates in ``teer.components``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -88,14 +89,18 @@ class Side:
     overlap_speaker: np.ndarray
     #: per region, the number of active speakers
     count: np.ndarray
-    #: per region, the number of active (speaker, emotion) pairs
-    emotion_count: np.ndarray
     #: every segment has an emotion: a speaker is active where one of its items is
     labelled: bool
 
     @property
     def self_overlaps(self) -> int:
         return len(self.overlap_speaker)
+
+    @functools.cached_property
+    def emotion_count(self) -> np.ndarray:
+        """Per region, the number of active (speaker, emotion) pairs (counted when asked:
+        where both sides speak, ``Together`` has them)."""
+        return coverage(self.by_speaker_emotion.i0, self.by_speaker_emotion.i1, len(self.count))
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class Together:
     regions: np.ndarray
     #: per side (reference, hypothesis), its items active in each unit
     items: tuple[Active, Active]
+    #: per unit, whether a speaker there has several emotions at once (on either side)
+    several: np.ndarray
     #: per region of ``regions``, its unit
     unit: np.ndarray
     #: the pairs in each unit (``Pairs.region``: the unit)
@@ -158,8 +165,7 @@ class Coarse:
             return Intervals(iv.group, self.rank[iv.i0], self.rank[iv.i1])
 
         return dataclasses.replace(side, by_speaker=coarse(side.by_speaker),
-                                   by_speaker_emotion=coarse(side.by_speaker_emotion),
-                                   count=side.count[self.point], emotion_count=side.emotion_count[self.point])
+                                   by_speaker_emotion=coarse(side.by_speaker_emotion), count=side.count[self.point])
 
     def refine(self, pairs: matcher.Pairs, by_region: bool = False) -> matcher.Pairs:
         """``pairs`` in coarse regions as the same pairs in each grid region of those.
@@ -700,8 +706,7 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 speaker_file=speaker_file, speaker_name=uniq % n_names,
                 speaker_local=np.arange(len(uniq)) - np.searchsorted(speaker_file, speaker_file),
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
-                count=coverage(by_speaker.i0, by_speaker.i1, n),
-                emotion_count=coverage(by_speaker_emotion.i0, by_speaker_emotion.i1, n))
+                count=coverage(by_speaker.i0, by_speaker.i1, n))
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
@@ -749,11 +754,11 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
         on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
         unit = np.zeros(len(coarse.point), np.int64)
         unit[on_coarse.regions] = np.arange(len(on_coarse.regions))
-        return Together(regions, on_coarse.items, unit[coarse.rank[regions]], on_coarse.unit_speakers,
+        return Together(regions, on_coarse.items, on_coarse.several, unit[coarse.rank[regions]], on_coarse.unit_speakers,
                         on_coarse.unit_sharing, coarse.refine(on_coarse.speakers),
                         coarse.refine(on_coarse.sharing, by_region=True))
     below = listed_before(both)
-    items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (ref, hyp))
+    items = tuple(active(side.by_speaker_emotion, below) for side in (ref, hyp))
     (ref_speakers, ref_first_item), (hyp_speakers, hyp_first_item) = (
         _active_speakers(side, regions, below, side_items, n_emotions) for side, side_items in zip((ref, hyp), items))
     n_emotions = max(n_emotions, 1)
@@ -767,7 +772,8 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
     def in_regions(pairs: matcher.Pairs) -> matcher.Pairs:
         return matcher.Pairs(pairs.ref, pairs.hyp, regions[pairs.region], pairs.single)
 
-    return Together(regions, items, np.arange(len(regions)), speakers, sharing,
+    several = (items[0].count > ref_speakers.count) | (items[1].count > hyp_speakers.count)
+    return Together(regions, items, several, np.arange(len(regions)), speakers, sharing,
                     in_regions(speakers), in_regions(sharing))
 
 
@@ -779,7 +785,7 @@ def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: 
     index of each one's first item (None where not read off the items)."""
     count = side.count[regions]
     if not side.labelled:
-        return active(side.by_speaker, below, count), None
+        return active(side.by_speaker, below), None
     speakers = items.group // max(n_emotions, 1)
     if np.array_equal(items.count, count):  # nobody has two emotions at once
         return Active(speakers, items.position, count, items.first), np.arange(len(speakers))
@@ -876,9 +882,12 @@ def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emot
     np.minimum(emo, agree, out=emo)
     np.minimum(emo_spk, agree, out=emo_spk)
     multi = np.zeros(len(agree), bool)
-    for side in (ref, hyp):
-        if side.self_overlaps:  # otherwise nobody has two emotions at once
-            multi |= side.emotion_count > side.count
+    if together is not None:  # (the regions where both sides speak are those that matter)
+        multi[together.regions] = together.several[together.unit]
+    else:
+        for side in (ref, hyp):
+            if side.self_overlaps:  # otherwise nobody has two emotions at once
+                multi |= side.emotion_count > side.count
     hard = np.flatnonzero(multi & (agree >= 2) & scored)
     if len(hard):
         # each side's active (item, region) there: from ``together`` (the hard regions are

@@ -155,23 +155,23 @@ def listed_before(listed: np.ndarray) -> np.ndarray:
     return below
 
 
-def active(iv: Intervals, below: np.ndarray, count: np.ndarray) -> Active:
+def active(iv: Intervals, below: np.ndarray) -> Active:
     """The groups of the intervals active in each of a list of regions (``below``:
-    ``listed_before`` of it), of which ``count`` give how many (``coverage``). The
-    intervals of one group must not overlap (``merge``): then a group is active at most
-    once per region.
+    ``listed_before`` of it). The intervals of one group must not overlap (``merge``):
+    then a group is active at most once per region.
     """
-    first = np.cumsum(count) - count
-    if len(iv) == 0 or len(count) == 0:
+    n_listed = int(below[-1])
+    if len(iv) == 0 or n_listed == 0:
         empty = np.zeros(0, np.int64)
-        return Active(empty, empty, count, first)
+        count = np.zeros(n_listed, np.int64)
+        return Active(empty, empty, count, count.copy())
     lo = below[iv.i0]
     n_in = below[iv.i1] - lo
     # every (position, group) of an active interval, as one integer key position * span
     # + group: keys are distinct (a group once per region), so that sorting them, which
     # numpy does much faster than an argsort, puts them in (position, group) order
     span = int(iv.group.max()) + 1
-    key_type = np.int32 if len(count) * span < 1 << 31 else np.int64
+    key_type = np.int32 if n_listed * span < 1 << 31 else np.int64
     key = np.arange(int(n_in.sum()), dtype=key_type)
     key += np.repeat((lo - (np.cumsum(n_in) - n_in)).astype(key_type), n_in)
     key *= key_type(span)
@@ -179,4 +179,5 @@ def active(iv: Intervals, below: np.ndarray, count: np.ndarray) -> Active:
     key.sort()
     # integer division by a scalar is fast in numpy, its remainder is not
     position = (key // key_type(span)).astype(np.int64)
-    return Active(key - position * span, position, count, first)
+    count = np.bincount(position, minlength=n_listed)
+    return Active(key - position * span, position, count, np.cumsum(count) - count)

@@ -161,7 +161,8 @@ def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
     regions = np.flatnonzero(listed)
     which, region = expand(iv, regions)
     expected = sorted(zip(np.searchsorted(regions, region).tolist(), iv.group[which].tolist()))
-    got = active(iv, listed_before(np.array(listed)), coverage(iv.i0, iv.i1, len(listed))[regions])
+    got = active(iv, listed_before(np.array(listed)))
+    assert got.count.tolist() == coverage(iv.i0, iv.i1, len(listed))[regions].tolist()
     assert list(zip(got.position.tolist(), got.group.tolist())) == expected
     assert all(got.group[got.first[k]:got.first[k] + got.count[k]].tolist() == [g for p, g in expected if p == k]
                for k in range(len(regions)))
@@ -183,9 +184,9 @@ def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, col
     regions, below, e = np.flatnonzero(both), listed_before(both), len(sw.emotions)
     for side in (sw.ref, sw.hyp):
         assert side.labelled
-        items = active(side.by_speaker_emotion, below, side.emotion_count[regions])
+        items = active(side.by_speaker_emotion, below)
         fast, _ = engine._active_speakers(side, regions, below, items, e)
-        general = active(side.by_speaker, below, side.count[regions])
+        general = active(side.by_speaker, below)
         for name in ("group", "position", "count", "first"):
             assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
 
@@ -312,7 +313,7 @@ def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, c
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
     regions, below, e = np.flatnonzero(both), listed_before(both), max(len(sw.emotions), 1)
-    items = tuple(active(side.by_speaker_emotion, below, side.emotion_count[regions]) for side in (sw.ref, sw.hyp))
+    items = tuple(active(side.by_speaker_emotion, below) for side in (sw.ref, sw.hyp))
     speakers = [engine._active_speakers(side, regions, below, side_items, e)
                 for side, side_items in zip((sw.ref, sw.hyp), items)]
     pairs, sharing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
