@@ -102,7 +102,7 @@ def tie_weights(pairs: PairOverlaps) -> np.ndarray:
     co-occurring speech. Mappings whose overlaps differ by more keep their order;
     closer ones are decided by emotion. One assignment per file does both.
     """
-    _, starts, counts = np.unique(pairs.file, return_index=True, return_counts=True)
+    _, starts, counts = _runs(pairs.file)
     speech = np.add.reduceat(pairs.overlap, starts)
     agreed = np.add.reduceat(pairs.agreement, starts)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,13 +116,20 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
     (hypothesis speaker -> reference speaker; speakers are numbered file by file)."""
     file, local = np.divmod(pairs.pair, pairs.k_ref * pairs.k_hyp)
     row, col = np.divmod(local, pairs.k_hyp)
-    files, starts = np.unique(file, return_index=True)
+    files, starts, _ = _runs(file)
     ends = np.append(starts[1:], len(pairs.pair))
     ref_first = np.searchsorted(ref_speaker_file, files)
     hyp_first = np.searchsorted(hyp_speaker_file, files)
     for lo, hi, r0, h0 in zip(starts.tolist(), ends.tolist(), ref_first.tolist(), hyp_first.tolist()):
         ri, ci = max_weight_matching(row[lo:hi], col[lo:hi], weight[lo:hi])
         mapping[h0 + ci] = r0 + ri
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array (pairs' files: pairs are sorted by key), where
+    each run of them starts and its length (``np.unique``'s, without its sort)."""
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+    return values[starts], starts, np.diff(starts, append=len(values))
 
 
 def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
