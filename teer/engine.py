@@ -669,7 +669,10 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     sorted_key = key[order]
     del key
     equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
-    if len(equal):
+    first, second = order[equal], order[equal + 1]
+    # where all equal keys are of equal (file, time) (one point, twice: the usual tie),
+    # there is nothing to fix
+    if ((t[first] != t[second]) | (f[first] != f[second])).any():
         tied = np.zeros(len(sorted_key), dtype=bool)
         tied[equal] = tied[equal + 1] = True
         members = np.flatnonzero(tied)
@@ -877,7 +880,7 @@ def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emot
     """The matched counts, made exact where one speaker has several emotions at once."""
     # Where one speaker has several emotions at once (its own segments overlap), the
     # counts are upper bounds: capped at min(n_ref, n_hyp) they are exact when
-    # either side has a single speaker; the remaining regions are matched one by one.
+    # either side has a single speaker; the remaining regions are matched exactly.
     agree = np.minimum(ref.count, hyp.count)
     np.minimum(emo, agree, out=emo)
     np.minimum(emo_spk, agree, out=emo_spk)
