@@ -120,9 +120,20 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
     ends = np.append(starts[1:], len(pairs.pair))
     ref_first = np.searchsorted(ref_speaker_file, files)
     hyp_first = np.searchsorted(hyp_speaker_file, files)
-    for lo, hi, r0, h0 in zip(starts.tolist(), ends.tolist(), ref_first.tolist(), hyp_first.tolist()):
-        ri, ci = max_weight_matching(row[lo:hi], col[lo:hi], weight[lo:hi])
-        mapping[h0 + ci] = r0 + ri
+    # Only speakers with some overlap take part, so that a file's problem is sized by the
+    # pairs that exist, not by its speakers: its rows and columns are numbered among
+    # those, all files at once (keys sorted by file, so that a file's numbers are a range)
+    row_ids, r = unique_inverse(file * pairs.k_ref + row)
+    col_ids, c = unique_inverse(file * pairs.k_hyp + col)
+    row_ids -= row_ids // pairs.k_ref * pairs.k_ref
+    col_ids -= col_ids // pairs.k_hyp * pairs.k_hyp
+    row_first = np.minimum.reduceat(r, starts) if len(starts) else starts
+    col_first = np.minimum.reduceat(c, starts) if len(starts) else starts
+    for lo, hi, r0, c0, ref0, hyp0 in zip(starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(),
+                                          ref_first.tolist(), hyp_first.tolist()):
+        n_rows, n_cols = int(r[lo:hi].max()) - r0 + 1, int(c[lo:hi].max()) - c0 + 1
+        ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, n_rows, n_cols, weight[lo:hi])
+        mapping[hyp0 + col_ids[c0 + ci]] = ref0 + row_ids[r0 + ri]
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,22 +143,18 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values[starts], starts, np.diff(starts, append=len(values))
 
 
-def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
+def max_weight_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, weight: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0).
-
-    Only speakers with some overlap take part, so that the problem is sized by the
-    pairs that exist, not by the file's speakers; a small one is solved densely, a
-    large one on the sparse graph of its pairs.
+    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0)
+    of the pairs (r, c) of ``n_rows`` rows and ``n_cols`` columns. A small problem is
+    solved densely, a large one on the sparse graph of its pairs.
     """
-    row_ids, r = unique_inverse(rows)
-    col_ids, c = unique_inverse(cols)
-    if len(row_ids) * len(col_ids) <= DENSE_CELLS:
-        matrix = np.zeros((len(row_ids), len(col_ids)))
+    if n_rows * n_cols <= DENSE_CELLS:
+        matrix = np.zeros((n_rows, n_cols))
         matrix[r, c] = weight
         ri, ci = assignment_solver()(matrix, maximize=True)
         good = matrix[ri, ci] > 0
-        return row_ids[ri[good]], col_ids[ci[good]]
+        return ri[good], ci[good]
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -155,7 +162,6 @@ def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
     # own at cost `base` (taking it means: unmatched), and a real pair costs base - weight,
     # so that the cheapest cover is the heaviest matching. All costs are positive (a
     # sparse matrix has no explicit zero edges).
-    n_rows, n_cols = len(row_ids), len(col_ids)
     base = 2.0 * float(weight.max()) + 1.0
     own = np.arange(n_rows)
     graph = csr_matrix((np.concatenate([base - weight, np.full(n_rows, base)]),
@@ -163,7 +169,7 @@ def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
                        shape=(n_rows, n_cols + n_rows))
     ri, ci = min_weight_full_bipartite_matching(graph)
     real = ci < n_cols
-    return row_ids[ri[real]], col_ids[ci[real]]
+    return ri[real], ci[real]
 
 
 @functools.lru_cache(maxsize=1)
