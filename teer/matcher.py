@@ -127,12 +127,15 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
     col_ids, c = unique_inverse(file * pairs.k_hyp + col)
     row_ids -= row_ids // pairs.k_ref * pairs.k_ref
     col_ids -= col_ids // pairs.k_hyp * pairs.k_hyp
-    row_first = np.minimum.reduceat(r, starts) if len(starts) else starts
-    col_first = np.minimum.reduceat(c, starts) if len(starts) else starts
-    for lo, hi, r0, c0, ref0, hyp0 in zip(starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(),
-                                          ref_first.tolist(), hyp_first.tolist()):
-        n_rows, n_cols = int(r[lo:hi].max()) - r0 + 1, int(c[lo:hi].max()) - c0 + 1
-        ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, n_rows, n_cols, weight[lo:hi])
+    if len(starts) == 0:
+        return
+    row_first, col_first = np.minimum.reduceat(r, starts), np.minimum.reduceat(c, starts)
+    n_rows = np.maximum.reduceat(r, starts) - row_first + 1
+    n_cols = np.maximum.reduceat(c, starts) - col_first + 1
+    for lo, hi, r0, c0, rows, cols, ref0, hyp0 in zip(
+            starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(), n_rows.tolist(),
+            n_cols.tolist(), ref_first.tolist(), hyp_first.tolist()):
+        ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, weight[lo:hi])
         mapping[hyp0 + col_ids[c0 + ci]] = ref0 + row_ids[r0 + ri]
 
 
