@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .segments import NO_EMOTION, SegmentTable, distinct, extents
+from .segments import SegmentTable, extents, reduce_by_code
 
 
 class TeerWarning(UserWarning):
@@ -60,7 +60,10 @@ def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
 
 
 def _used(vocab: Sequence[str], codes: np.ndarray) -> list[str]:
-    return [vocab[i] for i in distinct(codes[codes != NO_EMOTION]).tolist()]
+    """The labels of ``vocab`` that ``codes`` use, in vocabulary order (a count per label,
+    ``NO_EMOTION`` in the first bin, rather than sorting the codes)."""
+    counts = np.bincount(codes + 1, minlength=len(vocab) + 1) if len(codes) else np.zeros(len(vocab) + 1)
+    return [vocab[i] for i in np.flatnonzero(counts[1:] > 0).tolist()]
 
 
 def _near_labels(label: str, candidates: Iterable[str]) -> list[str]:
@@ -178,8 +181,7 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
     del length
     inside = np.bincount(f, weights=np.clip(overlap, 0, None, out=overlap), minlength=len(names))
     del overlap
-    hyp_end = np.full(len(names), -np.inf)
-    np.maximum.at(hyp_end, f, e)
+    hyp_end = reduce_by_code(np.maximum, f, e, len(names))
     return TimeParts(names, speech, inside, hyp_end, hi, uem is not None)
 
 
@@ -207,7 +209,11 @@ def time_warning(parts: TimeParts) -> list[str]:
 
 def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
     lookup = np.fromiter((index.get(f, -1) for f in table.files), np.int32, len(table.files))
-    return lookup[table.file] if len(table) else np.zeros(0, np.int32)
+    if not len(table):
+        return np.zeros(0, np.int32)
+    if np.array_equal(lookup, np.arange(len(lookup))):  # the table's own codes (no copy)
+        return table.file
+    return lookup[table.file]
 
 
 def _sample(names: Sequence[str], k: int = 3) -> str:

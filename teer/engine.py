@@ -12,17 +12,24 @@ named steps, each returning a complete value:
    ``[i0, i1)`` on it (``teer.intervals``), region ``r`` being the span between
    grid points ``r`` and ``r + 1`` of one file;
 4. ``_side``: each side's speakers, their merged speech and per-region counts;
-5. ``_scored_regions``: the regions in the UEM, outside collars and no-score
-   zones, of the chosen kind;
-6. the speaker mapping (``teer.matcher``);
-7. ``_matched``: per region, how many active reference speakers can be paired
-   with a hypothesis speaker of the same emotion, the mapped speaker, or both.
+5. the evaluated regions (in the UEM) and the scored ones (outside collars and
+   no-score zones, of the chosen kind);
+6. ``_together``: where both sides speak, each side's active speakers and
+   (speaker, emotion) items, listed region by region (``intervals.active``), and
+   the pairs of speakers active together; found on the coarser regions that
+   collars split (``Coarse``), where the same speakers speak;
+7. the speaker mapping (``teer.matcher``);
+8. ``_matched_pairs`` (``_matched`` where each segment counts): per region, how
+   many active reference speakers can be paired with a hypothesis speaker of
+   the same emotion, the mapped speaker, or both.
 
 ``Sweep.components`` then adds the regions up per file (the formulas of the
 components are in ``Sweep.components``; the rates in ``teer.components``).
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -31,10 +38,10 @@ import numpy as np
 
 from . import matcher
 from .components import SECONDS
-from .intervals import Intervals, coverage, expand, merge, min_profile
+from .intervals import Active, Intervals, active, coverage, covered, expand, listed_before, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
-from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap
+from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap, unique_inverse
 
 Uem = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -82,12 +89,111 @@ class Side:
     overlap_speaker: np.ndarray
     #: per region, the number of active speakers
     count: np.ndarray
-    #: per region, the number of active (speaker, emotion) pairs
-    emotion_count: np.ndarray
+    #: every segment has an emotion: a speaker is active where one of its items is
+    labelled: bool
 
     @property
     def self_overlaps(self) -> int:
         return len(self.overlap_speaker)
+
+    @functools.cached_property
+    def emotion_count(self) -> np.ndarray:
+        """Per region, the number of active (speaker, emotion) pairs (counted when asked:
+        where both sides speak, ``Together`` has them)."""
+        return coverage(self.by_speaker_emotion.i0, self.by_speaker_emotion.i1, len(self.count))
+
+
+@dataclass(frozen=True)
+class Together:
+    """Where both sides speak (``regions``): each side's (speaker, emotion) items active
+    there, the pairs of speakers active together, and the pairs of speakers that share an
+    emotion there (once per emotion they share).
+
+    All of it is found on a list of units: ``regions`` themselves, or where collars split
+    regions, the coarser regions they split (``Coarse``), in which the same speakers speak.
+    """
+
+    regions: np.ndarray
+    #: per side (reference, hypothesis), its items active in each unit
+    items: tuple[Active, Active]
+    #: per unit, whether a speaker there has several emotions at once (on either side)
+    several: np.ndarray
+    #: per region of ``regions``, its unit
+    unit: np.ndarray
+    #: the pairs in each unit (``Pairs.region``: the unit)
+    unit_speakers: matcher.Pairs
+    unit_sharing: matcher.Pairs
+    #: the same pairs in each of ``regions``, for the pair sums of the mapping (``Coarse.refine``)
+    speakers: matcher.Pairs
+    sharing: matcher.Pairs
+
+    def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
+        items = self.items[side]
+        at = self.unit[np.searchsorted(self.regions, regions)]
+        count = items.count[at]
+        k = np.arange(count.sum()) + np.repeat(items.first[at] - (np.cumsum(count) - count), count)
+        return items.group[k], np.repeat(regions, count)
+
+
+@dataclass(frozen=True)
+class Coarse:
+    """The grid's points that segments and the UEM put there, without those only collars
+    and no-score zones add: who speaks, and so all of ``Together``, changes only at them.
+    Coarse region ``c`` is made of the grid's regions ``point[c] .. point[c + 1] - 1``."""
+
+    point: np.ndarray
+    #: per grid point, the coarse region that starts there or holds it
+    rank: np.ndarray
+    #: per coarse region, how many grid regions it holds
+    size: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, boundaries: Sequence[np.ndarray]) -> "Coarse | None":
+        """The coarse points among ``n`` (``boundaries``: grid indices), or None where they are all."""
+        is_point = np.zeros(n, bool)
+        for at in boundaries:
+            is_point[at] = True
+        if is_point.all():
+            return None
+        point = np.flatnonzero(is_point)
+        return cls(point, np.cumsum(is_point) - 1, np.diff(point, append=n))
+
+    def side(self, side: Side) -> Side:
+        """``side`` with its speech and counts on the coarse regions."""
+        def coarse(iv: Intervals) -> Intervals:
+            return Intervals(iv.group, self.rank[iv.i0], self.rank[iv.i1])
+
+        return dataclasses.replace(side, by_speaker=coarse(side.by_speaker),
+                                   by_speaker_emotion=coarse(side.by_speaker_emotion), count=side.count[self.point])
+
+    def refine(self, pairs: matcher.Pairs, by_region: bool = False) -> matcher.Pairs:
+        """``pairs`` in coarse regions as the same pairs in each grid region of those.
+
+        The pair sums need each pair's entries in region order, those of the regions with
+        one pair on each side first. Pairs of speakers are once per region: they are
+        repeated pair after pair, each in its grid regions (cheaper). ``by_region``: a pair
+        may be there twice in a region (once per emotion two speakers share), and a coarse
+        region's pairs are repeated region by region instead.
+        """
+        c = pairs.region
+        if len(c) == 0:
+            return pairs
+        n_fine = self.size[c]
+        if not by_region:
+            at = np.repeat(np.arange(len(c)), n_fine)
+            k = np.arange(len(at)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine)
+            return matcher.Pairs(pairs.ref, pairs.hyp, self.point[c][at] + k, int(n_fine[:pairs.single].sum()), at)
+        run = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # a coarse region's pairs are adjacent
+        size = np.diff(np.r_[run, len(c)])
+        n_fine = n_fine[run]
+        # each (coarse region, one of its grid regions) ...
+        of_run = np.repeat(np.arange(len(run)), n_fine)
+        fine = np.arange(len(of_run)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine) + self.point[c[run]][of_run]
+        # ... holds the coarse region's pairs
+        count = size[of_run]
+        at = np.arange(count.sum()) + np.repeat(run[of_run] - (np.cumsum(count) - count), count)
+        return matcher.Pairs(pairs.ref, pairs.hyp, np.repeat(fine, count), int(np.count_nonzero(at < pairs.single)), at)
 
 
 @dataclass(frozen=True)
@@ -115,6 +221,8 @@ class Sweep:
     matched: Matched
     #: self-overlapping segments (ref, hyp) in the files with scored time
     scored_self_overlaps: tuple[int, int]
+    #: the grid without the points only collars and no-score zones add (None: there are none)
+    coarse: Coarse | None = None
 
     grid_file = property(lambda self: self.grid.file)
     grid_time = property(lambda self: self.grid.time)
@@ -127,9 +235,10 @@ class Sweep:
 
     def components(self) -> dict[str, np.ndarray]:
         """Per-file sums of each component (arrays indexed like ``files``)."""
-        keep = np.flatnonzero(self.scored & (self.duration > 0))
+        # regions where nobody speaks add nothing to any component
+        keep = np.flatnonzero(self.scored & (self.duration > 0) & ((self.n_ref > 0) | (self.n_hyp > 0)))
         d = self.duration[keep]
-        file = self.grid_file[keep]
+        file = self.grid_file[keep].astype(np.intp)
         n_ref = self.n_ref[keep]
         n_hyp = self.n_hyp[keep]
         agree = np.minimum(n_ref, n_hyp)
@@ -143,10 +252,17 @@ class Sweep:
             "TOTAL": n_ref,
         }
         n_files = len(self.files)
-        return {
-            name: np.bincount(file, weights=d * count, minlength=n_files)
-            for name, count in per_region.items()
-        }
+        sums = {}
+        for name, count in per_region.items():
+            # Each sum adds its terms in region order (bincount). Terms are >= 0 and a sum
+            # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): where
+            # most terms are zero (most components), only the nonzero ones are added.
+            if 2 * np.count_nonzero(count) > len(count):
+                sums[name] = np.bincount(file, weights=d * count, minlength=n_files)
+                continue
+            nonzero = np.flatnonzero(count != 0)
+            sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
+        return sums
 
 
 @dataclass(frozen=True)
@@ -431,25 +547,24 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
 
     in_file = np.zeros(n, bool)
     in_file[:-1] = grid.file[1:] == grid.file[:-1]
-    evaluated = in_file & (coverage(*at["uem"], n) > 0)
-    scored = evaluated & (coverage(*at["excluded"], n) == 0) & _region_filter(options.regions, ref_side.count)
+    evaluated = in_file & covered(*at["uem"], n)
+    scored = evaluated & ~covered(*at["excluded"], n) & _region_filter(options.regions, ref_side.count)
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
-    speakers = matcher.cooccurring(ref_side.by_speaker, hyp_side.by_speaker, both, ref_side.count, hyp_side.count)
-    items = matcher.cooccurring(ref_side.by_speaker_emotion, hyp_side.by_speaker_emotion, both,
-                                ref_side.emotion_count, hyp_side.emotion_count)
+    coarse = Coarse.of(n, [*at["ref"], *at["hyp"], *at["uem"]])
+    together = _together(ref_side, hyp_side, both, len(emotions), coarse)
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, speakers, items, len(emotions))
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.sharing)
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)
     if once:
-        matched = _matched_pairs(ref_side, hyp_side, mapping, scored, len(emotions), n, speakers, items)
+        matched = _matched_pairs(ref_side, hyp_side, mapping, scored, len(emotions), n, together)
     else:
         matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
-                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files))
+                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files), coarse)
 
 
 def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files: int) -> tuple[int, int]:
@@ -488,13 +603,17 @@ def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: Segm
     # extents of the segments of positive length only: a zero-length segment is no speech
     # (the readers drop them), so it cannot stretch the scored time
     n_files = index.n_files
-    ref_file, hyp_file = index.codes[0], index.codes[1]
-    speech = ref.end > ref.start
-    lo, hi = extents(ref_file[speech], ref.start[speech], ref.end[speech], n_files)
+
+    def speech_extents(file: np.ndarray, table: SegmentTable) -> tuple[np.ndarray, np.ndarray]:
+        speech = table.end > table.start
+        if speech.all():  # (no copies)
+            return extents(file, table.start, table.end, n_files)
+        return extents(file[speech], table.start[speech], table.end[speech], n_files)
+
+    lo, hi = speech_extents(index.codes[0], ref)
     if uem_default == "union":
         has_ref = np.isfinite(lo)
-        speech = hyp.end > hyp.start
-        hyp_lo, hyp_hi = extents(hyp_file[speech], hyp.start[speech], hyp.end[speech], n_files)
+        hyp_lo, hyp_hi = speech_extents(index.codes[1], hyp)
         lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
         hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
     keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))
@@ -545,11 +664,15 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
     span = math.ldexp(1.0, exponent)
     key = f * span
     key += t
-    order = np.argsort(key)
+    # stable: numpy's merge sort gains on the runs already in order (each side's starts)
+    order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     del key
     equal = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
-    if len(equal):
+    first, second = order[equal], order[equal + 1]
+    # where all equal keys are of equal (file, time) (one point, twice: the usual tie),
+    # there is nothing to fix
+    if ((t[first] != t[second]) | (f[first] != f[second])).any():
         tied = np.zeros(len(sorted_key), dtype=bool)
         tied[equal] = tied[equal + 1] = True
         members = np.flatnonzero(tied)
@@ -566,25 +689,27 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
     # speakers are keyed by (file, name): the same name in two files is two speakers
     n_names = max(len(table.speakers), 1)
     key = file.astype(np.int64) * n_names + table.speaker[keep].astype(np.int64)
-    uniq, speaker = np.unique(key, return_inverse=True)
-    speaker = speaker.astype(np.int64).reshape(-1)
+    uniq, speaker = unique_inverse(key)
     emotion = remap(table.emotion[keep], emo_map).astype(np.int64)
     speaker_file = uniq // n_names
     has = emotion != NO_EMOTION
-    joint = speaker[has] * max(n_emotions, 1) + emotion[has]
+    labelled = bool(has.all())
+    if labelled:  # (no copies)
+        joint, labelled_i0, labelled_i1 = speaker * max(n_emotions, 1) + emotion, i0, i1
+    else:
+        joint, labelled_i0, labelled_i1 = speaker[has] * max(n_emotions, 1) + emotion[has], i0[has], i1[has]
     if once:
         by_speaker, overlap_speaker = merge(speaker, i0, i1)
-        by_speaker_emotion, _ = merge(joint, i0[has], i1[has])
+        by_speaker_emotion, _ = merge(joint, labelled_i0, labelled_i1)
     else:  # every segment is an item of its own: no two emotions on one item
         by_speaker = Intervals(speaker, i0, i1)
-        by_speaker_emotion = Intervals(joint, i0[has], i1[has])
+        by_speaker_emotion = Intervals(joint, labelled_i0, labelled_i1)
         overlap_speaker = np.zeros(0, np.int64)
-    return Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1,
+    return Side(file=file.astype(np.int64), speaker=speaker, emotion=emotion, i0=i0, i1=i1, labelled=labelled,
                 speaker_file=speaker_file, speaker_name=uniq % n_names,
                 speaker_local=np.arange(len(uniq)) - np.searchsorted(speaker_file, speaker_file),
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
-                count=coverage(by_speaker.i0, by_speaker.i1, n),
-                emotion_count=coverage(by_speaker_emotion.i0, by_speaker_emotion.i1, n))
+                count=coverage(by_speaker.i0, by_speaker.i1, n))
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
@@ -622,79 +747,256 @@ def _matched(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_em
     return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
 
 
+def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: Coarse | None = None) -> Together:
+    """``Together`` in the regions ``both`` (a mask over the grid's regions), found on the
+    ``coarse`` regions where collars split the grid's (the same, with less to sort) and
+    then repeated in each of their grid regions."""
+    regions = np.flatnonzero(both)
+    if coarse is not None:
+        # who speaks, and so whether both sides do, is the same in a coarse region's grid regions
+        on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
+        unit = np.zeros(len(coarse.point), np.int64)
+        unit[on_coarse.regions] = np.arange(len(on_coarse.regions))
+        return Together(regions, on_coarse.items, on_coarse.several, unit[coarse.rank[regions]], on_coarse.unit_speakers,
+                        on_coarse.unit_sharing, coarse.refine(on_coarse.speakers),
+                        coarse.refine(on_coarse.sharing, by_region=True))
+    below = listed_before(both)
+    items = tuple(active(side.by_speaker_emotion, below) for side in (ref, hyp))
+    (ref_speakers, ref_first_item), (hyp_speakers, hyp_first_item) = (
+        _active_speakers(side, regions, below, side_items, n_emotions) for side, side_items in zip((ref, hyp), items))
+    n_emotions = max(n_emotions, 1)
+    if ref_first_item is None or hyp_first_item is None or n_emotions > 62:
+        speakers = matcher.cooccurring(ref_speakers, hyp_speakers)
+        sharing = _sharing_of_items(items, n_emotions)
+    else:
+        speakers, sharing = _pairs_of_speakers((ref_speakers, hyp_speakers), (ref_first_item, hyp_first_item),
+                                               items, n_emotions)
+
+    def in_regions(pairs: matcher.Pairs) -> matcher.Pairs:
+        return matcher.Pairs(pairs.ref, pairs.hyp, regions[pairs.region], pairs.single)
+
+    several = (items[0].count > ref_speakers.count) | (items[1].count > hyp_speakers.count)
+    return Together(regions, items, several, np.arange(len(regions)), speakers, sharing,
+                    in_regions(speakers), in_regions(sharing))
+
+
+def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int
+                     ) -> tuple[Active, np.ndarray | None]:
+    """A side's speakers active in ``regions`` (``intervals.active`` of ``by_speaker``; ``below``:
+    ``listed_before`` of them), read off its active ``items`` where every segment has an
+    emotion: a region's speakers are then its items' speakers, each once. With them, the
+    index of each one's first item (None where not read off the items)."""
+    count = side.count[regions]
+    if not side.labelled:
+        return active(side.by_speaker, below), None
+    speakers = items.group // max(n_emotions, 1)
+    if np.array_equal(items.count, count):  # nobody has two emotions at once
+        return Active(speakers, items.position, count, items.first), np.arange(len(speakers))
+    # a speaker's items in one region are adjacent (sorted by speaker * n_emotions +
+    # emotion): each but the first repeats the one before
+    repeated = np.zeros(len(speakers), bool)
+    repeated[1:] = (speakers[1:] == speakers[:-1]) & (items.position[1:] == items.position[:-1])
+    first_item = np.flatnonzero(~repeated)
+    return Active(speakers[first_item], items.position[first_item], count, np.cumsum(count) - count), first_item
+
+
+def _sharing_of_items(items: tuple[Active, Active], n_emotions: int) -> matcher.Pairs:
+    """The pairs of speakers that share an emotion, once per emotion they share: the pairs of
+    items active together (``matcher.cooccurring``) that have one emotion, as pairs of their
+    speakers."""
+    item_pairs = matcher.cooccurring(*items)
+    ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
+    same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
+    return matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
+                         int(np.count_nonzero(same[:item_pairs.single])))
+
+
+def _pairs_of_speakers(speakers: tuple[Active, Active], first_item: tuple[np.ndarray, np.ndarray],
+                       items: tuple[Active, Active], n_emotions: int) -> tuple[matcher.Pairs, matcher.Pairs]:
+    """The pairs of speakers active together, and ``_sharing_of_items`` from them without the
+    items' own cross products, where both sides' speakers were read off their items.
+
+    A pair shares as many emotions as the bit masks of the two speakers' emotions have
+    bits in common. The pair sums need each pair's entries in the order of the item
+    pairs: first the regions with one item on each side, then region by region.
+    """
+    masks = []
+    for side_items, first in zip(items, first_item):
+        speaker = side_items.group // n_emotions
+        bit = np.left_shift(np.int64(1), side_items.group - speaker * n_emotions)
+        masks.append(bit if len(first) == len(bit) else np.bitwise_or.reduceat(bit, first))
+    # the cross products of the speakers' entries (their indices as the groups)
+    entry = matcher.cooccurring(*(Active(np.arange(len(s.group)), s.position, s.count, s.first) for s in speakers))
+    ref_speaker, hyp_speaker = speakers[0].group[entry.ref], speakers[1].group[entry.hyp]
+    pairs = matcher.Pairs(ref_speaker, hyp_speaker, entry.region, entry.single)
+    shared = np.bitwise_count(masks[0][entry.ref] & masks[1][entry.hyp])
+    one_item_each = ((items[0].count == 1) & (items[1].count == 1))[entry.region]
+    # regions with one item on each side have one speaker on each side: they come first
+    # among the speaker pairs too, in region order
+    first = np.flatnonzero(one_item_each & (shared > 0))
+    then = np.flatnonzero(~one_item_each & (shared > 0))
+    then = then[np.argsort(entry.region[then], kind="stable")]
+    then = np.repeat(then, shared[then])
+    order = np.concatenate([first, then])
+    return pairs, matcher.Pairs(ref_speaker[order], hyp_speaker[order], entry.region[order], len(first))
+
+
 def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int, n: int,
-                   speakers: matcher.Pairs, items: matcher.Pairs) -> Matched:
+                   together: Together) -> Matched:
     """``_matched`` in the scored regions under ``same_speaker_overlap="once"``, from the
-    pairs active together (``matcher.cooccurring``) instead of whole-grid profiles.
+    speakers and items active together (``Together``) instead of whole-grid profiles.
 
     Once merged, a speaker, and a (speaker, emotion) item, is active at most once per
     region on each side, and the mapping is one-to-one: the profile sums of ``_matched``
-    are then counts of pairs. A mapped speaker pair counts for ``spk``, a mapped pair
-    of items with one emotion for ``emo_spk``; ``emo`` (the sum over emotions of the
-    smaller side's count) is a pair's agreement where one item is active on each side,
-    and elsewhere counted per (region, emotion). Regions outside ``scored`` count 0.
+    are then counts of pairs. A mapped speaker pair counts for ``spk``, and once per
+    emotion the two share for ``emo_spk``; ``emo`` is the sum over emotions of the
+    smaller side's count of items with it. Regions outside ``scored`` count 0.
     """
     n_emotions = max(n_emotions, 1)
-    keep = scored[speakers.region]
-    r, h, region = speakers.ref[keep], speakers.hyp[keep], speakers.region[keep]
-    spk = np.bincount(region[mapping[h] == r], minlength=n).astype(np.int32)
+    # each count is found per unit (``Together``) and holds in each of its regions
+    n_units = len(together.items[0].count)
+    in_scored = scored[together.regions]
+    regions, units = together.regions[in_scored], together.unit[in_scored]
 
-    keep = scored[items.region]
-    rg, hg, region = items.ref[keep], items.hyp[keep], items.region[keep]
-    same = rg % n_emotions == hg % n_emotions
-    emo_spk = np.bincount(region[same & (mapping[hg // n_emotions] == rg // n_emotions)], minlength=n).astype(np.int32)
+    def in_scored_regions(per_unit: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, np.int32)
+        out[regions] = per_unit[units]
+        return out
 
-    single = np.zeros(len(keep), bool)
-    single[:items.single] = True
-    emo = np.bincount(region[same & single[keep]], minlength=n).astype(np.int32)
-    # the other regions with items on both sides: the smaller count of each emotion
-    many = distinct(region[~single[keep]])
-    if len(many):
-        counts = []
-        for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
-            which, at = expand(iv, many)
-            counts.append(np.bincount(np.searchsorted(many, at) * n_emotions + iv.group[which] % n_emotions,
-                                      minlength=len(many) * n_emotions).reshape(len(many), n_emotions))
-        emo[many] = np.minimum(*counts).sum(axis=1)
-    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk)
+    spk, emo_spk = (in_scored_regions(np.bincount(pairs.region[mapping[pairs.hyp] == pairs.ref], minlength=n_units))
+                    for pairs in (together.unit_speakers, together.unit_sharing))
+    # per (emotion, unit), each side's number of items
+    per_emotion = []
+    for items in together.items:
+        emotion = items.group - items.group // n_emotions * n_emotions
+        per_emotion.append(np.bincount(emotion * n_units + items.position,
+                                       minlength=n_emotions * n_units).reshape(n_emotions, n_units))
+    emo = in_scored_regions(np.minimum(*per_emotion).sum(axis=0))
+    return _exact(ref, hyp, mapping, scored, n_emotions, emo, spk, emo_spk, together)
 
 
 def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emotions: int,
-           emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray) -> Matched:
+           emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray, together: Together | None = None) -> Matched:
     """The matched counts, made exact where one speaker has several emotions at once."""
     # Where one speaker has several emotions at once (its own segments overlap), the
     # counts are upper bounds: capped at min(n_ref, n_hyp) they are exact when
-    # either side has a single speaker; the remaining regions are matched one by one.
+    # either side has a single speaker; the remaining regions are matched exactly.
     agree = np.minimum(ref.count, hyp.count)
     np.minimum(emo, agree, out=emo)
     np.minimum(emo_spk, agree, out=emo_spk)
     multi = np.zeros(len(agree), bool)
-    for side in (ref, hyp):
-        if side.self_overlaps:  # otherwise nobody has two emotions at once
-            multi |= side.emotion_count > side.count
+    if together is not None:  # (the regions where both sides speak are those that matter)
+        multi[together.regions] = together.several[together.unit]
+    else:
+        for side in (ref, hyp):
+            if side.self_overlaps:  # otherwise nobody has two emotions at once
+                multi |= side.emotion_count > side.count
     hard = np.flatnonzero(multi & (agree >= 2) & scored)
     if len(hard):
-        _match_exactly(ref, hyp, mapping, hard, n_emotions, emo, emo_spk)
+        # each side's active (item, region) there: from ``together`` (the hard regions are
+        # among its regions: both sides speak), else by expanding the items
+        if together is not None:
+            active_items = [together.items_in(side, hard) for side in (0, 1)]
+        else:
+            active_items = []
+            for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
+                which, region = expand(iv, hard)
+                active_items.append((iv.group[which], region))
+        _match_exactly(active_items, mapping, hard, n_emotions, emo, emo_spk)
     return Matched(emo, spk, emo_spk)
 
 
-def _match_exactly(ref: Side, hyp: Side, mapping: np.ndarray, regions: np.ndarray, n_emotions: int,
-                   emo: np.ndarray, emo_spk: np.ndarray) -> None:
-    """Set ``emo`` and ``emo_spk`` of ``regions`` by matching their active speakers one by one."""
-    active = []
-    for iv in (ref.by_speaker_emotion, hyp.by_speaker_emotion):
-        which, region = expand(iv, regions)
-        per_region: dict[int, dict[int, set[int]]] = {}
-        for g, r in zip(iv.group[which].tolist(), region.tolist()):
-            per_region.setdefault(r, {}).setdefault(g // n_emotions, set()).add(g % n_emotions)
-        active.append(per_region)
-    for r in regions.tolist():
-        ref_items = active[0].get(r, {})
-        hyp_items = active[1].get(r, {})
-        edges = {s: [h for h, he in hyp_items.items() if emo_set & he] for s, emo_set in ref_items.items()}
+def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray,
+                   regions: np.ndarray, n_emotions: int, emo: np.ndarray, emo_spk: np.ndarray) -> None:
+    """Set ``emo`` and ``emo_spk`` of ``regions`` (sorted) by matching their active speakers
+    exactly (``active_items``: per side, the (item, region) of its items active there).
+
+    A speaker's emotions in a region are the bits of a mask; two speakers can match where
+    their masks meet. ``emo_spk`` counts the mapped pairs that can. ``emo``, the size of a
+    largest matching, is read off where one side has two speakers (by Hall's condition:
+    each has a partner, and the two have two partners between them) and found by
+    augmenting paths in the other regions.
+    """
+    m = len(regions)
+    if n_emotions > 62:  # masks as Python ints
+        _match_one_by_one(active_items, mapping, regions, np.arange(m), n_emotions, emo, emo_spk)
+        return
+    (ref_at, ref_speaker, ref_mask), (hyp_at, hyp_speaker, hyp_mask) = (
+        _speaker_masks(items, np.searchsorted(regions, item_region), n_emotions) for items, item_region in active_items)
+    # emo_spk: each hypothesis speaker's mapped speaker, looked up among the reference's in its region
+    span = int(max(ref_speaker.max(initial=0), mapping.max(initial=0))) + 1
+    ref_key = ref_at * span + ref_speaker
+    target = mapping[hyp_speaker]
+    key = hyp_at * span + target
+    at = np.minimum(np.searchsorted(ref_key, key), max(len(ref_key) - 1, 0))
+    if len(ref_key):
+        meet = (target >= 0) & (ref_key[at] == key) & (ref_mask[at] & hyp_mask != 0)
+    else:
+        meet = np.zeros(len(key), bool)
+    emo_spk[regions] = np.bincount(hyp_at[meet], minlength=m)
+    # emo where one side has two speakers
+    n_ref, n_hyp = np.bincount(ref_at, minlength=m), np.bincount(hyp_at, minlength=m)
+    two_ref = n_ref == 2
+    two_hyp = (n_hyp == 2) & (n_ref > 2)
+    for two, (pair_at, pair_mask, pair_count), (other_at, other_mask) in (
+            (two_ref, (ref_at, ref_mask, n_ref), (hyp_at, hyp_mask)),
+            (two_hyp, (hyp_at, hyp_mask, n_hyp), (ref_at, ref_mask))):
+        if not two.any():
+            continue
+        first = (np.cumsum(pair_count) - pair_count)[other_at]
+        use = two[other_at]
+        meets_first = use & (other_mask & pair_mask[np.minimum(first, len(pair_mask) - 1)] != 0)
+        meets_second = use & (other_mask & pair_mask[np.minimum(first + 1, len(pair_mask) - 1)] != 0)
+        with_first = np.bincount(other_at[meets_first], minlength=m)
+        with_second = np.bincount(other_at[meets_second], minlength=m)
+        with_either = np.bincount(other_at[meets_first | meets_second], minlength=m)
+        one_only = (with_first == 0) | (with_second == 0) | (with_either == 1)
+        size = np.where(with_either == 0, 0, np.where(one_only, 1, 2))
+        emo[regions[two]] = size[two]
+    rest = np.flatnonzero(~two_ref & ~two_hyp)
+    if len(rest):
+        _match_one_by_one(active_items, mapping, regions, rest, n_emotions, emo, emo_spk, emo_only=True)
+
+
+def _speaker_masks(items: np.ndarray, position: np.ndarray, n_emotions: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (position, speaker) of the active ``items`` (at ``position``), in that order:
+    position, speaker and its emotions as the bits of a mask."""
+    speaker = items // n_emotions
+    emotion = items - speaker * n_emotions
+    order = np.lexsort((speaker, position))
+    position, speaker, emotion = position[order], speaker[order], emotion[order]
+    if len(position) == 0:
+        return position, speaker, np.zeros(0, np.int64)
+    start = np.flatnonzero(np.r_[True, (position[1:] != position[:-1]) | (speaker[1:] != speaker[:-1])])
+    mask = np.bitwise_or.reduceat(np.left_shift(np.int64(1), emotion.astype(np.int64)), start)
+    return position[start], speaker[start], mask
+
+
+def _match_one_by_one(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mapping: np.ndarray,
+                      regions: np.ndarray, which: np.ndarray, n_emotions: int, emo: np.ndarray,
+                      emo_spk: np.ndarray, emo_only: bool = False) -> None:
+    """``_match_exactly`` of ``regions[which]``, a region at a time (``emo_only``: leave ``emo_spk``)."""
+    wanted = set(regions[which].tolist())
+    # per side, region -> speaker -> its emotions as the bits of an int
+    by_side = []
+    for items, item_region in active_items:
+        per_region: dict[int, dict[int, int]] = {}
+        for g, r in zip(items.tolist(), item_region.tolist()):
+            if r in wanted:
+                speakers = per_region.setdefault(r, {})
+                speaker, emotion = divmod(g, n_emotions)
+                speakers[speaker] = speakers.get(speaker, 0) | 1 << emotion
+        by_side.append(per_region)
+    mapped = mapping.tolist()
+    for r in sorted(wanted):
+        ref_items = by_side[0].get(r, {})
+        hyp_items = by_side[1].get(r, {}).items()
+        edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions]
+                 for s, emotions in ref_items.items()}
         emo[r] = _max_matching(edges)
-        emo_spk[r] = sum(1 for s, emo_set in ref_items.items()
-                         for h, he in hyp_items.items() if mapping[h] == s and emo_set & he)
+        if not emo_only:
+            emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)
 
 
 def _max_matching(edges: dict[int, list[int]]) -> int:

@@ -31,6 +31,17 @@ def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(delta[:n], dtype=np.int32)
 
 
+def covered(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
+    """Whether some interval covers each of the ``n`` regions (``coverage > 0``); a few
+    intervals, as a UEM's, by slices instead of a running count over every region."""
+    if len(i0) > 64:
+        return coverage(i0, i1, n) > 0
+    mask = np.zeros(n, bool)
+    for lo, hi in zip(i0.tolist(), i1.tolist()):
+        mask[lo:hi] = True
+    return mask
+
+
 def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals, np.ndarray]:
     """Union of the intervals of each group, and the group of every interval that
     overlapped an earlier one of its group.
@@ -38,29 +49,47 @@ def merge(group: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> tuple[Intervals,
     Touching intervals are joined; only a strict overlap counts as an overlap.
     """
     keep = i1 > i0
-    group, i0, i1 = group[keep], i0[keep], i1[keep]
+    if not keep.all():
+        group, i0, i1 = group[keep], i0[keep], i1[keep]
     if len(i0) == 0:
         empty = np.zeros(0, np.int64)
         return Intervals(empty, empty, empty), empty
-    order = np.lexsort((i0, group))
+    order = group_start_order(group, i0)
     group, i0, i1 = group[order], i0[order], i1[order]
     # The furthest end reached so far within a group is a running maximum. One
     # np.maximum.accumulate serves all groups at once because the ends are shifted
     # by group * span (span exceeds every index): a later group's shifted ends are
     # all larger than an earlier group's, so the maximum restarts at each group.
     span = np.int64(max(int(i1.max()), 0) + 1)
-    shifted_end = np.maximum.accumulate(group.astype(np.int64) * span + i1)
+    shift = group.astype(np.int64) * span
+    shifted_end = np.maximum.accumulate(shift + i1)
     reach = np.empty_like(shifted_end)
     reach[0] = -1
     same = group[1:] == group[:-1]
-    reach[1:] = np.where(same, shifted_end[:-1] - group[1:].astype(np.int64) * span, -1)
+    reach[1:] = np.where(same, shifted_end[:-1] - shift[1:], -1)
     # an interval opens a new union unless it starts at or before the reach of its group
     opens = i0 > reach
     overlapping = ~opens & (i0 < reach)
     starts = np.flatnonzero(opens)
     lasts = np.append(starts[1:] - 1, len(i0) - 1)
-    merged_end = shifted_end[lasts] - group[lasts].astype(np.int64) * span
+    merged_end = shifted_end[lasts] - shift[lasts]
     return Intervals(group[starts], i0[starts], merged_end), group[overlapping]
+
+
+def group_start_order(group: np.ndarray, i0: np.ndarray) -> np.ndarray:
+    """Indices sorting intervals by (group, start), as ``np.lexsort((i0, group))`` does
+    (ties, intervals of one group with one start, may come in any order: ``merge`` gives
+    the same).
+
+    Segments are usually listed by start, and a batch has fewer than 65,536 groups
+    (speakers, or (speaker, emotion) items): then a stable sort by group alone does it,
+    and numpy sorts 16-bit values stably by radix, several times faster than the others.
+    Otherwise one integer key, group * span + start, with span above every start.
+    """
+    if len(group) and 0 <= int(group.min()) and int(group.max()) < 1 << 16 and (i0[1:] >= i0[:-1]).all():
+        return np.argsort(group.astype(np.uint16), kind="stable")
+    span = int(i0.max()) + 1 if len(i0) else 1
+    return np.argsort(group.astype(np.int64) * span + i0)
 
 
 def min_profile(a: Intervals, b: Intervals, n: int) -> np.ndarray:
@@ -102,9 +131,53 @@ def expand(iv: Intervals, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return which, regions[first + np.arange(len(which))]
 
 
-def active_id_sum(iv: Intervals, n: int) -> np.ndarray:
-    """Per region, the sum of the groups of the active intervals (the group itself where
-    exactly one is active)."""
-    delta = (np.bincount(iv.i0, weights=iv.group, minlength=n + 1)[: n + 1]
-             - np.bincount(iv.i1, weights=iv.group, minlength=n + 1)[: n + 1])
-    return np.rint(np.cumsum(delta[:n])).astype(np.int64)
+@dataclass(frozen=True)
+class Active:
+    """The groups active in each of a list of regions, region by region: the ``k``-th
+    region's are ``group[first[k] : first[k] + count[k]]``, in increasing order."""
+
+    group: np.ndarray
+    #: per active group, the position of its region in the list
+    position: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+
+def listed_before(listed: np.ndarray) -> np.ndarray:
+    """Per grid point ``x``, the number of regions before it that ``listed`` (a mask over
+    the regions) marks: an interval ``[i0, i1)`` holds the listed regions at positions
+    ``below[i0] .. below[i1] - 1`` of the list."""
+    below = np.zeros(len(listed) + 1, np.int64)
+    np.cumsum(listed, out=below[1:])
+    return below
+
+
+def active(iv: Intervals, below: np.ndarray) -> Active:
+    """The groups of the intervals active in each of a list of regions (``below``:
+    ``listed_before`` of it). The intervals of one group must not overlap (``merge``):
+    then a group is active at most once per region.
+    """
+    n_listed = int(below[-1])
+    if len(iv) == 0 or n_listed == 0:
+        empty = np.zeros(0, np.int64)
+        count = np.zeros(n_listed, np.int64)
+        return Active(empty, empty, count, count.copy())
+    lo = below[iv.i0]
+    n_in = below[iv.i1] - lo
+    # every (position, group) of an active interval, as one integer key position * span
+    # + group: keys are distinct (a group once per region), so that sorting them, which
+    # numpy does much faster than an argsort, puts them in (position, group) order
+    span = int(iv.group.max()) + 1
+    key_type = np.int32 if n_listed * span < 1 << 31 else np.int64
+    key = np.arange(int(n_in.sum()), dtype=key_type)
+    key += np.repeat((lo - (np.cumsum(n_in) - n_in)).astype(key_type), n_in)
+    key *= key_type(span)
+    key += np.repeat(iv.group.astype(key_type), n_in)
+    key.sort()
+    # integer division by a scalar is fast in numpy, its remainder is not
+    position = (key // key_type(span)).astype(np.int64)
+    count = np.bincount(position, minlength=n_listed)
+    return Active(key - position * span, position, count, np.cumsum(count) - count)

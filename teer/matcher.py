@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .intervals import Intervals, active_id_sum, expand
+from .intervals import Active
+from .segments import unique_inverse
 
 if TYPE_CHECKING:
     from .engine import Grid, Side
@@ -54,11 +55,11 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> np.ndarray:
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
-    ``speakers`` and ``items`` are the pairs of speakers, and of (speaker, emotion)
-    items, active together in the evaluated regions (``cooccurring``).
+    ``speakers`` are the pairs of speakers active together in the evaluated regions
+    (``cooccurring``), ``sharing`` those pairs again once per emotion both speakers have there.
     Where several mappings are equally good, the one under which more speech also
     has the right emotion wins, so that sTEER depends neither on speaker names nor on
     the order of segments (``tie_weights``). Every overlap counts, however short: a
@@ -68,28 +69,25 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pa
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     if len(speakers) == 0:
         return mapping
-    pairs = overlaps(grid, ref, hyp, speakers, items, n_emotions)
+    pairs = overlaps(grid, ref, hyp, speakers, sharing)
     assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
     return mapping
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, items: Pairs, n_emotions: int) -> PairOverlaps:
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> PairOverlaps:
     """The overlap of every pair of speakers active together (``speakers``), and their
-    emotion agreement (from ``items``)."""
+    emotion agreement (``sharing``: speaker pairs active together, once per emotion both have)."""
     k_ref = int(ref.speaker_local.max()) + 1
     k_hyp = int(hyp.speaker_local.max()) + 1
     size = grid.n_files * k_ref * k_hyp
+    # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
+    ref_part = (ref.speaker_file * k_ref + ref.speaker_local) * k_hyp
 
-    def key(r, h):
-        return (ref.speaker_file[r] * k_ref + ref.speaker_local[r]) * k_hyp + hyp.speaker_local[h]
+    def keys(pairs: Pairs) -> np.ndarray:
+        return pairs.each(ref_part[pairs.ref] + hyp.speaker_local[pairs.hyp])
 
-    pair, overlap = sum_by_key(key(speakers.ref, speakers.hyp), grid.duration[speakers.region], size)
-
-    n_emotions = max(n_emotions, 1)
-    rg, hg = items.ref, items.hyp
-    same = rg % n_emotions == hg % n_emotions
-    e_pair, e_seconds = sum_by_key(key(rg[same] // n_emotions, hg[same] // n_emotions),
-                                   grid.duration[items.region[same]], size)
+    pair, overlap = sum_by_key(keys(speakers), grid.duration[speakers.region], size)
+    e_pair, e_seconds = sum_by_key(keys(sharing), grid.duration[sharing.region], size)
     agreement = np.zeros(len(pair))
     # both speakers active with one emotion means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
@@ -104,7 +102,7 @@ def tie_weights(pairs: PairOverlaps) -> np.ndarray:
     co-occurring speech. Mappings whose overlaps differ by more keep their order;
     closer ones are decided by emotion. One assignment per file does both.
     """
-    _, starts, counts = np.unique(pairs.file, return_index=True, return_counts=True)
+    _, starts, counts = _runs(pairs.file)
     speech = np.add.reduceat(pairs.overlap, starts)
     agreed = np.add.reduceat(pairs.agreement, starts)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -118,32 +116,48 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
     (hypothesis speaker -> reference speaker; speakers are numbered file by file)."""
     file, local = np.divmod(pairs.pair, pairs.k_ref * pairs.k_hyp)
     row, col = np.divmod(local, pairs.k_hyp)
-    files, starts = np.unique(file, return_index=True)
+    files, starts, _ = _runs(file)
     ends = np.append(starts[1:], len(pairs.pair))
     ref_first = np.searchsorted(ref_speaker_file, files)
     hyp_first = np.searchsorted(hyp_speaker_file, files)
-    for lo, hi, r0, h0 in zip(starts.tolist(), ends.tolist(), ref_first.tolist(), hyp_first.tolist()):
-        ri, ci = max_weight_matching(row[lo:hi], col[lo:hi], weight[lo:hi])
-        mapping[h0 + ci] = r0 + ri
+    # Only speakers with some overlap take part, so that a file's problem is sized by the
+    # pairs that exist, not by its speakers: its rows and columns are numbered among
+    # those, all files at once (keys sorted by file, so that a file's numbers are a range)
+    row_ids, r = unique_inverse(file * pairs.k_ref + row)
+    col_ids, c = unique_inverse(file * pairs.k_hyp + col)
+    row_ids -= row_ids // pairs.k_ref * pairs.k_ref
+    col_ids -= col_ids // pairs.k_hyp * pairs.k_hyp
+    if len(starts) == 0:
+        return
+    row_first, col_first = np.minimum.reduceat(r, starts), np.minimum.reduceat(c, starts)
+    n_rows = np.maximum.reduceat(r, starts) - row_first + 1
+    n_cols = np.maximum.reduceat(c, starts) - col_first + 1
+    for lo, hi, r0, c0, rows, cols, ref0, hyp0 in zip(
+            starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(), n_rows.tolist(),
+            n_cols.tolist(), ref_first.tolist(), hyp_first.tolist()):
+        ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, weight[lo:hi])
+        mapping[hyp0 + col_ids[c0 + ci]] = ref0 + row_ids[r0 + ri]
 
 
-def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array (pairs' files: pairs are sorted by key), where
+    each run of them starts and its length (``np.unique``'s, without its sort)."""
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+    return values[starts], starts, np.diff(starts, append=len(values))
+
+
+def max_weight_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, weight: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0).
-
-    Only speakers with some overlap take part, so that the problem is sized by the
-    pairs that exist, not by the file's speakers; a small one is solved densely, a
-    large one on the sparse graph of its pairs.
+    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0)
+    of the pairs (r, c) of ``n_rows`` rows and ``n_cols`` columns. A small problem is
+    solved densely, a large one on the sparse graph of its pairs.
     """
-    row_ids, r = np.unique(rows, return_inverse=True)
-    col_ids, c = np.unique(cols, return_inverse=True)
-    r, c = r.reshape(-1), c.reshape(-1)
-    if len(row_ids) * len(col_ids) <= DENSE_CELLS:
-        matrix = np.zeros((len(row_ids), len(col_ids)))
+    if n_rows * n_cols <= DENSE_CELLS:
+        matrix = np.zeros((n_rows, n_cols))
         matrix[r, c] = weight
         ri, ci = assignment_solver()(matrix, maximize=True)
         good = matrix[ri, ci] > 0
-        return row_ids[ri[good]], col_ids[ci[good]]
+        return ri[good], ci[good]
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -151,7 +165,6 @@ def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
     # own at cost `base` (taking it means: unmatched), and a real pair costs base - weight,
     # so that the cheapest cover is the heaviest matching. All costs are positive (a
     # sparse matrix has no explicit zero edges).
-    n_rows, n_cols = len(row_ids), len(col_ids)
     base = 2.0 * float(weight.max()) + 1.0
     own = np.arange(n_rows)
     graph = csr_matrix((np.concatenate([base - weight, np.full(n_rows, base)]),
@@ -159,7 +172,7 @@ def max_weight_matching(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray
                        shape=(n_rows, n_cols + n_rows))
     ri, ci = min_weight_full_bipartite_matching(graph)
     real = ci < n_cols
-    return row_ids[ri[real]], col_ids[ci[real]]
+    return ri[real], ci[real]
 
 
 @functools.lru_cache(maxsize=1)
@@ -202,49 +215,46 @@ def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int) -> tuple[np.ndarr
 class Pairs:
     """Every (reference group, hypothesis group, region) of groups active together: first
     the regions with one group on each side (``single`` of them, in region order), then
-    the others, region by region."""
+    the others, region by region.
+
+    Where pairs repeat in several regions (those collars split, ``teer.engine.Coarse``),
+    ``at`` gives per region entry the index of its pair in ``ref`` and ``hyp``."""
 
     ref: np.ndarray
     hyp: np.ndarray
     region: np.ndarray
     single: int
+    at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.region)
 
+    def each(self, per_pair: np.ndarray) -> np.ndarray:
+        """A value per pair (indexed like ``ref``), as one per region entry."""
+        return per_pair if self.at is None else per_pair[self.at]
 
-def cooccurring(ref_iv: Intervals, hyp_iv: Intervals, regions: np.ndarray,
-                ref_count: np.ndarray, hyp_count: np.ndarray) -> Pairs:
-    """The pairs of groups active together in ``regions`` (a mask over the grid's regions).
 
-    ``ref_count`` and ``hyp_count`` are the per-region numbers of active groups.
-    Regions with one group on each side are read off a running sum of group ids (no
-    expansion); the others are expanded into their cross products.
-    """
-    n = len(regions)
-    # where one group is active on each side, the sum of active ids is that id
-    one = regions & (ref_count == 1) & (hyp_count == 1)
+def cooccurring(ref: Active, hyp: Active) -> Pairs:
+    """The pairs of groups active together in each region of a list, from each side's
+    groups active there (``teer.intervals.active``); ``Pairs.region`` is the region's
+    position in the list. Regions with one group on each side give their one pair; the
+    others the cross products of their groups."""
+    one = (ref.count == 1) & (hyp.count == 1)
     single = np.flatnonzero(one)
-    rs, hs, where = [active_id_sum(ref_iv, n)[single]], [active_id_sum(hyp_iv, n)[single]], [single]
-    many = np.flatnonzero(regions & ~one)
+    rs, hs, where = [ref.group[ref.first[single]]], [hyp.group[hyp.first[single]]], [single]
+    many = np.flatnonzero(~one)
     if len(many):
-        r_which, r_region = expand(ref_iv, many)
-        h_which, h_region = expand(hyp_iv, many)
-        r_order = np.argsort(r_region, kind="stable")
-        h_order = np.argsort(h_region, kind="stable")
-        r_group = ref_iv.group[r_which[r_order]]
-        h_group = hyp_iv.group[h_which[h_order]]
-        a = np.bincount(np.searchsorted(many, r_region), minlength=len(many))
-        b = np.bincount(np.searchsorted(many, h_region), minlength=len(many))
+        a, b = ref.count[many], hyp.count[many]
         # The cross product of the active groups of each region, without a loop: region
         # j contributes a[j] * b[j] pairs. For the k-th pair of its block, k // b[j] picks
         # the reference group (an offset into the region's a[j] reference groups, which
-        # start at cumsum(a) - a) and k % b[j] the hypothesis group.
-        block = a * b
+        # start at ref.first) and k - (k // b[j]) * b[j] the hypothesis group.
+        block = (a * b).astype(np.int64)
         k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
         bb = np.repeat(b, block)
-        rs.append(r_group[np.repeat(np.cumsum(a) - a, block) + k // bb])
-        hs.append(h_group[np.repeat(np.cumsum(b) - b, block) + k % bb])
+        of_ref = k // bb
+        rs.append(ref.group[np.repeat(ref.first[many], block) + of_ref])
+        hs.append(hyp.group[np.repeat(hyp.first[many], block) + (k - of_ref * bb)])
         where.append(np.repeat(many, block))
     return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 

@@ -246,26 +246,43 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def unique_inverse(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative integers (the inverse as
+    int64): by a count over the key range where that is small (speaker numbers, a
+    batch's files times its speaker names), else by ``np.unique``'s sort."""
+    size = int(key.max()) + 1 if len(key) else 0
+    if size > 4 * len(key) + 4096:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        return uniq, inverse.astype(np.int64).reshape(-1)
+    present = np.zeros(size, bool)
+    present[key] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[key]
+
+
 def extents(codes: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per code ``0 .. n - 1``, the smallest ``start`` and the largest ``end`` of its rows
-    (``inf`` and ``-inf`` for a code without rows).
+    (``inf`` and ``-inf`` for a code without rows)."""
+    return reduce_by_code(np.minimum, codes, start, n), reduce_by_code(np.maximum, codes, end, n)
+
+
+def reduce_by_code(ufunc: np.ufunc, codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per code ``0 .. n - 1``, the ``np.minimum`` or ``np.maximum`` of its rows' ``values``
+    (the ufunc's identity, ``inf`` or ``-inf``, for a code without rows).
 
     Rows grouped by code (a file's segments together, the usual input) are reduced
-    group by group; others through ``np.minimum.at``, several times slower. Minima and
+    group by group; others through ``ufunc.at``, several times slower. Minima and
     maxima are exact in any order: both ways give the same values.
     """
-    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    out = np.full(n, np.inf if ufunc is np.minimum else -np.inf)
     if len(codes) == 0:
-        return lo, hi
+        return out
     if (codes[1:] >= codes[:-1]).all():
         first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        at = codes[first]
-        lo[at] = np.minimum.reduceat(start, first)
-        hi[at] = np.maximum.reduceat(end, first)
+        out[codes[first]] = ufunc.reduceat(values, first)
     else:
-        np.minimum.at(lo, codes, start)
-        np.maximum.at(hi, codes, end)
-    return lo, hi
+        ufunc.at(out, codes, values)
+    return out
 
 
 def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], list[np.ndarray]]:
@@ -282,7 +299,7 @@ def concat_vocab(tables: Sequence[SegmentTable], attr: str) -> tuple[list[str], 
 
 def remap(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     """Apply an index mapping, keeping negative codes (missing labels) as they are."""
-    if len(mapping) == 0:
-        return codes.copy()
+    if len(mapping) == 0 or np.array_equal(mapping, np.arange(len(mapping))):  # (tables that share a vocabulary)
+        return codes.astype(np.int32)
     out = mapping[np.maximum(codes, 0)]
     return np.where(codes < 0, codes, out).astype(np.int32)

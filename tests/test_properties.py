@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import teer
@@ -113,16 +113,14 @@ def test_matched_counts_from_pairs_equal_those_from_profiles(ref, hyp, collar, r
     speech without an emotion, and a fixed speaker map."""
     import numpy as np
 
-    from teer import engine, matcher
+    from teer import engine
 
     speaker_map = {("f0", "hA"): "B", ("f1", "hC"): "A"} if fixed else None
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, regions=regions, speaker_map=speaker_map)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
-    speakers = matcher.cooccurring(sw.ref.by_speaker, sw.hyp.by_speaker, both, sw.ref.count, sw.hyp.count)
-    items = matcher.cooccurring(sw.ref.by_speaker_emotion, sw.hyp.by_speaker_emotion, both,
-                                sw.ref.emotion_count, sw.hyp.emotion_count)
     n, e = sw.grid.n_regions, len(sw.emotions)
-    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, speakers, items)
+    together = engine._together(sw.ref, sw.hyp, both, e)
+    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, together)
     careful = engine._matched(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n)
     for name in ("emo", "spk", "emo_spk"):
         a, b = getattr(fast, name), getattr(careful, name)
@@ -144,3 +142,190 @@ def test_extents_of_grouped_and_scattered_rows_are_those_of_minimum_at(rows, gro
     np.maximum.at(hi, codes, end)
     got = extents(codes, start, end, 7)
     assert got[0].tobytes() == lo.tobytes() and got[1].tobytes() == hi.tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(1, 10)), max_size=30),
+       st.lists(st.booleans(), min_size=45, max_size=45))
+def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
+    """``intervals.active`` (a sort of packed keys) lists, region by region, the groups that
+    ``expand`` finds in each listed region."""
+    import numpy as np
+
+    from teer.intervals import active, coverage, expand, listed_before, merge
+
+    group = np.array([g for g, _, _ in rows], np.int64)
+    i0 = np.array([s for _, s, _ in rows], np.int32)
+    i1 = np.array([s + d for _, s, d in rows], np.int32)
+    iv, _ = merge(group, i0, i1)
+    regions = np.flatnonzero(listed)
+    which, region = expand(iv, regions)
+    expected = sorted(zip(np.searchsorted(regions, region).tolist(), iv.group[which].tolist()))
+    got = active(iv, listed_before(np.array(listed)))
+    assert got.count.tolist() == coverage(iv.i0, iv.i1, len(listed))[regions].tolist()
+    assert list(zip(got.position.tolist(), got.group.tolist())) == expected
+    assert all(got.group[got.first[k]:got.first[k] + got.count[k]].tolist() == [g for p, g in expected if p == k]
+               for k in range(len(regions)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, segments, collars)
+def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, collar):
+    """Where every segment has an emotion, a side's active speakers are read off its active
+    items (``engine._active_speakers``), also where a speaker has two emotions at once: the
+    same as the speakers' own intervals give."""
+    import numpy as np
+
+    from teer import engine
+    from teer.intervals import active, listed_before
+
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    regions, below, e = np.flatnonzero(both), listed_before(both), len(sw.emotions)
+    for side in (sw.ref, sw.hyp):
+        assert side.labelled
+        items = active(side.by_speaker_emotion, below)
+        fast, _ = engine._active_speakers(side, regions, below, items, e)
+        general = active(side.by_speaker, below)
+        for name in ("group", "position", "count", "first"):
+            assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
+
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40)), max_size=40), st.booleans(), st.booleans())
+def test_group_start_order_sorts_as_lexsort(rows, by_start, wide):
+    """``intervals.group_start_order`` (a radix sort by group where starts are sorted and
+    groups fit 16 bits, else one integer key) orders as ``np.lexsort((i0, group))``."""
+    import numpy as np
+
+    from teer.intervals import group_start_order
+
+    rows = sorted(rows, key=lambda r: r[1]) if by_start else rows
+    group = np.array([g for g, _ in rows], np.int64) * (70_000 if wide else 1)
+    i0 = np.array([s for _, s in rows], np.int32)
+    order, expected = group_start_order(group, i0), np.lexsort((i0, group))
+    assert group[order].tolist() == group[expected].tolist() and i0[order].tolist() == i0[expected].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10_000), max_size=40), st.sampled_from([1, 10, 10**6]))
+def test_unique_inverse_by_counting_is_that_of_np_unique(keys, scale):
+    import numpy as np
+
+    from teer.segments import unique_inverse
+
+    key = np.array(keys, np.int64) * scale
+    uniq, inverse = unique_inverse(key)
+    expected, expected_inverse = np.unique(key, return_inverse=True)
+    assert uniq.tolist() == expected.tolist() and inverse.tolist() == expected_inverse.tolist()
+    assert inverse.dtype == np.int64
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, st.lists(hyp_segment, min_size=1, max_size=25), st.sampled_from([0.25, 0.5]), st.booleans())
+# two speakers that share two emotions at once, over regions that collars split
+@example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad")],
+         [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad")], 0.25, False)
+def test_together_on_coarse_regions_is_together_on_the_grid(ref, hyp, collar, zones):
+    """Where collars (and no-score zones) split the grid's regions, ``engine._together`` works
+    on the coarser regions and repeats its pairs in their grid regions: the same pairs and
+    items as found on the grid itself, each pair in the same regions in the same order, the
+    regions with one pair on each side first (what the mapping's pair sums add, in order)."""
+    import numpy as np
+
+    from teer import engine
+
+    noscore = table([("f0", 30, 20, "A", "neu"), ("f1", 100, 5, "B", "neu")]) if zones else None
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, noscore=noscore)
+    assert sw.coarse is not None
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    e = len(sw.emotions)
+    fine = engine._together(sw.ref, sw.hyp, both, e)
+    coarse = engine._together(sw.ref, sw.hyp, both, e, sw.coarse)
+    assert np.array_equal(fine.regions, coarse.regions)
+
+    def per_pair(pairs):
+        entries = zip(pairs.each(pairs.ref).tolist(), pairs.each(pairs.hyp).tolist(), pairs.region.tolist(),
+                      [i < pairs.single for i in range(len(pairs))])
+        return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
+
+    for name in ("speakers", "sharing"):
+        assert per_pair(getattr(fine, name)) == per_pair(getattr(coarse, name)), name
+    for side in (0, 1):
+        a, b = fine.items_in(side, fine.regions), coarse.items_in(side, fine.regions)
+        assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 10)), max_size=80))
+def test_covered_by_slices_or_by_count_is_coverage_above_zero(rows):
+    import numpy as np
+
+    from teer.intervals import coverage, covered
+
+    i0 = np.array([s for s, _ in rows], np.int64)
+    i1 = np.array([s + d for s, d in rows], np.int64)
+    assert covered(i0, i1, 52).tolist() == (coverage(i0, i1, 52) > 0).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 5), st.integers(0, 4), st.integers(0, 3)),
+                min_size=1, max_size=40),
+       st.permutations(range(5)), st.integers(0, 5))
+def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_mapped):
+    """``engine._match_exactly`` (speakers' emotions as bit masks, Hall's condition where a
+    side has two speakers) gives the counts of matching each region's speakers one by one."""
+    import numpy as np
+
+    from teer import engine
+
+    n_emotions = 4
+    # rows: (side, region, speaker, emotion); hypothesis speakers 0..4 map to reference ones
+    entries = sorted({(side, region, speaker * n_emotions + emotion) for side, region, speaker, emotion in rows})
+    regions = np.array(sorted({region for _, region, _ in entries}), np.int64)
+    active_items = [(np.array([g for s, _, g in entries if s == side], np.int64),
+                     np.array([r for s, r, _ in entries if s == side], np.int64)) for side in (0, 1)]
+    mapping = np.full(5, -1, np.int64)
+    mapping[list(order[:n_mapped])] = np.arange(n_mapped)
+    fast = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
+    engine._match_exactly(active_items, mapping, regions, n_emotions, *fast)
+    careful = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
+    engine._match_one_by_one(active_items, mapping, regions, np.arange(len(regions)), n_emotions, *careful)
+    assert fast[0].tolist() == careful[0].tolist() and fast[1].tolist() == careful[1].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(segments, segments, collars)
+# two speakers that share two emotions at once
+@example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 20, 40, "B", "neu")],
+         [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 5, 10, "B", "neu")], 0.0)
+def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, collar):
+    """Where both sides have an emotion on every segment, ``engine._pairs_of_speakers`` counts
+    the emotions each speaker pair shares from bit masks instead of crossing the items: the
+    same speaker pairs, and each pair's sharing entries in the same regions in the same
+    order, the regions with one item on each side first (what the pair sums add, in order)."""
+    import numpy as np
+
+    from teer import engine, matcher
+    from teer.intervals import active, listed_before
+
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
+    both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
+    regions, below, e = np.flatnonzero(both), listed_before(both), max(len(sw.emotions), 1)
+    items = tuple(active(side.by_speaker_emotion, below) for side in (sw.ref, sw.hyp))
+    speakers = [engine._active_speakers(side, regions, below, side_items, e)
+                for side, side_items in zip((sw.ref, sw.hyp), items)]
+    pairs, sharing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
+    general = matcher.cooccurring(speakers[0][0], speakers[1][0])
+    for name in ("ref", "hyp", "region"):
+        assert getattr(pairs, name).tolist() == getattr(general, name).tolist(), name
+    assert pairs.single == general.single
+
+    def per_pair(p):
+        entries = zip(p.ref.tolist(), p.hyp.tolist(), p.region.tolist(), [i < p.single for i in range(len(p))])
+        return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
+
+    expected = engine._sharing_of_items(items, e)
+    assert per_pair(sharing) == per_pair(expected) and sharing.single == expected.single
+    assert np.all(np.diff(sharing.region[sharing.single:]) >= 0)  # region by region after the first ones
