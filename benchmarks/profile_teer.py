@@ -41,13 +41,9 @@ def main(argv=None) -> int:
     prof.enable()
     import teer.cli  # noqa: F401 -- importing is part of the cost
     t_import = time.perf_counter() - t0
-    stdout = sys.stdout
-    sys.stdout = io.StringIO()
     try:
-        teer.cli.main(["score", args.reference, args.hypothesis, "--collar", args.collar,
-                       "--uem-default", "union", "--format", "json"])
+        _score_quietly(args)
     finally:
-        sys.stdout = stdout
         prof.disable()
     total = time.perf_counter() - t0
     stats = pstats.Stats(prof)
@@ -84,6 +80,19 @@ def main(argv=None) -> int:
     return 0
 
 
+def _score_quietly(args) -> None:
+    """``teer score`` on the two files, its output thrown away."""
+    import teer.cli
+
+    stdout = sys.stdout
+    sys.stdout = io.StringIO()
+    try:
+        teer.cli.main(["score", args.reference, args.hypothesis, "--collar", args.collar,
+                       "--uem-default", "union", "--format", "json"])
+    finally:
+        sys.stdout = stdout
+
+
 def stages(args) -> int:
     """The wall time of each stage of one run, a clock around each stage's function."""
     import functools
@@ -111,13 +120,7 @@ def stages(args) -> int:
     clocked(api, "_input_warnings", "input checks and warnings")
     clocked(engine, "score", "engine.score (sweeps and per-file sums)")
     clocked(render, "render", "render")
-    stdout = sys.stdout
-    sys.stdout = io.StringIO()
-    try:
-        teer.cli.main(["score", args.reference, args.hypothesis, "--collar", args.collar,
-                       "--uem-default", "union", "--format", "json"])
-    finally:
-        sys.stdout = stdout
+    _score_quietly(args)
     total = time.perf_counter() - t0
     print(f"stages of `teer score {args.reference} {args.hypothesis} --collar {args.collar} "
           f"--uem-default union --format json` (wall clock, no profiler; total {total:.2f} s)\n")
