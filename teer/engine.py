@@ -11,7 +11,8 @@ named steps, each returning a complete value:
    file on one sorted grid keyed by (file, time); intervals become index ranges
    ``[i0, i1)`` on it (``teer.intervals``), region ``r`` being the span between
    grid points ``r`` and ``r + 1`` of one file;
-4. ``_side``: each side's speakers, their merged speech and per-region counts;
+4. ``_side``: each side's speakers, their merged speech and per-region counts (counted
+   on the coarser regions that collars split, ``Coarse``);
 5. the evaluated regions (in the UEM) and the scored ones (outside collars and
    no-score zones, of the chosen kind);
 6. ``_together``: where both sides speak, each side's active speakers and
@@ -182,14 +183,19 @@ class Coarse:
         n_fine = self.size[c]
         if not by_region:
             at = np.repeat(np.arange(len(c)), n_fine)
-            k = np.arange(len(at)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine)
-            return matcher.Pairs(pairs.ref, pairs.hyp, self.point[c][at] + k, int(n_fine[:pairs.single].sum()), at)
+            # the k-th entry of a pair is its coarse region's k-th grid region: entry j is
+            # grid region j - (the pair's first entry) + (the coarse region's first point)
+            first_entry = np.cumsum(n_fine) - n_fine
+            fine = np.arange(len(at))
+            fine += (self.point[c] - first_entry)[at]
+            return matcher.Pairs(pairs.ref, pairs.hyp, fine, int(n_fine[:pairs.single].sum()), at)
         run = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # a coarse region's pairs are adjacent
         size = np.diff(np.r_[run, len(c)])
         n_fine = n_fine[run]
         # each (coarse region, one of its grid regions) ...
         of_run = np.repeat(np.arange(len(run)), n_fine)
-        fine = np.arange(len(of_run)) - np.repeat(np.cumsum(n_fine) - n_fine, n_fine) + self.point[c[run]][of_run]
+        fine = np.arange(len(of_run))
+        fine += (self.point[c[run]] - (np.cumsum(n_fine) - n_fine))[of_run]
         # ... holds the coarse region's pairs
         count = size[of_run]
         at = np.arange(count.sum()) + np.repeat(run[of_run] - (np.cumsum(count) - count), count)
@@ -542,8 +548,9 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     n = grid.n_regions
 
     once = options.same_speaker_overlap == "once"
-    ref_side = _side(ref, ref_speech, spans["ref"][0], *at["ref"], emo_maps[0], len(emotions), once, n)
-    hyp_side = _side(hyp, hyp_speech, spans["hyp"][0], *at["hyp"], emo_maps[1], len(emotions), once, n)
+    coarse = Coarse.of(n, [*at["ref"], *at["hyp"], *at["uem"]])
+    ref_side = _side(ref, ref_speech, spans["ref"][0], *at["ref"], emo_maps[0], len(emotions), once, n, coarse)
+    hyp_side = _side(hyp, hyp_speech, spans["hyp"][0], *at["hyp"], emo_maps[1], len(emotions), once, n, coarse)
 
     in_file = np.zeros(n, bool)
     in_file[:-1] = grid.file[1:] == grid.file[:-1]
@@ -552,7 +559,6 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
-    coarse = Coarse.of(n, [*at["ref"], *at["hyp"], *at["uem"]])
     together = _together(ref_side, hyp_side, both, len(emotions), coarse)
     if options.speaker_map is None:
         mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.sharing)
@@ -643,7 +649,8 @@ def _grid(spans: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_file
     grid_file, grid_time = fs[new], ts[new]
     n = len(grid_time)
     duration = np.zeros(n)
-    duration[:-1] = np.where(grid_file[1:] == grid_file[:-1], np.diff(grid_time), 0.0)
+    np.subtract(grid_time[1:], grid_time[:-1], out=duration[:-1])
+    duration[np.flatnonzero(grid_file[1:] != grid_file[:-1])] = 0.0  # (a region between two files)
     at = {name: (pieces[2 * k], pieces[2 * k + 1]) for k, name in enumerate(spans)}
     return Grid(grid_file, grid_time, duration, n_files), at
 
@@ -684,8 +691,9 @@ def _file_time_order(f: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarray, i1: np.ndarray,
-          emo_map: np.ndarray, n_emotions: int, once: bool, n: int) -> Side:
-    """The segments ``keep`` of ``table`` (in files ``file``, at grid indices ``i0, i1``) as a side."""
+          emo_map: np.ndarray, n_emotions: int, once: bool, n: int, coarse: Coarse | None = None) -> Side:
+    """The segments ``keep`` of ``table`` (in files ``file``, at grid indices ``i0, i1``) as a side
+    (its counts found on the ``coarse`` regions, where given: the same, from fewer regions)."""
     # speakers are keyed by (file, name): the same name in two files is two speakers
     n_names = max(len(table.speakers), 1)
     key = file.astype(np.int64) * n_names + table.speaker[keep].astype(np.int64)
@@ -709,7 +717,15 @@ def _side(table: SegmentTable, keep: np.ndarray, file: np.ndarray, i0: np.ndarra
                 speaker_file=speaker_file, speaker_name=uniq % n_names,
                 speaker_local=np.arange(len(uniq)) - np.searchsorted(speaker_file, speaker_file),
                 by_speaker=by_speaker, by_speaker_emotion=by_speaker_emotion, overlap_speaker=overlap_speaker,
-                count=coverage(by_speaker.i0, by_speaker.i1, n))
+                count=_count(by_speaker, n, coarse))
+
+
+def _count(speech: Intervals, n: int, coarse: Coarse | None) -> np.ndarray:
+    """Per grid region, the number of active speakers of ``speech``: counted on the
+    ``coarse`` regions (who speaks changes only between them) and repeated in their grid regions."""
+    if coarse is None:
+        return coverage(speech.i0, speech.i1, n)
+    return coverage(coarse.rank[speech.i0], coarse.rank[speech.i1], len(coarse.point))[coarse.rank]
 
 
 def _region_filter(regions: str, n_ref: np.ndarray) -> np.ndarray:
@@ -855,7 +871,9 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
     n_emotions = max(n_emotions, 1)
     # each count is found per unit (``Together``) and holds in each of its regions
     n_units = len(together.items[0].count)
-    in_scored = scored[together.regions]
+    # (indices, not the mask: numpy's boolean indexing is several times slower where
+    # about half the entries are kept)
+    in_scored = np.flatnonzero(scored[together.regions])
     regions, units = together.regions[in_scored], together.unit[in_scored]
 
     def in_scored_regions(per_unit: np.ndarray) -> np.ndarray:
@@ -863,7 +881,8 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
         out[regions] = per_unit[units]
         return out
 
-    spk, emo_spk = (in_scored_regions(np.bincount(pairs.region[mapping[pairs.hyp] == pairs.ref], minlength=n_units))
+    spk, emo_spk = (in_scored_regions(np.bincount(pairs.region[np.flatnonzero(mapping[pairs.hyp] == pairs.ref)],
+                                                  minlength=n_units))
                     for pairs in (together.unit_speakers, together.unit_sharing))
     # per (emotion, unit), each side's number of items
     per_emotion = []

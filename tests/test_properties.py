@@ -332,3 +332,22 @@ def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, c
     expected = engine._sharing_of_items(items, e)
     assert per_pair(sharing) == per_pair(expected) and sharing.single == expected.single
     assert np.all(np.diff(sharing.region[sharing.single:]) >= 0)  # region by region after the first ones
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments, segments, st.sampled_from([0.25, 0.5]), st.booleans(), st.sampled_from(["once", "each"]))
+def test_speaker_counts_on_coarse_regions_are_those_on_the_grid(ref, hyp, collar, zones, overlap):
+    """Where collars (and no-score zones) split the grid's regions, each side's count of active
+    speakers is counted on the coarser regions (``engine._count``) and repeated in their grid
+    regions: the same counts as counted on the grid itself."""
+    import numpy as np
+
+    from teer import engine
+    from teer.intervals import coverage
+
+    noscore = table([("f0", 30, 20, "A", "neu"), ("f1", 100, 5, "B", "neu")]) if zones else None
+    sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, noscore=noscore, same_speaker_overlap=overlap)
+    assert sw.coarse is not None
+    for side in (sw.ref, sw.hyp):
+        on_grid = coverage(side.by_speaker.i0, side.by_speaker.i1, sw.grid.n_regions)
+        assert side.count.dtype == on_grid.dtype and side.count.tolist() == on_grid.tolist()
