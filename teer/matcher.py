@@ -250,12 +250,15 @@ def cooccurring(ref: Active, hyp: Active) -> Pairs:
         # the reference group (an offset into the region's a[j] reference groups, which
         # start at ref.first) and k - (k // b[j]) * b[j] the hypothesis group.
         block = (a * b).astype(np.int64)
-        k = np.arange(block.sum()) - np.repeat(np.cumsum(block) - block, block)
-        bb = np.repeat(b, block)
+        # each pair's region among ``many``: one repeat, then gathers (cheaper than a repeat each)
+        of_block = np.repeat(np.arange(len(many)), block)
+        k = np.arange(len(of_block))
+        k -= (np.cumsum(block) - block)[of_block]
+        bb = b[of_block]
         of_ref = k // bb
-        rs.append(ref.group[np.repeat(ref.first[many], block) + of_ref])
-        hs.append(hyp.group[np.repeat(hyp.first[many], block) + (k - of_ref * bb)])
-        where.append(np.repeat(many, block))
+        rs.append(ref.group[ref.first[many][of_block] + of_ref])
+        hs.append(hyp.group[hyp.first[many][of_block] + (k - of_ref * bb)])
+        where.append(many[of_block])
     return Pairs(np.concatenate(rs), np.concatenate(hs), np.concatenate(where), len(single))
 
 
