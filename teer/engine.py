@@ -158,7 +158,9 @@ class Coarse:
         if is_point.all():
             return None
         point = np.flatnonzero(is_point)
-        return cls(point, np.cumsum(is_point) - 1, np.diff(point, append=n))
+        rank = np.cumsum(is_point, dtype=np.intp)
+        rank -= 1
+        return cls(point, rank, np.diff(point, append=n))
 
     def side(self, side: Side) -> Side:
         """``side`` with its speech and counts on the coarse regions."""

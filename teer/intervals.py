@@ -27,8 +27,13 @@ class Intervals:
 
 def coverage(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
     """Number of intervals active in each of the ``n`` regions."""
-    delta = np.bincount(i0, minlength=n + 1)[: n + 1] - np.bincount(i1, minlength=n + 1)[: n + 1]
-    return np.cumsum(delta[:n], dtype=np.int32)
+    delta = np.bincount(i0, minlength=n + 1)[: n + 1]
+    delta -= np.bincount(i1, minlength=n + 1)[: n + 1]
+    # a running sum of int32 into int32: numpy's cumsum casting int64 to int32 as it goes is
+    # much slower than a cast followed by the sum in place
+    count = delta[:n].astype(np.int32)
+    np.cumsum(count, out=count)
+    return count
 
 
 def covered(i0: np.ndarray, i1: np.ndarray, n: int) -> np.ndarray:
