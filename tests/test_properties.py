@@ -351,3 +351,31 @@ def test_speaker_counts_on_coarse_regions_are_those_on_the_grid(ref, hyp, collar
     for side in (sw.ref, sw.hyp):
         on_grid = coverage(side.by_speaker.i0, side.by_speaker.i1, sw.grid.n_regions)
         assert side.count.dtype == on_grid.dtype and side.count.tolist() == on_grid.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.0, 0.1, 0.3, 1e-12, 5e-324, 7.0, 1e6, 1e6 + 1e-9]),
+                          st.sampled_from([1.0, -1.0]), st.integers(0, 3)), min_size=1, max_size=60))
+def test_file_time_order_by_packed_integer_sort_is_that_of_the_float_argsort(rows):
+    """``engine._file_time_order`` sorts small grids by one integer sort of keys without their
+    last bits (``_packed_sort``): the same (file, time) order as the float argsort of larger
+    grids, and as an exact lexsort, with negative times (collars) and times closer than
+    the keys' precision."""
+    import numpy as np
+
+    from teer import engine
+
+    f = np.array([file for file, _, _, _ in rows], np.int32)
+    # near-equal times: a base time, signed, nudged by a few ulps
+    t = np.array([np.nextafter(sign * base, np.inf) if ulps % 2 else sign * base + ulps * 1e-15
+                  for _, base, sign, ulps in rows])
+    exact = np.lexsort((t, f))
+    packed = engine._file_time_order(f, t)
+    old_bits = engine.PACKED_INDEX_BITS
+    engine.PACKED_INDEX_BITS = 0  # the float argsort
+    try:
+        by_argsort = engine._file_time_order(f, t)
+    finally:
+        engine.PACKED_INDEX_BITS = old_bits
+    for order in (packed, by_argsort):
+        assert f[order].tolist() == f[exact].tolist() and t[order].tolist() == t[exact].tolist()
