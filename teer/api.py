@@ -246,7 +246,7 @@ def score(
     check_keywords(options, "score")
     resolved = resolve(preset, **options)
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
-    # two files are read at once where there are cores for it (one table comes back pickled)
+    # two files are read at once where there are cores for it (parallel.pair)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
     if files and stream.applies(resolved):
         # a large RTTM file grouped by file id is read a batch of files at a time

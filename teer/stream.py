@@ -92,9 +92,10 @@ def table_room(path: Any) -> int:
     """Room for the table of a file, in bytes: an RTTM line of at least 24 bytes is a row of
     36 bytes of columns, so twice the file's size (0 where it has none: not a regular file)."""
     try:
-        return 2 * os.path.getsize(path) + (1 << 20) if stat.S_ISREG(os.stat(path).st_mode) else 0
+        status = os.stat(path)
     except (OSError, ValueError, TypeError):
         return 0
+    return 2 * status.st_size + (1 << 20) if stat.S_ISREG(status.st_mode) else 0
 
 
 def _spill():

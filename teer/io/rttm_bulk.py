@@ -49,9 +49,9 @@ _HIGH, _LOW7, _ZEROS, _POINTS = _word(0x80), _word(0x7F), _word(0x30), _word(0x2
 _ABOVE_NINE = _word(0x76)
 _LOW_BITS = _word(0x01)
 _ONE, _THREE, _SEVEN, _EIGHT, _FIFTY_SIX, _BYTE = (np.uint64(k) for k in (1, 3, 7, 8, 56, 0xFF))
-#: MASK[k]: the low k bytes of a word
 #: 2**64 / golden ratio: multiplying by it spreads words over the high bits (Fibonacci hashing)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+#: MASK[k]: the low k bytes of a word
 _MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
 _POW10 = 10.0 ** np.arange(17)
@@ -113,12 +113,9 @@ def _numbers(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.nda
     n = len(start)
     mantissa, fraction, digits = np.zeros(n, np.uint64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     bad, seen_point = np.zeros(n, np.uint64), np.zeros(n, bool)
-    # a token's first 8 bytes, and where it is longer the next 8: each word's digits are
-    # read on their own and appended to the digits of the words before it
-    for offset in range(0, longest, 8):
-        size = np.clip(length - offset, 0, 8)
+    # each word's digits are read on their own and appended to the digits of the words before it
+    for word, size in _token_words(words, start, length, longest):
         inside = _MASK[size]
-        word = words[start + offset] & inside
         point = _zero_bytes(word ^ _POINTS) & inside  # the high bit of a "." byte
         flag = point >> _SEVEN  # the point's lowest bit (0: no point)
         # digits become their values, the point 0; any other byte stays above 9
@@ -141,6 +138,16 @@ def _numbers(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.nda
     return mantissa.astype(np.float64) / _POW10[fraction]
 
 
+def _token_words(words: np.ndarray, start: np.ndarray, length: np.ndarray, longest: int):
+    """For each 8 bytes of the tokens at ``start`` (of ``length`` bytes, at most ``longest``):
+    the words there, masked to the tokens, and how many of the tokens' bytes each holds."""
+    for offset in range(0, longest, 8):
+        size = np.clip(length - offset, 0, 8)
+        # a shorter token's word is masked to 0: where it would lie past the text, read the last
+        at = start if offset == 0 else np.minimum(start + offset, len(words) - 1)
+        yield words[at] & _MASK[size], size
+
+
 def _byte_count(mask: np.ndarray) -> np.ndarray:
     """How many bytes of each word of byte masks (0x00 or 0xFF bytes) are set."""
     return (((mask & _LOW_BITS) * _LOW_BITS) >> _FIFTY_SIX).astype(np.int64)
@@ -155,8 +162,8 @@ def _eight_digits(x: np.ndarray) -> np.ndarray:
 
 class LabelColumn:
     """The codes of one label column, read piece by piece: its vocabulary (first-seen
-    order), and the words of the labels of up to 8 bytes seen so far, sorted, so that a
-    piece of known short labels (speakers, emotions) is coded by one ``searchsorted``."""
+    order), and the words of the labels of up to 8 bytes seen so far, in a hash table, so
+    that a piece of known short labels (speakers, emotions) is coded by one lookup."""
 
     def __init__(self, vocab: Vocab):
         self.vocab = vocab
@@ -167,11 +174,7 @@ class LabelColumn:
 
     def codes(self, buf: bytes, words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
         """The codes of the labels at ``start`` (of ``length`` bytes)."""
-        keys = [words[start] & _MASK[np.minimum(length, 8)]]
-        for offset in range(8, int(length.max()), 8):
-            # a shorter label's word is masked to 0: where it would lie past the text, read the last
-            at = np.minimum(start + offset, len(words) - 1)
-            keys.append(words[at] & _MASK[np.clip(length - offset, 0, 8)])
+        keys = [word for word, _ in _token_words(words, start, length, int(length.max()))]
         short = len(keys) == 1
         if short and len(self.known):
             at = self._find(keys[0])
