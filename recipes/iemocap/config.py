@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -503,13 +504,37 @@ def _build_sections(f: dataclasses.Field, data: Any, key: tuple[str, ...]) -> di
 # --------------------------------------------------------------------------
 # loading
 
+class ConfigLoader(yaml.SafeLoader):
+    """YAML's safe loader, reading numbers as people type them.
+
+    YAML 1.1 (PyYAML) takes a float only with a dot, so ``1e-3`` was the string
+    ``'1e-3'`` and refused as a number while ``1.0e-3`` was accepted. Every plain
+    (unquoted) scalar that Python's ``float()`` reads as a finite or infinite number in
+    decimal notation (``1e-3``, ``1E3``, ``.5``, ``5.``, ``-2.5e+4``, ``1_000.5``) is a
+    number here; quoted scalars stay strings.
+    """
+
+
+ConfigLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."))
+# an integer stays an integer: the int resolver (added first) is tried before this one
+
+
+def yaml_load(text: str) -> Any:
+    """``text`` read with :class:`ConfigLoader` (the config files and ``--set`` values)."""
+    return yaml.load(text, Loader=ConfigLoader)   # noqa: S506 (a SafeLoader subclass)
+
+
 class _Lines:
     """The line of each key of a YAML document (1-based), for error messages."""
 
     def __init__(self, text: str):
         self.lines: dict[tuple[str, ...], int] = {}
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=ConfigLoader)
         except yaml.YAMLError:
             node = None
         self._walk(node, ())
@@ -543,7 +568,7 @@ def _read_yaml(path: Path) -> tuple[Any, _Lines]:
     except UnicodeDecodeError:
         raise RecipeError(path, None, "cannot read config: not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -558,7 +583,7 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     if not sep or not all(path):
         raise RecipeError("--set", None, f"expected KEY=VALUE (e.g. train.epochs=2), got {text!r}")
     try:
-        parsed = yaml.safe_load(value)
+        parsed = yaml_load(value)
     except yaml.YAMLError as err:
         raise RecipeError("--set", None, f"{key.strip()}: bad YAML value {value!r}: "
                           f"{getattr(err, 'problem', err)}") from None

@@ -154,6 +154,26 @@ def test_overrides_are_read_as_yaml_and_checked_the_same_way(tmp_path):
     assert load_config(conf, ["train.epochs=8"]).train.epochs == 8
 
 
+@pytest.mark.parametrize("typed,value", [("1e-3", 1e-3), ("1E-3", 1e-3), ("2e-5", 2e-5), (".5", 0.5),
+                                         ("5.", 5.0), ("+1e-4", 1e-4), ("1_000.5", 1000.5), ("3", 3.0)])
+def test_numbers_as_people_type_them_in_set_and_in_files(tmp_path, typed, value):
+    """YAML 1.1 reads 1e-3 as a string; here it is the number Python reads."""
+    assert load_config(None, [f"train.lr_encoder={typed}"]).train.lr_encoder == value
+    conf = write(tmp_path, f"train:\n  lr_head: {typed}\n")
+    assert load_config(conf).train.lr_head == value
+
+
+def test_quoted_numbers_and_near_numbers_stay_strings():
+    assert error(lambda: load_config(None, ['train.lr_encoder="1e-3"'])) == (
+        "--set: train.lr_encoder: expected a number >= 0, got '1e-3'")
+    for text in ("1e", "e3", "1.2.3", "."):
+        assert error(lambda: load_config(None, [f"train.lr_encoder={text}"])) == (
+            f"--set: train.lr_encoder: expected a number >= 0, got {text!r}")
+    # an integer setting still takes an integer only
+    assert error(lambda: load_config(None, ["train.epochs=1e1"])) == (
+        "--set: train.epochs: expected a positive integer, got 10.0")
+
+
 def test_a_stage_takes_set_on_its_command_line(tmp_path, capsys):
     from recipes.iemocap.__main__ import main as cli
 
