@@ -46,7 +46,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,7 +56,10 @@ from .intervals import expand, merge
 NONE_LABEL = "<none>"
 MISSED = "(missed)"
 FALSE_ALARM = "(false alarm)"
+#: the views ``teer analyze`` shows by default
 VIEWS = ("confusion", "speaker", "emotion")
+#: every view, the speaker mapping (``--view mapping``) included
+ALL_VIEWS = VIEWS + ("mapping",)
 #: the most emotion labels a confusion matrix takes: its per-region counts are regions x labels
 #: (100,000 labels asked for 74 GB)
 MAX_LABELS = 1000
@@ -89,6 +92,8 @@ class Analysis:
     speakers: list[dict]  # rows: file, speaker, TOTAL, CORRECT, CONF_emo, MS, ERR, CORRECT_emo_spk, sERR
     false_alarm: float
     emotions: list[dict]  # rows: emotion, TOTAL, CORRECT, CONF, MS, ERR, HYP, FA, recall, precision
+    #: rows: file, hypothesis speaker, the reference speaker it is mapped to (None: none)
+    mapping: list[dict] = field(default_factory=list)
 
     def to_dict(self, views=VIEWS) -> dict:
         out: dict = {}
@@ -98,7 +103,26 @@ class Analysis:
             out["speakers"] = {"rows": self.speakers, "false_alarm": self.false_alarm}
         if "emotion" in views:
             out["emotions"] = {"rows": self.emotions}
+        if "mapping" in views:
+            out["mapping"] = {"rows": self.mapping}
         return out
+
+    def to_dataframe(self, view: str = "confusion"):
+        """One view as a ``pandas.DataFrame`` with the columns and figures of its CSV
+        (seconds unrounded; a column named ``... %`` in percent; ``NaN`` where not
+        available): the confusion matrix is indexed by reference label, with the missed and
+        TOTAL columns and the false-alarm row."""
+        import pandas as pd
+
+        if view not in ALL_VIEWS:
+            raise ValueError(f"view must be one of {', '.join(ALL_VIEWS)}, not {view!r}")
+        header, rows = _ROWS[view](self)
+        frame = pd.DataFrame([[float("nan") if v is None else v if isinstance(v, str)
+                               else 100 * float(v) if k.endswith("%") else float(v)
+                               for k, v in zip(header, row)] for row in rows], columns=header)
+        if view == "confusion":
+            frame = frame.set_index(header[0])
+        return frame
 
 
 def analyze(scoring) -> Analysis:
@@ -144,7 +168,14 @@ def analyze(scoring) -> Analysis:
 
     speakers = _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, conf_share,
                            ref_pairs, hyp_pairs, n_emotions, n_labels)
-    return Analysis(confusion, speakers, float(false_alarm.sum()), _by_emotion(confusion))
+    return Analysis(confusion, speakers, float(false_alarm.sum()), _by_emotion(confusion),
+                    mapping_rows(scoring.report.speaker_mapping))
+
+
+def mapping_rows(mapping: dict[str, dict[str, str | None]]) -> list[dict]:
+    """The speaker mapping of a report (``Report.speaker_mapping``) as rows, by file."""
+    return [{"file": name, "hypothesis": hyp, "reference": ref}
+            for name in sorted(mapping) for hyp, ref in mapping[name].items()]
 
 
 def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
@@ -262,11 +293,19 @@ def emotion_rows(a: Analysis) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-_ROWS = {"confusion": confusion_rows, "speaker": speaker_rows, "emotion": emotion_rows}
+def mapping_rows_of(a: Analysis) -> tuple[list[str], list[list]]:
+    header = list(MAPPING_COLUMNS)
+    return header, [[r[k] for k in header] for r in a.mapping]
+
+
+MAPPING_COLUMNS = ("file", "hypothesis", "reference")
+_ROWS = {"confusion": confusion_rows, "speaker": speaker_rows, "emotion": emotion_rows, "mapping": mapping_rows_of}
 _TITLES = {
     "confusion": "emotion confusion matrix, seconds (rows: reference, columns: hypothesis)",
     "speaker": "per reference speaker, seconds (ERR = MS + CONF_emo; sERR = TOTAL - CORRECT_emo_spk)",
     "emotion": "per reference emotion, seconds (ERR = MS + CONF; recall, precision and ERR in %)",
+    "mapping": "speaker mapping per file: the reference speaker each hypothesis speaker stands for "
+               "(n/a: none), as DER and sTEER compare them",
 }
 
 
@@ -280,7 +319,8 @@ def _table(header: list[str], rows: list[list], percent: set[str]) -> list[str]:
 
     body = [[cell(k, v) for k, v in zip(header, row)] for row in rows]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    text_cols = {i for i, h in enumerate(header) if h in ("file", "speaker", "emotion", "ref \\ hyp")}
+    text_cols = {i for i, h in enumerate(header)
+                 if h in ("file", "speaker", "emotion", "ref \\ hyp", "hypothesis", "reference")}
     return ["  ".join(c.ljust(w) if i in text_cols else c.rjust(w)
                       for i, (c, w) in enumerate(zip(row, widths))).rstrip()
             for row in [header] + body]

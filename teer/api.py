@@ -388,7 +388,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     if uem_map is None:  # the eder and ser-align presets always give the scored time
         build_options["uem_default"] = uem_default
     scored = sorted(uem_map) if uem_map is not None else given_files
-    sweeps, sums_of, engine_warnings = {}, {}, []
+    sweeps, sums_of, engine_warnings, speaker_mappings = {}, {}, [], {}
     for name, (r, h) in runs.items():
         if batches is not None:
             result, time_check = _score_batches(batches, options, uem_map, input_uem, r, h, scored, given_files,
@@ -396,6 +396,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
             warnings[time_check_at:time_check_at] = time_check
             engine_warnings += result.warnings
             sums_of[name] = result.components
+            speaker_mappings.setdefault(name, result.mapping)
             continue
         # batches of files keep memory bounded; one sweep of all files is kept for analyses
         result = engine.score(r, h, uem_map, scored_files=scored, reference_files=given_files,
@@ -404,6 +405,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         if keep_sweeps:
             sweeps[name] = result.sweep
         sums_of[name] = result.components
+        speaker_mappings.setdefault(name, result.mapping)
         # the runs on relabelled tables (ser-align) see the same files: say each thing once
         engine_warnings += [w for w in result.warnings if w not in engine_warnings]
     sums = sums_of["speaker"]
@@ -443,7 +445,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         warnings.append(ser_align.skipped_warning(skipped))
     report = Report(settings, total, files,
                     ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings,
-                    notes + eder_notes, skipped, options.average, columns)
+                    notes + eder_notes, skipped, options.average, columns, speaker_mappings["speaker"])
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 
 
@@ -492,7 +494,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
 
     position = {name: i for i, name in enumerate(scored)}
     sums = {name: np.zeros(len(scored)) for name in engine.SECONDS}
-    overlaps, parts = [0, 0], []
+    overlaps, parts, mapping = [0, 0], [], {}
     # batches are summed in order, whatever the number of processes: the sums are identical
     for result, time_part in ordered_map(sweep, groups, jobs):
         at = np.asarray([position[name] for name in result.files], np.int64)
@@ -500,11 +502,13 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
             sums[key][at] = values
         overlaps = [overlaps[0] + result.self_overlaps[0], overlaps[1] + result.self_overlaps[1]]
         parts.append(time_part)
+        mapping.update(result.mapping)
     warnings = engine.file_warnings(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
     if options.preset.same_speaker_overlap == "once":
         warnings += engine.overlap_warnings(*overlaps)
     time_check = checks.time_warning(checks.TimeParts.join(parts))
-    return engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1])), time_check
+    return (engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1]),
+                          {name: mapping.get(name, {}) for name in scored}), time_check)
 
 
 def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,

@@ -145,6 +145,9 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)
     average: str = "sums"
     columns: tuple[str, ...] = KEYS
+    #: per file, each hypothesis speaker and the reference speaker it is mapped to (None:
+    #: none), as DER and sTEER compare them (md-eval's and spyder's speaker mapping)
+    speaker_mapping: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def row(self, c: Components) -> dict[str, float | None]:
         """The reported columns of one file or a sum of files."""
@@ -174,7 +177,24 @@ class Report:
             data["skipped"] = dict(self.skipped)
         if self.average == "files":
             data["mean"] = self.mean()
+        data["speaker_mapping"] = {name: dict(self.speaker_mapping.get(name, {})) for name in self.files}
         return data
+
+    def to_dataframe(self):
+        """The per-file rows and the total (and the mean, when averaging files) as a
+        ``pandas.DataFrame`` indexed by file, with the reported columns: rates as fractions,
+        seconds unrounded, ``NaN`` where a rate is not available."""
+        import pandas as pd
+
+        names = sorted(self.files)
+        rows = [self.row(self.files[name]) for name in names] + [self.row(self.total)]
+        index = names + ["TOTAL"]
+        if self.average == "files":
+            rows.append(self.mean())
+            index.append("MEAN")
+        frame = pd.DataFrame([[float("nan") if r[k] is None else r[k] for k in self.columns] for r in rows],
+                             index=pd.Index(index, name="file"), columns=list(self.columns), dtype=float)
+        return frame
 
     def __add__(self, other: "Report") -> "Report":
         """Combine reports of disjoint file sets scored with the same settings."""
@@ -185,5 +205,6 @@ class Report:
             raise ValueError(f"both reports score file(s) {sorted(common)[:3]}")
         return Report(self.settings, self.total + other.total, {**self.files, **other.files},
                       self.warnings + other.warnings, sorted(set(self.notes + other.notes)),
-                      {**self.skipped, **other.skipped}, self.average, self.columns)
+                      {**self.skipped, **other.skipped}, self.average, self.columns,
+                      {**self.speaker_mapping, **other.speaker_mapping})
 

@@ -313,6 +313,8 @@ class Result:
     sweep: Sweep | None = None
     #: self-overlapping segments (ref, hyp) in the scored files (``overlap_warnings``)
     self_overlaps: tuple[int, int] = (0, 0)
+    #: per scored file, each hypothesis speaker's reference speaker (None: not mapped)
+    mapping: dict[str, dict[str, str | None]] = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -366,24 +368,42 @@ def score(
         tables, part_uem, into = batch(b)
         part = _sweep(*tables, part_uem, options)
         # the whole sweep is kept (one batch, so never sent between processes)
-        return into, part.components(), part.scored_self_overlaps, part if batch_segments is None else None
+        return (into, part.components(), part.scored_self_overlaps, part if batch_segments is None else None,
+                speaker_mapping(part, tables[0].speakers, tables[1].speakers))
 
     sums = {name: np.zeros(index.n_files) for name in SECONDS}
     overlaps = [0, 0]
     whole = None
+    mapping: dict[str, dict[str, str | None]] = {}
     # batches are summed in order, whatever the number of processes: the sums are identical
-    for into, components, self_overlaps, kept in ordered_map(sweep_batch, batch_ids, jobs):
+    for into, components, self_overlaps, kept, mapped in ordered_map(sweep_batch, batch_ids, jobs):
         for name, values in components.items():
             sums[name][into] += values
         overlaps[0] += self_overlaps[0]
         overlaps[1] += self_overlaps[1]
         whole = kept
+        mapping.update(mapped)
     if options.same_speaker_overlap == "once":
         warnings += overlap_warnings(*overlaps)
     at = (np.asarray([index.position[name] for name in scored_files], np.int64) if scored_files is not None
           else np.flatnonzero(scored))
-    return Result([index.files[i] for i in at], {name: v[at] for name, v in sums.items()}, warnings, whole,
-                  (overlaps[0], overlaps[1]))
+    names = [index.files[i] for i in at]
+    return Result(names, {name: v[at] for name, v in sums.items()}, warnings, whole, (overlaps[0], overlaps[1]),
+                  {name: mapping.get(name, {}) for name in names})
+
+
+def speaker_mapping(sweep: Sweep, ref_speakers: Sequence[str], hyp_speakers: Sequence[str]
+                    ) -> dict[str, dict[str, str | None]]:
+    """Per file of a sweep, each hypothesis speaker and the reference speaker it stands for
+    (None where it is mapped to none), speakers in name order."""
+    ref, hyp = sweep.ref, sweep.hyp
+    target = sweep.mapping
+    ref_name = [ref_speakers[k] for k in ref.speaker_name.tolist()]
+    out: dict[str, dict[str, str | None]] = {}
+    for h, (f, k) in enumerate(zip(hyp.speaker_file.tolist(), hyp.speaker_name.tolist())):
+        r = int(target[h])
+        out.setdefault(sweep.files[f], {})[hyp_speakers[k]] = ref_name[r] if r >= 0 else None
+    return {name: dict(sorted(pairs.items())) for name, pairs in out.items()}
 
 
 def file_warnings(ref: SegmentTable, hyp: SegmentTable, uem: Uem | None = None, *,

@@ -73,6 +73,7 @@ def as_json(report: Report, per_file: bool = True) -> str:
         data["settings"]["notes"] = list(report.notes)
     if not per_file:
         data["files"] = {}
+        data["speaker_mapping"] = {}
     import json  # here, not at the top: a table run does not need it
 
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

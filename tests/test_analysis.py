@@ -177,3 +177,50 @@ def test_analyze_under_ser_align_says_the_matrix_compares_emotions_literally():
                             root / "examples/hyp.json", "--view", "confusion"], capture_output=True, text=True,
                            cwd=root)
     assert "compared literally" not in plain.stdout
+
+
+def test_mapping_view_lists_each_hypothesis_speaker_with_its_reference_speaker(tmp_path):
+    # X speaks with A, Y with B; Z speaks where nobody of the reference does: mapped to none
+    ref = table(("a", 0, 4, "A", "hap"), ("a", 5, 9, "B", "sad"), ("b", 0, 3, "C", "neu"))
+    hyp = table(("a", 0, 4, "Y", "hap"), ("a", 5, 9, "X", "sad"), ("a", 9, 10, "Z", "sad"),
+                ("b", 0, 3, "X", "neu"))
+    scoring, a = analyze(ref, hyp, uem={"a": [(0, 10)], "b": [(0, 3)]})
+    assert scoring.report.speaker_mapping == {"a": {"X": "B", "Y": "A", "Z": None}, "b": {"X": "C"}}
+    assert a.mapping == [{"file": "a", "hypothesis": "X", "reference": "B"},
+                         {"file": "a", "hypothesis": "Y", "reference": "A"},
+                         {"file": "a", "hypothesis": "Z", "reference": None},
+                         {"file": "b", "hypothesis": "X", "reference": "C"}]
+    frame = a.to_dataframe("mapping")
+    assert frame.shape == (4, 3) and list(frame.columns) == ["file", "hypothesis", "reference"]
+    text = analysis.render(a, "table", ("mapping",))
+    assert text.splitlines()[-2].split() == ["a", "Z", "n/a"]
+    assert json.loads(analysis.render(a, "json", ("mapping",)))["mapping"]["rows"][0]["reference"] == "B"
+
+
+def test_a_fixed_speaker_map_is_the_mapping_reported():
+    ref = table(("a", 0, 4, "A", "hap"), ("a", 5, 9, "B", "sad"))
+    hyp = table(("a", 0, 4, "X", "hap"), ("a", 5, 9, "Y", "sad"))
+    scoring, _ = analyze(ref, hyp, speaker_map={("a", "X"): "B"})
+    assert scoring.report.speaker_mapping == {"a": {"X": "B", "Y": None}}
+
+
+def test_views_as_dataframes_hold_the_csv_figures():
+    import io
+
+    import pandas as pd
+
+    scoring, a = analyze(EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
+    for view in analysis.ALL_VIEWS:
+        csv = pd.read_csv(io.StringIO(analysis.render(a, "csv", (view,))), comment="#", na_values=["n/a"],
+                          keep_default_na=False, index_col=0 if view == "confusion" else None)
+        frame = a.to_dataframe(view)
+        pd.testing.assert_frame_equal(frame, csv, check_dtype=False, rtol=1e-12)
+    confusion = a.to_dataframe("confusion")
+    assert confusion.index[-1] == analysis.FALSE_ALARM
+    assert confusion[analysis.MISSED].iloc[:-1].sum() == pytest.approx(scoring.report.total.MS)
+    assert confusion["TOTAL"].iloc[:-1].sum() == pytest.approx(scoring.report.total.TOTAL)
+    speakers = a.to_dataframe("speaker")
+    assert speakers["ERR"].sum() == pytest.approx(  # the last row holds the false alarms
+        scoring.report.total.TEER * scoring.report.total.TOTAL)
+    with pytest.raises(ValueError, match="view must be one of"):
+        a.to_dataframe("speakers")

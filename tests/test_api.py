@@ -58,3 +58,27 @@ def test_python_api_names_what_an_option_accepts(options):
     ref = [dict(file="a", start=0, end=5, speaker="s", emotion="hap")]
     with pytest.raises(TypeError, match="must be"):
         teer.score(ref, ref, **options)
+
+
+def test_report_to_dataframe_has_a_row_per_file_and_the_total(tmp_path):
+    import io
+    import math
+
+    import pandas as pd
+
+    from teer.render import as_csv
+
+    report = teer.score("examples/ref.rttm", "examples/hyp.json")
+    frame = report.to_dataframe()
+    assert list(frame.index) == ["dialog1", "dialog2", "TOTAL"] and frame.index.name == "file"
+    assert list(frame.columns) == list(report.columns)
+    assert frame.loc["TOTAL", "TEER"] == report.total.TEER
+    assert frame.loc["dialog2", "MS"] == report.files["dialog2"].MS
+    csv = pd.read_csv(io.StringIO(as_csv(report, per_file=True)), comment="#", index_col=0)
+    pd.testing.assert_frame_equal(frame, csv, rtol=1e-9)
+    # a rate that is not available is NaN, and the mean of per-file rates is a row of its own
+    der_only = teer.score([dict(file="a", start=0, end=2, speaker="A", emotion=None)],
+                          [dict(file="a", start=0, end=1, speaker="X", emotion=None)], average="files")
+    frame = der_only.to_dataframe()
+    assert list(frame.index) == ["a", "TOTAL", "MEAN"]
+    assert math.isnan(frame.loc["TOTAL", "TEER"]) and frame.loc["MEAN", "DER"] == 0.5

@@ -87,9 +87,9 @@ def teer_cli(*args):
 def test_score_bootstrap_json_table_csv():
     args = ["score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"]
     plain = json.loads(teer_cli(*args, "--format", "json").stdout)
-    assert set(plain) == {"settings", "total", "files"}
+    assert set(plain) == {"settings", "total", "files", "speaker_mapping"}
     data = json.loads(teer_cli(*args, "--format", "json", "--bootstrap", "200", "--seed", "3").stdout)
-    assert set(data) == {"settings", "total", "files", "intervals", "bootstrap"}
+    assert set(data) == {"settings", "total", "files", "speaker_mapping", "intervals", "bootstrap"}
     assert data["total"] == plain["total"] and data["settings"] == plain["settings"]
     assert data["bootstrap"]["resamples"] == 200 and data["bootstrap"]["seed"] == 3
     # two files: the interval runs from one file's rate to the other's

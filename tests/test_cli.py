@@ -32,7 +32,9 @@ def test_json_output_has_exactly_the_documented_keys(tmp_path):
     out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "json", "-o", target)
     assert out.returncode == 0 and out.stdout == ""
     data = json.loads(target.read_text())
-    assert set(data) == {"settings", "total", "files"}
+    assert set(data) == {"settings", "total", "files", "speaker_mapping"}
+    assert data["speaker_mapping"] == {"dialog1": {"spk0": "alice", "spk1": "bob"},
+                                       "dialog2": {"spk0": "carol", "spk1": "dave"}}
     keys = {"TEER", "sTEER", "EERa", "sEERa", "DER", "MS", "FA", "CONF_emo", "CONF_spk",
             "CONF_emo_spk", "AGREE", "TOTAL"}
     assert set(data["total"]) == keys

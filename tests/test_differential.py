@@ -91,3 +91,19 @@ def test_der_equals_spyder(seed, collar, regions):
             assert comp.MS == pytest.approx(m.miss * m.duration, rel=1e-6, abs=1e-6)
             assert comp.FA == pytest.approx(m.falarm * m.duration, rel=1e-6, abs=1e-6)
             assert comp.CONF_spk == pytest.approx(m.conf * m.duration, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_speaker_mapping_equals_pyannote_optimal_mapping(seed):
+    """The mapping the report gives per file (``Report.speaker_mapping``, the JSON's
+    ``speaker_mapping``) is the one pyannote.metrics computes for DER."""
+    ref, hyp = corpus(seed)
+    report = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0)
+    for file in sorted({r["file"] for r in ref}):
+        start, end = _extent(ref, file)
+        uem = Timeline([Segment(start, end)])
+        theirs = DiarizationErrorRate().optimal_mapping(to_annotation(ref, file, lambda r: r["speaker"]),
+                                                        to_annotation(hyp, file, lambda r: r["speaker"]), uem=uem)
+        ours = report.speaker_mapping[file]
+        assert set(ours) == {r["speaker"] for r in hyp if r["file"] == file}
+        assert {h: r for h, r in ours.items() if r is not None} == theirs

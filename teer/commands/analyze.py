@@ -2,7 +2,8 @@
 
 The time-weighted emotion confusion matrix (reference emotion x hypothesis
 emotion, with a missed column and a false-alarm row), and breakdowns per
-reference speaker and per reference emotion, in seconds. The definitions are
+reference speaker and per reference emotion, in seconds; ``--view mapping``: the
+speaker mapping of each file. The definitions are
 in ``teer.analysis``; the matrix decomposes TEER exactly:
 TEER = (off-diagonal + missed + false alarm) / TOTAL.
 """
@@ -17,14 +18,14 @@ FORMATS = ("table", "json", "csv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..analysis import VIEWS
+    from ..analysis import ALL_VIEWS
 
     p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
     p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
     add_scoring_arguments(p)
-    p.add_argument("--view", action="append", choices=VIEWS,
-                   help="what to show: confusion, speaker, emotion (repeatable; default all three; "
-                        "CSV takes exactly one)")
+    p.add_argument("--view", action="append", choices=ALL_VIEWS,
+                   help="what to show: confusion, speaker, emotion, mapping (each hypothesis speaker's "
+                        "reference speaker, per file) (repeatable; default the first three; CSV takes exactly one)")
     add_output_arguments(p, FORMATS)
 
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     views = tuple(dict.fromkeys(args.view)) if args.view else VIEWS
     if args.format == "csv" and len(views) != 1:
-        raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker or emotion)")
+        raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker, emotion or mapping)")
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
     if "emotion" in scoring.sweeps:  # a preset that maps emotion labels per file (ser-align)
