@@ -16,7 +16,7 @@ from teer.segments import MAX_TIME
 
 from .corpus import corpus
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
 LINE = "SPEAKER {f} 1 {t} {d} hap <NA> {s} <NA> <NA>\n"
 
 
@@ -82,7 +82,7 @@ def test_file_time_order_is_exact_whatever_the_magnitudes():
 def test_the_largest_time_is_documented_and_checked_everywhere(tmp_path):
     exponent = math.log2(MAX_TIME)
     superscript = str(int(exponent)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    assert exponent.is_integer() and f"Times are at most 2{superscript} s" in README.read_text(encoding="utf-8")
+    assert exponent.is_integer() and f"Times are at most 2{superscript} s" in FORMATS_DOC.read_text(encoding="utf-8")
     with pytest.raises(teer.InputError, match="largest time"):
         teer.score([dict(file="a", start=0, end=MAX_TIME * 2, speaker="s")], [])
     with pytest.raises(teer.InputError, match="largest time"):

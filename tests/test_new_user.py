@@ -1,8 +1,8 @@
 """Issue 9, section 2: input a new user gets wrong never gives a confident table in silence.
 
-One test per row of the table in the README's Inputs section: each runs the
-command line as a user does (exit status, stdout, stderr) and, for the
-warnings, the Python API too (``teer.TeerWarning`` through ``warnings``, and
+One test per row of the table in docs/formats.md ("Input that does not mean
+what you think"): each runs the command line as a user does (exit status,
+stdout, stderr) and, for the warnings, the Python API too (``teer.TeerWarning`` through ``warnings``, and
 ``report.warnings``).
 """
 from __future__ import annotations

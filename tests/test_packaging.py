@@ -76,3 +76,33 @@ def test_import_teer_pyannote_without_pyannote_metrics_names_the_extra():
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ('ImportError teer.pyannote needs pyannote.metrics: '
                                   'pip install "teer-scorer[pyannote]"')
+
+
+#: the documents a reader is sent to, each linking to the others by relative paths
+DOCUMENTS = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "benchmarks/README.md",
+             *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md"))),
+             *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "benchmarks" / "results").rglob("README.md")))]
+
+
+def test_readme_is_for_users_within_its_budget_and_points_to_docs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 400
+    for page in ("conventions", "presets", "formats", "usage", "algorithm"):
+        assert f"(docs/{page}.md" in readme and (ROOT / "docs" / f"{page}.md").is_file()
+    for heading in ("## Quickstart", "## Install", "## Usage", "## Performance", "## Citation"):
+        assert f"\n{heading}" in readme
+    # the history lives in CHANGELOG.md, with a section the next change goes into
+    assert "\n## Unreleased\n" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_relative_links_of_the_documents_lead_to_files_that_exist():
+    broken = []
+    for name in DOCUMENTS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            path = target.split("#", 1)[0]
+            if not path or re.match(r"[a-z]+:", path):
+                continue
+            if not ((ROOT / name).parent / path).exists():
+                broken.append(f"{name}: {target}")
+    assert broken == []
