@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import checks, eder, engine, presets, ser_align, stream
+from . import accounting, checks, eder, engine, presets, ser_align, stream
 from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
@@ -329,16 +329,19 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     uem_map = input_uem = as_uem(uem)
     map_warnings = ([] if options.speaker_map is None
                     else _check_speaker_map(options.speaker_map, ref, hyp))
-    original_ref = ref
+    original_ref, original_hyp = ref, hyp
     hypothesis_files = list(hyp.files)
     ref = apply_map(ref, mapping)
     hyp = apply_map(hyp, mapping)
+    mapped_ref = ref
     # the time check adds up every segment: read in batches, it is added up batch by batch
     input_warnings = _input_warnings(original_ref, ref, hyp, hypothesis_files, chosen,
                                      uem_map, timed=batches is None)
     time_check_at = len(input_warnings)
     ref, zones, warnings = restrict(ref, emotion_set, non_target)
-    warnings = input_warnings + warnings
+    warnings = (input_warnings + checks.emotion_option_warnings(emotion_set, mapping, (original_ref, original_hyp),
+                                                                (mapped_ref, hyp)) + warnings)
+    left_out = accounting.left_out_labels(mapped_ref, emotion_set)
     skipped: dict[str, str] = {}
     if chosen.emotion_matching == "hungarian":
         ref, hyp, uem_map, skipped = _as_ser_align_script(original_ref, ref, hyp, hypothesis_files, uem_map)
@@ -391,8 +394,8 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     sweeps, sums_of, engine_warnings, speaker_mappings = {}, {}, [], {}
     for name, (r, h) in runs.items():
         if batches is not None:
-            result, time_check = _score_batches(batches, options, uem_map, input_uem, r, h, scored, given_files,
-                                                build_options, jobs)
+            result, time_check, left_out_seconds = _score_batches(batches, options, uem_map, input_uem, r, h, scored,
+                                                                  given_files, build_options, left_out, jobs)
             warnings[time_check_at:time_check_at] = time_check
             engine_warnings += result.warnings
             sums_of[name] = result.components
@@ -409,6 +412,14 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         # the runs on relabelled tables (ser-align) see the same files: say each thing once
         engine_warnings += [w for w in result.warnings if w not in engine_warnings]
     sums = sums_of["speaker"]
+    if batches is None:
+        left_out_seconds = accounting.labels_seconds(mapped_ref, left_out)
+        if chosen.emotion_matching == "hungarian":
+            tracks = ser_align.only_files(ser_align.as_annotation_tracks(mapped_ref), scored)
+            accounting.add_dropped(sums, tracks, ref, scored, chosen.same_speaker_overlap)
+        elif non_target == "drop":
+            accounting.add_dropped(sums, mapped_ref, ref, scored, chosen.same_speaker_overlap)
+    warnings += accounting.left_out_warning(left_out_seconds, non_target)
     # the runs on relabelled tables share files, grid and counts; only the mapping differs
     for name, key in (("emotion", "CONF_emo"), ("emotion_speaker", "CONF_emo_spk")):
         if name in sums_of:
@@ -444,7 +455,8 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     if skipped:
         warnings.append(ser_align.skipped_warning(skipped))
     report = Report(settings, total, files,
-                    ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings,
+                    ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings
+                    + accounting.removal_warnings(total, collar),
                     notes + eder_notes, skipped, options.average, columns, speaker_mappings["speaker"])
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
 
@@ -472,11 +484,13 @@ def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentT
 
 def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOptions, uem_map, input_uem,
                    ref: SegmentTable, hyp: SegmentTable, scored: Sequence[str], given_files: Sequence[str],
-                   build_options: dict, jobs: int) -> tuple[engine.Result, list[str]]:
+                   build_options: dict, left_out: Sequence[str], jobs: int
+                   ) -> tuple[engine.Result, list[str], dict[str, float]]:
     """``engine.score`` of the literal presets and the time check, on inputs read a batch
     of files at a time (``teer.stream``): each batch gets the emotion map, the scored set
     and the sweep that the whole tables get. ``ref`` and ``hyp`` are the skeletons as
-    scored (for the warnings about files); ``input_uem`` is the UEM given (the time check's)."""
+    scored (for the warnings about files); ``input_uem`` is the UEM given (the time check's).
+    Also the seconds of the reference's ``left_out`` labels, added up batch by batch."""
     scored_set, given_set = set(scored), set(given_files)
     known = set(batches[0].position) | set(batches[1].position)
     groups = stream.groups(*batches, [name for name in scored if name not in known])
@@ -484,19 +498,26 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
     def sweep(names: list[str]):
         original_ref, part_hyp = stream.tables(*batches, names)
         part_hyp = apply_map(part_hyp, options.emotion_map)
-        part_ref, zones, _ = restrict(apply_map(original_ref, options.emotion_map), options.emotions,
-                                      options.non_target)
+        mapped_ref = apply_map(original_ref, options.emotion_map)
+        part_ref, zones, _ = restrict(mapped_ref, options.emotions, options.non_target)
         part_uem = None if uem_map is None else {n: uem_map[n] for n in names if n in uem_map}
         result = engine.score(part_ref, part_hyp, part_uem, scored_files=[n for n in names if n in scored_set],
                               reference_files=[n for n in names if n in given_set],
                               **{**build_options, "noscore": zones})
-        return result, checks.time_parts(original_ref, part_hyp, input_uem)
+        if options.non_target == "drop":
+            accounting.add_dropped(result.components, mapped_ref, part_ref, result.files,
+                                   options.same_speaker_overlap)
+        return (result, checks.time_parts(original_ref, part_hyp, input_uem),
+                accounting.labels_seconds(mapped_ref, left_out))
 
     position = {name: i for i, name in enumerate(scored)}
-    sums = {name: np.zeros(len(scored)) for name in engine.SECONDS}
+    sums = {name: np.zeros(len(scored)) for name in engine.SUMS}
     overlaps, parts, mapping = [0, 0], [], {}
+    left_out_seconds = dict.fromkeys(left_out, 0.0)
     # batches are summed in order, whatever the number of processes: the sums are identical
-    for result, time_part in ordered_map(sweep, groups, jobs):
+    for result, time_part, seconds in ordered_map(sweep, groups, jobs):
+        for label, value in seconds.items():
+            left_out_seconds[label] += value
         at = np.asarray([position[name] for name in result.files], np.int64)
         for key, values in result.components.items():
             sums[key][at] = values
@@ -508,7 +529,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
         warnings += engine.overlap_warnings(*overlaps)
     time_check = checks.time_warning(checks.TimeParts.join(parts))
     return (engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1]),
-                          {name: mapping.get(name, {}) for name in scored}), time_check)
+                          {name: mapping.get(name, {}) for name in scored}), time_check, left_out_seconds)
 
 
 def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,

@@ -11,6 +11,7 @@ to stderr in the command line and through Python's ``warnings`` as
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,48 @@ def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
     if fixes:
         message += f"; labels are compared literally: --emotion-map {','.join(fixes)} would merge the near matches"
     return [message]
+
+
+def emotion_option_warnings(emotions: Sequence[str] | None, emotion_map: Mapping[str, str] | None,
+                            given: Sequence[SegmentTable], mapped: Sequence[SegmentTable]) -> list[str]:
+    """Keys of ``--emotion-map`` that occur in neither input as read (``given``), and labels of
+    ``--emotions`` that occur in neither input once mapped (``mapped``: a typo, most likely,
+    named with its near matches) or only in the hypothesis."""
+    out = []
+    if emotion_map:
+        labels = set().union(*(_used(t.emotions, t.emotion) for t in given))
+        out += _unknown("--emotion-map", list(emotion_map), labels, "maps nothing")
+    if emotions and mapped[0].has_emotions():
+        in_ref = set(_used(mapped[0].emotions, mapped[0].emotion))
+        labels = in_ref.union(*(_used(t.emotions, t.emotion) for t in mapped[1:]))
+        out += _unknown("--emotions", list(emotions), labels, "no reference speech has it")
+        hyp_only = [e for e in emotions if e in labels and e not in in_ref]
+        if hyp_only:
+            out.append(f"emotion(s) {', '.join(hyp_only)} of the scored set never occur in the reference")
+    return out
+
+
+def _unknown(option: str, labels: Sequence[str], known: set[str], effect: str) -> list[str]:
+    unknown = [label for label in labels if label not in known]
+    if not unknown:
+        return []
+    shown = []
+    for label in unknown:
+        near = near_matches(label, known)
+        shown.append(repr(label) + (f" (near: {', '.join(repr(x) for x in near)})" if near else ""))
+    return [f"{option} label(s) {', '.join(shown)} occur in neither input (a typo?): {effect}; "
+            f"the inputs' labels are {_sample(sorted(known), 12) or 'none'}"]
+
+
+def near_matches(label: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Labels of ``known`` near ``label``: equal but for case, one the other's abbreviation
+    (``_near_labels``), then the closest spellings (difflib, ignoring case)."""
+    known = sorted(known)
+    folded = {}
+    for x in known:
+        folded.setdefault(x.casefold(), x)
+    close = [folded[x] for x in difflib.get_close_matches(label.casefold(), list(folded), n=n, cutoff=0.6)]
+    return list(dict.fromkeys(_near_labels(label, known) + close))[:n]
 
 
 def _used(vocab: Sequence[str], codes: np.ndarray) -> list[str]:

@@ -14,6 +14,10 @@ from typing import Iterator, Mapping
 import numpy as np
 
 SECONDS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
+#: the scored-time accounting, in seconds of reference speech (each speaker's time, counted as
+#: TOTAL counts it): SPEECH before anything is removed, then what each step removes from what
+#: the steps before it left, in this order; SPEECH minus the four REMOVED_ is TOTAL
+ACCOUNTING = ("SPEECH", "REMOVED_UEM", "REMOVED_NOSCORE", "REMOVED_REGIONS", "REMOVED_COLLAR")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ RATES = {rate.name: rate for rate in (
 #: rates reported under another name by a preset (the eder preset's EDER is a file's TEER)
 ALIASES = {"EDER": "TEER"}
 KEYS = tuple(RATES) + SECONDS
+#: every sum a file's components hold (added across files)
+SUMS = SECONDS + ACCOUNTING
 
 
 def rates_of_arrays(values: Mapping[str, np.ndarray], emotions: bool = True) -> dict[str, np.ndarray]:
@@ -66,7 +72,9 @@ def rates_of_arrays(values: Mapping[str, np.ndarray], emotions: bool = True) -> 
 
 @dataclass
 class Components:
-    """Seconds of each kind of error for one file or a sum of files.
+    """Seconds of each kind of error for one file or a sum of files, and the
+    accounting of its scored time (``ACCOUNTING``: SPEECH minus the removed
+    seconds is TOTAL).
 
     ``a + b`` adds the seconds; the rates are always computed from the sums,
     never averaged. ``emotions`` is false when the reference carries no emotion
@@ -80,12 +88,17 @@ class Components:
     CONF_emo_spk: float = 0.0
     AGREE: float = 0.0
     TOTAL: float = 0.0
+    SPEECH: float = 0.0
+    REMOVED_UEM: float = 0.0
+    REMOVED_NOSCORE: float = 0.0
+    REMOVED_REGIONS: float = 0.0
+    REMOVED_COLLAR: float = 0.0
     emotions: bool = field(default=True, compare=False)
 
     def __add__(self, other: "Components") -> "Components":
         if not isinstance(other, Components):
             return NotImplemented
-        values = {k: getattr(self, k) + getattr(other, k) for k in SECONDS}
+        values = {k: getattr(self, k) + getattr(other, k) for k in SUMS}
         return Components(**values, emotions=self.emotions and other.emotions)
 
     def __radd__(self, other):
@@ -98,7 +111,7 @@ class Components:
         return RATES[ALIASES.get(name, name)].of(self.__dict__, self.emotions)
 
     def __getitem__(self, key: str) -> float | None:
-        if key in SECONDS:
+        if key in SUMS:
             return getattr(self, key)
         if key in RATES:
             return self.rate(key)
@@ -132,7 +145,8 @@ class Report:
     ``average == "files"`` the reported figure is instead ``mean()``: each
     column averaged over the files. ``columns`` are the keys reported
     (``KEYS``; the eder preset reports ``EDER``, a file's TEER, and the
-    components that mean something under it).
+    components that mean something under it); a row also holds the scored-time
+    accounting (``ACCOUNTING``; ``fields``).
     """
 
     settings: dict
@@ -149,16 +163,21 @@ class Report:
     #: none), as DER and sTEER compare them (md-eval's and spyder's speaker mapping)
     speaker_mapping: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The reported columns, then the scored-time accounting: the keys of a row."""
+        return self.columns + ACCOUNTING
+
     def row(self, c: Components) -> dict[str, float | None]:
-        """The reported columns of one file or a sum of files."""
-        return {k: c.rate(k) if is_rate(k) else c[k] for k in self.columns}
+        """The reported figures of one file or a sum of files (``fields``)."""
+        return {k: c.rate(k) if is_rate(k) else c[k] for k in self.fields}
 
     def mean(self) -> dict[str, float | None]:
         """Each column averaged over the files ("macro average"): a rate over the files
         where it is defined (None if it is nowhere), seconds over all files."""
         rows = [self.row(c) for c in self.files.values()]
         out: dict[str, float | None] = {}
-        for k in self.columns:
+        for k in self.fields:
             values = [r[k] for r in rows if r[k] is not None]
             out[k] = sum(values) / len(values) if values else None
         return out
@@ -182,7 +201,8 @@ class Report:
 
     def to_dataframe(self):
         """The per-file rows and the total (and the mean, when averaging files) as a
-        ``pandas.DataFrame`` indexed by file, with the reported columns: rates as fractions,
+        ``pandas.DataFrame`` indexed by file, with the reported columns and the scored-time
+        accounting (``fields``, as in CSV): rates as fractions,
         seconds unrounded, ``NaN`` where a rate is not available."""
         import pandas as pd
 
@@ -192,8 +212,8 @@ class Report:
         if self.average == "files":
             rows.append(self.mean())
             index.append("MEAN")
-        frame = pd.DataFrame([[float("nan") if r[k] is None else r[k] for k in self.columns] for r in rows],
-                             index=pd.Index(index, name="file"), columns=list(self.columns), dtype=float)
+        frame = pd.DataFrame([[float("nan") if r[k] is None else r[k] for k in self.fields] for r in rows],
+                             index=pd.Index(index, name="file"), columns=list(self.fields), dtype=float)
         return frame
 
     def __add__(self, other: "Report") -> "Report":

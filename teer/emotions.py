@@ -156,10 +156,7 @@ def restrict(ref: SegmentTable, emotions: Sequence[str] | None, non_target: str
     warnings = []
     if len(ref) and (ref.emotion == NO_EMOTION).all():
         return ref, None, ["emotions given but the reference has no emotion labels: nothing restricted"]
-    present = set(ref.emotions[i] for i in np.unique(ref.emotion[ref.emotion != NO_EMOTION]))
-    absent = [e for e in emotions if e not in present]
-    if absent:
-        warnings.append(f"emotion(s) {', '.join(absent)} of the scored set never occur in the reference")
+    # (labels of the set that the inputs lack: ``checks.emotion_option_warnings``)
     mask = outside(ref, emotions)
     if not mask.any():
         return ref, None, warnings

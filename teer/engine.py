@@ -38,7 +38,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import matcher
-from .components import SECONDS
+from .components import ACCOUNTING, SECONDS, SUMS
 from .intervals import Active, Intervals, active, coverage, covered, expand, listed_before, merge, min_profile
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
@@ -220,6 +220,26 @@ class Matched:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """Per region, what removes it from the scored time besides the UEM (the scored-time
+    accounting, ``components.ACCOUNTING``): no-score zones, the region filter (False
+    where it removes the region) and collars."""
+
+    noscore: np.ndarray
+    regions: np.ndarray
+    collar: np.ndarray
+
+    def step(self, regions: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
+        """Per region of ``regions`` (regions not scored), the first step that removes it, in
+        ``ACCOUNTING``'s order: 0 the UEM, 1 no-score zones, 2 the region filter, 3 collars."""
+        step = np.full(len(regions), 3, np.intp)
+        step[~self.regions[regions]] = 2
+        step[self.noscore[regions]] = 1
+        step[~evaluated[regions]] = 0
+        return step
+
+
+@dataclass(frozen=True)
 class Sweep:
     """The grid of one scoring run and the per-region quantities on it."""
 
@@ -236,6 +256,8 @@ class Sweep:
     scored_self_overlaps: tuple[int, int]
     #: the grid without the points only collars and no-score zones add (None: there are none)
     coarse: Coarse | None = None
+    #: per region, what removes it besides the UEM (None: nothing)
+    removed: Removed | None = None
 
     grid_file = property(lambda self: self.grid.file)
     grid_time = property(lambda self: self.grid.time)
@@ -275,6 +297,23 @@ class Sweep:
                 continue
             nonzero = np.flatnonzero(count != 0)
             sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
+        sums.update(self.accounting(sums["TOTAL"]))
+        return sums
+
+    def accounting(self, total: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-file sums of the scored-time accounting (``components.ACCOUNTING``), given the
+        per-file TOTAL: where the reference speaks and nothing is scored, d * n_ref of each
+        region summed by the step that removes it; SPEECH is TOTAL plus what they removed.
+        (Only the removed regions are visited: at collar 0 without a UEM, none.)"""
+        removed_at = np.flatnonzero((self.n_ref > 0) & ~self.scored)  # (n_ref > 0: within a file)
+        n_files, n_steps = len(self.files), len(ACCOUNTING) - 1
+        key = self.grid_file[removed_at].astype(np.intp) * n_steps
+        if self.removed is not None:
+            key += self.removed.step(removed_at, self.evaluated)
+        per_step = np.bincount(key, weights=self.duration[removed_at] * self.n_ref[removed_at],
+                               minlength=n_files * n_steps).reshape(n_files, n_steps)
+        sums = {name: per_step[:, k] for k, name in enumerate(ACCOUNTING[1:])}
+        sums["SPEECH"] = total + per_step.sum(axis=1)
         return sums
 
 
@@ -371,7 +410,7 @@ def score(
         return (into, part.components(), part.scored_self_overlaps, part if batch_segments is None else None,
                 speaker_mapping(part, tables[0].speakers, tables[1].speakers))
 
-    sums = {name: np.zeros(index.n_files) for name in SECONDS}
+    sums = {name: np.zeros(index.n_files) for name in SUMS}
     overlaps = [0, 0]
     whole = None
     mapping: dict[str, dict[str, str | None]] = {}
@@ -567,9 +606,8 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
         "ref": (index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]),
         "hyp": (index.codes[1][hyp_speech], hyp.start[hyp_speech], hyp.end[hyp_speech]),
         "uem": scored_time,
-        "excluded": _excluded(spans_of=(index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]),
-                              collar=options.collar, noscore=noscore,
-                              noscore_file=index.codes[2] if noscore is not None else None),
+        "collar": _collars((index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]), options.collar),
+        "noscore": _noscore_zones(noscore, index.codes[2] if noscore is not None else None),
     }
     grid, at = _grid(spans, index.n_files)
     n = grid.n_regions
@@ -582,7 +620,9 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     in_file = np.zeros(n, bool)
     in_file[:-1] = grid.file[1:] == grid.file[:-1]
     evaluated = in_file & covered(*at["uem"], n)
-    scored = evaluated & ~covered(*at["excluded"], n) & _region_filter(options.regions, ref_side.count)
+    in_collar, in_noscore = covered(*at["collar"], n), covered(*at["noscore"], n)
+    in_regions = _region_filter(options.regions, ref_side.count)
+    scored = evaluated & ~(in_collar | in_noscore) & in_regions
 
     # the speakers, and the (speaker, emotion) items, active together where both sides speak
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
@@ -597,7 +637,8 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     else:
         matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
-                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files), coarse)
+                 _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files), coarse,
+                 Removed(in_noscore, in_regions, in_collar))
 
 
 def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files: int) -> tuple[int, int]:
@@ -609,17 +650,23 @@ def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files
                  for side in (ref, hyp))
 
 
-def _excluded(spans_of, collar: float, noscore: SegmentTable | None, noscore_file: np.ndarray | None):
-    """The no-score time: ``collar`` around every reference boundary, and the no-score zones."""
-    file, start, end = spans_of
-    parts = []
-    if collar > 0:
-        parts += [(file, start - collar, start + collar), (file, end - collar, end + collar)]
-    if noscore is not None and len(noscore):
-        parts.append((noscore_file, noscore.start, noscore.end))
-    if not parts:
-        return np.zeros(0, np.int32), np.zeros(0), np.zeros(0)
-    return tuple(np.concatenate(column) for column in zip(*parts))
+def _collars(ref_spans, collar: float):
+    """(file, start, end) of ``collar`` around every reference boundary (``ref_spans``)."""
+    file, start, end = ref_spans
+    if not collar > 0:
+        return _NO_SPANS
+    return np.concatenate([file, file]), np.concatenate([start - collar, end - collar]), \
+        np.concatenate([start + collar, end + collar])
+
+
+def _noscore_zones(noscore: SegmentTable | None, noscore_file: np.ndarray | None):
+    """(file, start, end) of the no-score zones."""
+    if noscore is None or len(noscore) == 0:
+        return _NO_SPANS
+    return noscore_file, noscore.start, noscore.end
+
+
+_NO_SPANS = (np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
 
 
 def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: SegmentTable, uem_default: str):

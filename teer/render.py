@@ -51,12 +51,27 @@ def _cell(key: str, value: float | None) -> str:
     return f"{100 * value:.2f}" if is_rate(key) else f"{value:.2f}"
 
 
+def accounting_line(report: Report) -> str:
+    """The scored-time accounting of the total in one line: the reference speech, what
+    each step removed, and TOTAL, which they add up to."""
+    total = report.total
+    steps = "".join(f" - {label} {_cell(key, total[key])} s" for key, label in ACCOUNTING_LABELS.items())
+    share = f" ({100 * total.TOTAL / total.SPEECH:.1f} % of it)" if total.SPEECH > 0 else ""
+    return f"# scored time: reference speech {_cell('SPEECH', total.SPEECH)} s{steps} = TOTAL " \
+           f"{_cell('TOTAL', total.TOTAL)} s{share}"
+
+
+#: the removal steps of ``components.ACCOUNTING`` as the table's accounting line names them
+ACCOUNTING_LABELS = {"REMOVED_UEM": "outside the UEM", "REMOVED_NOSCORE": "no-score zones",
+                     "REMOVED_REGIONS": "region filter", "REMOVED_COLLAR": "collars"}
+
+
 def as_table(report: Report, per_file: bool = False) -> str:
     keys = report.columns
     header = ["file"] + [f"{k} %" if is_rate(k) else f"{k} s" for k in keys]
     body = [[name] + [_cell(k, c[k]) for k in keys] for name, c in _rows(report, per_file)]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    lines = header_lines(report)
+    lines = header_lines(report) + [accounting_line(report)]
     for row in [header] + body:
         lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                                for i, (cell, w) in enumerate(zip(row, widths))))
@@ -89,10 +104,10 @@ def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = (
     out = io.StringIO()
     out.write("".join(f"{line}\n" for line in header_lines(report) + [f"# {c}" for c in comments]))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", *report.columns])
+    writer.writerow(["file", *report.fields])
     for name, c in _rows(report, per_file):
-        row = rounded_row({k: c[k] for k in report.columns})
-        writer.writerow([name] + ["n/a" if row[k] is None else repr(row[k]) for k in report.columns])
+        row = rounded_row({k: c[k] for k in report.fields})
+        writer.writerow([name] + ["n/a" if row[k] is None else repr(row[k]) for k in report.fields])
     return out.getvalue()
 
 

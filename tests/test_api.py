@@ -71,7 +71,7 @@ def test_report_to_dataframe_has_a_row_per_file_and_the_total(tmp_path):
     report = teer.score("examples/ref.rttm", "examples/hyp.json")
     frame = report.to_dataframe()
     assert list(frame.index) == ["dialog1", "dialog2", "TOTAL"] and frame.index.name == "file"
-    assert list(frame.columns) == list(report.columns)
+    assert list(frame.columns) == list(report.fields)
     assert frame.loc["TOTAL", "TEER"] == report.total.TEER
     assert frame.loc["dialog2", "MS"] == report.files["dialog2"].MS
     csv = pd.read_csv(io.StringIO(as_csv(report, per_file=True)), comment="#", index_col=0)

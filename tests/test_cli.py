@@ -23,8 +23,10 @@ def test_score_example_table_names_settings_and_rates():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("# teer") and "collar: 0.25" in lines[0] and "reference extent" in lines[0]
-    assert lines[1].split()[:2] == ["file", "TEER"]
-    assert [line.split()[0] for line in lines[2:]] == ["dialog1", "dialog2", "TOTAL"]
+    assert lines[1].startswith("# scored time: reference speech 30.20 s") and lines[1].endswith(
+        "collars 6.70 s = TOTAL 23.50 s (77.8 % of it)")
+    assert lines[2].split()[:2] == ["file", "TEER"]
+    assert [line.split()[0] for line in lines[3:]] == ["dialog1", "dialog2", "TOTAL"]
 
 
 def test_json_output_has_exactly_the_documented_keys(tmp_path):
@@ -36,7 +38,8 @@ def test_json_output_has_exactly_the_documented_keys(tmp_path):
     assert data["speaker_mapping"] == {"dialog1": {"spk0": "alice", "spk1": "bob"},
                                        "dialog2": {"spk0": "carol", "spk1": "dave"}}
     keys = {"TEER", "sTEER", "EERa", "sEERa", "DER", "MS", "FA", "CONF_emo", "CONF_spk",
-            "CONF_emo_spk", "AGREE", "TOTAL"}
+            "CONF_emo_spk", "AGREE", "TOTAL", "SPEECH", "REMOVED_UEM", "REMOVED_NOSCORE", "REMOVED_REGIONS",
+            "REMOVED_COLLAR"}
     assert set(data["total"]) == keys
     assert all(set(f) == keys for f in data["files"].values())
     assert set(data["files"]) == {"dialog1", "dialog2"}

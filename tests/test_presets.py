@@ -187,7 +187,9 @@ def test_emotion_map_is_applied_once_not_chained():
 
 def test_emotion_set_with_a_label_the_reference_never_uses_warns():
     report = teer.score(table(*REF), table(*HYP), emotions="hap,sad,ang")
-    assert any("ang" in w and "never occur" in w for w in report.warnings)
+    assert any("'ang'" in w and "occur in neither input" in w for w in report.warnings)
+    report = teer.score(table(*REF), table(*HYP, ("a", 0, 1, "Y", "ang")), emotions="hap,sad,ang")
+    assert any("ang" in w and "never occur in the reference" in w for w in report.warnings)
 
 
 def test_a_reference_file_with_only_non_target_speech_when_dropped():

@@ -1,0 +1,116 @@
+"""Every second of reference speech accounted for: what was scored, and what removed it.
+
+The sweep sums the reference speech of each file by the step that removes it
+(``engine.Sweep.accounting``): before anything is removed (``SPEECH``), the UEM,
+no-score zones, the region filter and collars, in that order, each counting what
+the steps before it left, so that SPEECH minus the four is TOTAL. Reference
+speech deleted by ``--non-target drop`` is not in the sweep; it is added here to
+the no-score zones' share (and to SPEECH), as removed before everything else.
+
+This module also says, in warnings, when a step removes most of the reference,
+and when the emotion set or map names labels the inputs do not have as written.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .components import Components
+from .segments import NO_EMOTION, SegmentTable
+
+#: a step that removes more than this share of the reference speech gets a warning
+MOST = 0.5
+#: the steps that a user chooses and that can swallow the reference (the UEM is a given),
+#: with what they are called in warnings
+STEPS = {"REMOVED_COLLAR": "collars remove", "REMOVED_NOSCORE": "no-score zones remove",
+         "REMOVED_REGIONS": "the region filter removes"}
+
+
+def speech(table: SegmentTable, files: Sequence[str], same_speaker_overlap: str) -> np.ndarray:
+    """Per file of ``files``, the speaker time of ``table`` (a speaker overlapping itself counted
+    once, or each segment under ``same_speaker_overlap="each"``): its SPEECH, as the sweep sums it."""
+    from . import engine
+
+    result = engine.score(table, SegmentTable.empty(), None, scored_files=list(files),
+                          same_speaker_overlap=same_speaker_overlap)
+    return result.components["SPEECH"]
+
+
+def add_dropped(sums: Mapping[str, np.ndarray], given: SegmentTable, kept: SegmentTable, files: Sequence[str],
+                same_speaker_overlap: str) -> None:
+    """Add to ``sums`` (per file of ``files``) the reference speech that ``kept`` lacks of
+    ``given`` (non-target speech dropped): to SPEECH and to REMOVED_NOSCORE. ``sums``'s
+    SPEECH must be ``kept``'s; files where nothing was dropped get exactly 0."""
+    dropped_from = _with_fewer_segments(given, kept)
+    if not dropped_from:
+        return
+    touched = np.fromiter((name in dropped_from for name in files), bool, len(files))
+    before = speech(given, files, same_speaker_overlap)
+    dropped = np.where(touched, np.maximum(before - sums["SPEECH"], 0.0), 0.0)
+    sums["SPEECH"][:] = np.where(touched, before, sums["SPEECH"])
+    sums["REMOVED_NOSCORE"][:] += dropped
+
+
+def _with_fewer_segments(given: SegmentTable, kept: SegmentTable) -> set[str]:
+    """The files where ``kept`` has fewer segments than ``given``."""
+    def per_file(table: SegmentTable) -> dict[str, int]:
+        counts = np.bincount(table.file, minlength=len(table.files)).tolist()
+        return {name: c for name, c in zip(table.files, counts) if c}
+
+    before, after = per_file(given), per_file(kept)
+    return {name for name, c in before.items() if after.get(name, 0) < c}
+
+
+def removal_warnings(total: Components, collar: float) -> list[str]:
+    """A warning for each of collars, no-score zones and the region filter that removes more
+    than half of the reference speech, with what ``--collar 0`` would keep."""
+    if not total.SPEECH > 0:
+        return []
+    out = []
+    for key, what in STEPS.items():
+        removed = total[key]
+        if removed > MOST * total.SPEECH:
+            out.append(
+                f"{what} {removed:.2f} s of the {total.SPEECH:.2f} s of reference speech "
+                f"({100 * removed / total.SPEECH:.0f} %): the rates score {total.TOTAL:.2f} s "
+                f"({100 * total.TOTAL / total.SPEECH:.0f} %)" + _collar_hint(total, collar))
+    return out
+
+
+def _collar_hint(total: Components, collar: float) -> str:
+    if not collar > 0:
+        return ""
+    kept = total.TOTAL + total.REMOVED_COLLAR
+    return f"; --collar 0 would score {kept:.2f} s ({100 * kept / total.SPEECH:.0f} %)"
+
+
+def left_out_labels(ref: SegmentTable, emotions: Sequence[str] | None) -> list[str]:
+    """The reference's labels outside the scored set ``emotions`` (none where there is no set)."""
+    if emotions is None:
+        return []
+    wanted = set(emotions)
+    used = np.unique(ref.emotion[ref.emotion != NO_EMOTION]).tolist()
+    return sorted(ref.emotions[i] for i in used if ref.emotions[i] not in wanted)
+
+
+def labels_seconds(table: SegmentTable, labels: Sequence[str]) -> dict[str, float]:
+    """Seconds of the segments of ``table`` with each of ``labels`` (those it has)."""
+    index = {name: i for i, name in enumerate(table.emotions)}
+    codes = [index[label] for label in labels if label in index]
+    if not codes:
+        return {}
+    has = table.emotion != NO_EMOTION
+    seconds = np.bincount(table.emotion[has], weights=(table.end - table.start)[has], minlength=len(index))
+    return {table.emotions[c]: float(seconds[c]) for c in codes}
+
+
+def left_out_warning(seconds: Mapping[str, float], non_target: str) -> list[str]:
+    """The labels of the reference outside the scored set, with their seconds (``seconds``)."""
+    if not seconds:
+        return []
+    shown = ", ".join(f"{label} ({value:.2f} s)" for label, value in sorted(seconds.items()))
+    fate = ("no-score zones: that time is not scored on either side" if non_target == "noscore"
+            else "dropped: system speech there is false alarm")
+    return [f"--emotions leaves out reference label(s) {shown}, seconds of reference segments; "
+            f"they are {fate}"]
