@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import re
 import signal
 import sys
 import threading
@@ -12,12 +11,11 @@ import warnings
 
 from . import __version__
 from .checks import TeerWarning
-from .commands import PENDING_WARNINGS, Fail, check_output, print_warnings, spaced_list_hint
+from .commands import PENDING_WARNINGS, Fail, check_output, one_line, print_warnings, spaced_list_hint
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
 COMMANDS = ("score", "analyze", "compare", "plot", "validate")
-_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,11 +45,6 @@ def _terminal_width() -> int:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
     except (AttributeError, ValueError, OSError):
         return 80
-
-
-def one_line(text: str) -> str:
-    """A message on one line: control characters (a newline in a file id) escaped."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _interrupted(signum, frame):

@@ -198,6 +198,9 @@ def emit(text: str, output: str | None) -> None:
     atomic_write_text(output, text)
 
 
+#: what one_line escapes: control characters and lone surrogates
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
 #: warnings of the running command, printed when it succeeds (a run that fails says one thing:
 #: its error)
 PENDING_WARNINGS: list[str] = []
@@ -207,9 +210,12 @@ def warn(messages: Iterable[str]) -> None:
     PENDING_WARNINGS.extend(messages)
 
 
-def print_warnings() -> None:
-    from ..cli import one_line
+def one_line(text: str) -> str:
+    """A message on one line: control characters (a newline in a file id) escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
+
+def print_warnings() -> None:
     for message in PENDING_WARNINGS:
         print(f"teer: warning: {one_line(message)}", file=sys.stderr)
     PENDING_WARNINGS.clear()
