@@ -16,7 +16,7 @@ import teer.io
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm, rttm_bulk
-from teer.io.jsonfile import JSON_SHAPES
+from teer.io.formats import JSON_SHAPES
 from teer.io.seglst import format_seglst
 from teer.io.rttm import parse_rttm
 from teer.segments import NO_EMOTION, InputError, SegmentTable, Vocab

@@ -19,8 +19,8 @@ from . import jsonfile, rttm
 from .text import read_bytes
 from .values import Locate
 from .writing import atomic_write_text
-from .formats import Format
-from .jsonfile import JSON_SHAPES, is_json, parse_json
+from .formats import JSON_SHAPES, Format
+from .jsonfile import is_json, parse_json
 from .rttm import parse_rttm, read_rttm, write_rttm
 
 __all__ = [

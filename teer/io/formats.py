@@ -14,6 +14,14 @@ from typing import Callable
 from ..segments import SegmentTable
 from .values import Locate
 
+#: the JSON shapes teer reads, for messages and documentation
+JSON_SHAPES = (
+    'SegLST [{"session_id", "start_time", "end_time", "speaker", "emotion"}, ...]',
+    '{"<file id>": [{"start", "end", "speaker", "emotion"}, ...]}',
+    'ZED annotation {"<utterance id>": {"duration", "emotion": [{"emo", "start", "end"}]}}',
+    'frame labels {"<file id>": {"window", "stride", "labels": [...]}}',
+)
+
 
 @dataclass(frozen=True)
 class Format:

@@ -1,6 +1,6 @@
 """JSON segment files: telling JSON from other content, and the shape of the document.
 
-The shapes (``JSON_SHAPES``) are told apart by content: SegLST and the
+The shapes (``formats.JSON_SHAPES``) are told apart by content: SegLST and the
 file-to-segments mapping (``seglst``), SpeechBrain's ZED annotation (``zed``)
 and frame-wise labels (``frames``). The readers and the ``json`` module load on
 first use, so that reading RTTM does not import them.
@@ -11,15 +11,7 @@ import re
 
 from ..segments import InputError, SegmentTable
 from .values import Locate
-from .formats import Format
-
-#: the JSON shapes teer reads, for messages and documentation
-JSON_SHAPES = (
-    'SegLST [{"session_id", "start_time", "end_time", "speaker", "emotion"}, ...]',
-    '{"<file id>": [{"start", "end", "speaker", "emotion"}, ...]}',
-    'ZED annotation {"<utterance id>": {"duration", "emotion": [{"emo", "start", "end"}]}}',
-    'frame labels {"<file id>": {"window", "stride", "labels": [...]}}',
-)
+from .formats import JSON_SHAPES, Format
 
 _FIRST_CHAR = re.compile(rb"\S")
 # how a JSON document other than a list or an object starts (an RTTM line starts with a letter or ;;)

@@ -20,7 +20,7 @@ from typing import IO, Callable
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
-from .jsonfile import JSON_SHAPES
+from .formats import JSON_SHAPES
 from .table import build_table, encode_column, rows_table
 from .text import check_text, read_bytes
 from .values import Locate, check_label, check_times, grouped_locate, json_type, to_float
