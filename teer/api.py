@@ -15,6 +15,7 @@ from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
 from .parallel import ordered_map, pair, resolve_jobs
+from .io.text import STDIN, check_stdin, read_whole_only
 from .segments import MAX_TIME, NO_EMOTION, InputError, SegmentTable, distinct, reference_problems
 
 SegmentsLike = Union[str, os.PathLike, SegmentTable, Sequence[Mapping[str, Any]], Any]
@@ -243,19 +244,22 @@ def score(
     type (a path given as bytes, ``collar=True``: booleans are not numbers).
     """
     resolve_jobs(jobs)  # a bad value is refused before the files are read
+    check_stdin(reference, hypothesis, uem)
     check_keywords(options, "score")
     resolved = resolve(preset, **options)
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
     # two files are read at once where there are cores for it (parallel.pair)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
+    # standard input is read in this process (a forked worker's stdin is closed)
+    reading_jobs = 1 if any(read_whole_only(side) and os.fspath(side) == STDIN for side, _ in sides) else jobs
     if files and stream.applies(resolved):
         # a large RTTM file grouped by file id is read a batch of files at a time
-        ref, hyp = stream.read_sides(sides, jobs)
+        ref, hyp = stream.read_sides(sides, reading_jobs)
         batches = stream.batched(ref, hyp)
         if batches is not None:
             ref, hyp = (side.skeleton for side in batches)
     else:
-        ref, hyp = pair(lambda: _read_side(sides[0]), lambda: _read_side(sides[1]), jobs if files else 1,
+        ref, hyp = pair(lambda: _read_side(sides[0]), lambda: _read_side(sides[1]), reading_jobs if files else 1,
                         room=stream.table_room(hypothesis) if files else 0)
         batches = None
     # files are swept in batches and no sweep is kept: memory stays bounded
@@ -279,6 +283,7 @@ def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, preset: str = DEFA
 
     All files are swept at once, so memory grows with the corpus.
     """
+    check_stdin(reference, hypothesis, uem)
     check_keywords(options, "run")
     resolved = resolve(preset, **options)
     ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")

@@ -105,6 +105,10 @@ def _spill():
 
 
 def _large(path: Any) -> bool:
+    from .io.text import read_whole_only
+
+    if read_whole_only(path):  # standard input and gzip are read whole
+        return False
     try:
         return stat.S_ISREG(os.stat(path).st_mode) and os.path.getsize(path) > STREAM_BYTES
     except (OSError, ValueError):

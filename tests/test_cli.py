@@ -130,3 +130,28 @@ def test_json_seconds_are_rounded_to_a_nanosecond(tmp_path):
             assert row[key] == round(exact[key], 9)
         assert row["TEER"] == exact["TEER"]  # rates are computed from the exact sums, not rounded
     assert "99999999" not in out.stdout and "00000001" not in out.stdout
+
+
+def test_a_dash_reads_standard_input_on_either_side_not_both(tmp_path):
+    import gzip
+
+    def piped(*args, stdin: bytes):
+        return subprocess.run([sys.executable, "-m", "teer.cli", *map(str, args)], capture_output=True,
+                              input=stdin, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    expected = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "json").stdout
+    hyp_gz = tmp_path / "hyp.json.gz"
+    hyp_gz.write_bytes(gzip.compress((EXAMPLES / "hyp.json").read_bytes()))
+    ref = (EXAMPLES / "ref.rttm").read_bytes()
+    for args, stdin in ((("-", hyp_gz), ref), ((EXAMPLES / "ref.rttm", "-"), (EXAMPLES / "hyp.json").read_bytes()),
+                        ((EXAMPLES / "ref.rttm", "-", "--jobs", "2"), (EXAMPLES / "hyp.json").read_bytes())):
+        out = piped("score", *args, "--format", "json", stdin=stdin)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["files"] == json.loads(expected)["files"]
+    both = piped("score", "-", "-", stdin=ref)
+    assert both.returncode == 2 and both.stderr.decode().strip() == (
+        "teer: error: '-' (standard input) is given for 2 inputs: it can stand for one only")
+    bad = piped("score", EXAMPLES / "ref.rttm", "-", stdin=b"SPEAKER d 1 x 1 neu <NA> A <NA> <NA>\n")
+    assert bad.returncode == 2 and bad.stderr.decode().startswith("teer: error: <stdin>:1: ")
+    check = piped("validate", "-", stdin=ref)
+    assert check.returncode == 0 and check.stdout.decode().startswith("-: OK (RTTM)")

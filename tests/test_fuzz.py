@@ -99,7 +99,37 @@ def _write(path: Path, text: str, rng: random.Random) -> None:
     data = text.encode("utf-8", "surrogatepass")
     if rng.random() < 0.05:
         data = data.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass")
+    if path.name.endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data, mtime=0)
+        if rng.random() < 0.1:  # cut short, or not gzip at all
+            data = data[:rng.randrange(len(data))] if rng.random() < 0.5 else text.encode("utf-8", "replace")
     path.write_bytes(data)
+
+
+def _json_lines(records: list) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def _as_jsonl(seglst: list) -> str:
+    """The SegLST records one a line, every other one in teer's record shape."""
+    return _json_lines([r if i % 2 else {"file": r["session_id"], "start": r["start_time"], "end": r["end_time"],
+                                         "speaker": r["speaker"], "emotion": r["emotion"]}
+                        for i, r in enumerate(seglst)])
+
+
+def _as_supervisions(seglst: list) -> str:
+    """A Lhotse supervision manifest of the SegLST records (emotion in custom, or top-level)."""
+    return _json_lines([{"id": f"s{i}", "recording_id": r["session_id"], "start": r["start_time"],
+                         "duration": round(r["end_time"] - r["start_time"], 6), "channel": 0,
+                         "speaker": r["speaker"], **({"custom": {"emotion": r["emotion"]}} if i % 3
+                                                     else {"emotion": r["emotion"]})}
+                        for i, r in enumerate(seglst)])
+
+
+#: the hypothesis in every format teer reads, and gzipped
+HYPOTHESES = ["hyp.json", "hyp.rttm", "hyp.jsonl", "supervisions.jsonl", "hyp.jsonl.gz", "hyp.rttm.gz"]
 
 
 def _inputs(tmp: Path, seed: int) -> dict:
@@ -111,8 +141,18 @@ def _inputs(tmp: Path, seed: int) -> dict:
         "hyp.rttm": (EXAMPLES / "ref.rttm").read_text().replace(" A ", " X ").replace(" B ", " Y "),
         "u.uem": UEM, "spk.map": SPEAKER_MAP, "emo.map": EMOTION_MAP,
     }
+    seglst = json.loads(texts["hyp.json"])
+    texts["hyp.jsonl"] = texts["hyp.jsonl.gz"] = _as_jsonl(seglst)
+    texts["supervisions.jsonl"] = _as_supervisions(seglst)
+    texts["hyp.rttm.gz"] = texts["hyp.rttm"]
     for name in rng.sample(sorted(texts), rng.randint(1, 2)):
-        if name.endswith(".json") and rng.random() < 0.6:
+        if ".jsonl" in name and rng.random() < 0.6:  # one line's object mutated
+            lines = texts[name].splitlines()
+            i = rng.randrange(len(lines))
+            doc = _mutate_json(json.loads(lines[i]), rng)
+            lines[i] = json.dumps(doc, ensure_ascii=rng.random() < 0.5).replace(f'"{_BIG}"', "9" * 5000)
+            texts[name] = "\n".join(lines) + "\n"
+        elif name.endswith(".json") and rng.random() < 0.6:
             doc = _mutate_json(json.loads(texts[name]), rng)
             texts[name] = json.dumps(doc, ensure_ascii=rng.random() < 0.5).replace(f'"{_BIG}"', "9" * 5000)
             if rng.random() < 0.2:  # a key twice (json.dumps cannot write that)
@@ -181,7 +221,7 @@ def _tmpdir():
            ["--collar", "0.5"], ["--uem", "u.uem"], ["--uem-default", "union"], ["--regions", "overlap"],
            ["--speaker-map", "spk.map"], ["--emotions", "neu,hap,ang,sad"], ["--emotion-map", "emo.map"],
            ["--non-target", "drop"], ["--bootstrap", "20"], ["--average", "files"]]), max_size=3),
-       hyp=st.sampled_from(["hyp.json", "hyp.rttm"]), fmt=st.sampled_from(["json", "csv", "table"]))
+       hyp=st.sampled_from(HYPOTHESES), fmt=st.sampled_from(["json", "csv", "table"]))
 def test_score_keeps_the_contract(seed, options, hyp, fmt):
     with _tmpdir() as name:
         tmp = Path(name)
@@ -220,7 +260,7 @@ def test_compare_keeps_the_contract(seed):
 
 
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), files=st.lists(st.sampled_from(["ref.rttm", "hyp.json", "hyp.rttm"]),
+@given(seed=st.integers(0, 2 ** 32 - 1), files=st.lists(st.sampled_from(["ref.rttm", *HYPOTHESES]),
                                                      min_size=1, max_size=3),
        role=st.sampled_from(["hypothesis", "reference"]))
 def test_validate_keeps_the_contract(seed, files, role):

@@ -685,3 +685,137 @@ def test_json_mapping_and_seglst_read_alike(tmp_path):
     b = teer.io.load_hypothesis(tmp_path / "m.json").records()
     assert a == b == [dict(file="a", start=0.5, end=2.5, speaker="1", emotion="hap"),
                       dict(file="a", start=3.0, end=4.5, speaker="2", emotion=None)]
+
+
+# --- JSON Lines, Lhotse supervisions, gzip, standard input ------------------------------
+
+def _seglst_line(r: dict) -> str:
+    return json.dumps({"session_id": r["file"], "start_time": r["start"], "end_time": r["end"],
+                       "speaker": r["speaker"], "emotion": r["emotion"] or "<NA>"})
+
+
+def _jsonl(records=RECORDS) -> str:
+    # both record shapes, and a blank line
+    lines = [_seglst_line(r) if i % 2 else json.dumps({**r, "emotion": r["emotion"] or "<NA>"})
+             for i, r in enumerate(records)]
+    return "\n".join(lines[:2] + [""] + lines[2:]) + "\n"
+
+
+def _supervisions(records=RECORDS) -> str:
+    out = []
+    for i, r in enumerate(records):
+        item = {"id": f"s{i}", "recording_id": r["file"], "start": r["start"], "duration": r["end"] - r["start"],
+                "channel": 0, "speaker": r["speaker"], "text": "words", "language": "English"}
+        if r["emotion"] is not None:
+            item.update({"custom": {"emotion": r["emotion"]}} if i % 2 else {"emotion": r["emotion"]})
+        out.append(json.dumps(item))
+    return "\n".join(out) + "\n"
+
+
+def test_json_lines_in_both_record_shapes_read_as_the_records(tmp_path):
+    table = load(put(tmp_path, "hyp.jsonl", _jsonl()))
+    assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+    assert table.origin.tolist() == [1, 2, 4, 5]  # line numbers: messages name the line
+    assert teer.io.detect(_jsonl().encode()).name == "JSON Lines"
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A", "emotion": "hap"}\n{"file": "f", "start": 2}\n',
+     ":2: missing key 'end'"),
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A", "emotion": "hap"}\n{"file": "f", "start": 2,\n',
+     ":2: not valid JSON"),
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A", "emotion": "hap"}\n[1, 2]\n',
+     ":2: expected a segment object, found a list"),
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A", "emotion": "hap"}\n\n'
+     '{"file": "f", "start": 3, "end": 2, "speaker": "A", "emotion": "hap"}\n', ":3: end time 2.0 is before"),
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A"}\n{"file": "f", "start": 1, "end": 2, "speaker": "A", '
+     '"emotion": "hap"}\n', ":1: missing key 'emotion'"),
+    ('{"file": "f", "start": 0, "end": 1, "speaker": "A", "emotion": "hap", "start": 1}\n{}\n',
+     ":1: key 'start' appears twice"),
+])
+def test_json_lines_errors_name_the_line(tmp_path, content, message):
+    assert message in error(load, put(tmp_path, "hyp.jsonl", content))
+
+
+def test_one_line_with_one_segment_object_stays_the_json_readers_error(tmp_path):
+    path = put(tmp_path, "hyp.json", '{"session_id": "s", "start_time": 0, "end_time": 1, "speaker": "A"}\n')
+    assert "wrap it in [ ]" in error(load, path)
+
+
+def test_validate_lists_every_bad_json_line(tmp_path):
+    from teer.validate import check_file
+
+    lines = _jsonl().splitlines()
+    lines[0] = lines[0].replace('"start": 0.5', '"start": "x"')
+    lines[3] = "not json"
+    check = check_file(put(tmp_path, "hyp.jsonl", "\n".join(lines) + "\n"))
+    assert check.format == "JSON Lines" and len(check.problems) == 2
+    assert ":1: start 'x' is not a number" in check.problems[0] and ":4: not valid JSON" in check.problems[1]
+    assert check.counts["segments"] == 2
+
+
+def test_lhotse_supervisions_read_without_lhotse(tmp_path):
+    import gzip
+
+    text = _supervisions()
+    for name, content in (("supervisions_test.jsonl", text), ("supervisions_test.jsonl.gz", gzip.compress(text.encode()))):
+        table = load(put(tmp_path, name, content))
+        assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+        assert table.origin.tolist() == [1, 2, 3, 4]
+    assert teer.io.detect(text.encode()).name == "Lhotse supervisions"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"speaker": None}, ":2: null key 'speaker' (teer scores who spoke when"),
+    ({"duration": -1}, ":2: negative duration -1.0"),
+    ({"custom": {"emotion": "sad"}, "emotion": "hap"}, ":2: custom.emotion 'sad' and emotion 'hap' differ"),
+    ({"custom": "hap"}, ":2: key 'custom' must be an object"),
+    ({"recording_id": 7.5}, ":2: key 'recording_id' must be a string"),
+])
+def test_lhotse_supervision_errors_name_the_line(tmp_path, change, message):
+    lines = _supervisions().splitlines()
+    lines[1] = json.dumps({**json.loads(lines[1]), **change})
+    assert message in error(load, put(tmp_path, "sup.jsonl", "\n".join(lines) + "\n"))
+
+
+def test_a_supervision_without_emotion_has_none(tmp_path):
+    records = [{**r, "emotion": None} for r in RECORDS]
+    table = load_reference(put(tmp_path, "sup.jsonl", _supervisions(records)))
+    assert not table.has_emotions()  # scored for DER only, with a note
+
+
+def test_gzip_inputs_read_as_the_plain_ones(tmp_path):
+    import gzip
+
+    plain = "".join(line(file=f, start=s, dur=d, emotion=e, speaker=k)
+                    for f, s, d, e, k in (("f1", "0.5", "1.25", "neu", "A"), ("f2", "1", "2", "hap", "B")))
+    expected = load(put(tmp_path, "ref.rttm", plain))
+    assert_same_table(load(put(tmp_path, "ref.rttm.gz", gzip.compress(plain.encode()))), expected, origin=False)
+    seglst = format_seglst(expected)
+    assert_same_table(load(put(tmp_path, "hyp.JSON.GZ", gzip.compress(seglst.encode()))),
+                      load(put(tmp_path, "hyp.json", seglst)), origin=False)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"SPEAKER f1 1 0 1 neu <NA> A <NA> <NA>\n", "not a gzip file (the name ends in .gz)"),
+    (None, "truncated gzip file"),
+    (b"\x00" * 4096, "not a text file (contains NUL bytes)"),
+])
+def test_bad_gzip_is_one_error(tmp_path, content, message):
+    import gzip
+
+    if content is None:
+        content = gzip.compress(line().encode() * 100)[:-30]
+    elif content.startswith(b"\x00"):
+        content = gzip.compress(content)
+    assert message in error(load, put(tmp_path, "ref.rttm.gz", content))
+
+
+def test_standard_input_is_read_for_a_dash(monkeypatch):
+    text = _jsonl()
+    monkeypatch.setattr("sys.stdin", stdio.TextIOWrapper(stdio.BytesIO(text.encode())))
+    table = load("-")
+    assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+    assert table.source == "<stdin>"
+    with pytest.raises(ValueError, match="standard input"):
+        teer.score("-", "-")

@@ -31,9 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import as_table, score
+    from ..io.text import check_stdin
     from ..bootstrap import compare
     from ..compare import render
 
+    check_stdin(args.reference, args.hypothesis_a, args.hypothesis_b)
     settings = bootstrap_settings(args)
     options = scoring_options(args)
     reference = as_table(args.reference, "reference")

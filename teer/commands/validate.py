@@ -19,7 +19,7 @@ HELP = "check input files, listing every problem, with counts of what they hold"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..validate import ROLES
 
-    p.add_argument("files", nargs="+", metavar="FILE", help="RTTM or JSON segment files")
+    p.add_argument("files", nargs="+", metavar="FILE", help="segment files (RTTM, JSON, JSON Lines, Lhotse supervisions; .gz; - for standard input)")
     p.add_argument("--role", choices=ROLES, default="hypothesis",
                    help="hypothesis: format checks only (default); reference: also non-empty, and emotion "
                         "labels on all segments or none")
@@ -27,8 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io.text import check_stdin
     from ..validate import as_json, as_text, check_file
 
+    check_stdin(*args.files)
     checks = [check_file(path, args.role) for path in args.files]
     emit(as_json(checks) if args.format == "json" else as_text(checks), args.output)
     return 0 if all(c.ok for c in checks) else 1

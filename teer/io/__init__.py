@@ -1,4 +1,4 @@
-"""Reading and writing segment files: RTTM, JSON and UEM.
+"""Reading and writing segment files: RTTM, JSON, JSON Lines, Lhotse supervisions and UEM.
 
 Each format is a module that declares its ``FORMAT`` (``teer.io.formats``):
 how to recognise it, read it, write it and list all its problems. ``FORMATS``
@@ -6,6 +6,9 @@ lists them in the order they are tried and ``load`` reads a file in whichever
 one it is. JSON (``jsonfile``) comes in the shapes of ``JSON_SHAPES``, told
 apart by content: SegLST and the file-to-segments mapping (``seglst``),
 SpeechBrain's ZED annotation (``zed``) and frame-wise labels (``frames``).
+JSON Lines (``jsonl``) and Lhotse supervision manifests (``supervisions``) are
+told by their first line. Any input whose name ends in ``.gz`` is gzip, and
+``-`` is standard input (``teer.io.text.read_bytes``).
 ``load_reference`` and ``load_hypothesis`` add the checks that depend on the
 file's role.
 """
@@ -15,7 +18,7 @@ import os
 from typing import Any
 
 from ..segments import InputError, SegmentTable, reference_problems
-from . import jsonfile, rttm
+from . import jsonfile, jsonl, rttm, supervisions
 from .text import read_bytes
 from .values import Locate
 from .writing import atomic_write_text
@@ -42,7 +45,7 @@ def __getattr__(name: str) -> Any:
 
 
 #: the segment-file formats, in the order they are tried (``teer.io.formats``)
-FORMATS: tuple[Format, ...] = (jsonfile.FORMAT, rttm.FORMAT)
+FORMATS: tuple[Format, ...] = (supervisions.FORMAT, jsonl.FORMAT, jsonfile.FORMAT, rttm.FORMAT)
 
 
 def detect(data: bytes) -> Format:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
 from .table import build_table, flatten, rows_table
-from .text import check_encoding, read_bytes
+from .text import check_encoding, read_bytes, read_whole_only
 from .values import check_times, to_float
 from .writing import check_writable_label, target_name, write_text
 from .formats import Format
@@ -113,6 +113,8 @@ def read_in_pieces(path: str | os.PathLike, other_format: Callable[[bytes], bool
     table or the same error as always.
     """
     source = os.fspath(path)
+    if read_whole_only(source):  # standard input, gzip
+        return None
     try:
         # a pipe cannot be opened or read twice, devices have their own checks: files only
         if not stat.S_ISREG(os.stat(source).st_mode):
