@@ -304,17 +304,34 @@ class Sweep:
         """Per-file sums of the scored-time accounting (``components.ACCOUNTING``), given the
         per-file TOTAL: where the reference speaks and nothing is scored, d * n_ref of each
         region summed by the step that removes it; SPEECH is TOTAL plus what they removed.
-        (Only the removed regions are visited: at collar 0 without a UEM, none.)"""
+        Only the removed regions are visited (at collar 0 without a UEM, none); the sums
+        have TOTAL's type, so that they add up to it as exactly as it is summed."""
         removed_at = np.flatnonzero((self.n_ref > 0) & ~self.scored)  # (n_ref > 0: within a file)
-        n_files, n_steps = len(self.files), len(ACCOUNTING) - 1
-        key = self.grid_file[removed_at].astype(np.intp) * n_steps
-        if self.removed is not None:
-            key += self.removed.step(removed_at, self.evaluated)
-        per_step = np.bincount(key, weights=self.duration[removed_at] * self.n_ref[removed_at],
-                               minlength=n_files * n_steps).reshape(n_files, n_steps)
-        sums = {name: per_step[:, k] for k, name in enumerate(ACCOUNTING[1:])}
-        sums["SPEECH"] = total + per_step.sum(axis=1)
+        file = self.grid_file[removed_at]
+        terms = self.duration[removed_at] * self.n_ref[removed_at]
+        step = (self.removed.step(removed_at, self.evaluated) if self.removed is not None
+                else np.zeros(len(removed_at), np.intp))
+        sums = {}
+        for k, name in enumerate(ACCOUNTING[1:]):
+            at = np.flatnonzero(step == k)
+            sums[name] = _per_file_sums(file[at], terms[at], total)
+        sums["SPEECH"] = total + sums["REMOVED_UEM"] + sums["REMOVED_NOSCORE"] + sums["REMOVED_REGIONS"] \
+            + sums["REMOVED_COLLAR"]
         return sums
+
+
+def _per_file_sums(file: np.ndarray, terms: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Per file, the sum of its ``terms`` (``file`` non-decreasing: the grid's order), for
+    as many files as ``like`` has (TOTAL: Python integers where it holds them)."""
+    if terms.dtype.kind == "f":
+        # in region order, one term after the other, as TOTAL (np.add.reduceat's pairwise
+        # sums would depend on where a batch of files starts)
+        return np.bincount(file, weights=terms, minlength=len(like))
+    out = np.zeros(len(like), object if like.dtype == object else np.int64)
+    if len(file):
+        runs = np.flatnonzero(np.r_[True, file[1:] != file[:-1]])
+        out[file[runs]] = np.add.reduceat(terms.astype(out.dtype, copy=False), runs)
+    return out
 
 
 @dataclass(frozen=True)

@@ -263,3 +263,15 @@ def test_compare_and_analyze_still_run_and_compare_reports_the_accounting():
     for fmt in ("table", "json", "csv"):
         out = cli("analyze", ref, hyp, "--format", fmt, *(("--view", "emotion") if fmt == "csv" else ()))
         assert out.returncode == 0 and out.stdout, out.stderr
+
+
+def test_per_file_sums_in_float_and_in_integers():
+    from teer.engine import _per_file_sums
+
+    file = np.array([0, 0, 2, 2, 2, 3])
+    floats = np.array([0.25, 4.5, 0.1, 0.2, 0.3, 1.0])
+    assert _per_file_sums(file, floats, np.zeros(5)).tolist() == np.bincount(file, floats, 5).tolist()
+    ticks = np.array([1, 2, 3, 4, 2 ** 61, 6], np.int64)  # (an int64 TOTAL, or Python integers)
+    for like in (np.zeros(5, np.int64), np.zeros(5, object)):
+        assert _per_file_sums(file, ticks, like).tolist() == [3, 0, 7 + 2 ** 61, 6, 0]
+    assert _per_file_sums(file[:0], ticks[:0], np.zeros(2, np.int64)).tolist() == [0, 0]
