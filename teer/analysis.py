@@ -178,6 +178,14 @@ def mapping_rows(mapping: dict[str, dict[str, str | None]]) -> list[dict]:
             for name in sorted(mapping) for hyp, ref in mapping[name].items()]
 
 
+def literal_emotions_note(scoring) -> list[str]:
+    """The note the analyses carry under a preset that maps emotion labels per file (ser-align)."""
+    if "emotion" not in scoring.sweeps:
+        return []
+    return ["emotions are compared literally here: the preset's CONF_emo maps them per file first, "
+            "so the matrix does not add up to its TEER"]
+
+
 def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
     """Per kept region and label, the (weighted) number of active speakers; and the
     (speaker, region position, label, weight) of every active speaker-label pair."""

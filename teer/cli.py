@@ -15,7 +15,7 @@ from .commands import PENDING_WARNINGS, Fail, check_output, one_line, print_warn
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
-COMMANDS = ("score", "analyze", "compare", "plot", "validate")
+COMMANDS = ("score", "analyze", "compare", "plot", "report", "validate")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import VIEWS, analyze, render
+    from ..analysis import VIEWS, analyze, literal_emotions_note, render
     from ..api import run as score_run
     from ..render import settings_line
 
@@ -39,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker, emotion or mapping)")
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
-    if "emotion" in scoring.sweeps:  # a preset that maps emotion labels per file (ser-align)
-        scoring.report.notes.append(
-            "emotions are compared literally here: the preset's CONF_emo maps them per file first, "
-            "so the matrix does not add up to its TEER")
+    scoring.report.notes.extend(literal_emotions_note(scoring))
     header = "\n".join([settings_line(scoring.report)] + [f"# {note}" for note in scoring.report.notes])
     text = render(analyze(scoring), args.format, views, header)
     if args.format == "json":

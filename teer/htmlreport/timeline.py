@@ -1,0 +1,149 @@
+"""Each file's timeline as data for the page: lanes of segments, unscored time, error bands.
+
+Everything is read off the one sweep the report was scored with (``teer.api.run``), so
+that the page shows the regions that were scored, not a second computation of them:
+
+* lanes: a reference speaker's segments, each followed by the hypothesis speakers
+  mapped to it (``Sweep.mapping``, the mapping the report used), then the unmapped
+  hypothesis speakers; speakers by name, segments by time;
+* unscored time, by kind: outside the UEM (the grid's regions outside ``evaluated``),
+  removed by ``--regions`` (``engine.region_filter``), and the rest of the evaluated but
+  unscored time: collars and no-score zones (non-target emotions among them);
+* error bands: in each scored region, the number of missed and false-alarm speakers
+  and of emotion and speaker confusions, the per-region terms of ``Sweep.components``,
+  so that a band's seconds times counts add up to its component of the file (under
+  ser-align, CONF_emo from the run with speaker := emotion, as the report's).
+
+Times are rounded as in ``teer score`` JSON (``render.round_seconds``); consecutive
+regions with the same count are one span.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..engine import _region_filter as region_filter
+from ..render import SECOND_DECIMALS, round_seconds, rounded_row
+
+#: the error bands, in the order they are drawn: (key, component)
+BANDS = (("missed", "MS"), ("false_alarm", "FA"), ("emotion_confusion", "CONF_emo"),
+         ("speaker_confusion", "CONF_spk"))
+#: kinds of unscored time (``grey`` spans), by their code in the data
+UNSCORED = ("outside the UEM", "collar or no-score zone", "outside --regions")
+REFERENCE, HYPOTHESIS = 0, 1
+
+
+def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
+    """``{file: data}`` for ``files`` (names of ``scoring.sweep.files``): see the module's doc."""
+    sweep = scoring.sweep
+    grid_file = sweep.grid_file
+    time = sweep.grid_time
+    n = len(time)
+    region_file = grid_file[:-1] if n else grid_file
+    in_file = np.zeros(max(n - 1, 0), bool)
+    in_file[:] = grid_file[1:] == grid_file[:-1]
+    evaluated = sweep.evaluated[:-1] & in_file
+    scored = sweep.scored[:-1] & in_file
+    kept = region_filter(scoring.report.settings.get("regions", "all"), sweep.n_ref[:-1])
+
+    unscored = np.zeros(len(in_file), np.int64)
+    unscored[in_file & ~evaluated] = 1
+    unscored[evaluated & ~scored & kept] = 2
+    unscored[evaluated & ~scored & ~kept] = 3
+    n_ref, n_hyp = sweep.n_ref[:-1].astype(np.int64), sweep.n_hyp[:-1].astype(np.int64)
+    agree = np.minimum(n_ref, n_hyp)
+    # under ser-align, CONF_emo is the CONF_spk of the sweep with speaker := emotion (same grid)
+    by_emotion = scoring.sweeps.get("emotion")
+    matched_emo = sweep.matched_emo if by_emotion is None else by_emotion.matched_spk
+    counts = {"MS": n_ref - agree, "FA": n_hyp - agree, "CONF_emo": agree - matched_emo[:-1],
+              "CONF_spk": agree - sweep.matched_spk[:-1]}
+    grey = _runs(region_file, in_file, unscored, time)
+    bands = {key: _runs(region_file, scored, np.asarray(counts[key], np.int64), time) for _, key in BANDS}
+    lanes = _lanes(scoring)
+
+    out = {}
+    for name in files:
+        f = sweep.files.index(name)
+        points = time[grid_file == f] if n else time
+        extent = ([round_seconds(min(points.min(), 0.0)), round_seconds(points.max())] if len(points)
+                  else [0.0, 0.0])
+        # before the file's first grid point is outside the UEM too
+        lead = [0.0, round_seconds(points.min()), 0] if len(points) and points.min() > 0 else []
+        c = scoring.report.files.get(name)
+        out[name] = {
+            "file": name,
+            "extent": extent,
+            "row": None if c is None else rounded_row(scoring.report.row(c)),
+            "lanes": lanes.get(f, []),
+            "grey": lead + _flat(grey, f, offset=-1),
+            "bands": [_flat(bands[key], f) for _, key in BANDS],
+        }
+    return out
+
+
+def _runs(region_file: np.ndarray, valid: np.ndarray, code: np.ndarray, time: np.ndarray):
+    """Maximal runs of consecutive valid regions of one file with the same nonzero code:
+    (file, start, end, code) arrays, sorted by file and time."""
+    at = np.flatnonzero(valid & (code != 0))
+    if len(at) == 0:
+        empty = np.zeros(0)
+        return empty.astype(np.int64), empty, empty, empty.astype(np.int64)
+    new = np.ones(len(at), bool)
+    new[1:] = (at[1:] != at[:-1] + 1) | (code[at[1:]] != code[at[:-1]]) | (region_file[at[1:]] != region_file[at[:-1]])
+    first = at[new]
+    last = at[np.append(np.flatnonzero(new)[1:] - 1, len(at) - 1)]
+    return region_file[first].astype(np.int64), time[first], time[last + 1], code[first]
+
+
+def _flat(runs, f: int, offset: int = 0) -> list:
+    """The runs of file ``f`` as one flat list ``[start, end, code, start, end, code, ...]``."""
+    file, start, end, code = runs
+    lo, hi = np.searchsorted(file, [f, f + 1])
+    return _triples(start[lo:hi], end[lo:hi], code[lo:hi] + offset)
+
+
+def _triples(start: np.ndarray, end: np.ndarray, code: np.ndarray) -> list:
+    """``[start, end, code, ...]``, times rounded as ``render.round_seconds`` does (by numpy:
+    the same but where the 10th decimal is exactly a half), codes as integers."""
+    start, end = (np.round(np.asarray(x, float), SECOND_DECIMALS) + 0.0 for x in (start, end))
+    return [v for triple in zip(start.tolist(), end.tolist(), np.asarray(code, np.int64).tolist()) for v in triple]
+
+
+def _lanes(scoring) -> dict[int, list]:
+    """Per file index, its lanes ``[side, speaker, mapped reference speaker or None, segments]``,
+    segments a flat list ``[start, end, emotion index or -1, ...]`` sorted by time."""
+    sweep = scoring.sweep
+    time = sweep.grid_time
+    names = {REFERENCE: scoring.ref.speakers, HYPOTHESIS: scoring.hyp.speakers}
+    segments = {}
+    for role, side in ((REFERENCE, sweep.ref), (HYPOTHESIS, sweep.hyp)):
+        order = np.lexsort((side.i1, side.i0, side.speaker))
+        speaker = side.speaker[order]
+        bounds = np.searchsorted(speaker, np.arange(len(side.speaker_file) + 1))
+        start, end = time[side.i0[order]], time[side.i1[order]]
+        emotion = side.emotion[order]
+        segments[role] = (bounds, start, end, emotion)
+
+    def lane(role: int, side, s: int, mapped: str | None) -> list:
+        bounds, start, end, emotion = segments[role]
+        lo, hi = bounds[s], bounds[s + 1]
+        return [role, names[role][side.speaker_name[s]], mapped, _triples(start[lo:hi], end[lo:hi], emotion[lo:hi])]
+
+    by_file: dict[int, list] = {}
+    ref_name = [names[REFERENCE][k] for k in sweep.ref.speaker_name.tolist()]
+    hyp_of: dict[int, list[int]] = {}
+    unmapped: dict[int, list[int]] = {}
+    for h, r in enumerate(sweep.mapping.tolist()):
+        (hyp_of.setdefault(r, []) if r >= 0 else unmapped.setdefault(int(sweep.hyp.speaker_file[h]), [])).append(h)
+
+    def hyp_key(h: int) -> str:
+        return names[HYPOTHESIS][sweep.hyp.speaker_name[h]]
+
+    for s in sorted(range(len(ref_name)), key=lambda s: (int(sweep.ref.speaker_file[s]), ref_name[s])):
+        lanes = by_file.setdefault(int(sweep.ref.speaker_file[s]), [])
+        lanes.append(lane(REFERENCE, sweep.ref, s, None))
+        lanes += [lane(HYPOTHESIS, sweep.hyp, h, ref_name[s]) for h in sorted(hyp_of.get(s, []), key=hyp_key)]
+    for f, hyps in sorted(unmapped.items()):
+        by_file.setdefault(f, []).extend(lane(HYPOTHESIS, sweep.hyp, h, None) for h in sorted(hyps, key=hyp_key))
+    return by_file

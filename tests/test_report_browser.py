@@ -1,0 +1,110 @@
+"""``teer report`` in a real browser: headless Chromium (Debian's ``chromium`` package, which
+``.ci/run`` installs) loads the page from disk, draws every file's timeline without a script
+error, and takes a screenshot kept as an artefact of the run.
+
+The page counts script errors in ``body[data-errors]`` (a ``window`` error listener set
+before anything else runs), the timelines it drew in ``body[data-timelines]``, and sets
+``body[data-ready]`` once its script has run to the end; ``--dump-dom`` shows them.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from teer.cli import main
+
+from .test_report import blocks, inputs  # noqa: F401  (the fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+         "--virtual-time-budget=5000"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for path in (os.environ.get("TEER_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                 shutil.which("chromium-browser")):
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but Chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+    pytest.skip("Chromium not found (/usr/bin/chromium): apt-get install -y chromium to run the browser tests")
+
+
+def browse(chromium: str, page: Path, tmp_path: Path, *flags: str, fragment: str = "") -> str:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"  # a fresh one each run
+    out = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *flags, page.resolve().as_uri() + fragment],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def body_of(dom: str) -> dict[str, str]:
+    tag = re.search(r"<body([^>]*)>", dom).group(1)
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+
+
+def test_every_timeline_renders_without_script_error(chromium, inputs, tmp_path):  # noqa: F811
+    ref, hyp, uem = inputs
+    page = tmp_path / "r.html"
+    assert main(["report", str(ref), str(hyp), "--collar", "0.25", "--uem", str(uem), "-o", str(page)]) == 0
+    names = blocks(page.read_text(encoding="utf-8"))["teer-data"]["timelines"]
+    dom = browse(chromium, page, tmp_path, "--dump-dom", fragment="#all")
+    body = body_of(dom)
+    assert body["data-errors"] == "0" and "script-errors\" class=\"warning\" hidden" in dom
+    assert body["data-ready"] == "1"
+    assert body["data-timelines"] == str(len(names)) and len(names) == 6
+    for name in names:
+        svg = re.search(rf'<svg class="timeline" data-file="{re.escape(name)}"[^>]*>(.*?)</svg>', dom, re.S)
+        assert svg, name
+        drawn = svg.group(1)
+        assert len(re.findall(r'<rect class="seg"', drawn)) > 0, name
+    # the bands of the corpus's errors, the time outside the UEM and the collars are drawn
+    for kind in ("b0", "b1", "b2", "b3", "g0", "g1"):
+        assert f'class="{kind}"' in dom, kind
+
+    # a link to one file draws that file only
+    dom = browse(chromium, page, tmp_path, "--dump-dom", fragment="#file=file2")
+    assert body_of(dom)["data-errors"] == "0"
+    assert re.findall(r'<svg class="timeline" data-file="([^"]*)"', dom) == ["file2"]
+
+
+def test_a_script_error_is_caught(chromium, tmp_path):
+    """The check above can fail: a page whose file data is broken reports the error."""
+    page = tmp_path / "r.html"
+    assert main(["report", str(EXAMPLES / "ref.rttm"), str(EXAMPLES / "hyp.json"), "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    broken = re.sub(r'(id="teer-file-1">\{.*?"lanes":)\[', r"\1 7,[", text, count=1)
+    assert broken != text
+    page.write_text(broken, encoding="utf-8")
+    body = body_of(browse(chromium, page, tmp_path, "--dump-dom", fragment="#all"))
+    assert body["data-errors"] != "0" and body["data-timelines"] == "1"
+
+
+def test_screenshot(chromium, tmp_path):
+    """The README's picture: the examples with a 0.25 s collar. Kept under
+    $TEER_TEST_ARTIFACTS (``.ci/run`` sets it) or the test's temporary folder."""
+    page = tmp_path / "report.html"
+    assert main(["report", str(EXAMPLES / "ref.rttm"), str(EXAMPLES / "hyp.json"), "--collar", "0.25",
+                 "-o", str(page)]) == 0
+    folder = Path(os.environ.get("TEER_TEST_ARTIFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / "teer-report.png"
+    browse(chromium, page, tmp_path, f"--screenshot={shot}", "--window-size=1280,1100", fragment="#file=dialog1")
+    print(f"screenshot: {shot}")
+    from matplotlib.image import imread
+
+    image = imread(shot)
+    assert image.shape[:2] == (1100, 1280)
+    rgb = np.round(image[..., :3] * 255).astype(int)
+    # the timeline is drawn: pixels of the first emotion's colour (#4e79a7, neu) and of the missed band
+    for colour in ((0x4e, 0x79, 0xa7), (0xc0, 0x39, 0x2b)):
+        assert np.any(np.all(np.abs(rgb - colour) <= 2, axis=-1)), colour
