@@ -113,8 +113,13 @@ def test_figures_are_those_of_score_and_analyze(inputs, tmp_path, capsys, option
     # the numbers shown in the file table are the same figures
     cells = Cells()
     cells.feed(page)
-    assert {k: v for k, v in cells.rows.items() if k != "last"} == score["files"]
-    assert cells.rows["last"] == score.get("mean", score["total"])
+    shown = {k: v for k, v in cells.rows.items() if k != "last"}
+    assert sorted(shown) == sorted(score["files"])
+    for name, row in shown.items():
+        assert row == {k: score["files"][name][k] for k in row}
+    last = score.get("mean", score["total"])
+    assert cells.rows["last"] == {k: last[k] for k in cells.rows["last"]}
+    assert {"MS", "FA", "TOTAL"} <= set(cells.rows["last"]) or "EDER" in cells.rows["last"]
 
     # every file has a timeline whose error bands add up to its components
     names = data["teer-data"]["timelines"]
@@ -224,3 +229,21 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_open_hands_the_page_to_the_browser(tmp_path):
+    """``--open``: the web browser ($BROWSER here, a script that notes what it was given)."""
+    import os
+    import subprocess
+    import sys
+
+    note = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f"#!{sys.executable}\nimport sys\nopen({str(note)!r}, 'w').write(sys.argv[1])\n")
+    browser.chmod(0o755)
+    out = tmp_path / "r.html"
+    run = subprocess.run([sys.executable, "-m", "teer.cli", "report", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json",
+                          "-o", out, "--open"], capture_output=True, text=True,
+                         env={**os.environ, "BROWSER": str(browser), "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert note.read_text() == out.resolve().as_uri()

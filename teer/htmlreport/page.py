@@ -37,6 +37,8 @@ def page(scoring, analysis: Analysis | None, *, reference: str, hypothesis: str,
         "timelines": names,
         "bands": [name for name, _ in BANDS],
         "unscored": list(UNSCORED),
+        # the legend names the time --regions removes only where it removes some
+        "unscored_shown": [0, 1] + ([2] if report.settings.get("regions", "all") != "all" else []),
     }
     title = f"teer report: {hypothesis} against {reference}"
     parts = [

@@ -416,7 +416,8 @@
       keys.push("<span class=\"key\"><svg width=\"12\" height=\"12\"><rect class=\"b" + b +
                 "\" width=\"12\" height=\"12\"/></svg> " + BAND_LABELS[b] + "</span>");
     });
-    DATA.unscored.forEach(function (text, k) {
+    DATA.unscored_shown.forEach(function (k) {
+      var text = DATA.unscored[k];
       keys.push("<span class=\"key\"><svg width=\"12\" height=\"12\"><rect class=\"g" + k +
                 "\" width=\"12\" height=\"12\"/></svg> not scored: " + esc(text) + "</span>");
     });

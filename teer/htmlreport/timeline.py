@@ -3,9 +3,9 @@
 Everything is read off the one sweep the report was scored with (``teer.api.run``), so
 that the page shows the regions that were scored, not a second computation of them:
 
-* lanes: a reference speaker's segments, each followed by the hypothesis speakers
-  mapped to it (``Sweep.mapping``, the mapping the report used), then the unmapped
-  hypothesis speakers; speakers by name, segments by time;
+* lanes: a reference speaker's segments, each followed by the hypothesis speaker
+  mapped to it (``Report.speaker_mapping``, the mapping DER and sTEER used), then the
+  unmapped hypothesis speakers; speakers by name, segments by time;
 * unscored time, by kind: outside the UEM (the grid's regions outside ``evaluated``),
   removed by ``--regions`` (``engine.region_filter``), and the rest of the evaluated but
   unscored time: collars and no-score zones (non-target emotions among them);
@@ -60,12 +60,16 @@ def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
               "CONF_spk": agree - sweep.matched_spk[:-1]}
     grey = _runs(region_file, in_file, unscored, time)
     bands = {key: _runs(region_file, scored, np.asarray(counts[key], np.int64), time) for _, key in BANDS}
-    lanes = _lanes(scoring)
+    position = {name: f for f, name in enumerate(sweep.files)}
+    wanted = np.asarray([position[name] for name in files], np.int64)
+    lanes = _lanes(scoring, wanted)
+    # the grid is sorted by file: a file's points are one range
+    first, last = np.searchsorted(grid_file, [wanted, wanted + 1]) if len(wanted) else ([], [])
 
     out = {}
-    for name in files:
-        f = sweep.files.index(name)
-        points = time[grid_file == f] if n else time
+    for k, name in enumerate(files):
+        f = int(wanted[k])
+        points = time[first[k]:last[k]]
         extent = ([round_seconds(min(points.min(), 0.0)), round_seconds(points.max())] if len(points)
                   else [0.0, 0.0])
         # before the file's first grid point is outside the UEM too
@@ -110,8 +114,8 @@ def _triples(start: np.ndarray, end: np.ndarray, code: np.ndarray) -> list:
     return [v for triple in zip(start.tolist(), end.tolist(), np.asarray(code, np.int64).tolist()) for v in triple]
 
 
-def _lanes(scoring) -> dict[int, list]:
-    """Per file index, its lanes ``[side, speaker, mapped reference speaker or None, segments]``,
+def _lanes(scoring, wanted: np.ndarray) -> dict[int, list]:
+    """Per file index in ``wanted``, its lanes ``[side, speaker, mapped reference speaker or None, segments]``,
     segments a flat list ``[start, end, emotion index or -1, ...]`` sorted by time."""
     sweep = scoring.sweep
     time = sweep.grid_time
@@ -131,19 +135,24 @@ def _lanes(scoring) -> dict[int, list]:
         return [role, names[role][side.speaker_name[s]], mapped, _triples(start[lo:hi], end[lo:hi], emotion[lo:hi])]
 
     by_file: dict[int, list] = {}
-    ref_name = [names[REFERENCE][k] for k in sweep.ref.speaker_name.tolist()]
-    hyp_of: dict[int, list[int]] = {}
-    unmapped: dict[int, list[int]] = {}
-    for h, r in enumerate(sweep.mapping.tolist()):
-        (hyp_of.setdefault(r, []) if r >= 0 else unmapped.setdefault(int(sweep.hyp.speaker_file[h]), [])).append(h)
+    mapping = scoring.report.speaker_mapping
+    # speakers are numbered file by file: a file's are one range
+    ref_at = np.searchsorted(sweep.ref.speaker_file, [wanted, wanted + 1]) if len(wanted) else None
+    hyp_at = np.searchsorted(sweep.hyp.speaker_file, [wanted, wanted + 1]) if len(wanted) else None
+    for k, f in enumerate(wanted):
+        def by_name(role, side, lo, hi):
+            return sorted(((names[role][side.speaker_name[s]], s) for s in range(lo, hi)))
 
-    def hyp_key(h: int) -> str:
-        return names[HYPOTHESIS][sweep.hyp.speaker_name[h]]
-
-    for s in sorted(range(len(ref_name)), key=lambda s: (int(sweep.ref.speaker_file[s]), ref_name[s])):
-        lanes = by_file.setdefault(int(sweep.ref.speaker_file[s]), [])
-        lanes.append(lane(REFERENCE, sweep.ref, s, None))
-        lanes += [lane(HYPOTHESIS, sweep.hyp, h, ref_name[s]) for h in sorted(hyp_of.get(s, []), key=hyp_key)]
-    for f, hyps in sorted(unmapped.items()):
-        by_file.setdefault(f, []).extend(lane(HYPOTHESIS, sweep.hyp, h, None) for h in sorted(hyps, key=hyp_key))
+        refs = by_name(REFERENCE, sweep.ref, ref_at[0][k], ref_at[1][k])
+        hyps = by_name(HYPOTHESIS, sweep.hyp, hyp_at[0][k], hyp_at[1][k])
+        target = mapping.get(sweep.files[f], {})
+        lanes, placed = [], set()
+        for speaker, s in refs:
+            lanes.append(lane(REFERENCE, sweep.ref, s, None))
+            for name, h in hyps:
+                if target.get(name) == speaker:
+                    lanes.append(lane(HYPOTHESIS, sweep.hyp, h, speaker))
+                    placed.add(h)
+        lanes += [lane(HYPOTHESIS, sweep.hyp, h, None) for _, h in hyps if h not in placed]
+        by_file[int(f)] = lanes
     return by_file
