@@ -61,20 +61,23 @@ def blocks(page: str) -> dict[str, object]:
 
 
 class Cells(html.parser.HTMLParser):
-    """The ``data-v`` of the cells of ``table#file-table``, per row (file or TOTAL/MEAN)."""
+    """The ``data-v`` of the cells of ``table#file-table``, per row (file, or "last": TOTAL or
+    MEAN), and of ``table#accounting`` (row "accounting")."""
 
     def __init__(self):
         super().__init__()
         self.rows: dict[str, dict[str, object]] = {}
         self.inside = False
+        self.table: str | None = None
         self.row: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "table":
-            self.inside = a.get("id") == "file-table"
+            self.table = a.get("id")
+            self.inside = self.table in ("file-table", "accounting")
         elif self.inside and tag == "tr":
-            self.row = a.get("data-file", "last")
+            self.row = "accounting" if self.table == "accounting" else a.get("data-file", "last")
         elif self.inside and tag == "td" and "data-key" in a:
             self.rows.setdefault(self.row, {})[a["data-key"]] = json.loads(a["data-v"])
 
@@ -113,6 +116,9 @@ def test_figures_are_those_of_score_and_analyze(inputs, tmp_path, capsys, option
     # the numbers shown in the file table are the same figures
     cells = Cells()
     cells.feed(page)
+    accounting = cells.rows.pop("accounting")
+    assert accounting == {k: score["total"][k] for k in ("SPEECH", "REMOVED_UEM", "REMOVED_NOSCORE",
+                                                         "REMOVED_REGIONS", "REMOVED_COLLAR", "TOTAL")}
     shown = {k: v for k, v in cells.rows.items() if k != "last"}
     assert sorted(shown) == sorted(score["files"])
     for name, row in shown.items():
@@ -137,6 +143,29 @@ def test_figures_are_those_of_score_and_analyze(inputs, tmp_path, capsys, option
                 assert seconds == pytest.approx(score["files"][name][key], abs=1e-6), (name, key)
         segments = sum(len(lane[3]) // 3 for lane in line["lanes"])
         assert segments > 0
+        if "--preset" not in options and "drop" not in options:
+            # the grey spans hold the reference speech the accounting says each step removed
+            removed = removed_speech(line)
+            for k, key in enumerate(("REMOVED_UEM", "REMOVED_NOSCORE", "REMOVED_REGIONS", "REMOVED_COLLAR")):
+                assert removed[k] == pytest.approx(score["files"][name][key], abs=1e-6), (name, key)
+
+
+def removed_speech(line: dict) -> list[float]:
+    """Per kind of grey span, the reference speech in it (each speaker's speech once)."""
+    out = [0.0] * 4
+    grey = np.asarray(line["grey"], float).reshape(-1, 3)
+    for side, _, _, segments in line["lanes"]:
+        if side != 0:
+            continue
+        merged: list[list[float]] = []
+        for start, end, _ in sorted(np.asarray(segments, float).reshape(-1, 3).tolist()):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end, kind in grey.tolist():
+            out[int(kind)] += sum(max(0.0, min(end, b) - max(start, a)) for a, b in merged)
+    return out
 
 
 def test_lanes_follow_the_mapping_and_grey_marks_unscored_time(inputs, tmp_path):
@@ -157,7 +186,7 @@ def test_lanes_follow_the_mapping_and_grey_marks_unscored_time(inputs, tmp_path)
             assert np.all(np.diff(times[:, 0]) >= 0)
         grey = np.asarray(line["grey"], float).reshape(-1, 3)
         kinds |= set(grey[:, 2].astype(int).tolist())
-    assert kinds == {0, 1}  # outside the UEM, collars (no --regions here)
+    assert kinds == {0, 3}  # outside the UEM, collars (no no-score zone, no --regions here)
 
 
 def test_examples_page_is_small_and_self_contained(tmp_path):

@@ -68,7 +68,7 @@ def test_every_timeline_renders_without_script_error(chromium, inputs, tmp_path)
         drawn = svg.group(1)
         assert len(re.findall(r'<rect class="seg"', drawn)) > 0, name
     # the bands of the corpus's errors, the time outside the UEM and the collars are drawn
-    for kind in ("b0", "b1", "b2", "b3", "g0", "g1"):
+    for kind in ("b0", "b1", "b2", "b3", "g0", "g3"):
         assert f'class="{kind}"' in dom, kind
 
     # a link to one file draws that file only

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..analysis import Analysis, confusion_rows, emotion_rows, render as render_analysis, speaker_rows
 from ..components import Report, is_rate
-from ..render import _cell, as_json, rounded_row, settings_line, skipped_lines
+from ..render import ACCOUNTING_LABELS, _cell, as_json, rounded_row, settings_line, skipped_lines
 from .timeline import BANDS, UNSCORED, timelines
 
 _PERCENT = frozenset({"recall", "precision", "ERR %", "sERR %"})
@@ -37,8 +37,8 @@ def page(scoring, analysis: Analysis | None, *, reference: str, hypothesis: str,
         "timelines": names,
         "bands": [name for name, _ in BANDS],
         "unscored": list(UNSCORED),
-        # the legend names the time --regions removes only where it removes some
-        "unscored_shown": [0, 1] + ([2] if report.settings.get("regions", "all") != "all" else []),
+        # the legend names the kinds of unscored time the timelines have
+        "unscored_shown": sorted({k for line in lines.values() for k in line["grey"][2::3]}),
     }
     title = f"teer report: {hypothesis} against {reference}"
     parts = [
@@ -98,6 +98,18 @@ def _summary(report: Report, notes: Sequence[str]) -> str:
     table = ("<table class=\"numbers\"><tr>" + "".join(f"<th>{_e(k)} s</th>" for k in seconds) + "</tr><tr>"
              + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(figures[k])}\">{_cell(k, figures[k])}</td>"
                        for k in seconds) + "</tr></table>")
+    total = rounded_row(report.row(report.total))
+    steps = "".join(f"<th>− {_e(label)}</th>" for label in ACCOUNTING_LABELS.values())
+    removed = "".join(f"<td data-key=\"{k}\" data-v=\"{_v(total[k])}\">{_cell(k, total[k])}</td>"
+                      for k in ACCOUNTING_LABELS)
+    share = (f"{100 * report.total.TOTAL / report.total.SPEECH:.1f} % of the reference speech is scored"
+             if report.total.SPEECH > 0 else "no reference speech")
+    accounting = ("<h3>Scored time</h3>\n<table class=\"numbers\" id=\"accounting\"><tr><th>reference speech s</th>"
+                  f"{steps}<th>= TOTAL s</th></tr><tr><td data-key=\"SPEECH\" data-v=\"{_v(total['SPEECH'])}\">"
+                  f"{_cell('SPEECH', total['SPEECH'])}</td>{removed}<td data-key=\"TOTAL\" "
+                  f"data-v=\"{_v(total['TOTAL'])}\">{_cell('TOTAL', total['TOTAL'])}</td></tr></table>\n"
+                  f"<p class=\"quiet\">Seconds of reference speech (each speaker's time), removed step by step "
+                  f"from what the steps before left; {share}.</p>")
     said = ([("note", n) for n in list(report.notes) + list(notes)]
             + [("note", line[2:]) for line in skipped_lines(report)]
             + [("warning", w) for w in report.warnings])
@@ -107,7 +119,8 @@ def _summary(report: Report, notes: Sequence[str]) -> str:
     return ("<section id=\"summary\">\n<h2>Summary</h2>\n"
             f"<pre class=\"settings\">{_e(settings_line(report))}</pre>\n"
             f"<p class=\"quiet\">{len(report.files)} file(s) scored; rates of the {label}.</p>\n"
-            f"<div class=\"cards\">{cards}</div>\n{table}\n{messages}\n</section>\n")
+            f"<div class=\"cards\">{cards}</div>\n{table}\n{accounting}\n<h3>Warnings and notes</h3>\n"
+            f"{messages}\n</section>\n")
 
 
 def _v(value) -> str:
@@ -116,7 +129,7 @@ def _v(value) -> str:
 
 
 def _file_table(report: Report, with_timeline: set[str]) -> str:
-    keys = report.columns
+    keys = report.fields  # the reported columns, then the scored-time accounting
     head = "<th data-type=\"text\">file</th>" + "".join(
         f"<th>{_e(k)} {'%' if is_rate(k) else 's'}</th>" for k in keys)
     rows = []
@@ -163,7 +176,7 @@ def _analysis(analysis: Analysis | None) -> str:
         for j, value in enumerate(row[1:], start=1):
             share = value / total if total > 0 and j <= n + 1 else 0.0
             style = f" style=\"background:rgba(49,130,189,{0.85 * share:.3f})\"" if share > 0 else ""
-            strong = " class=\"right\"" if i == j - 1 else ""
+            strong = " class=\"right\"" if i == j - 1 and i < n else ""
             cells.append(f"<td{style}{strong}>{value:.2f}</td>")
         body.append(f"<tr><th>{_e(row[0])}</th>{''.join(cells)}</tr>")
     matrix = ("<div class=\"scroll\"><table class=\"numbers confusion\"><thead><tr>"

@@ -6,9 +6,9 @@ that the page shows the regions that were scored, not a second computation of th
 * lanes: a reference speaker's segments, each followed by the hypothesis speaker
   mapped to it (``Report.speaker_mapping``, the mapping DER and sTEER used), then the
   unmapped hypothesis speakers; speakers by name, segments by time;
-* unscored time, by kind: outside the UEM (the grid's regions outside ``evaluated``),
-  removed by ``--regions`` (``engine.region_filter``), and the rest of the evaluated but
-  unscored time: collars and no-score zones (non-target emotions among them);
+* unscored time, by the step that removes it (``Sweep.removed``, the steps of the report's
+  scored-time accounting, ``components.ACCOUNTING``): outside the UEM, no-score zones
+  (non-target emotions among them), the region filter, collars;
 * error bands: in each scored region, the number of missed and false-alarm speakers
   and of emotion and speaker confusions, the per-region terms of ``Sweep.components``,
   so that a band's seconds times counts add up to its component of the file (under
@@ -23,14 +23,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ..engine import _region_filter as region_filter
-from ..render import SECOND_DECIMALS, round_seconds, rounded_row
+from ..render import ACCOUNTING_LABELS, SECOND_DECIMALS, round_seconds, rounded_row
 
 #: the error bands, in the order they are drawn: (key, component)
 BANDS = (("missed", "MS"), ("false_alarm", "FA"), ("emotion_confusion", "CONF_emo"),
          ("speaker_confusion", "CONF_spk"))
-#: kinds of unscored time (``grey`` spans), by their code in the data
-UNSCORED = ("outside the UEM", "collar or no-score zone", "outside --regions")
+#: kinds of unscored time (``grey`` spans), by their code in the data: the accounting's steps
+UNSCORED = tuple(ACCOUNTING_LABELS.values())
 REFERENCE, HYPOTHESIS = 0, 1
 
 
@@ -43,14 +42,11 @@ def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
     region_file = grid_file[:-1] if n else grid_file
     in_file = np.zeros(max(n - 1, 0), bool)
     in_file[:] = grid_file[1:] == grid_file[:-1]
-    evaluated = sweep.evaluated[:-1] & in_file
     scored = sweep.scored[:-1] & in_file
-    kept = region_filter(scoring.report.settings.get("regions", "all"), sweep.n_ref[:-1])
-
     unscored = np.zeros(len(in_file), np.int64)
-    unscored[in_file & ~evaluated] = 1
-    unscored[evaluated & ~scored & kept] = 2
-    unscored[evaluated & ~scored & ~kept] = 3
+    removed = np.flatnonzero(in_file & ~scored)
+    # 1 + the step: 0 (no code) stays for scored time
+    unscored[removed] = 1 + (sweep.removed.step(removed, sweep.evaluated) if sweep.removed is not None else 0)
     n_ref, n_hyp = sweep.n_ref[:-1].astype(np.int64), sweep.n_hyp[:-1].astype(np.int64)
     agree = np.minimum(n_ref, n_hyp)
     # under ser-align, CONF_emo is the CONF_spk of the sweep with speaker := emotion (same grid)
