@@ -146,6 +146,7 @@
     this.t1 = a + w;
     this.render();
     this.moveWindow();
+    keepAddress(this);
   };
 
   Timeline.prototype.x = function (t) {
@@ -226,6 +227,7 @@
     this.svg.setAttribute("width", W);
     this.svg.setAttribute("height", H);
     this.svg.innerHTML = out.join("");
+    this.svg.setAttribute("data-window", t0.toFixed(3) + " " + t1.toFixed(3));
     this.from.value = t0.toFixed(2);
     this.to.value = t1.toFixed(2);
   };
@@ -381,10 +383,28 @@
     var h = location.hash;
     if (h === "#all") { showAll(); if (scroll) document.getElementById("timeline").scrollIntoView(); return true; }
     if (h.indexOf("#file=") === 0) {
-      var name = decodeURIComponent(h.slice(6));
-      if (NAMES.indexOf(name) >= 0) { showFile(name, scroll); return true; }
+      // #file=NAME, or #file=NAME&from=T0&to=T1: a window of it (names are URI-encoded: no raw "&")
+      var parts = h.slice(6).split("&"), name = decodeURIComponent(parts[0]), window_ = {};
+      parts.slice(1).forEach(function (p) { var kv = p.split("="); window_[kv[0]] = parseFloat(kv[1]); });
+      if (NAMES.indexOf(name) >= 0) {
+        showFile(name, scroll);
+        if (isFinite(window_.from) && isFinite(window_.to)) shown[0].setWindow(window_.from, window_.to);
+        return true;
+      }
     }
     return false;
+  }
+  // the address names the window shown (a link to it shows the same), at most every 300 ms
+  var addressTimer = null;
+  function keepAddress(tl) {
+    if (shown.length !== 1 || !window.history || !history.replaceState) return;
+    clearTimeout(addressTimer);
+    addressTimer = setTimeout(function () {
+      try {
+        history.replaceState(null, "", "#file=" + encodeURIComponent(tl.d.file) + "&from=" + tl.t0.toFixed(3) +
+                             "&to=" + tl.t1.toFixed(3));
+      } catch (e) { /* some browsers limit how often the address may change: it is only a convenience */ }
+    }, 300);
   }
   if (select) {
     select.addEventListener("change", function () { location.hash = "file=" + encodeURIComponent(select.value); });
