@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from .api import score
     from .checks import TeerWarning
     from .components import Components, Report
-    from .frames import frames_to_segments
+    from .framewise import frames_to_segments
     from .segments import InputError, SegmentTable
 
 __all__ = ["score", "TeerWarning", "frames_to_segments", "Components", "Report", "InputError", "SegmentTable"]
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # name -> module that defines it. Loaded on first use: `teer score` then imports only
 # what its run needs (the whole API takes longer to import than a small corpus to score).
 _PUBLIC = {"score": "api", "TeerWarning": "checks", "Components": "components", "Report": "components",
-           "frames_to_segments": "frames", "InputError": "segments", "SegmentTable": "segments"}
+           "frames_to_segments": "framewise", "InputError": "segments", "SegmentTable": "segments"}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,7 @@
 ``speechbrain.utils.EDER.EDER`` scores one utterance of one speaker: the
 reference is the annotated emotion event with neutral (``n``) before and after
 it, up to the utterance's duration; the system output is frame labels, merged
-and split into segments (``teer.frames``); and
+and split into segments (``teer.framewise``); and
 
     EDER = 1 − (time where the output's label equals the reference's) / duration,
 

@@ -225,27 +225,27 @@ def test_an_absurd_bootstrap_is_a_one_line_error(capsys, command):
 
 
 def test_absurd_label_counts_are_refused_by_analyze_and_plot(tmp_path, capsys, monkeypatch):
-    from teer import analysis, plot
+    from teer import analysis, figures
 
     monkeypatch.setattr(analysis, "MAX_LABELS", 20)  # the real bound (1000) works the same
     ref = rttm(tmp_path / "ref.rttm", [("a", i, 1, "s") for i in range(30)])
     ref.write_text("".join(line.replace(" hap ", f" e{i} ") for i, line in enumerate(ref.read_text().splitlines(True))))
     assert "30 distinct emotion labels" in one_error(capsys, "analyze", ref, ref)
     monkeypatch.setattr(analysis, "MAX_LABELS", 1000)
-    monkeypatch.setattr(plot, "MAX_PLOT_LABELS", 10)
+    monkeypatch.setattr(figures, "MAX_PLOT_LABELS", 10)
     assert "a confusion figure takes at most 10" in one_error(capsys, "plot", ref, ref, "-o", tmp_path / "c.png")
     assert not (tmp_path / "c.png").exists()
 
 
 def test_validate_counts_by_batches_equal_one_sweep(monkeypatch):
-    from teer import validate
+    from teer import validation
     from teer.segments import SegmentTable
 
     ref, _ = corpus(3, n_files=5, self_overlap=True)
     table = SegmentTable.from_records(ref)
-    whole = validate.counts(table)
+    whole = validation.counts(table)
     monkeypatch.setattr(engine, "BATCH_SEGMENTS", 7)
-    batched = validate.counts(table)
+    batched = validation.counts(table)
     for key, value in whole.items():
         assert batched[key] == (pytest.approx(value) if isinstance(value, float) else value)
 

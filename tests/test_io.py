@@ -743,7 +743,7 @@ def test_one_line_with_one_segment_object_stays_the_json_readers_error(tmp_path)
 
 
 def test_validate_lists_every_bad_json_line(tmp_path):
-    from teer.validate import check_file
+    from teer.validation import check_file
 
     lines = _jsonl().splitlines()
     lines[0] = lines[0].replace('"start": 0.5', '"start": "x"')

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from teer import analysis, api, plot  # noqa: E402
+from teer import analysis, api, figures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -24,9 +24,9 @@ def teer_cli(*args):
 
 def test_confusion_and_timeline_png(tmp_path):
     scoring = api.run(EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json")
-    for name, fig in (("c.png", plot.confusion_figure(analysis.analyze(scoring).confusion)),
-                      ("t.png", plot.timeline_figure(scoring, "dialog2"))):
-        plot.save_figure(fig, tmp_path / name)
+    for name, fig in (("c.png", figures.confusion_figure(analysis.analyze(scoring).confusion)),
+                      ("t.png", figures.timeline_figure(scoring, "dialog2"))):
+        figures.save_figure(fig, tmp_path / name)
         data = (tmp_path / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "t.png"]  # no temporary files left

@@ -24,7 +24,7 @@ def modules_after(*args: str) -> set[str]:
     return set(modules)
 
 
-NEVER = ("matplotlib", "pyannote", "scipy", "teer.plot", "teer.analysis", "teer.validate", "teer.compare",
+NEVER = ("matplotlib", "pyannote", "scipy", "teer.figures", "teer.analysis", "teer.validation", "teer.comparison",
          "teer.pyannote", "numpy.ma", "tempfile")
 
 

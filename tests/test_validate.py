@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from teer.validate import check_file
+from teer.validation import check_file
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -126,7 +126,7 @@ def test_validate_command(tmp_path):
 
 def test_a_good_rttm_file_is_validated_in_pieces_and_a_bad_one_whole(tmp_path, monkeypatch):
     # the whole-file read is what made validate's memory grow with the file
-    import teer.validate as validate
+    import teer.validation as validate
 
     whole = []
     real = validate.read_bytes

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..api import as_table, score
     from ..io.text import check_stdin
     from ..bootstrap import compare
-    from ..compare import render
+    from ..comparison import render
 
     check_stdin(args.reference, args.hypothesis_a, args.hypothesis_b)
     settings = bootstrap_settings(args)

@@ -17,7 +17,7 @@ HELP = "check input files, listing every problem, with counts of what they hold"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..validate import ROLES
+    from ..validation import ROLES
 
     p.add_argument("files", nargs="+", metavar="FILE", help="segment files (RTTM, JSON, JSON Lines, Lhotse supervisions; .gz; - for standard input)")
     p.add_argument("--role", choices=ROLES, default="hypothesis",
@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..io.text import check_stdin
-    from ..validate import as_json, as_text, check_file
+    from ..validation import as_json, as_text, check_file
 
     check_stdin(*args.files)
     checks = [check_file(path, args.role) for path in args.files]

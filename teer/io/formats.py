@@ -2,7 +2,7 @@
 
 Each format module declares a ``Format`` (``rttm.FORMAT``, ``jsonfile.FORMAT``);
 ``teer.io.FORMATS`` lists them in the order they are tried, and ``teer.io``
-(reading) and ``teer.validate`` (listing every problem) dispatch through it.
+(reading) and ``teer.validation`` (listing every problem) dispatch through it.
 Adding a format is a new module with its ``FORMAT`` and one entry in
 ``teer.io.FORMATS``.
 """

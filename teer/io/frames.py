@@ -2,7 +2,7 @@
 
 Frame ``i`` of a file covers ``[i·stride, i·stride + window]`` seconds and has
 the label ``labels[i]`` (a string). The frames become segments as SpeechBrain's
-EDER makes them (``teer.frames``: same-label neighbours merged, overlaps split
+EDER makes them (``teer.framewise``: same-label neighbours merged, overlaps split
 half and half); each file is one speaker, named as the file. A segment's
 ``origin`` is a running index over all files in order.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..frames import check_frame_step, frame_segments
+from ..framewise import check_frame_step, frame_segments
 from ..segments import InputError, SegmentTable, Vocab
 from .table import build_table
 from .values import Locate, expect_object, grouped_locate, json_type
