@@ -29,6 +29,9 @@ from .values import Locate, check_times, json_type
 SEGLST_KEYS = ("session_id", "start_time", "end_time")
 RECORD_KEYS = ("file", "start", "end")
 _NAMES = ("start time", "end time")
+#: the keys that make a line a Lhotse supervision: such a file is read by
+#: ``teer.io.supervisions``, not as JSON Lines of segments
+SUPERVISION_KEYS = ("recording_id", "start", "duration")
 
 
 def first_object(data: bytes) -> tuple[dict | None, bool]:
@@ -58,13 +61,12 @@ def first_object(data: bytes) -> tuple[dict | None, bool]:
 def recognise(data: bytes) -> bool:
     # one line alone is JSON: a single segment object there is the JSON reader's error
     obj, more = first_object(data)
-    return obj is not None and more and not _is_supervision(obj)
+    return obj is not None and more and not is_supervision(obj)
 
 
-def _is_supervision(obj: dict) -> bool:
-    from .supervisions import looks_like
-
-    return looks_like(obj)
+def is_supervision(obj: object) -> bool:
+    """Whether a decoded line is meant as a Lhotse supervision."""
+    return isinstance(obj, dict) and all(key in obj for key in SUPERVISION_KEYS)
 
 
 def _shape(obj: dict) -> tuple[str, str, str] | None:

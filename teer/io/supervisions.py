@@ -20,22 +20,15 @@ import numpy as np
 
 from ..segments import InputError, SegmentTable
 from .formats import Format
-from .jsonl import first_object, json_lines, line_problems
+from .jsonl import SUPERVISION_KEYS, first_object, is_supervision, json_lines, line_problems
 from .table import build_table, encode_column
 from .values import Locate, check_label, json_type, to_float
 
-#: the keys that make a JSON object a Lhotse supervision
-KEYS = ("recording_id", "start", "duration")
 _NAMES = ("start", "duration")
 
 
-def looks_like(obj: object) -> bool:
-    """Whether a decoded line is meant as a Lhotse supervision."""
-    return isinstance(obj, dict) and all(key in obj for key in KEYS)
-
-
 def recognise(data: bytes) -> bool:
-    return looks_like(first_object(data)[0])
+    return is_supervision(first_object(data)[0])
 
 
 def _label(value: object, key: str, source: str, where: int | str) -> str:
@@ -63,7 +56,7 @@ def _row(where: int | str, value: object, source: str) -> tuple:
     """(file, start, duration, speaker, emotion) of one supervision."""
     if not isinstance(value, Mapping):
         raise InputError(source, where, f"expected a supervision object, found {json_type(value)}")
-    for key in KEYS + ("speaker",):
+    for key in SUPERVISION_KEYS + ("speaker",):
         if value.get(key) is None:
             state = "missing" if key not in value else "null"
             hint = " (teer scores who spoke when: every supervision needs a speaker)" if key == "speaker" else ""
