@@ -56,7 +56,7 @@ def page(scoring, analysis: Analysis | None, *, reference: str, hypothesis: str,
         _summary(report, notes),
         _file_table(report, set(names)),
         _timeline_section(names),
-        _analysis(analysis),
+        _analysis(analysis, set(names)),
         _json_block("teer-data", data),
     ]
     parts += [_json_block(f"teer-file-{i}", lines[name]) for i, name in enumerate(names)]
@@ -163,7 +163,7 @@ def _timeline_section(names: Sequence[str]) -> str:
             + "</div>\n</section>\n")
 
 
-def _analysis(analysis: Analysis | None) -> str:
+def _analysis(analysis: Analysis | None, with_timeline: set[str]) -> str:
     if analysis is None:
         return ("<section id=\"analysis\">\n<h2>Emotion confusions</h2>\n"
                 "<p class=\"quiet\">Not available (see the notes above).</p>\n</section>\n")
@@ -188,16 +188,20 @@ def _analysis(analysis: Analysis | None) -> str:
             "/ TOTAL.</p>\n" + matrix
             + "\n<h2>Per reference speaker</h2>\n<p class=\"quiet\">ERR = MS + CONF_emo; "
               "sERR = TOTAL − CORRECT_emo_spk; seconds, rates in %.</p>\n"
-            + _table(*speaker_rows(analysis), "speaker-table", footer=True)
+            + _table(*speaker_rows(analysis), "speaker-table", footer=True, links=with_timeline)
             + "\n<h2>Per reference emotion</h2>\n<p class=\"quiet\">ERR = MS + CONF; recall, precision and "
               "ERR in %.</p>\n"
             + _table(*emotion_rows(analysis), "emotion-table") + "\n</section>\n")
 
 
-def _table(header: list[str], rows: list[list], table_id: str, footer: bool = False) -> str:
+def _table(header: list[str], rows: list[list], table_id: str, footer: bool = False,
+           links: set[str] = frozenset()) -> str:
+    """A sortable table; a ``file`` cell naming one of ``links`` links to its timeline."""
     def cell(key: str, value) -> str:
         if isinstance(value, str):
-            return f"<td data-v=\"{_e(json.dumps(value))}\">{_e(value)}</td>"
+            shown = (f"<a href=\"#file={quote(value, safe='')}\">{_e(value)}</a>" if key == "file" and value in links
+                     else _e(value))
+            return f"<td data-v=\"{_e(json.dumps(value))}\">{shown}</td>"
         shown = "n/a" if value is None else f"{100 * value:.2f}" if key in _PERCENT else f"{value:.2f}"
         return f"<td data-v=\"{_v(value)}\">{shown}</td>"
 

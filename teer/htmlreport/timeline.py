@@ -37,7 +37,7 @@ def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
     """``{file: data}`` for ``files`` (names of ``scoring.sweep.files``): see the module's doc."""
     sweep = scoring.sweep
     grid_file = sweep.grid_file
-    time = sweep.grid_time
+    time = _seconds(sweep.grid_time)
     n = len(time)
     region_file = grid_file[:-1] if n else grid_file
     in_file = np.zeros(max(n - 1, 0), bool)
@@ -82,6 +82,12 @@ def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
     return out
 
 
+def _seconds(times: np.ndarray) -> np.ndarray:
+    """The grid's times in seconds. (The grid holds float seconds; should it hold integer
+    ticks of 1 ns, as the exact-time work plans, they are divided here, not shown as seconds.)"""
+    return times / 10 ** 9 if np.issubdtype(times.dtype, np.integer) else times
+
+
 def _runs(region_file: np.ndarray, valid: np.ndarray, code: np.ndarray, time: np.ndarray):
     """Maximal runs of consecutive valid regions of one file with the same nonzero code:
     (file, start, end, code) arrays, sorted by file and time."""
@@ -114,7 +120,7 @@ def _lanes(scoring, wanted: np.ndarray) -> dict[int, list]:
     """Per file index in ``wanted``, its lanes ``[side, speaker, mapped reference speaker or None, segments]``,
     segments a flat list ``[start, end, emotion index or -1, ...]`` sorted by time."""
     sweep = scoring.sweep
-    time = sweep.grid_time
+    time = _seconds(sweep.grid_time)
     names = {REFERENCE: scoring.ref.speakers, HYPOTHESIS: scoring.hyp.speakers}
     segments = {}
     for role, side in ((REFERENCE, sweep.ref), (HYPOTHESIS, sweep.hyp)):
