@@ -30,10 +30,13 @@ NO_EMOTION_LABEL = "<NA>"
 def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
     """Anything ``score`` accepts as a side, as a validated ``SegmentTable``.
 
-    Accepted: a path to an RTTM or JSON file, a ``SegmentTable``, a list of
-    dicts with keys ``file, start, end, speaker, emotion``, a pyannote
-    ``Annotation`` with ``(speaker, emotion)`` labels, or a dict mapping file
-    ids to such annotations.
+    Accepted: a path to a segment file in any of ``teer.io.FORMATS`` (``-``: standard
+    input; ``.gz``: gzip), a ``SegmentTable``, a list of dicts with keys ``file, start,
+    end, speaker, emotion`` or SegLST's (read as a SegLST JSON file is), a pandas
+    ``DataFrame`` with either set of columns, a pyannote ``Annotation`` with
+    ``(speaker, emotion)`` labels or a dict mapping file ids to such annotations, or
+    a lhotse ``SupervisionSet``. Times may be numpy scalars (float32 by its shortest
+    decimal, ``teer.io.values.to_float``).
     """
     from . import io
 
@@ -42,6 +45,7 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
                         f"or pyannote Annotations, not {type(segments).__name__}")
     if isinstance(segments, (str, os.PathLike)):
         return io.load_reference(segments) if role == "reference" else io.load_hypothesis(segments)
+    source = f"<{role}>"
     if isinstance(segments, SegmentTable):
         table = segments
     elif _is_annotation(segments) or (
@@ -49,18 +53,37 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
         from .io.annotation import from_annotations
 
         table = from_annotations(segments)
+    elif _is_lhotse(segments) or (isinstance(segments, Sequence) and segments and _is_lhotse(segments[0])):
+        from .io.supervisions import from_supervisions
+
+        table = from_supervisions(segments, source)
+    elif type(segments).__name__ == "DataFrame":
+        from .io.dataframe import from_dataframe
+
+        table = from_dataframe(segments, source)
+    elif isinstance(segments, Sequence) and segments and isinstance(segments[0], Mapping) and (
+            "session_id" in segments[0] or "start_time" in segments[0]):
+        from .io.seglst import parse_doc
+
+        table = parse_doc(list(segments), source)[0]  # the SegLST dicts a JSON file holds, read as it is
     elif isinstance(segments, Sequence):
-        table = SegmentTable.from_records(segments, source=f"<{role}>")
+        table = SegmentTable.from_records(segments, source=source)
     else:
         raise TypeError(f"cannot score a {type(segments).__name__} as the {role}: give a path (str or "
                         "os.PathLike), a SegmentTable, a list of dicts with keys file, start, end, speaker, "
-                        "emotion, or pyannote Annotations")
+                        "emotion (or SegLST's), a pandas DataFrame, pyannote Annotations or a lhotse "
+                        "SupervisionSet")
     _check_in_memory(table)
     if role == "reference":
         problems = reference_problems(table)
         if problems:
             raise problems[0]
     return table
+
+
+def _is_lhotse(obj: Any) -> bool:
+    """A lhotse ``SupervisionSet`` or ``SupervisionSegment`` (lhotse is not imported)."""
+    return type(obj).__name__ in ("SupervisionSet", "SupervisionSegment") and type(obj).__module__.startswith("lhotse")
 
 
 def _is_annotation(obj: Any) -> bool:

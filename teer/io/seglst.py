@@ -13,6 +13,7 @@ index over all files in order).
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from typing import IO, Callable
@@ -180,9 +181,10 @@ def _label(seg: dict, key: str, source: str, location: str) -> str:
     value = seg[key]
     if isinstance(value, str):
         return check_label(value, source, location, "file id" if key == "session_id" else key)
-    # Integer speaker ids are common in tool output; they mean their decimal string.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+    # Integer speaker ids are common in tool output; they mean their decimal string
+    # (numpy integers too, from a DataFrame).
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
     raise InputError(source, location, f"key {key!r} must be a string, found {json_type(value)}")
 
 

@@ -25,8 +25,40 @@ def is_number(token: str | bytes) -> bool:
     return (_NUMBER_BYTES if isinstance(token, bytes) else _NUMBER_STR).match(token) is not None
 
 
+#: the coarsest spacing of a float32 (or float16) time that teer reads: 1 ms. A float32 holds
+#: times up to 8192 s to under a millisecond; from 16384 s its neighbours are 2 ms apart or more
+NARROW_FLOAT_SPACING = 1e-3
+
+
+def _numpy_number(value: np.generic, source: str, location: int | str, name: str) -> str | int | None:
+    """A numpy scalar as the value teer reads: an integer as itself, a float64 as the float,
+    a narrower float (float32, float16) as the shortest decimal that is that value in its own
+    type (``str(np.float32(0.1))`` is ``0.1``, what was typed, where ``float()`` would give
+    0.10000000149011612), refused where that type holds times only coarser than a
+    millisecond. None for anything else (not a number)."""
+    if isinstance(value, np.bool_):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        if value.dtype == np.float64:
+            return None  # a float subclass: read as a float
+        if value.dtype.itemsize < 8 and np.isfinite(value) and np.spacing(abs(value)) > NARROW_FLOAT_SPACING:
+            raise InputError(source, location, f"{name} {str(value)} is a {value.dtype} value: at this time a "
+                             f"{value.dtype} holds only steps of {float(np.spacing(abs(value))):g} s; give times "
+                             "as float64 (or decimal strings)")
+        return str(value)
+    return None
+
+
 def to_float(value: object, source: str, location: int | str, name: str) -> float:
-    """One time value from a token or a JSON value; non-finite values pass (see check_times)."""
+    """One time value from a token or a JSON value; non-finite values pass (see check_times).
+
+    numpy scalars are numbers too (``_numpy_number``: float32 by its shortest decimal)."""
+    if isinstance(value, np.generic):
+        converted = _numpy_number(value, source, location, name)
+        if converted is not None:
+            value = converted
     # bool is an int subclass, but true/false as a time is surely a mistake.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
