@@ -12,7 +12,15 @@ overlapping segments of its own, counts 1/k for each).
 
 * *Right:* ``m_e = min(r_e, h_e)`` of them are paired: cell [e, e] += d·m_e.
   So the diagonal adds up to AGREE − CONF_emo: TEER pairs speakers by emotion,
-  whoever they are.
+  whoever they are. In a region where a speaker has several emotions at once,
+  the speakers are paired as the rates pair them instead (a largest matching of
+  speakers that agree, ``teer.engine.agrees``: every emotion of the hypothesis
+  speaker is one of the reference speaker's); a right pair adds d/k to [e, e]
+  for each of the hypothesis speaker's k emotions, and its reference speaker
+  counts for those emotions only (the reference allowed any of its own). A
+  hypothesis speaker left unpaired with several emotions at once is one
+  speaker of the label ``<several>`` (so that its wrong time is never on the
+  diagonal); the speakers left unpaired are spread as below.
 * *Confused:* of the ``R = n_ref − Σm`` unpaired reference and ``H = n_hyp − Σm``
   unpaired hypothesis speakers, ``k = min(n_ref, n_hyp) − Σm`` pairs are
   confusions; which emotion meets which is not determined by the counts, so the
@@ -25,14 +33,16 @@ overlapping segments of its own, counts 1/k for each).
 Identities (tested): each row plus its missed cell sums to the reference time of
 that emotion (all rows: TOTAL); the missed column sums to MS, the false-alarm
 row to FA, the off-diagonal cells to CONF_emo, so that
-TEER = (off-diagonal + missed + false alarm) / TOTAL. These hold exactly when no
-speaker has two different emotions at once.
+TEER = (off-diagonal + missed + false alarm) / TOTAL. (A reference speaker with
+several emotions at once that is paired counts for the emotions of the pairing,
+above: its rows then hold its time as the pairing split it.)
 
 **Per reference speaker** (file, speaker): its scored speech TOTAL, and its share
 of the regions' MS and CONF_emo above (each unpaired speaker of emotion *e* gets
-an equal share); ``ERR = MS + CONF_emo``; ``CORRECT_emo_spk`` is the time its
-mapped hypothesis speaker is active with its emotion, and
-``sERR = TOTAL − CORRECT_emo_spk``. False alarms belong to no reference speaker
+an equal share; a speaker paired where someone has several emotions at once is
+right for the whole region); ``ERR = MS + CONF_emo``; ``CORRECT_emo_spk`` is
+the time its mapped hypothesis speaker is active and agrees with it on the
+emotion (``teer.engine.agrees``), and ``sERR = TOTAL − CORRECT_emo_spk``. False alarms belong to no reference speaker
 and are one row of their own, so that Σ ERR + FA is TEER's numerator and
 Σ sERR + FA is sTEER's.
 
@@ -54,6 +64,8 @@ from . import engine
 from .intervals import expand, merge
 
 NONE_LABEL = "<none>"
+#: the column of hypothesis speakers with several emotions at once that are not right
+SEVERAL_LABEL = "<several>"
 MISSED = "(missed)"
 FALSE_ALARM = "(false alarm)"
 #: the views ``teer analyze`` shows by default
@@ -132,7 +144,7 @@ def analyze(scoring) -> Analysis:
     if n_emotions > MAX_LABELS:
         raise ValueError(f"{n_emotions:,} distinct emotion labels: the confusion matrix takes at most "
                          f"{MAX_LABELS:,} (are these emotions? --emotion-map merges labels)")
-    n_labels = n_emotions + 1  # the last label is <none>
+    n_labels = n_emotions + 2  # the last labels are <none> and <several>
     keep = np.flatnonzero(sweep.scored & (sweep.duration > 0) & ((sweep.n_ref + sweep.n_hyp) > 0))
     d = sweep.duration[keep]
     n_ref = sweep.n_ref[keep].astype(float)
@@ -143,9 +155,14 @@ def analyze(scoring) -> Analysis:
 
     paired = np.zeros_like(ref_counts)
     paired[:, :n_emotions] = np.minimum(ref_counts[:, :n_emotions], hyp_counts[:, :n_emotions])
-    matched = paired.sum(axis=1)
     ref_left = ref_counts - paired
     hyp_left = hyp_counts - paired
+    # per (speaker, region, label) entry of the reference, the part of it that is right
+    ref_speaker, ref_pos, ref_lab, _ = ref_pairs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entry_right = np.where(ref_counts > 0, paired / ref_counts, 0.0)[ref_pos, ref_lab]
+    _pair_exactly(ref_pairs, hyp_pairs, n_emotions, paired, ref_left, hyp_left, entry_right)
+    matched = paired.sum(axis=1)
     r_left = np.maximum(n_ref - matched, 0.0)
     h_left = np.maximum(n_hyp - matched, 0.0)
     confused = np.maximum(np.minimum(n_ref, n_hyp) - matched, 0.0)
@@ -163,10 +180,10 @@ def analyze(scoring) -> Analysis:
     used = (matrix.sum(0) + matrix.sum(1) + missed + false_alarm) > 0
     used[:n_emotions] = True  # every emotion of either side, even if only in unscored time
     idx = np.flatnonzero(used)
-    labels = [sweep.emotions[i] if i < n_emotions else NONE_LABEL for i in idx]
+    labels = [sweep.emotions[i] if i < n_emotions else (NONE_LABEL, SEVERAL_LABEL)[i - n_emotions] for i in idx]
     confusion = Confusion(labels, matrix[np.ix_(idx, idx)], missed[idx], false_alarm[idx])
 
-    speakers = _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, conf_share,
+    speakers = _by_speaker(scoring, keep, d, entry_right, missed_share, conf_share,
                            ref_pairs, hyp_pairs, n_emotions, n_labels)
     return Analysis(confusion, speakers, float(false_alarm.sum()), _by_emotion(confusion),
                     mapping_rows(scoring.report.speaker_mapping))
@@ -189,7 +206,7 @@ def literal_emotions_note(scoring) -> list[str]:
 def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
     """Per kept region and label, the (weighted) number of active speakers; and the
     (speaker, region position, label, weight) of every active speaker-label pair."""
-    none = n_labels - 1
+    none = n_labels - 2
     label = np.where(side.emotion >= 0, side.emotion, none).astype(np.int64)
     iv, _ = merge(side.speaker.astype(np.int64) * n_labels + label, side.i0, side.i1)
     which, region = expand(iv, keep)
@@ -205,13 +222,64 @@ def _label_counts(side: engine.Side, keep: np.ndarray, n_labels: int):
     return counts, (speaker, pos, lab, weight)
 
 
-def _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, conf_share,
+def _pair_exactly(ref_pairs, hyp_pairs, n_emotions: int, paired: np.ndarray, ref_left: np.ndarray,
+                  hyp_left: np.ndarray, entry_right: np.ndarray) -> None:
+    """Set the rows of ``paired``, ``ref_left``, ``hyp_left`` and the reference entries'
+    ``entry_right`` of the regions where a speaker has several labels at once, by pairing
+    their speakers as the rates do (a largest matching of the speakers that agree)."""
+    ref_several = ref_pairs[3] < 1
+    hyp_several = hyp_pairs[3] < 1
+    regions = np.union1d(ref_pairs[1][ref_several], hyp_pairs[1][hyp_several])
+    if len(regions) == 0:
+        return
+    # per side, region -> speaker -> its labels (and the reference's entries)
+    sides: list[dict[int, dict[int, list[int]]]] = [{}, {}]
+    ref_entries: dict[int, dict[int, list[int]]] = {}
+    for side, (speaker, pos, lab, _) in enumerate((ref_pairs, hyp_pairs)):
+        wanted = np.flatnonzero(np.isin(pos, regions))
+        for k, s, r, label in zip(wanted.tolist(), speaker[wanted].tolist(), pos[wanted].tolist(),
+                                  lab[wanted].tolist()):
+            sides[side].setdefault(r, {}).setdefault(s, []).append(label)
+            if side == 0:
+                ref_entries.setdefault(r, {}).setdefault(s, []).append(k)
+    for r in regions.tolist():
+        ref_speakers, hyp_speakers = sides[0].get(r, {}), sides[1].get(r, {})
+
+        def emotions(labels: list[int]) -> int:  # the labels that are emotions, as the bits of an int
+            return sum(1 << label for label in labels if label < n_emotions)
+
+        hyp_masks = {h: emotions(labels) for h, labels in hyp_speakers.items()}
+        edges = {s: [h for h, mask in hyp_masks.items() if mask and engine.agrees(emotions(labels), mask)]
+                 for s, labels in sorted(ref_speakers.items())}
+        owner: dict[int, int] = {}
+        engine.max_matching(edges, owner)
+        partner = {s: h for h, s in owner.items()}
+        paired[r] = ref_left[r] = hyp_left[r] = 0.0
+        for s, labels in ref_speakers.items():
+            right = s in partner
+            for k in ref_entries[r][s]:
+                entry_right[k] = float(right)
+            if right:
+                h_labels = [label for label in hyp_speakers[partner[s]] if label < n_emotions]
+                for label in h_labels:
+                    paired[r, label] += 1.0 / len(h_labels)
+            else:
+                for label in labels:
+                    ref_left[r, label] += 1.0 / len(labels)
+        for h, labels in hyp_speakers.items():
+            if h not in owner:
+                # judged by its emotions (``engine.agrees``): several at once, one, or none
+                emotions_of_h = [label for label in labels if label < n_emotions]
+                hyp_left[r, n_emotions + 1 if len(emotions_of_h) > 1 else
+                         emotions_of_h[0] if emotions_of_h else n_emotions] += 1.0
+
+
+def _by_speaker(scoring, keep, d, entry_right, missed_share, conf_share,
                 ref_pairs, hyp_pairs, n_emotions, n_labels) -> list[dict]:
     sweep = scoring.sweep
     speaker, pos, lab, weight = ref_pairs
-    with np.errstate(divide="ignore", invalid="ignore"):
-        right = np.where(ref_counts > 0, paired / ref_counts, 0.0)[pos, lab]
-        left = np.where(ref_counts > 0, ref_left / ref_counts, 0.0)[pos, lab]
+    right = entry_right
+    left = 1.0 - entry_right
     seconds = d[pos] * weight
     n_speakers = len(sweep.ref.speaker_file)
 
@@ -223,13 +291,21 @@ def _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, co
     ms = per_speaker(seconds * left * missed_share[pos])
     conf = per_speaker(seconds * left * conf_share[pos])
 
-    # emotion and speaker right: the mapped hypothesis speaker is active with this emotion
+    # emotion and speaker right: the mapped hypothesis speaker is active there, and every
+    # emotion it has there is one of the reference speaker's (``engine.agrees``)
     h_speaker, h_pos, h_lab, _ = hyp_pairs
     h_ref = sweep.mapping[h_speaker] if len(h_speaker) else h_speaker
     ok = (h_ref >= 0) & (h_lab < n_emotions)
-    span = np.int64(max(len(keep), 1)) * n_labels
-    hyp_keys = np.unique(h_ref[ok] * span + h_pos[ok] * n_labels + h_lab[ok])
-    hit = (lab < n_emotions) & np.isin(speaker * span + pos * n_labels + lab, hyp_keys)
+    h_ref, h_pos, h_lab = h_ref[ok], h_pos[ok], h_lab[ok]
+    n_pos = np.int64(max(len(keep), 1))
+    ref_keys = np.unique((speaker * n_pos + pos) * n_labels + lab)
+    # per (mapped reference speaker, region): the hypothesis speaker's emotions, and how many are the reference's
+    group, inverse = np.unique(h_ref * n_pos + h_pos, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    emotions = np.bincount(inverse, minlength=len(group))
+    shared = np.bincount(inverse, weights=np.isin(group[inverse] * n_labels + h_lab, ref_keys), minlength=len(group))
+    agreeing = group[shared == emotions]
+    hit = np.isin(speaker * n_pos + pos, agreeing)
     correct_spk = per_speaker(seconds * hit)
 
     ref = scoring.ref
@@ -249,7 +325,7 @@ def _by_speaker(scoring, keep, d, ref_counts, paired, ref_left, missed_share, co
 def _by_emotion(c: Confusion) -> list[dict]:
     rows = []
     for i, label in enumerate(c.labels):
-        correct = float(c.matrix[i, i]) if label != NONE_LABEL else 0.0
+        correct = float(c.matrix[i, i]) if label not in (NONE_LABEL, SEVERAL_LABEL) else 0.0
         row_sum = float(c.matrix[i].sum())
         total = row_sum + float(c.missed[i])
         hyp = float(c.matrix[:, i].sum() + c.false_alarm[i])

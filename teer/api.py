@@ -540,7 +540,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
 
     position = {name: i for i, name in enumerate(scored)}
     sums = {name: np.zeros(len(scored)) for name in engine.SUMS}
-    overlaps, parts, mapping = [0, 0], [], {}
+    overlaps, several, parts, mapping = [0, 0], 0.0, [], {}
     left_out_seconds = dict.fromkeys(left_out, 0.0)
     # batches are summed in order, whatever the number of processes: the sums are identical
     for result, time_part, seconds in ordered_map(sweep, groups, jobs):
@@ -550,14 +550,16 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
         for key, values in result.components.items():
             sums[key][at] = values
         overlaps = [overlaps[0] + result.self_overlaps[0], overlaps[1] + result.self_overlaps[1]]
+        several += result.hyp_several_emotions
         parts.append(time_part)
         mapping.update(result.mapping)
     warnings = engine.file_warnings(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
     if options.preset.same_speaker_overlap == "once":
-        warnings += engine.overlap_warnings(*overlaps)
+        warnings += engine.overlap_warnings(*overlaps) + engine.several_emotions_warnings(several)
     time_check = checks.time_warning(checks.TimeParts.join(parts))
     return (engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1]),
-                          {name: mapping.get(name, {}) for name in scored}), time_check, left_out_seconds)
+                          {name: mapping.get(name, {}) for name in scored}, several),
+            time_check, left_out_seconds)
 
 
 def _as_ser_align_script(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,

@@ -30,7 +30,6 @@ components are in ``Sweep.components``; the rates in ``teer.components``).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -100,18 +99,12 @@ class Side:
     def self_overlaps(self) -> int:
         return len(self.overlap_speaker)
 
-    @functools.cached_property
-    def emotion_count(self) -> np.ndarray:
-        """Per region, the number of active (speaker, emotion) pairs (counted when asked:
-        where both sides speak, ``Together`` has them)."""
-        return coverage(self.by_speaker_emotion.i0, self.by_speaker_emotion.i1, len(self.count))
-
 
 @dataclass(frozen=True)
 class Together:
     """Where both sides speak (``regions``): each side's (speaker, emotion) items active
-    there, the pairs of speakers active together, and the pairs of speakers that share an
-    emotion there (once per emotion they share).
+    there, the pairs of speakers active together, and the pairs of those that agree on
+    the emotion there (``agrees``).
 
     All of it is found on a list of units: ``regions`` themselves, or where collars split
     regions, the coarser regions they split (``Coarse``), in which the same speakers speak.
@@ -120,16 +113,18 @@ class Together:
     regions: np.ndarray
     #: per side (reference, hypothesis), its items active in each unit
     items: tuple[Active, Active]
-    #: per unit, whether a speaker there has several emotions at once (on either side)
+    #: per unit, whether a speaker there has several emotions at once (on either side) ...
     several: np.ndarray
+    #: ... and whether a hypothesis speaker does
+    hyp_several: np.ndarray
     #: per region of ``regions``, its unit
     unit: np.ndarray
     #: the pairs in each unit (``Pairs.region``: the unit)
     unit_speakers: matcher.Pairs
-    unit_sharing: matcher.Pairs
+    unit_agreeing: matcher.Pairs
     #: the same pairs in each of ``regions``, for the pair sums of the mapping (``Coarse.refine``)
     speakers: matcher.Pairs
-    sharing: matcher.Pairs
+    agreeing: matcher.Pairs
 
     def items_in(self, side: int, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(item, region) of a side's items active in ``regions`` (sorted, among ``self.regions``)."""
@@ -173,40 +168,25 @@ class Coarse:
         return dataclasses.replace(side, by_speaker=coarse(side.by_speaker),
                                    by_speaker_emotion=coarse(side.by_speaker_emotion), count=side.count[self.point])
 
-    def refine(self, pairs: matcher.Pairs, by_region: bool = False) -> matcher.Pairs:
-        """``pairs`` in coarse regions as the same pairs in each grid region of those.
+    def refine(self, pairs: matcher.Pairs) -> matcher.Pairs:
+        """``pairs`` in coarse regions (each pair once per region) as the same pairs in each
+        grid region of those.
 
         The pair sums need each pair's entries in region order, those of the regions with
-        one pair on each side first. Pairs of speakers are once per region: they are
-        repeated pair after pair, each in its grid regions (cheaper). ``by_region``: a pair
-        may be there twice in a region (once per emotion two speakers share), and a coarse
-        region's pairs are repeated region by region instead.
+        one pair on each side first: the pairs are repeated pair after pair, each in its
+        grid regions.
         """
         c = pairs.region
         if len(c) == 0:
             return pairs
         n_fine = self.size[c]
-        if not by_region:
-            at = np.repeat(np.arange(len(c)), n_fine)
-            # the k-th entry of a pair is its coarse region's k-th grid region: entry j is
-            # grid region j - (the pair's first entry) + (the coarse region's first point)
-            first_entry = np.cumsum(n_fine) - n_fine
-            fine = np.arange(len(at))
-            fine += (self.point[c] - first_entry)[at]
-            return matcher.Pairs(pairs.ref, pairs.hyp, fine, int(n_fine[:pairs.single].sum()), at)
-        run = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])  # a coarse region's pairs are adjacent
-        size = np.diff(np.r_[run, len(c)])
-        n_fine = n_fine[run]
-        # each (coarse region, one of its grid regions) ...
-        of_run = np.repeat(np.arange(len(run)), n_fine)
-        fine = np.arange(len(of_run))
-        fine += (self.point[c[run]] - (np.cumsum(n_fine) - n_fine))[of_run]
-        # ... holds the coarse region's pairs
-        count = size[of_run]
-        of_fine = np.repeat(np.arange(len(of_run)), count)  # (one repeat, then gathers: cheaper than two)
-        at = np.arange(len(of_fine))
-        at += (run[of_run] - (np.cumsum(count) - count))[of_fine]
-        return matcher.Pairs(pairs.ref, pairs.hyp, fine[of_fine], int(np.count_nonzero(at < pairs.single)), at)
+        at = np.repeat(np.arange(len(c)), n_fine)
+        # the k-th entry of a pair is its coarse region's k-th grid region: entry j is
+        # grid region j - (the pair's first entry) + (the coarse region's first point)
+        first_entry = np.cumsum(n_fine) - n_fine
+        fine = np.arange(len(at))
+        fine += (self.point[c] - first_entry)[at]
+        return matcher.Pairs(pairs.ref, pairs.hyp, fine, int(n_fine[:pairs.single].sum()), at)
 
 
 @dataclass(frozen=True)
@@ -258,6 +238,9 @@ class Sweep:
     coarse: Coarse | None = None
     #: per region, what removes it besides the UEM (None: nothing)
     removed: Removed | None = None
+    #: seconds of scored time with reference speech in which a hypothesis speaker has several
+    #: emotions at once
+    hyp_several_emotions: float = 0.0
 
     grid_file = property(lambda self: self.grid.file)
     grid_time = property(lambda self: self.grid.time)
@@ -371,6 +354,8 @@ class Result:
     self_overlaps: tuple[int, int] = (0, 0)
     #: per scored file, each hypothesis speaker's reference speaker (None: not mapped)
     mapping: dict[str, dict[str, str | None]] = dataclasses.field(default_factory=dict)
+    #: ``Sweep.hyp_several_emotions`` of the scored files (``several_emotions_warnings``)
+    hyp_several_emotions: float = 0.0
 
 
 # --------------------------------------------------------------------------
@@ -424,7 +409,8 @@ def score(
         tables, part_uem, into = batch(b)
         part = _sweep(*tables, part_uem, options)
         # the whole sweep is kept (one batch, so never sent between processes)
-        return (into, part.components(), part.scored_self_overlaps, part if batch_segments is None else None,
+        return (into, part.components(), part.scored_self_overlaps, part.hyp_several_emotions,
+                part if batch_segments is None else None,
                 speaker_mapping(part, tables[0].speakers, tables[1].speakers))
 
     sums = {name: np.zeros(index.n_files) for name in SUMS}
@@ -432,20 +418,23 @@ def score(
     whole = None
     mapping: dict[str, dict[str, str | None]] = {}
     # batches are summed in order, whatever the number of processes: the sums are identical
-    for into, components, self_overlaps, kept, mapped in ordered_map(sweep_batch, batch_ids, jobs):
+    several = 0.0
+    for into, components, self_overlaps, several_emotions, kept, mapped in ordered_map(
+            sweep_batch, batch_ids, jobs):
         for name, values in components.items():
             sums[name][into] += values
         overlaps[0] += self_overlaps[0]
         overlaps[1] += self_overlaps[1]
+        several += several_emotions
         whole = kept
         mapping.update(mapped)
     if options.same_speaker_overlap == "once":
-        warnings += overlap_warnings(*overlaps)
+        warnings += overlap_warnings(*overlaps) + several_emotions_warnings(several)
     at = (np.asarray([index.position[name] for name in scored_files], np.int64) if scored_files is not None
           else np.flatnonzero(scored))
     names = [index.files[i] for i in at]
     return Result(names, {name: v[at] for name, v in sums.items()}, warnings, whole, (overlaps[0], overlaps[1]),
-                  {name: mapping.get(name, {}) for name in names})
+                  {name: mapping.get(name, {}) for name in names}, several)
 
 
 def speaker_mapping(sweep: Sweep, ref_speakers: Sequence[str], hyp_speakers: Sequence[str]
@@ -597,6 +586,15 @@ def overlap_warnings(ref_count: int, hyp_count: int) -> list[str]:
             for count, name in ((ref_count, "reference"), (hyp_count, "hypothesis")) if count]
 
 
+def several_emotions_warnings(seconds: float) -> list[str]:
+    """The warning about hypothesis speakers with several emotions at once (``Result.hyp_several_emotions``)."""
+    if seconds <= 0:
+        return []
+    return [f"the hypothesis gives a speaker two or more emotions at once in {seconds:.2f} s of the scored time "
+            "with reference speech: there such a speaker is right only if every one of its emotions is among the "
+            "reference speaker's (hedging is never rewarded)"]
+
+
 def _sample(names: Sequence[str], k: int = 3) -> str:
     shown = ", ".join(names[:k])
     return shown + (", ..." if len(names) > k else "")
@@ -645,7 +643,7 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
     together = _together(ref_side, hyp_side, both, len(emotions), coarse)
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.sharing)
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.agreeing)
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)
@@ -655,7 +653,41 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
         matched = _matched(ref_side, hyp_side, mapping, scored, len(emotions), n)
     return Sweep(index.files, emotions, grid, evaluated, scored, ref_side, hyp_side, mapping, matched,
                  _scored_self_overlaps(ref_side, hyp_side, scored_time[0], index.n_files), coarse,
-                 Removed(in_noscore, in_regions, in_collar))
+                 Removed(in_noscore, in_regions, in_collar),
+                 _several_emotions_seconds(together, scored, grid.duration) if once else 0.0)
+
+
+def _several_emotions_seconds(together: Together, scored: np.ndarray, duration: np.ndarray) -> float:
+    """Seconds of the ``scored`` regions with reference speech in which a hypothesis speaker
+    has two or more emotions at once (``Together.hyp_several``)."""
+    regions = together.regions
+    several = np.flatnonzero(together.hyp_several[together.unit])
+    several = regions[several[scored[regions[several]]]]
+    return float(duration[several].sum())
+
+
+def _several_emotions_spans(side: Side, n_emotions: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The spans ``[start, end)`` of grid regions in which a speaker of ``side`` has two or
+    more emotions at once (its merged (speaker, emotion) items overlap), one per speaker."""
+    items = side.by_speaker_emotion
+    if not side.self_overlaps or len(items) == 0:  # otherwise nobody has two emotions at once
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    speaker = items.group // max(n_emotions, 1)
+    # only a speaker whose segments overlap can have two emotions at once
+    overlapping = np.zeros(len(side.speaker_file), bool)
+    overlapping[side.overlap_speaker] = True
+    mine = np.flatnonzero(overlapping[speaker])
+    speaker, i0, i1 = speaker[mine].astype(np.int64), items.i0[mine], items.i1[mine]
+    # each speaker's number of active emotions changes at its items' ends: a running sum
+    # of +1 and -1 over the (speaker, grid point) keys, read where each key's run ends
+    key = np.concatenate([speaker * (n + 1) + i0, speaker * (n + 1) + i1])
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    count = np.cumsum(np.concatenate([np.ones(len(mine), np.int64), -np.ones(len(mine), np.int64)])[order])
+    last = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else np.zeros(0, np.int64)
+    # from each key to the next of the same speaker, the speaker has count[last] emotions
+    several = np.flatnonzero(count[last][:-1] >= 2)
+    return key[last][several] % (n + 1), key[last][several + 1] % (n + 1)
 
 
 def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files: int) -> tuple[int, int]:
@@ -894,9 +926,9 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
         on_coarse = _together(coarse.side(ref), coarse.side(hyp), both[coarse.point], n_emotions)
         unit = np.zeros(len(coarse.point), np.int64)
         unit[on_coarse.regions] = np.arange(len(on_coarse.regions))
-        return Together(regions, on_coarse.items, on_coarse.several, unit[coarse.rank[regions]], on_coarse.unit_speakers,
-                        on_coarse.unit_sharing, coarse.refine(on_coarse.speakers),
-                        coarse.refine(on_coarse.sharing, by_region=True))
+        return Together(regions, on_coarse.items, on_coarse.several, on_coarse.hyp_several,
+                        unit[coarse.rank[regions]], on_coarse.unit_speakers, on_coarse.unit_agreeing,
+                        coarse.refine(on_coarse.speakers), coarse.refine(on_coarse.agreeing))
     below = listed_before(both)
     items = tuple(active(side.by_speaker_emotion, below) for side in (ref, hyp))
     (ref_speakers, ref_first_item), (hyp_speakers, hyp_first_item) = (
@@ -904,17 +936,33 @@ def _together(ref: Side, hyp: Side, both: np.ndarray, n_emotions: int, coarse: C
     n_emotions = max(n_emotions, 1)
     if ref_first_item is None or hyp_first_item is None or n_emotions > 62:
         speakers = matcher.cooccurring(ref_speakers, hyp_speakers)
-        sharing = _sharing_of_items(items, n_emotions)
+        agreeing = _agreeing_of_items(items, n_emotions)
     else:
-        speakers, sharing = _pairs_of_speakers((ref_speakers, hyp_speakers), (ref_first_item, hyp_first_item),
+        speakers, agreeing = _pairs_of_speakers((ref_speakers, hyp_speakers), (ref_first_item, hyp_first_item),
                                                items, n_emotions)
 
     def in_regions(pairs: matcher.Pairs) -> matcher.Pairs:
         return matcher.Pairs(pairs.ref, pairs.hyp, regions[pairs.region], pairs.single)
 
-    several = (items[0].count > ref_speakers.count) | (items[1].count > hyp_speakers.count)
-    return Together(regions, items, several, np.arange(len(regions)), speakers, sharing,
-                    in_regions(speakers), in_regions(sharing))
+    ref_several, hyp_several = (
+        _several_emotions(side_items, n_emotions) if first_item is None else side_items.count > side_speakers.count
+        for side_items, side_speakers, first_item in ((items[0], ref_speakers, ref_first_item),
+                                                       (items[1], hyp_speakers, hyp_first_item)))
+    several = ref_several | hyp_several
+    return Together(regions, items, several, hyp_several, np.arange(len(regions)), speakers, agreeing,
+                    in_regions(speakers), in_regions(agreeing))
+
+
+def _several_emotions(items: Active, n_emotions: int) -> np.ndarray:
+    """Per region of ``items`` (a side's active items), whether one of its speakers has
+    several emotions at once there (where some speakers have no emotion, the counts of
+    items and speakers do not tell)."""
+    speaker = items.group // n_emotions
+    # a speaker's items in one region are adjacent (sorted by speaker * n_emotions + emotion)
+    repeated = (speaker[1:] == speaker[:-1]) & (items.position[1:] == items.position[:-1])
+    out = np.zeros(len(items.count), bool)
+    out[items.position[1:][repeated]] = True
+    return out
 
 
 def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: Active, n_emotions: int
@@ -937,25 +985,58 @@ def _active_speakers(side: Side, regions: np.ndarray, below: np.ndarray, items: 
     return Active(speakers[first_item], items.position[first_item], count, np.cumsum(count) - count), first_item
 
 
-def _sharing_of_items(items: tuple[Active, Active], n_emotions: int) -> matcher.Pairs:
-    """The pairs of speakers that share an emotion, once per emotion they share: the pairs of
-    items active together (``matcher.cooccurring``) that have one emotion, as pairs of their
-    speakers."""
+def agrees(ref_emotions, hyp_emotions):
+    """Whether a hypothesis speaker active with the emotions ``hyp_emotions`` agrees with a
+    reference speaker active with ``ref_emotions`` (both as the bits of masks, numpy
+    arrays or ints; the hypothesis' not empty): where **every** emotion of the hypothesis
+    speaker is one of the reference speaker's (H ⊆ R).
+
+    The reference may give a speaker several emotions at once (annotators label its
+    overlapping segments differently): any of them is right. A hypothesis that gives one
+    speaker several emotions at once is right only if all of them are, so that hedging
+    (several labels for the same speech) never scores better than one label.
+    """
+    return hyp_emotions & ~ref_emotions == 0
+
+
+def _agreeing_of_items(items: tuple[Active, Active], n_emotions: int) -> matcher.Pairs:
+    """The pairs of speakers active together that agree on the emotion (``agrees``), once per
+    region, from the pairs of their items active together (``matcher.cooccurring``): a pair
+    agrees where the items with one emotion on both sides are as many as the hypothesis
+    speaker's items there."""
     item_pairs = matcher.cooccurring(*items)
     ref_speaker, hyp_speaker = item_pairs.ref // n_emotions, item_pairs.hyp // n_emotions
-    same = item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions
-    return matcher.Pairs(ref_speaker[same], hyp_speaker[same], item_pairs.region[same],
-                         int(np.count_nonzero(same[:item_pairs.single])))
+    same = np.flatnonzero(item_pairs.ref - ref_speaker * n_emotions == item_pairs.hyp - hyp_speaker * n_emotions)
+    region, ref_speaker, hyp_speaker = item_pairs.region[same], ref_speaker[same], hyp_speaker[same]
+    # per (region, reference speaker, hypothesis speaker) with an emotion in common: how many
+    order = np.lexsort((hyp_speaker, ref_speaker, region))
+    new = np.r_[True, (np.diff(region[order]) != 0) | (np.diff(ref_speaker[order]) != 0)
+                | (np.diff(hyp_speaker[order]) != 0)] if len(order) else np.zeros(0, bool)
+    first = order[new]
+    shared = np.diff(np.r_[np.flatnonzero(new), len(order)])
+    # ... and the hypothesis speaker's number of emotions there (its items are adjacent)
+    hyp_items = items[1]
+    h_speaker = hyp_items.group // n_emotions
+    h_new = np.r_[True, (h_speaker[1:] != h_speaker[:-1]) | (hyp_items.position[1:] != hyp_items.position[:-1])]
+    h_first = np.flatnonzero(h_new) if len(h_speaker) else np.zeros(0, np.int64)
+    h_count = np.diff(np.r_[h_first, len(h_speaker)])
+    h_key = hyp_items.position[h_first].astype(np.int64) * (int(h_speaker.max(initial=0)) + 1) + h_speaker[h_first]
+    key = region[first].astype(np.int64) * (int(h_speaker.max(initial=0)) + 1) + hyp_speaker[first]
+    own = h_count[np.searchsorted(h_key, key)] if len(key) else np.zeros(0, np.int64)
+    # the agreeing pairs in the order of the item pairs (the first regions with one item each)
+    keep = np.sort(first[shared == own])
+    return matcher.Pairs(ref_speaker[keep], hyp_speaker[keep], region[keep],
+                         int(np.count_nonzero(same[keep] < item_pairs.single)))
 
 
 def _pairs_of_speakers(speakers: tuple[Active, Active], first_item: tuple[np.ndarray, np.ndarray],
                        items: tuple[Active, Active], n_emotions: int) -> tuple[matcher.Pairs, matcher.Pairs]:
-    """The pairs of speakers active together, and ``_sharing_of_items`` from them without the
+    """The pairs of speakers active together, and ``_agreeing_of_items`` from them without the
     items' own cross products, where both sides' speakers were read off their items.
 
-    A pair shares as many emotions as the bit masks of the two speakers' emotions have
-    bits in common. The pair sums need each pair's entries in the order of the item
-    pairs: first the regions with one item on each side, then region by region.
+    A speaker's emotions in a region are the bits of a mask (``agrees``). The pair sums
+    need each pair's entries in the order of the item pairs: first the regions with one
+    item on each side, then region by region.
     """
     masks = []
     for side_items, first in zip(items, first_item):
@@ -966,14 +1047,13 @@ def _pairs_of_speakers(speakers: tuple[Active, Active], first_item: tuple[np.nda
     entry = matcher.cooccurring(*(Active(np.arange(len(s.group)), s.position, s.count, s.first) for s in speakers))
     ref_speaker, hyp_speaker = speakers[0].group[entry.ref], speakers[1].group[entry.hyp]
     pairs = matcher.Pairs(ref_speaker, hyp_speaker, entry.region, entry.single)
-    shared = np.bitwise_count(masks[0][entry.ref] & masks[1][entry.hyp])
+    agree = agrees(masks[0][entry.ref], masks[1][entry.hyp])
     one_item_each = ((items[0].count == 1) & (items[1].count == 1))[entry.region]
     # regions with one item on each side have one speaker on each side: they come first
     # among the speaker pairs too, in region order
-    first = np.flatnonzero(one_item_each & (shared > 0))
-    then = np.flatnonzero(~one_item_each & (shared > 0))
+    first = np.flatnonzero(one_item_each & agree)
+    then = np.flatnonzero(~one_item_each & agree)
     then = then[np.argsort(entry.region[then], kind="stable")]
-    then = np.repeat(then, shared[then])
     order = np.concatenate([first, then])
     return pairs, matcher.Pairs(ref_speaker[order], hyp_speaker[order], entry.region[order], len(first))
 
@@ -985,9 +1065,10 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
 
     Once merged, a speaker, and a (speaker, emotion) item, is active at most once per
     region on each side, and the mapping is one-to-one: the profile sums of ``_matched``
-    are then counts of pairs. A mapped speaker pair counts for ``spk``, and once per
-    emotion the two share for ``emo_spk``; ``emo`` is the sum over emotions of the
-    smaller side's count of items with it. Regions outside ``scored`` count 0.
+    are then counts of pairs. A mapped speaker pair counts for ``spk``, and where the two
+    agree on the emotion (``agrees``) for ``emo_spk``; ``emo`` is the sum over emotions of
+    the smaller side's count of items with it (exact where nobody has several emotions
+    at once; ``_exact`` matches the other regions). Regions outside ``scored`` count 0.
     """
     n_emotions = max(n_emotions, 1)
     # each count is found per unit (``Together``) and holds in each of its regions
@@ -1004,7 +1085,7 @@ def _matched_pairs(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray
 
     spk, emo_spk = (in_scored_regions(np.bincount(pairs.region[np.flatnonzero(mapping[pairs.hyp] == pairs.ref)],
                                                   minlength=n_units))
-                    for pairs in (together.unit_speakers, together.unit_sharing))
+                    for pairs in (together.unit_speakers, together.unit_agreeing))
     # per (emotion, unit), each side's number of items
     per_emotion = []
     for items in together.items:
@@ -1019,19 +1100,24 @@ def _exact(ref: Side, hyp: Side, mapping: np.ndarray, scored: np.ndarray, n_emot
            emo: np.ndarray, spk: np.ndarray, emo_spk: np.ndarray, together: Together | None = None) -> Matched:
     """The matched counts, made exact where one speaker has several emotions at once."""
     # Where one speaker has several emotions at once (its own segments overlap), the
-    # counts are upper bounds: capped at min(n_ref, n_hyp) they are exact when
-    # either side has a single speaker; the remaining regions are matched exactly.
+    # counts of ``emo`` are upper bounds. Where only reference speakers have several,
+    # capped at min(n_ref, n_hyp) they are exact when either side has a single speaker
+    # (it agrees with a speaker of the other side if they share its one emotion or one of
+    # its emotions); those regions and those where a hypothesis speaker has several
+    # emotions (it agrees only where all of them are right, ``agrees``) are matched exactly.
     agree = np.minimum(ref.count, hyp.count)
     np.minimum(emo, agree, out=emo)
     np.minimum(emo_spk, agree, out=emo_spk)
     multi = np.zeros(len(agree), bool)
+    hyp_multi = np.zeros(len(agree), bool)
     if together is not None:  # (the regions where both sides speak are those that matter)
         multi[together.regions] = together.several[together.unit]
+        hyp_multi[together.regions] = together.hyp_several[together.unit]
     else:
-        for side in (ref, hyp):
-            if side.self_overlaps:  # otherwise nobody has two emotions at once
-                multi |= side.emotion_count > side.count
-    hard = np.flatnonzero(multi & (agree >= 2) & scored)
+        for side, flags in ((ref, multi), (hyp, hyp_multi)):
+            flags |= coverage(*_several_emotions_spans(side, n_emotions, len(agree)), len(agree)) > 0
+        multi |= hyp_multi
+    hard = np.flatnonzero(((multi & (agree >= 2)) | (hyp_multi & (agree >= 1))) & scored)
     if len(hard):
         # each side's active (item, region) there: from ``together`` (the hard regions are
         # among its regions: both sides speak), else by expanding the items
@@ -1052,10 +1138,10 @@ def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mappin
     exactly (``active_items``: per side, the (item, region) of its items active there).
 
     A speaker's emotions in a region are the bits of a mask; two speakers can match where
-    their masks meet. ``emo_spk`` counts the mapped pairs that can. ``emo``, the size of a
-    largest matching, is read off where one side has two speakers (by Hall's condition:
-    each has a partner, and the two have two partners between them) and found by
-    augmenting paths in the other regions.
+    they agree (``agrees``). ``emo_spk`` counts the mapped pairs that can. ``emo``, the size
+    of a largest matching, is read off where one side has one speaker (it has a partner)
+    or two (by Hall's condition: each has a partner, and the two have two partners
+    between them) and found by augmenting paths in the other regions.
     """
     m = len(regions)
     if n_emotions > 62:  # masks as Python ints
@@ -1070,30 +1156,35 @@ def _match_exactly(active_items: Sequence[tuple[np.ndarray, np.ndarray]], mappin
     key = hyp_at * span + target
     at = np.minimum(np.searchsorted(ref_key, key), max(len(ref_key) - 1, 0))
     if len(ref_key):
-        meet = (target >= 0) & (ref_key[at] == key) & (ref_mask[at] & hyp_mask != 0)
+        meet = (target >= 0) & (ref_key[at] == key) & agrees(ref_mask[at], hyp_mask)
     else:
         meet = np.zeros(len(key), bool)
     emo_spk[regions] = np.bincount(hyp_at[meet], minlength=m)
-    # emo where one side has two speakers
+    # emo where one side has one or two speakers
     n_ref, n_hyp = np.bincount(ref_at, minlength=m), np.bincount(hyp_at, minlength=m)
-    two_ref = n_ref == 2
-    two_hyp = (n_hyp == 2) & (n_ref > 2)
-    for two, (pair_at, pair_mask, pair_count), (other_at, other_mask) in (
-            (two_ref, (ref_at, ref_mask, n_ref), (hyp_at, hyp_mask)),
-            (two_hyp, (hyp_at, hyp_mask, n_hyp), (ref_at, ref_mask))):
-        if not two.any():
+    few_ref = (n_ref == 1) | (n_ref == 2)
+    few_hyp = ((n_hyp == 1) | (n_hyp == 2)) & ~few_ref
+    for few, (few_mask, few_count), (other_at, other_mask), few_is_ref in (
+            (few_ref, (ref_mask, n_ref), (hyp_at, hyp_mask), True),
+            (few_hyp, (hyp_mask, n_hyp), (ref_at, ref_mask), False)):
+        if not few.any():
             continue
-        first = (np.cumsum(pair_count) - pair_count)[other_at]
-        use = two[other_at]
-        meets_first = use & (other_mask & pair_mask[np.minimum(first, len(pair_mask) - 1)] != 0)
-        meets_second = use & (other_mask & pair_mask[np.minimum(first + 1, len(pair_mask) - 1)] != 0)
+        first = (np.cumsum(few_count) - few_count)[other_at]
+        use = few[other_at]
+
+        def meets(k: int) -> np.ndarray:  # the other side's speakers that agree with the k-th of the few
+            mask = few_mask[np.minimum(first + k, len(few_mask) - 1)]
+            return agrees(mask, other_mask) if few_is_ref else agrees(other_mask, mask)
+
+        meets_first = use & meets(0)
+        meets_second = use & (few_count[other_at] == 2) & meets(1)
         with_first = np.bincount(other_at[meets_first], minlength=m)
         with_second = np.bincount(other_at[meets_second], minlength=m)
         with_either = np.bincount(other_at[meets_first | meets_second], minlength=m)
         one_only = (with_first == 0) | (with_second == 0) | (with_either == 1)
         size = np.where(with_either == 0, 0, np.where(one_only, 1, 2))
-        emo[regions[two]] = size[two]
-    rest = np.flatnonzero(~two_ref & ~two_hyp)
+        emo[regions[few]] = size[few]
+    rest = np.flatnonzero(~few_ref & ~few_hyp)
     if len(rest):
         _match_one_by_one(active_items, mapping, regions, rest, n_emotions, emo, emo_spk, emo_only=True)
 
@@ -1132,16 +1223,18 @@ def _match_one_by_one(active_items: Sequence[tuple[np.ndarray, np.ndarray]], map
     for r in sorted(wanted):
         ref_items = by_side[0].get(r, {})
         hyp_items = by_side[1].get(r, {}).items()
-        edges = {s: [h for h, hyp_emotions in hyp_items if emotions & hyp_emotions]
+        edges = {s: [h for h, hyp_emotions in hyp_items if agrees(emotions, hyp_emotions)]
                  for s, emotions in ref_items.items()}
-        emo[r] = _max_matching(edges)
+        emo[r] = max_matching(edges)
         if not emo_only:
             emo_spk[r] = sum(1 for s, hyps in edges.items() for h in hyps if mapped[h] == s)
 
 
-def _max_matching(edges: dict[int, list[int]]) -> int:
-    """Size of a maximum bipartite matching (Kuhn's algorithm; graphs here are tiny)."""
-    owner: dict[int, int] = {}
+def max_matching(edges: dict[int, list[int]], owner: dict[int, int] | None = None) -> int:
+    """Size of a maximum bipartite matching (Kuhn's algorithm; graphs here are tiny) of
+    ``edges`` (left node -> its right nodes); ``owner``, where given, receives the matching
+    (right node -> its left node)."""
+    owner = {} if owner is None else owner
 
     def augment(s: int, seen: set[int]) -> bool:
         for h in edges[s]:

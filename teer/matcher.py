@@ -5,7 +5,8 @@ the one that maximises the total time each mapped pair speaks together within
 the UEM, computed before collars. Here:
 
 - ``overlaps``: the overlap matrix, as sparse (pair, seconds) sums, and the
-  emotion agreement of each pair (seconds both speak with one emotion);
+  emotion agreement of each pair (seconds both speak and agree on the emotion,
+  ``teer.engine.agrees``);
 - ``tie_weights``: the tie rule, folded into the pair weights;
 - ``assign``: one maximum-weight assignment per file;
 - ``fixed_mapping``: a mapping given by the user instead.
@@ -42,7 +43,7 @@ DENSE_KEYS = 1 << 26
 @dataclass(frozen=True)
 class PairOverlaps:
     """Per pair of speakers that speak together (sorted keys): seconds together, and
-    seconds together with one emotion."""
+    seconds together agreeing on the emotion."""
 
     pair: np.ndarray
     overlap: np.ndarray
@@ -55,11 +56,11 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> np.ndarray:
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
     ``speakers`` are the pairs of speakers active together in the evaluated regions
-    (``cooccurring``), ``sharing`` those pairs again once per emotion both speakers have there.
+    (``cooccurring``), ``agreeing`` those that agree on the emotion there (``teer.engine.agrees``).
     Where several mappings are equally good, the one under which more speech also
     has the right emotion wins, so that sTEER depends neither on speaker names nor on
     the order of segments (``tie_weights``). Every overlap counts, however short: a
@@ -69,14 +70,14 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: 
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     if len(speakers) == 0:
         return mapping
-    pairs = overlaps(grid, ref, hyp, speakers, sharing)
+    pairs = overlaps(grid, ref, hyp, speakers, agreeing)
     assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
     return mapping
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) -> PairOverlaps:
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs) -> PairOverlaps:
     """The overlap of every pair of speakers active together (``speakers``), and their
-    emotion agreement (``sharing``: speaker pairs active together, once per emotion both have)."""
+    emotion agreement (``agreeing``: the speaker pairs active together that agree on the emotion)."""
     k_ref = int(ref.speaker_local.max()) + 1
     k_hyp = int(hyp.speaker_local.max()) + 1
     size = grid.n_files * k_ref * k_hyp
@@ -89,9 +90,9 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, sharing: Pairs) 
         return sum_by_key(pairs.each(per_pair), grid.duration[pairs.region], size, among=per_pair)
 
     pair, overlap = sums(speakers)
-    e_pair, e_seconds = sums(sharing)
+    e_pair, e_seconds = sums(agreeing)
     agreement = np.zeros(len(pair))
-    # both speakers active with one emotion means both active: every e_pair is in pair
+    # agreeing means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
     return PairOverlaps(pair, overlap, agreement, k_ref, k_hyp)
 

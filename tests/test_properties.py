@@ -253,7 +253,7 @@ def test_together_on_coarse_regions_is_together_on_the_grid(ref, hyp, collar, zo
                       [i < pairs.single for i in range(len(pairs))])
         return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
 
-    for name in ("speakers", "sharing"):
+    for name in ("speakers", "agreeing"):
         assert per_pair(getattr(fine, name)) == per_pair(getattr(coarse, name)), name
     for side in (0, 1):
         a, b = fine.items_in(side, fine.regions), coarse.items_in(side, fine.regions)
@@ -303,10 +303,10 @@ def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_m
 # two speakers that share two emotions at once
 @example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 20, 40, "B", "neu")],
          [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 5, 10, "B", "neu")], 0.0)
-def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, collar):
-    """Where both sides have an emotion on every segment, ``engine._pairs_of_speakers`` counts
-    the emotions each speaker pair shares from bit masks instead of crossing the items: the
-    same speaker pairs, and each pair's sharing entries in the same regions in the same
+def test_agreeing_pairs_from_speakers_are_those_from_items(ref, hyp, collar):
+    """Where both sides have an emotion on every segment, ``engine._pairs_of_speakers`` finds
+    the speaker pairs that agree on the emotion from bit masks instead of crossing the items:
+    the same speaker pairs, and each agreeing pair's entries in the same regions in the same
     order, the regions with one item on each side first (what the pair sums add, in order)."""
     import numpy as np
 
@@ -319,7 +319,7 @@ def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, c
     items = tuple(active(side.by_speaker_emotion, below) for side in (sw.ref, sw.hyp))
     speakers = [engine._active_speakers(side, regions, below, side_items, e)
                 for side, side_items in zip((sw.ref, sw.hyp), items)]
-    pairs, sharing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
+    pairs, agreeing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
     general = matcher.cooccurring(speakers[0][0], speakers[1][0])
     for name in ("ref", "hyp", "region"):
         assert getattr(pairs, name).tolist() == getattr(general, name).tolist(), name
@@ -329,9 +329,9 @@ def test_pairs_sharing_an_emotion_from_speakers_are_those_from_items(ref, hyp, c
         entries = zip(p.ref.tolist(), p.hyp.tolist(), p.region.tolist(), [i < p.single for i in range(len(p))])
         return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
 
-    expected = engine._sharing_of_items(items, e)
-    assert per_pair(sharing) == per_pair(expected) and sharing.single == expected.single
-    assert np.all(np.diff(sharing.region[sharing.single:]) >= 0)  # region by region after the first ones
+    expected = engine._agreeing_of_items(items, e)
+    assert per_pair(agreeing) == per_pair(expected) and agreeing.single == expected.single
+    assert np.all(np.diff(agreeing.region[agreeing.single:]) >= 0)  # region by region after the first ones
 
 
 @settings(max_examples=100, deadline=None)
