@@ -6,8 +6,8 @@ Corpora from ``corpus.py`` (conversations of 3-5 speakers, ~850 segments per fil
 a simulated system output), written under ``bench_out/``; each size is written as a whole
 ``teer report REF HYP --collar 0.25 -o OUT`` process, repeated (median wall time, peak RSS of
 the child). The browser columns are one ``chromium --headless --dump-dom`` of the page as opened (it
-draws the first file) and with ``#all`` (every file's timeline drawn at once, the worst
-case): wall time, start-up of the browser and serialising the DOM included, and the time
+draws the first file) and with ``#all`` (every file's timeline drawn at once up to 40 files,
+the worst case; beyond, only those near the screen until it is scrolled): wall time, start-up of the browser and serialising the DOM included, and the time
 the page's script took to draw (``body[data-draw-ms]``); each checks that the page reported
 no script error.
 

@@ -192,3 +192,34 @@ def test_zoom_pan_hover_and_sort_with_real_input_events(chromium, tmp_path):
         assert browser.evaluate("document.body.dataset.errors") == "0"
     finally:
         browser.close()
+
+
+def test_many_files_are_drawn_as_they_scroll_into_view(chromium, tmp_path):
+    """Beyond 40 files, ``#all`` draws each timeline as it comes near the screen: all of them
+    once scrolled through, with no script error."""
+    from .cdp import Browser
+    from .test_report import write_json, write_rttm
+
+    rows = [dict(file=f"f{k:02d}", start=float(s), end=float(s) + 1.5, speaker=spk, emotion=emotion)
+            for k in range(45) for s, spk, emotion in ((0, "a", "neu"), (2, "b", "hap"), (4, "a", "ang"))]
+    ref = write_rttm(tmp_path / "ref.rttm", rows)
+    hyp = write_json(tmp_path / "hyp.json", [dict(r, start=r["start"] + 0.2, emotion="neu") for r in rows])
+    page = tmp_path / "r.html"
+    assert main(["report", str(ref), str(hyp), "-o", str(page)]) == 0
+    browser = Browser(chromium, tmp_path / "profile", [f for f in FLAGS if not f.startswith("--virtual")])
+    try:
+        browser.open(page.resolve().as_uri() + "#all", "document.body.dataset.ready === '1'")
+        drawn = int(browser.evaluate("document.body.dataset.timelines"))
+        assert 0 < drawn < 45
+        for _ in range(200):
+            browser.evaluate("window.scrollBy(0, 600)")
+            time.sleep(0.02)
+            drawn = int(browser.evaluate("document.body.dataset.timelines"))
+            if drawn == 45:
+                break
+        assert drawn == 45
+        assert browser.evaluate("document.querySelectorAll('svg.timeline').length") == 45
+        assert browser.evaluate("document.querySelectorAll('.tl-wait').length") == 0
+        assert browser.evaluate("document.body.dataset.errors") == "0"
+    finally:
+        browser.close()

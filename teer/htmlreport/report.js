@@ -353,14 +353,20 @@
     if (!(k in parsed)) parsed[k] = JSON.parse(document.getElementById("teer-file-" + k).textContent);
     return parsed[k];
   }
-  function draw(k) {
+  function draw(k, root) {
     var tl = Object.create(Timeline.prototype);
     tl.uid = uid++;  // names its clip path, one per timeline
-    Timeline.call(tl, viewer, fileData(k));
+    Timeline.call(tl, root || viewer, fileData(k));
     shown.push(tl);
     return tl;
   }
-  function clear() { viewer.innerHTML = ""; shown = []; }
+  var observer = null;
+  function clear() {
+    if (observer) observer.disconnect();
+    observer = null;
+    viewer.innerHTML = "";
+    shown = [];
+  }
   function showFile(name, scroll) {
     var k = NAMES.indexOf(name);
     if (k < 0) return;
@@ -370,10 +376,34 @@
     markRow(name);
     if (scroll) document.getElementById("timeline").scrollIntoView();
   }
+  // Up to EAGER files, every timeline is drawn at once; beyond, each is drawn as it comes near
+  // the screen, so that a page of hundreds of files stays responsive.
+  var EAGER = 40;
   function showAll() {
     clear();
-    for (var k = 0; k < NAMES.length; k++) draw(k);
     markRow(null);
+    if (NAMES.length <= EAGER || !("IntersectionObserver" in window)) {
+      for (var k = 0; k < NAMES.length; k++) draw(k);
+      return;
+    }
+    observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        var slot = entry.target;
+        observer.unobserve(slot);
+        slot.textContent = "";
+        slot.className = "";
+        draw(+slot.getAttribute("data-k"), slot);
+      });
+    }, {rootMargin: "800px 0px"});
+    for (k = 0; k < NAMES.length; k++) {
+      var slot = document.createElement("div");
+      slot.className = "tl-wait";
+      slot.setAttribute("data-k", String(k));
+      slot.textContent = NAMES[k];
+      viewer.appendChild(slot);
+      observer.observe(slot);
+    }
   }
   function markRow(name) {
     var rows = document.querySelectorAll("#file-table tbody tr");
