@@ -226,14 +226,18 @@ def test_files_keeps_only_those_timelines(inputs, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--files", "nope"], "teer: error: --files: no file 'nope' in the inputs"),
+    (["-o", "OUT/r.json"], "teer: error: OUT/r.json: teer report writes an HTML page: name it .html (teer score and "
+                           "teer analyze write tables, JSON and CSV)"),
     (["--collar", "-1"], "teer: error: argument --collar: expected a non-negative number of seconds, not '-1'"),
 ])
 def test_bad_options_are_one_line_and_write_nothing(inputs, tmp_path, capsys, args, message):
     ref, hyp, _ = inputs
+    args = [str(a).replace("OUT", str(tmp_path)) for a in args]
+    output = [] if "-o" in args else ["-o", tmp_path / "r.html"]
     with pytest.raises(SystemExit) if "--collar" in args else _nothing():
-        assert cli("report", ref, hyp, *args, "-o", tmp_path / "r.html") == 2
+        assert cli("report", ref, hyp, *args, *output) == 2
     err = capsys.readouterr().err
-    assert err.strip() == message
+    assert err.strip() == message.replace("OUT", str(tmp_path))
     assert list(tmp_path.iterdir()) == []
 
 

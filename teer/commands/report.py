@@ -29,10 +29,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from ..analysis import analyze, literal_emotions_note
     from ..api import run as score_run
     from ..htmlreport.page import page
 
+    # before anything is read: "-o scores.json" expects another output than a page
+    extension = os.path.splitext(args.output)[1].lower()
+    if extension not in ("", ".html", ".htm"):
+        raise Fail(f"{args.output}: teer report writes an HTML page: name it .html (teer score and "
+                   f"teer analyze write tables, JSON and CSV)")
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
     files = None
