@@ -66,7 +66,8 @@ def applies(options: Any) -> bool:
 
 
 def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable | GroupedRttm]:
-    """Paths as ``teer.api.as_table`` reads them (both at once where ``jobs`` allows), or, for a
+    """Paths read by ``teer.io.load_reference`` or ``load_hypothesis`` (both at once where
+    ``jobs`` allows; what ``teer.api.as_table`` does with a path), or, for a
     large RTTM file grouped by file id (a reference with segments, all or none of them with an
     emotion), its ``GroupedRttm``."""
     # the spill files are made here, unlinked at once: a process that reads a side writes
@@ -116,8 +117,7 @@ def _large(path: Any) -> bool:
 
 
 def _read_side(side: tuple[Any, str], spill) -> SegmentTable | GroupedRttm:
-    from . import api
-    from .io import jsonfile, rttm_batches
+    from .io import jsonfile, load_hypothesis, load_reference, rttm_batches
 
     path, role = side
     if spill is not None:
@@ -125,7 +125,7 @@ def _read_side(side: tuple[Any, str], spill) -> SegmentTable | GroupedRttm:
         if isinstance(found, GroupedRttm) and (role != "reference" or _good_reference(found.skeleton)):
             return found
         del found  # UNGROUPED, or a file with a problem: read whole, which raises it
-    return api.as_table(path, role)
+    return load_reference(path) if role == "reference" else load_hypothesis(path)
 
 
 def _good_reference(skeleton: SegmentTable) -> bool:
