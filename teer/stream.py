@@ -3,7 +3,7 @@
 An RTTM file above ``STREAM_BYTES`` whose lines are grouped by file id (every file
 id's SPEAKER lines in one run, the usual layout) is not read into one table: a
 first pass keeps where each file's lines are and what the checks on the whole input
-need, and its segments in a temporary file (``teer.io.rttm_batches``); then batches of about ``BATCH_SEGMENTS`` segments
+need, and its segments in a temporary file (``teer.io.rttm_batches``); then batches of about ``READ_BATCH_SEGMENTS`` segments
 (both sides) are read, scored and dropped (``teer.api``). Files are independent
 and each batch holds whole files, so the per-file components, the sums and every
 warning are those of scoring the whole tables, bit for bit. A file whose ids are
@@ -24,8 +24,9 @@ from .segments import SegmentTable
 
 #: an RTTM file larger than this is read a batch of files at a time where its file ids are grouped
 STREAM_BYTES = 64 << 20
-#: segments of both sides in a batch of files (the engine sweeps it in its own smaller batches)
-BATCH_SEGMENTS = 400_000
+#: segments of both sides read in a batch of files (the engine sweeps each in its own smaller
+#: batches of ``engine.BATCH_SEGMENTS``)
+READ_BATCH_SEGMENTS = 400_000
 
 
 class InMemory:
@@ -141,7 +142,7 @@ def batched(ref: SegmentTable | GroupedRttm, hyp: SegmentTable | GroupedRttm) ->
 
 
 def groups(ref: Side, hyp: Side, others: Sequence[str] = ()) -> list[list[str]]:
-    """The files in batches of about ``BATCH_SEGMENTS`` segments: the reference's files in
+    """The files in batches of about ``READ_BATCH_SEGMENTS`` segments: the reference's files in
     its order, then the hypothesis's other files, then ``others`` (files in neither side)."""
     sizes: dict[str, int] = {}
     for side in (ref, hyp):
@@ -153,7 +154,7 @@ def groups(ref: Side, hyp: Side, others: Sequence[str] = ()) -> list[list[str]]:
     out: list[list[str]] = [[]]
     total = 0
     for name, size in sizes.items():
-        if total >= BATCH_SEGMENTS:
+        if total >= READ_BATCH_SEGMENTS:
             out.append([])
             total = 0
         out[-1].append(name)

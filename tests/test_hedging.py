@@ -148,7 +148,7 @@ def test_the_warning_counts_the_same_seconds_when_read_in_batches(tmp_path, monk
     hyp.write_text("\n".join(rows) + "\n")
     whole = teer.score(ref, hyp, collar=0).warnings
     monkeypatch.setattr(stream, "STREAM_BYTES", 0)
-    monkeypatch.setattr(stream, "BATCH_SEGMENTS", 10)
+    monkeypatch.setattr(stream, "READ_BATCH_SEGMENTS", 10)
     batched = teer.score(ref, hyp, collar=0).warnings
     assert [w for w in whole if "at once" in w] == [w for w in batched if "at once" in w]
     assert any("in 30.00 s" in w for w in whole)

@@ -1,4 +1,5 @@
-"""teer's modules import each other without circles, and no two share a name.
+"""teer's modules import each other without circles, no two share a name, and no
+public constant has two values under one name.
 
 The graph is drawn from the source (``ast``), every ``import`` counted, also those
 inside functions (a deferred import is still an arrow between the two modules).
@@ -13,6 +14,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "teer"
 
 #: circles not yet undone (issue 23); this list only shrinks
 KNOWN_CYCLES = [["teer.engine", "teer.matcher"], ["teer.io.values", "teer.segments"]]
+#: names every module of a kind declares for the same role: each format module's FORMAT,
+#: each command's HELP
+INTERFACE_NAMES = {"FORMAT", "HELP"}
+#: constants that still mean different things in different modules (issue 23): FORMATS is
+#: output formats (render, the commands), figure formats (figures) and the input format
+#: registry (teer.io); KEYS a report's columns (components) and a JSON shape's keys (io)
+KNOWN_SHARED_CONSTANTS = {"FORMATS", "KEYS"}
 
 
 def modules() -> dict[str, Path]:
@@ -118,3 +126,23 @@ def test_the_lazily_loaded_names_are_found_where_the_packages_say():
         table = package._PUBLIC if package is teer else package._LAZY
         for name in table:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+
+def test_no_public_constant_has_two_values():
+    values = defaultdict(dict)
+    for name, path in modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            # a constant given another module's value (`DEFAULT_PRESET = presets.DEFAULT_PRESET`)
+            # is the same constant
+            if isinstance(target, ast.Name) and target.id.isupper() and not target.id.startswith("_") \
+                    and not isinstance(value, (ast.Name, ast.Attribute)):
+                values[target.id][name] = ast.unparse(value)
+    shared = {constant for constant, where in values.items()
+              if len(set(where.values())) > 1 and constant not in INTERFACE_NAMES}
+    assert shared == KNOWN_SHARED_CONSTANTS, {c: values[c] for c in shared ^ KNOWN_SHARED_CONSTANTS}

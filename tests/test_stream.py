@@ -83,7 +83,7 @@ def both_ways(monkeypatch, ref, hyp, **options):
     monkeypatch.setattr(stream, "STREAM_BYTES", 1 << 40)
     whole = report(ref, hyp, **options)
     monkeypatch.setattr(stream, "STREAM_BYTES", 0)
-    monkeypatch.setattr(stream, "BATCH_SEGMENTS", 300)
+    monkeypatch.setattr(stream, "READ_BATCH_SEGMENTS", 300)
     grouped = []
     batched = stream.batched
 
@@ -173,7 +173,7 @@ def test_batch_tables_are_the_whole_tables_rows(inputs):
 def test_cli_json_output_identical_with_jobs(inputs):
     outputs = []
     for limit, jobs in ((1 << 40, 1), (0, 1), (0, 2)):
-        code = ("import sys; from teer import stream, cli; stream.STREAM_BYTES = %d; stream.BATCH_SEGMENTS = 300; "
+        code = ("import sys; from teer import stream, cli; stream.STREAM_BYTES = %d; stream.READ_BATCH_SEGMENTS = 300; "
                 "sys.exit(cli.main(sys.argv[1:]))" % limit)
         out = subprocess.run([sys.executable, "-c", code, "score", str(inputs["ref"]), str(inputs["hyp"]),
                               "--per-file", "--format", "json", "--collar", "0.25", "--jobs", str(jobs)],
