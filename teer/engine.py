@@ -527,7 +527,7 @@ def _batches(ref, hyp, noscore, uem, index: FileIndex, scored: np.ndarray, in_ue
         for t, f, (order, bounds) in zip(tables, index.codes, grouped):
             lo, hi = int(bounds[b]), int(bounds[b + 1])
             rows = slice(lo, hi) if order is None else order[lo:hi]
-            parts.append(_batch_table(t, rows, f[rows] - lo_file, names))
+            parts.append(batch_table(t, rows, f[rows] - lo_file, names))
         part_uem = None if uem is None else {
             files[i]: uem[files[i]] for i in range(lo_file, hi_file) if in_uem[i]}
         into = np.fromiter((index.position[name] for name in _sweep_files(parts, part_uem)), np.int64)
@@ -542,8 +542,9 @@ def _sweep_files(tables: Sequence[SegmentTable], uem: Uem | None) -> list[str]:
     return files
 
 
-def _batch_table(table: SegmentTable, rows: np.ndarray | slice, file: np.ndarray, files: list[str]) -> SegmentTable:
-    """The given rows of ``table``, with file ids re-coded into the batch's own ``files``."""
+def batch_table(table: SegmentTable, rows: np.ndarray | slice, file: np.ndarray, files: list[str]) -> SegmentTable:
+    """The given rows of ``table``, with file ids re-coded into the batch's own ``files``: the
+    table a sweep of one batch of whole files takes (``score`` and ``teer validate``)."""
     return SegmentTable(files, table.speakers, table.emotions, file.astype(np.int32), table.start[rows],
                         table.end[rows], table.speaker[rows], table.emotion[rows], table.origin[rows],
                         table.source)

@@ -103,7 +103,7 @@ def counts(table: SegmentTable) -> dict:
     number = np.bincount(table.emotion[has], minlength=len(table.emotions))
     out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": float(seconds[i])}
                        for i in np.argsort(table.emotions) if number[i]}
-    from .engine import BATCH_SEGMENTS, _batch_table
+    from .engine import BATCH_SEGMENTS, batch_table
     from .engine import sweep as sweep_of
 
     # whole files swept in batches, as teer score does: memory stays bounded by the batch
@@ -114,7 +114,7 @@ def counts(table: SegmentTable) -> dict:
     for b in np.unique(batch[size > 0]).tolist():
         lo, hi = int(np.searchsorted(batch, b)), int(np.searchsorted(batch, b, "right"))
         rows = order[np.searchsorted(sorted_file, lo):np.searchsorted(sorted_file, hi)]
-        sweep = sweep_of(_batch_table(table, rows, table.file[rows] - lo, table.files[lo:hi]),
+        sweep = sweep_of(batch_table(table, rows, table.file[rows] - lo, table.files[lo:hi]),
                          SegmentTable.empty())
         speaking = sweep.n_ref >= 1
         overlapped = (sweep.n_ref >= 2) & (sweep.duration > 0)

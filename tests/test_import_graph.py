@@ -21,6 +21,13 @@ INTERFACE_NAMES = {"FORMAT", "HELP"}
 #: output formats (render, the commands), figure formats (figures) and the input format
 #: registry (teer.io); KEYS a report's columns (components) and a JSON shape's keys (io)
 KNOWN_SHARED_CONSTANTS = {"FORMATS", "KEYS"}
+#: (importer, module, name) of private names imported from another module, not yet undone
+KNOWN_PRIVATE_IMPORTS = {("teer.commands.plot", "teer.figures", "_figure"),
+                         ("teer.htmlreport.page", "teer.render", "_cell"),
+                         ("teer.io.jsonl", "teer.io.seglst", "_Duplicates"),
+                         ("teer.io.jsonl", "teer.io.seglst", "_integer"),
+                         ("teer.io.jsonl", "teer.io.seglst", "_object"),
+                         ("teer.io.jsonl", "teer.io.seglst", "_rows")}
 
 
 def modules() -> dict[str, Path]:
@@ -146,3 +153,17 @@ def test_no_public_constant_has_two_values():
     shared = {constant for constant, where in values.items()
               if len(set(where.values())) > 1 and constant not in INTERFACE_NAMES}
     assert shared == KNOWN_SHARED_CONSTANTS, {c: values[c] for c in shared ^ KNOWN_SHARED_CONSTANTS}
+
+
+def test_no_module_imports_a_private_name_of_another():
+    found = modules()
+    private = set()
+    for name, path in found.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+                origin = ".".join(base + ([node.module] if node.module else []))
+                private.update((name, origin, alias.name) for alias in node.names
+                               if alias.name.startswith("_") and not alias.name.startswith("__"))
+    assert private == KNOWN_PRIVATE_IMPORTS
