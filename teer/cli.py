@@ -11,7 +11,7 @@ import warnings
 
 from . import __version__
 from .checks import TeerWarning
-from .commands import PENDING_WARNINGS, Fail, check_output, one_line, print_warnings, spaced_list_hint
+from .commands import PENDING_WARNINGS, Fail, check_output, choose_format, one_line, print_warnings, spaced_list_hint
 from .segments import InputError
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = {signum: signal.signal(signum, _interrupted) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
         check_output(args)
+        choose_format(args)
         with warnings.catch_warnings():
             # the commands print the report's warnings themselves, as "teer: warning: ..."
             warnings.simplefilter("ignore", TeerWarning)

@@ -10,9 +10,28 @@ from .components import Report
 from .render import header_lines, rounded_row
 
 
+def per_file(report_a: Report, report_b: Report, rates) -> list[tuple[str, str, float | None, float | None,
+                                                                       float | None]]:
+    """Per file (sorted) and rate: A, B and A - B (None where a rate is not available)."""
+    rows = []
+    for name in sorted(set(report_a.files) | set(report_b.files)):
+        for rate in rates:
+            a, b = (r.files[name].rate(rate) if name in r.files else None for r in (report_a, report_b))
+            rows.append((name, rate, a, b, None if a is None or b is None else a - b))
+    return rows
+
+
+def _files_dict(report_a: Report, report_b: Report, rates) -> dict:
+    out: dict = {}
+    for name, rate, a, b, d in per_file(report_a, report_b, rates):
+        out.setdefault(name, {"A": {}, "B": {}, "difference": {}})
+        out[name]["A"][rate], out[name]["B"][rate], out[name]["difference"][rate] = a, b, d
+    return out
+
+
 def to_dict(report_a: Report, report_b: Report, result: dict[str, Difference], settings: Settings,
-            names: tuple[str, str]) -> dict:
-    return {
+            names: tuple[str, str], files: bool = False) -> dict:
+    data = {
         "settings": dict(report_a.settings),
         "bootstrap": {**settings.to_dict(len(report_a.files)), "paired": True,
                       "p_value": "two-sided: min(1, 2 min(#{d<=0}+1, #{d>=0}+1) / (N+1))"},
@@ -22,6 +41,9 @@ def to_dict(report_a: Report, report_b: Report, result: dict[str, Difference], s
                           **({"mean": rounded_row(report_b.mean())} if report_b.average == "files" else {})}},
         "difference": {k: d.to_dict() for k, d in result.items()},
     }
+    if files:
+        data["files"] = _files_dict(report_a, report_b, list(result))
+    return data
 
 
 def _pct(x: float | None) -> str:
@@ -29,9 +51,12 @@ def _pct(x: float | None) -> str:
 
 
 def render(report_a: Report, report_b: Report, result: dict[str, Difference], settings: Settings,
-           fmt: str, names: tuple[str, str] = ("A", "B")) -> str:
+           fmt: str, names: tuple[str, str] = ("A", "B"), files: bool = False) -> str:
+    """The comparison as a table, JSON or CSV; ``files`` adds A, B and A - B of each file
+    (JSON: a ``files`` object; CSV: a first column ``file``, ``TOTAL`` on the total's rows;
+    table: a second table, a row per file and rate)."""
     if fmt == "json":
-        data = to_dict(report_a, report_b, result, settings, names)
+        data = to_dict(report_a, report_b, result, settings, names, files)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     comments = [*header_lines(report_a), f"# A: {names[0]}", f"# B: {names[1]}",
                 f"# paired {settings.describe(len(report_a.files))}; p two-sided from the resampled A-B"]
@@ -39,10 +64,16 @@ def render(report_a: Report, report_b: Report, result: dict[str, Difference], se
         out = io.StringIO()
         out.write("".join(f"{line}\n" for line in comments))
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["rate", "A", "B", "difference", "CI_low", "CI_high", "p"])
+        first = ["file"] if files else []
+        writer.writerow(first + ["rate", "A", "B", "difference", "CI_low", "CI_high", "p"])
         for k, d in result.items():
             lo, hi = d.interval if d.interval is not None else (None, None)
-            writer.writerow([k] + ["n/a" if v is None else repr(v) for v in (d.a, d.b, d.difference, lo, hi, d.p)])
+            writer.writerow((["TOTAL"] if files else []) + [k] + ["n/a" if v is None else repr(v)
+                                                                  for v in (d.a, d.b, d.difference, lo, hi, d.p)])
+        if files:
+            for name, rate, a, b, d in per_file(report_a, report_b, list(result)):
+                writer.writerow([name, rate] + ["n/a" if v is None else repr(v) for v in (a, b, d)]
+                                + ["n/a"] * 3)
         return out.getvalue()
     pct = f"{100 * settings.confidence:g}%"
     header = ["rate", "A %", "B %", "A-B %", f"{pct} CI of A-B", "p"]
@@ -51,8 +82,16 @@ def render(report_a: Report, report_b: Report, result: dict[str, Difference], se
         ci = "n/a" if d.interval is None else f"[{_pct(d.interval[0])}, {_pct(d.interval[1])}]"
         body.append([k, _pct(d.a), _pct(d.b), _pct(d.difference), ci,
                      "n/a" if d.p is None else f"{d.p:.4f}"])
-    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    lines = list(comments)
-    for row in [header] + body:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    lines = list(comments) + _aligned(header, body, 1)
+    if files:
+        rows = [[name, rate, _pct(a), _pct(b), _pct(d)] for name, rate, a, b, d in per_file(report_a, report_b,
+                                                                                           list(result))]
+        lines += ["", "# per file"] + _aligned(["file", "rate", "A %", "B %", "A-B %"], rows, 2)
     return "\n".join(lines) + "\n"
+
+
+def _aligned(header: list[str], body: list[list[str]], text_columns: int) -> list[str]:
+    """Rows with the first ``text_columns`` columns left-aligned and the others right-aligned."""
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) if i < text_columns else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+            for row in [header] + body]

@@ -155,3 +155,43 @@ def test_a_dash_reads_standard_input_on_either_side_not_both(tmp_path):
     assert bad.returncode == 2 and bad.stderr.decode().startswith("teer: error: <stdin>:1: ")
     check = piped("validate", "-", stdin=ref)
     assert check.returncode == 0 and check.stdout.decode().startswith("-: OK (RTTM)")
+
+
+@pytest.mark.parametrize("name, starts", [("out.json", "{"), ("out.CSV", "# teer"), ("out.md", "# teer"),
+                                          ("out.txt", "# teer"), ("out", "# teer")])
+def test_the_extension_of_o_chooses_the_format(tmp_path, name, starts):
+    target = tmp_path / name
+    out = teer("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "-o", target)
+    assert out.returncode == 0 and out.stderr == ""
+    text = target.read_text()
+    assert text.startswith(starts)
+    if name == "out.json":
+        assert json.loads(text)["files"]
+    elif name == "out.CSV":
+        assert any(line.startswith("file,TEER,") for line in text.splitlines())
+    else:
+        assert any(line.split()[:2] == ["file", "TEER"] for line in text.splitlines())
+
+
+@pytest.mark.parametrize("args, message", [
+    (("score", "--format", "csv", "-o", "{}/out.json"),
+     "{}/out.json: --format csv contradicts the .json extension (json): give one, or make them agree"),
+    (("score", "--format", "json", "-o", "{}/out.txt"),
+     "{}/out.txt: --format json contradicts the .txt extension (table): give one, or make them agree"),
+    (("validate", "-o", "{}/out.csv"),
+     "{}/out.csv: the .csv extension names csv output, which teer validate does not write (--format table|json)"),
+])
+def test_a_format_the_extension_contradicts_is_an_error(tmp_path, args, message):
+    command, *rest = args
+    inputs = [EXAMPLES / "ref.rttm"] + ([EXAMPLES / "hyp.json"] if command == "score" else [])
+    out = teer(command, *inputs, *[a.format(tmp_path) for a in rest])
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == f"teer: error: {message.format(tmp_path)}\n"
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_format_the_extension_agrees_with_is_fine(tmp_path):
+    out = teer("analyze", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv", "--view", "mapping",
+               "-o", tmp_path / "m.csv")
+    assert out.returncode == 0
+    assert (tmp_path / "m.csv").read_text().splitlines()[-1] == "dialog2,spk1,dave"

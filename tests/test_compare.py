@@ -116,3 +116,34 @@ def test_compare_warns_when_there_are_too_few_files_for_a_bootstrap(tmp_path):
     with pytest.warns(teer.TeerWarning, match="only 2 files"):
         compare(report, report, Settings(100))
     assert few_files(10) == [] and "nothing to resample" in few_files(1)[0]
+
+
+def test_per_file_gives_a_b_and_the_difference_of_each_file(tmp_path):
+    import teer
+
+    hyp_b = tmp_path / "b.json"
+    seglst = json.loads((EXAMPLES / "hyp.json").read_text())
+    hyp_b.write_text(json.dumps([s for s in seglst if s["session_id"] == "dialog1"]))
+    args = [sys.executable, "-m", "teer.cli", "compare", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", hyp_b,
+            "--bootstrap", "20", "--per-file"]
+    run = lambda *extra: subprocess.run([*map(str, args), *extra], capture_output=True, text=True,  # noqa: E731
+                                        cwd=ROOT)
+    a, b = teer.score(EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"), teer.score(EXAMPLES / "ref.rttm", hyp_b)
+    data = json.loads(run("--format", "json").stdout)
+    assert set(data["files"]) == {"dialog1", "dialog2"}
+    one = data["files"]["dialog2"]
+    assert one["A"]["TEER"] == a.files["dialog2"].TEER and one["B"]["TEER"] == 1.0  # all missed
+    assert one["difference"]["TEER"] == a.files["dialog2"].TEER - 1.0
+    assert one["B"]["EERa"] is None and one["difference"]["EERa"] is None  # nothing detected to compare
+    assert data["files"]["dialog1"]["difference"]["DER"] == 0.0
+    table = run().stdout.splitlines()
+    at = table.index("# per file")
+    assert table[at + 1].split() == ["file", "rate", "A", "%", "B", "%", "A-B", "%"]
+    assert table[at + 7].split() == ["dialog2", "TEER", f"{100 * a.files['dialog2'].TEER:.2f}", "100.00",
+                                     f"{100 * (a.files['dialog2'].TEER - 1):.2f}"]
+    csv = [line for line in run("--format", "csv").stdout.splitlines() if not line.startswith("#")]
+    assert csv[0] == "file,rate,A,B,difference,CI_low,CI_high,p"
+    assert csv[1].startswith("TOTAL,TEER,") and len(csv) == 1 + 5 + 2 * 5
+    # without --per-file, the output is as before
+    plain = subprocess.run([*map(str, args[:-1]), "--format", "csv"], capture_output=True, text=True, cwd=ROOT)
+    assert [x for x in plain.stdout.splitlines() if not x.startswith("#")][0] == "rate,A,B,difference,CI_low,CI_high,p"

@@ -157,9 +157,38 @@ def scoring_options(args: argparse.Namespace) -> dict:
     return options
 
 
+#: the output format an extension of ``-o`` names (any other extension: the command's first format)
+EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".md": "table", ".txt": "table"}
+
+
 def add_output_arguments(p: argparse.ArgumentParser, formats: Iterable[str]) -> None:
-    p.add_argument("--format", choices=tuple(formats), default=tuple(formats)[0])
-    p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    formats = tuple(formats)
+    named = ", ".join(f"{ext} {fmt}" for ext, fmt in EXTENSION_FORMATS.items() if fmt in formats)
+    p.add_argument("--format", choices=formats, default=None,
+                   help=f"default: named by the extension of -o ({named}), else {formats[0]}")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write here (atomically) instead of stdout; its extension chooses the format")
+    p.set_defaults(output_formats=formats)
+
+
+def choose_format(args: argparse.Namespace) -> None:
+    """``args.format`` from ``--format``, else from the extension of ``-o`` (``EXTENSION_FORMATS``),
+    else the command's first format; an extension that names another format than ``--format``,
+    or one the command does not write, is an error (before anything is read)."""
+    formats = getattr(args, "output_formats", None)
+    if formats is None:
+        return
+    output = getattr(args, "output", None)
+    extension = os.path.splitext(output)[1].lower() if output else ""
+    named = EXTENSION_FORMATS.get(extension)
+    if named is not None and named not in formats:
+        raise Fail(f"{output}: the {extension} extension names {named} output, which teer {args.command} does not "
+                   f"write (--format {'|'.join(formats)})")
+    if args.format is None:
+        args.format = named or formats[0]
+    elif named is not None and named != args.format:
+        raise Fail(f"{output}: --format {args.format} contradicts the {extension} extension ({named}): "
+                   "give one, or make them agree")
 
 
 #: the arguments of the commands that name files they read

@@ -26,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scoring_arguments(p)
     add_average_arguments(p)
     add_bootstrap_arguments(p, default=DEFAULT_RESAMPLES)
+    p.add_argument("--per-file", action="store_true", help="A, B and A - B of every rate for each file as well")
     add_output_arguments(p, FORMATS)
 
 
@@ -46,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
     warn(list(dict.fromkeys(report_a.warnings + report_b.warnings)) + few_files(len(report_a.files)))
     result = compare(report_a, report_b, settings)
     emit(render(report_a, report_b, result, settings, args.format,
-                names=(args.hypothesis_a, args.hypothesis_b)), args.output)
+                names=(args.hypothesis_a, args.hypothesis_b), files=args.per_file), args.output)
     return 0
