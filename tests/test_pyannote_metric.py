@@ -112,10 +112,6 @@ def test_empty_reference_and_reference_without_emotions():
     with pytest.warns(UserWarning, match="ser-align skips 1 file"):
         detail = TimeWeightedEmotionErrorRate("ser-align")(empty, hyp, detailed=True)
     assert (detail["false alarm"], detail["total"], detail["TEER"]) == (0, 0, 0)
-    plain = Annotation(uri="a")
-    plain[Segment(0, 3), 0] = "A"
-    with pytest.raises(ValueError, match="no emotion labels"):
-        TimeWeightedEmotionErrorRate()(plain, hyp)
 
 
 def test_preset_rules_apply_to_the_metric():
@@ -123,3 +119,81 @@ def test_preset_rules_apply_to_the_metric():
         TimeWeightedEmotionErrorRate("ser-align", collar=0.25)
     with pytest.raises(ValueError, match="unknown preset"):
         SpeakerAttributedTEER("nope")
+
+
+def _plain_and_labelled():
+    plain = Annotation(uri="a")
+    plain[Segment(0, 3), 0] = "A"
+    labelled = Annotation(uri="a")
+    labelled[Segment(0, 3), 0] = ("A", "hap")
+    return plain, labelled
+
+
+@pytest.mark.parametrize("side", ["reference", "hypothesis"])
+@pytest.mark.parametrize("metric_class", [TimeWeightedEmotionErrorRate, SpeakerAttributedTEER])
+def test_plain_speaker_labels_give_no_emotion_rate_with_a_warning(side, metric_class):
+    """As teer.score: emotion rates not available (not a TEER of 1.0, nor an error)."""
+    import math
+
+    plain, labelled = _plain_and_labelled()
+    ref, hyp = (plain, labelled) if side == "reference" else (labelled, plain)
+    metric = metric_class(collar=0)
+    with pytest.warns(teer.TeerWarning, match=f"the {side} has no emotion labels"):
+        detail = metric(ref, hyp, detailed=True)
+    assert math.isnan(detail[metric.name]) and math.isnan(detail["confusion"])
+    assert (detail["total"], detail["missed detection"], detail["false alarm"]) == (3, 0, 0)
+    assert math.isnan(abs(metric))
+    assert metric.teer_total.DER == 0 and metric.teer_total.TEER is None
+
+
+@pytest.mark.parametrize("metric_class", [TimeWeightedEmotionErrorRate, SpeakerAttributedTEER])
+def test_unknown_keywords_are_refused(metric_class):
+    with pytest.raises(TypeError, match="foo"):
+        metric_class(collar=0, foo=1)
+    with pytest.raises(TypeError, match="skip_overlap"):
+        metric_class(skip_overlap="yes")
+    with pytest.raises(TypeError, match="miss"):
+        metric_class(miss="1")
+    with pytest.raises(ValueError, match="nonoverlap"):
+        metric_class(skip_overlap=True, regions="all")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pyannote_keywords_mean_what_they_mean_in_identification_error_rate(seed):
+    """skip_overlap=True scores only where the reference does not overlap (regions="nonoverlap")
+    and the weights weigh the components: equal to pyannote's IdentificationErrorRate with the
+    same keywords, on emotion labels (no speaker overlaps itself, so counting speakers, as
+    teer does, or segments, as pyannote does, is the same)."""
+    ref, hyp = corpus(seed)
+    refs = annotations(ref)
+    extent = {f: Timeline([a.get_timeline().extent()]) for f, a in refs.items()}
+    for keywords in (dict(skip_overlap=True), dict(confusion=0.5, miss=2.0, false_alarm=0.25),
+                     dict(skip_overlap=True, confusion=2.0)):
+        ours = accumulate(TimeWeightedEmotionErrorRate(collar=0, **keywords), ref, hyp, uem=extent.get)
+        theirs = IdentificationErrorRate(**keywords)
+        for f in refs:
+            theirs(to_annotation(ref, f, lambda r: r["emotion"]), to_annotation(hyp, f, lambda r: r["emotion"]),
+                   uem=extent[f])
+        assert abs(ours) == pytest.approx(abs(theirs), rel=1e-9), keywords
+        for key in ("total", "correct", "confusion", "missed detection", "false alarm"):
+            assert ours[key] == pytest.approx(theirs[key], rel=1e-9, abs=1e-9), (keywords, key)
+    # skipping the overlap changes something here: it is not ignored
+    plain = accumulate(TimeWeightedEmotionErrorRate(collar=0), ref, hyp, uem=extent.get)
+    skipped = accumulate(TimeWeightedEmotionErrorRate(collar=0, skip_overlap=True), ref, hyp, uem=extent.get)
+    assert skipped["total"] < plain["total"]
+    direct = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0,
+                        regions="nonoverlap", uem={f: [(t[0].start, t[0].end)] for f, t in extent.items()}).total
+    assert skipped["total"] == pytest.approx(direct.TOTAL)
+
+
+def test_uem_is_a_timeline_or_a_segment():
+    ref = Annotation(uri="a")
+    ref[Segment(0, 10), 0] = ("A", "hap")
+    hyp = Annotation(uri="a")
+    hyp[Segment(0, 10), 0] = ("X", "sad")
+    metric = TimeWeightedEmotionErrorRate(collar=0)
+    by_segment = metric(ref, hyp, uem=Segment(2, 6), detailed=True)
+    by_timeline = metric(ref, hyp, uem=Timeline([Segment(2, 6)]), detailed=True)
+    assert by_segment == by_timeline and by_segment["total"] == 4
+    with pytest.raises(TypeError, match="Timeline or Segment"):
+        metric(ref, hyp, uem=[(2, 6)])
