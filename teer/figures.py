@@ -36,6 +36,12 @@ def _figure(width: float, height: float):
     return fig
 
 
+def require_matplotlib() -> None:
+    """``PlotError`` saying how to install matplotlib where it cannot be imported (``teer plot``
+    checks it before scoring)."""
+    _figure(1, 1)
+
+
 def _colours(labels: list[str]) -> dict[str, tuple]:
     from matplotlib import colormaps
 

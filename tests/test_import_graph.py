@@ -22,8 +22,7 @@ INTERFACE_NAMES = {"FORMAT", "HELP"}
 #: registry (teer.io); KEYS a report's columns (components) and a JSON shape's keys (io)
 KNOWN_SHARED_CONSTANTS = {"FORMATS", "KEYS"}
 #: (importer, module, name) of private names imported from another module, not yet undone
-KNOWN_PRIVATE_IMPORTS = {("teer.commands.plot", "teer.figures", "_figure"),
-                         ("teer.htmlreport.page", "teer.render", "_cell"),
+KNOWN_PRIVATE_IMPORTS = {("teer.htmlreport.page", "teer.render", "_cell"),
                          ("teer.io.jsonl", "teer.io.seglst", "_Duplicates"),
                          ("teer.io.jsonl", "teer.io.seglst", "_integer"),
                          ("teer.io.jsonl", "teer.io.seglst", "_object"),

@@ -30,10 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
     from ..api import run as score_run
-    from ..figures import _figure, confusion_figure, figure_format, save_figure, timeline_figure
+    from ..figures import confusion_figure, figure_format, require_matplotlib, save_figure, timeline_figure
 
     figure_format(args.output)  # fail early, before scoring, for an extension teer cannot write
-    _figure(1, 1)  # and if matplotlib is missing
+    require_matplotlib()  # and if matplotlib is missing
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
     warn(scoring.report.warnings)
     with warnings.catch_warnings():
