@@ -114,14 +114,36 @@ def confusion_figure(c: Confusion, title: str = "Emotion confusion (seconds)"):
     return fig
 
 
-def timeline_figure(scoring, file: str):
-    """One file: a lane per reference and per hypothesis speaker, segments coloured by
-    emotion; scored time with an error (MS, FA or CONF_emo > 0) shaded red, unscored
-    time (outside the UEM, collars) grey."""
+#: the kinds of error a timeline shades, each in a lane of its own: (label, colour)
+ERROR_LANES = (("missed", "#252525"), ("false alarm", "#7f3b08"), ("emotion confusion", "#b2182b"),
+               ("speaker confusion", "#2166ac"))
+
+
+def error_spans(sweep, regions: np.ndarray, emotions: bool) -> dict[str, np.ndarray]:
+    """Per kind of error (``ERROR_LANES``), which of ``regions`` have it: MS, FA, CONF_emo
+    or CONF_spk > 0 there. Without emotions (a DER-only reference, a hypothesis without
+    labels) there is no emotion confusion to show."""
+    n_ref, n_hyp = sweep.n_ref[regions], sweep.n_hyp[regions]
+    agree = np.minimum(n_ref, n_hyp)
+    kinds = {"missed": n_ref > agree, "false alarm": n_hyp > agree,
+             "emotion confusion": agree > sweep.matched_emo[regions],
+             "speaker confusion": agree > sweep.matched_spk[regions]}
+    if not emotions:
+        del kinds["emotion confusion"]
+    return kinds
+
+
+def timeline_figure(scoring, file: str, start: float | None = None, end: float | None = None):
+    """One file, or the window [``start``, ``end``] of it: a lane per reference and per
+    hypothesis speaker, segments coloured by emotion; below them, a lane per kind of error
+    (missed, false alarm, emotion confusion, speaker confusion), shaded where the scored
+    time has it; unscored time (outside the UEM, collars) grey."""
     sweep = scoring.sweep
     if file not in sweep.files:
         raise ValueError(f"no file {file!r} in the inputs (files: {', '.join(sweep.files[:5])}"
                          + (", ..." if len(sweep.files) > 5 else "") + ")")
+    if start is not None and end is not None and not start < end:
+        raise ValueError(f"--start {start:g} is not before --end {end:g}")
     f = sweep.files.index(file)
     emotions = list(sweep.emotions) + [NONE_LABEL]
     colours = _colours(emotions)
@@ -144,49 +166,56 @@ def timeline_figure(scoring, file: str):
     in_file = np.flatnonzero((sweep.grid_file == f) & (sweep.duration > 0))
     t0 = sweep.grid_time[in_file]
     t1 = t0 + sweep.duration[in_file]
-    agree = np.minimum(sweep.n_ref, sweep.n_hyp)[in_file]
-    errors = (sweep.n_ref[in_file] + sweep.n_hyp[in_file] - 2 * agree
-              + agree - sweep.matched_emo[in_file]) > 0
     scored = sweep.scored[in_file]
+    kinds = error_spans(sweep, in_file, scoring.report.total.emotions)
+    error_lanes = [(label, colour) for label, colour in ERROR_LANES if label in kinds]
 
-    fig = _figure(11, 1.6 + 0.45 * max(len(lanes), 1))
+    n_lanes = len(lanes) + len(error_lanes)
+    fig = _figure(11, 1.6 + 0.45 * max(n_lanes, 1))
     ax = fig.add_subplot()
-    _shade(ax, t0[scored & errors], t1[scored & errors], "#e41a1c", 0.18)
     _shade(ax, t0[~scored], t1[~scored], "#999999", 0.25)
     used = set()
     for y, (_, side, speaker, role) in enumerate(lanes):
         mine = np.flatnonzero(side.speaker == speaker)
-        start = sweep.grid_time[side.i0[mine]]
-        end = sweep.grid_time[side.i1[mine]]
+        seg_start = sweep.grid_time[side.i0[mine]]
+        seg_end = sweep.grid_time[side.i1[mine]]
         labels = [emotions[e] if e >= 0 else NONE_LABEL for e in side.emotion[mine].tolist()]
         for label in dict.fromkeys(labels):
             pick = [i for i, x in enumerate(labels) if x == label]
-            ax.broken_barh(list(zip(start[pick], (end - start)[pick])), (y - 0.35, 0.7),
+            ax.broken_barh(list(zip(seg_start[pick], (seg_end - seg_start)[pick])), (y - 0.35, 0.7),
                            facecolors=colours[label], edgecolor="black", linewidth=0.4,
                            hatch="//" if role == "hyp" else None)
             used.add(label)
+    for k, (label, colour) in enumerate(error_lanes):
+        where = scored & kinds[label]
+        _shade(ax, t0[where], t1[where], colour, 0.85, lane=len(lanes) + k)
     n_ref = len(ref_speakers)
     if n_ref and len(lanes) > n_ref:
         ax.axhline(n_ref - 0.5, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(lanes)), [name for name, *_ in lanes])
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
-    if len(in_file):
-        ax.set_xlim(float(t0.min()), float(t1.max()))
+    if error_lanes:
+        ax.axhline(len(lanes) - 0.5, color="black", linewidth=0.8)
+    ax.set_yticks(range(n_lanes), [name for name, *_ in lanes] + [label for label, _ in error_lanes])
+    ax.set_ylim(n_lanes - 0.5, -0.5)
+    if len(in_file) or start is not None or end is not None:
+        lo = start if start is not None else float(t0.min())
+        hi = end if end is not None else float(t1.max())
+        ax.set_xlim(lo, hi if hi > lo else lo + 1)
     ax.set_xlabel("time (s)")
     c = scoring.report.files.get(file)
     teer = "" if c is None or c.TEER is None else f"  TEER {100 * c.TEER:.1f}%"
-    ax.set_title(f"{file}{teer}  (red: error, grey: not scored; hypothesis hatched)")
+    window = "" if start is None and end is None else f"  [{ax.get_xlim()[0]:g}, {ax.get_xlim()[1]:g}] s"
+    ax.set_title(f"{file}{teer}{window}  (grey: not scored; hypothesis hatched)")
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=colours[x], label=x) for x in emotions if x in used]
-    handles += [Patch(facecolor="#e41a1c", alpha=0.3, label="error"),
-                Patch(facecolor="#999999", alpha=0.4, label="not scored")]
+    handles += [Patch(facecolor="#999999", alpha=0.4, label="not scored")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def _shade(ax, start: np.ndarray, end: np.ndarray, colour: str, alpha: float) -> None:
+def _shade(ax, start: np.ndarray, end: np.ndarray, colour: str, alpha: float, lane: int | None = None) -> None:
+    """Shade the spans, over the whole height or over one ``lane``."""
     if len(start) == 0:
         return
     # join touching spans so that the shading has no seams
@@ -195,4 +224,5 @@ def _shade(ax, start: np.ndarray, end: np.ndarray, colour: str, alpha: float) ->
     first = np.flatnonzero(new)
     last = np.append(first[1:] - 1, len(start) - 1)
     spans = list(zip(start[first], end[last] - start[first]))
-    ax.broken_barh(spans, (-1e3, 2e3), facecolors=colour, alpha=alpha, linewidth=0, zorder=0)
+    height = (-1e3, 2e3) if lane is None else (lane - 0.35, 0.7)
+    ax.broken_barh(spans, height, facecolors=colour, alpha=alpha, linewidth=0, zorder=0 if lane is None else 2)

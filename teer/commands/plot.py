@@ -2,10 +2,11 @@
 
 The extension of ``-o`` chooses the format: .png, .pdf, .svg, .eps or .ps.
 
-``--timeline FILE_ID`` draws that file: a lane per reference and per
-hypothesis speaker (hypothesis lanes hatched and next to their mapped
-reference speaker), segments coloured by emotion, scored time with an error
-shaded red and unscored time grey. Without it, the confusion matrix of
+``--timeline FILE_ID`` draws that file (``--start S --end E``: that window of
+it): a lane per reference and per hypothesis speaker (hypothesis lanes hatched
+and next to their mapped reference speaker), segments coloured by emotion, a
+lane per kind of error (missed, false alarm, emotion confusion, speaker
+confusion) shaded where the scored time has it, and unscored time grey. Without it, the confusion matrix of
 ``teer analyze`` is drawn. Needs matplotlib (``pip install "teer-scorer[plot]"``).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from . import add_scoring_arguments, scoring_options, warn
+from . import Fail, add_scoring_arguments, scoring_options, seconds, warn
 
 HELP = "figure (PNG, PDF, SVG) of the confusion matrix or of one file's timeline (needs matplotlib)"
 
@@ -23,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
     add_scoring_arguments(p)
     p.add_argument("--timeline", metavar="FILE_ID", help="draw this file's timeline instead of the confusion matrix")
+    p.add_argument("--start", type=seconds, metavar="S", help="with --timeline: the window's start (seconds)")
+    p.add_argument("--end", type=seconds, metavar="E", help="with --timeline: the window's end (seconds)")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
                    help="figure to write (atomically); its extension chooses the format: .png, .pdf, .svg, .eps, .ps")
 
@@ -32,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from ..api import run as score_run
     from ..figures import confusion_figure, figure_format, require_matplotlib, save_figure, timeline_figure
 
+    if args.timeline is None and (args.start is not None or args.end is not None):
+        raise Fail("--start and --end choose a window of a timeline: give --timeline FILE_ID")
+    if args.start is not None and args.end is not None and not args.start < args.end:
+        raise Fail(f"--start {args.start:g} is not before --end {args.end:g}")
     figure_format(args.output)  # fail early, before scoring, for an extension teer cannot write
     require_matplotlib()  # and if matplotlib is missing
     scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
@@ -41,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         # teer's messages, and the figure is drawn all the same
         warnings.simplefilter("ignore", UserWarning)
         if args.timeline is not None:
-            fig = timeline_figure(scoring, args.timeline)
+            fig = timeline_figure(scoring, args.timeline, args.start, args.end)
         else:
             fig = confusion_figure(analyze(scoring).confusion)
         save_figure(fig, args.output)
