@@ -53,7 +53,6 @@ cell), ``recall = CORRECT / TOTAL``, ``precision = CORRECT / HYP``.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -438,7 +437,9 @@ def render(a: Analysis, fmt: str, views=VIEWS, settings_line: str | None = None)
         out = io.StringIO()
         # the settings as # comments first, as in the table; a column named "... %" holds percentages
         out.write(f"{settings_line}\n" if settings_line else "")
-        writer = csv.writer(out, lineterminator="\n")
+        from .render import CsvWriter
+
+        writer = CsvWriter(out)
         writer.writerow(header)
         for row in rows:
             writer.writerow(["n/a" if v is None else v if isinstance(v, str)

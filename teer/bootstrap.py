@@ -243,7 +243,6 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
     and ``bootstrap`` (the settings); a table gains a comment line and two rows
     (low and high end, rates only); CSV gains the rows ``CI_low`` and ``CI_high``.
     """
-    import csv
     import io
     import json
 
@@ -258,7 +257,7 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
     pct = f"{100 * settings.confidence:g}%"
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = render.CsvWriter(out)
         for end, name in ((0, "CI_low"), (1, "CI_high")):
             writer.writerow([name] + [("n/a" if cis[k] is None else repr(cis[k][end])) if k in cis else ""
                                       for k in report.columns])

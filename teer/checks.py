@@ -165,13 +165,16 @@ def _difference(a: str, b: str) -> str:
 class TimeParts:
     """Per file both sides share (sorted ids), what ``time_warnings`` adds up: the
     hypothesis speech, its part inside the scored time, where the hypothesis ends
-    and where the scored time ends. Parts of disjoint sets of files ``join``."""
+    and where the scored time ends, and where each starts. Parts of disjoint sets of
+    files ``join``."""
 
     names: list[str]
     speech: np.ndarray
     inside: np.ndarray
     hyp_end: np.ndarray
     hi: np.ndarray
+    hyp_start: np.ndarray
+    lo: np.ndarray
     #: whether the scored time is a UEM's (else the reference extent)
     uem: bool
 
@@ -180,7 +183,7 @@ class TimeParts:
         names = [n for p in parts for n in p.names]
         order = sorted(range(len(names)), key=names.__getitem__)
         columns = (np.concatenate([np.zeros(0)] + [getattr(p, k) for p in parts])[order]
-                   for k in ("speech", "inside", "hyp_end", "hi"))
+                   for k in ("speech", "inside", "hyp_end", "hi", "hyp_start", "lo"))
         return cls([names[i] for i in order], *columns, any(p.uem for p in parts))
 
 
@@ -198,7 +201,7 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
         names = [n for n in names if uem.get(n)]
     if not names:
         empty = np.zeros(0)
-        return TimeParts([], empty, empty, empty, empty, uem is not None)
+        return TimeParts([], empty, empty, empty, empty, empty, empty, uem is not None)
     index = {n: i for i, n in enumerate(names)}
     if uem is not None:
         lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
@@ -225,7 +228,8 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
     inside = np.bincount(f, weights=np.clip(overlap, 0, None, out=overlap), minlength=len(names))
     del overlap
     hyp_end = reduce_by_code(np.maximum, f, e, len(names))
-    return TimeParts(names, speech, inside, hyp_end, hi, uem is not None)
+    hyp_start = reduce_by_code(np.minimum, f, s, len(names))
+    return TimeParts(names, speech, inside, hyp_end, hi, hyp_start, lo, uem is not None)
 
 
 def time_warning(parts: TimeParts) -> list[str]:
@@ -237,8 +241,15 @@ def time_warning(parts: TimeParts) -> list[str]:
     if speech <= 0 or (speech - inside) <= OUTSIDE * speech:
         return []
     ratio = float(np.median(parts.hyp_end / np.maximum(parts.hi, 1e-9)))
+    # a scale (milliseconds) stretches the extent; an offset (another time origin) moves it
+    stretch = float(np.median((parts.hyp_end - parts.hyp_start) / np.maximum(parts.hi - parts.lo, 1e-9)))
+    shift = float(np.median(parts.hyp_start - parts.lo))
     where = "the UEM" if parts.uem else "the reference extent"
-    if ratio >= 100:
+    if 2 / 3 <= stretch <= 3 / 2:
+        cause = (f"the hypothesis starts about {abs(shift):.1f} s {'later' if shift > 0 else 'earlier'} than "
+                 "the reference and spans about as long: its times look offset (another time origin), not "
+                 "in another unit")
+    elif ratio >= 100:
         cause = (f"the hypothesis ends about {ratio:.0f}x later than the reference: its times look like "
                  "milliseconds (or another unit than seconds)")
     elif ratio <= 0.01:

@@ -1,13 +1,22 @@
 """Rendering of ``teer compare``: each system's rates, the difference, its interval, the p-value."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from .bootstrap import Difference, Settings
 from .components import Report
-from .render import header_lines, rounded_row
+from .render import CsvWriter, header_lines, rounded_row
+
+
+def system_warnings(report_a: Report, report_b: Report) -> list[tuple[str, str]]:
+    """Each warning once, with the system(s) it is about: ``"A"``, ``"B"`` or ``"A and B"``
+    (a warning about the reference or the options comes with both)."""
+    out = []
+    for message in dict.fromkeys(report_a.warnings + report_b.warnings):
+        systems = [name for name, r in (("A", report_a), ("B", report_b)) if message in r.warnings]
+        out.append((" and ".join(systems), message))
+    return out
 
 
 def per_file(report_a: Report, report_b: Report, rates) -> list[tuple[str, str, float | None, float | None,
@@ -35,11 +44,13 @@ def to_dict(report_a: Report, report_b: Report, result: dict[str, Difference], s
         "settings": dict(report_a.settings),
         "bootstrap": {**settings.to_dict(len(report_a.files)), "paired": True,
                       "p_value": "two-sided: min(1, 2 min(#{d<=0}+1, #{d>=0}+1) / (N+1))"},
-        "systems": {"A": {"path": names[0], "total": rounded_row(report_a.row(report_a.total)),
+        "systems": {"A": {"path": names[0], "total": rounded_row(report_a.total_row()),
                           **({"mean": rounded_row(report_a.mean())} if report_a.average == "files" else {})},
-                    "B": {"path": names[1], "total": rounded_row(report_b.row(report_b.total)),
+                    "B": {"path": names[1], "total": rounded_row(report_b.total_row()),
                           **({"mean": rounded_row(report_b.mean())} if report_b.average == "files" else {})}},
         "difference": {k: d.to_dict() for k, d in result.items()},
+        "warnings": [{"systems": systems, "message": message}
+                     for systems, message in system_warnings(report_a, report_b)],
     }
     if files:
         data["files"] = _files_dict(report_a, report_b, list(result))
@@ -61,9 +72,12 @@ def render(report_a: Report, report_b: Report, result: dict[str, Difference], se
     comments = [*header_lines(report_a), f"# A: {names[0]}", f"# B: {names[1]}",
                 f"# paired {settings.describe(len(report_a.files))}; p two-sided from the resampled A-B"]
     if fmt == "csv":
+        comments += [f"# warning ({systems}): {message}"
+                     for systems, message in system_warnings(report_a, report_b)]
+    if fmt == "csv":
         out = io.StringIO()
         out.write("".join(f"{line}\n" for line in comments))
-        writer = csv.writer(out, lineterminator="\n")
+        writer = CsvWriter(out)
         first = ["file"] if files else []
         writer.writerow(first + ["rate", "A", "B", "difference", "CI_low", "CI_high", "p"])
         for k, d in result.items():

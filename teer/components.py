@@ -182,6 +182,21 @@ class Report:
             out[k] = sum(values) / len(values) if values else None
         return out
 
+    @property
+    def mean_only(self) -> bool:
+        """The preset's figure is the mean over files and nothing else (eder: SpeechBrain's
+        EDER is a mean): the total keeps its seconds, not rates of its own."""
+        from .presets import PRESETS
+
+        preset = PRESETS.get(self.settings.get("preset", ""))
+        return self.average == "files" and preset is not None and "average" in preset.fixed
+
+    def total_row(self) -> dict[str, float | None]:
+        """The total's row as JSON and DataFrames give it: without rates where ``mean_only``
+        (so that they hold one EDER, the mean's)."""
+        row = self.row(self.total)
+        return {k: v for k, v in row.items() if not is_rate(k)} if self.mean_only else row
+
     def figures(self) -> dict[str, float | None]:
         """The reported figures: ``mean()`` when averaging files, else the total's."""
         return self.mean() if self.average == "files" else self.row(self.total)
@@ -189,7 +204,7 @@ class Report:
     def to_dict(self) -> dict:
         data = {
             "settings": dict(self.settings),
-            "total": self.row(self.total),
+            "total": self.total_row(),
             "files": {name: self.row(c) for name, c in self.files.items()},
         }
         if self.skipped:
@@ -207,7 +222,8 @@ class Report:
         import pandas as pd
 
         names = sorted(self.files)
-        rows = [self.row(self.files[name]) for name in names] + [self.row(self.total)]
+        total = self.total_row()
+        rows = [self.row(self.files[name]) for name in names] + [{k: total.get(k) for k in self.fields}]
         index = names + ["TOTAL"]
         if self.average == "files":
             rows.append(self.mean())

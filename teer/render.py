@@ -14,6 +14,25 @@ def round_seconds(value: float | None) -> float | None:
     return None if value is None else round(float(value), SECOND_DECIMALS) + 0.0  # + 0.0: no -0.0
 
 
+class CsvWriter:
+    """``csv.writer``'s rows (quoted where needed, ``\n`` line ends), a cell holding ``#``
+    quoted too: the CSV outputs start with ``#`` comments, and
+    ``pandas.read_csv(path, comment="#")`` would cut an unquoted ``a#b`` at its ``#``."""
+
+    SPECIAL = frozenset(',"\r\n#')
+
+    def __init__(self, out):
+        self.out = out
+
+    def writerow(self, row) -> None:
+        self.out.write(",".join(self._cell(str(cell)) for cell in row) + "\n")
+
+    def _cell(self, text: str) -> str:
+        if self.SPECIAL.isdisjoint(text) and text == text.strip():
+            return text
+        return '"' + text.replace('"', '""') + '"'
+
+
 def rounded_row(row: dict) -> dict:
     """A row of figures with its seconds rounded (``round_seconds``) and its rates as they are."""
     return {k: v if is_rate(k) else round_seconds(v) for k, v in row.items()}
@@ -98,12 +117,11 @@ def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = (
     """CSV with rates as fractions and seconds; it starts with the table's settings line,
     notes and skipped files as ``#`` comments (then ``comments``), so that the file says
     how it was scored (``pandas.read_csv(path, comment="#")`` reads it)."""
-    import csv
     import io
 
     out = io.StringIO()
     out.write("".join(f"{line}\n" for line in header_lines(report) + [f"# {c}" for c in comments]))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(["file", *report.fields])
     for name, c in _rows(report, per_file):
         row = rounded_row({k: c[k] for k in report.fields})

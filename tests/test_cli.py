@@ -195,3 +195,23 @@ def test_a_format_the_extension_agrees_with_is_fine(tmp_path):
                "-o", tmp_path / "m.csv")
     assert out.returncode == 0
     assert (tmp_path / "m.csv").read_text().splitlines()[-1] == "dialog2,spk1,dave"
+
+
+def test_csv_quotes_a_file_id_with_a_hash_so_that_pandas_reads_it_whole(tmp_path):
+    """The CSV outputs start with # comments, read by pandas.read_csv(path, comment="#"):
+    a file id holding # is quoted, in score's, analyze's and compare's CSV."""
+    pd = pytest.importorskip("pandas")
+    ref = tmp_path / "ref.rttm"
+    hyp = tmp_path / "hyp.rttm"
+    ref.write_text("SPEAKER take#2 1 0 4 hap <NA> A <NA> <NA>\nSPEAKER plain 1 0 4 sad <NA> B <NA> <NA>\n")
+    hyp.write_text("SPEAKER take#2 1 0 4 hap <NA> X <NA> <NA>\nSPEAKER plain 1 0 4 hap <NA> Y <NA> <NA>\n")
+    for command, extra in (("score", ["--per-file"]), ("analyze", ["--view", "speaker"]),
+                           ("compare", ["--per-file", "--bootstrap", "10"])):
+        path = tmp_path / f"{command}.csv"
+        args = [command, ref, hyp] + ([hyp] if command == "compare" else []) + extra
+        out = teer(*args, "--format", "csv", "-o", path)
+        assert out.returncode == 0, out.stderr
+        frame = pd.read_csv(path, comment="#")
+        assert "take#2" in set(frame["file"]), (command, list(frame["file"]))
+    frame = pd.read_csv(tmp_path / "score.csv", comment="#")
+    assert frame.set_index("file").loc["take#2", "TEER"] == 0

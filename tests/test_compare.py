@@ -73,6 +73,32 @@ def teer_cli(*args):
                           env={"PYTHONPATH": str(ROOT), "PATH": ""})
 
 
+def test_compare_says_which_system_each_warning_is_about(tmp_path):
+    """Warnings of one system are named A or B (stderr, CSV comments, JSON); CSV starts with
+    the settings line as score's does."""
+    plain = json.loads((EXAMPLES / "hyp.json").read_text())
+    hedged = tmp_path / "hedged.json"
+    hedged.write_text(json.dumps(plain + [dict(r, emotion="neu") for r in plain if r["emotion"] != "neu"]))
+    args = ("compare", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", hedged, "--bootstrap", "20")
+    table = teer_cli(*args)
+    assert table.returncode == 0, table.stderr
+    assert "teer: warning: B: the hypothesis gives a speaker two or more emotions at once" in table.stderr
+    csv_out = teer_cli(*args, "--format", "csv")
+    lines = csv_out.stdout.splitlines()
+    score_csv = teer_cli("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--format", "csv").stdout
+    assert lines[0] == score_csv.splitlines()[0] and lines[0].startswith("# teer | preset: wu2023")
+    assert any(line.startswith("# warning (B): the hypothesis gives a speaker two or more emotions")
+               for line in lines)
+    assert not any(line.startswith("# warning (A)") for line in lines)
+    data = json.loads(teer_cli(*args, "--format", "json").stdout)
+    assert {w["systems"] for w in data["warnings"]} == {"B"}
+    assert any("two or more emotions at once" in w["message"] for w in data["warnings"])
+    # swapped: the same warning is about A; a warning of both says so
+    swapped = json.loads(teer_cli("compare", EXAMPLES / "ref.rttm", hedged, hedged, "--bootstrap", "20",
+                                  "--format", "json").stdout)
+    assert {w["systems"] for w in swapped["warnings"]} == {"A and B"}
+
+
 def test_compare_command(tmp_path):
     ref, hyp = EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"
     out = teer_cli("compare", ref, hyp, ref, "--bootstrap", "500")
@@ -82,7 +108,7 @@ def test_compare_command(tmp_path):
     assert lines[4].split() == ["rate", "A", "%", "B", "%", "A-B", "%", "95%", "CI", "of", "A-B", "p"]
     assert lines[5].split() == ["TEER", "25.96", "0.00", "25.96", "[16.81,", "34.43]", "0.0040"]
     data = json.loads(teer_cli("compare", ref, hyp, hyp, "--format", "json").stdout)
-    assert set(data) == {"settings", "bootstrap", "systems", "difference"}
+    assert set(data) == {"settings", "bootstrap", "systems", "difference", "warnings"}
     assert data["bootstrap"]["resamples"] == 1000 and data["bootstrap"]["paired"] is True
     assert data["difference"]["TEER"] == {"A": pytest.approx(0.2596, abs=1e-4), "B": pytest.approx(0.2596, abs=1e-4),
                                           "difference": 0.0, "interval": [0.0, 0.0], "p": 1.0}

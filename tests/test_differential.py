@@ -107,3 +107,48 @@ def test_speaker_mapping_equals_pyannote_optimal_mapping(seed):
         ours = report.speaker_mapping[file]
         assert set(ours) == {r["speaker"] for r in hyp if r["file"] == file}
         assert {h: r for h, r in ours.items() if r is not None} == theirs
+
+
+def test_the_documented_way_to_reproduce_wu_et_al_on_identical_segments(tmp_path):
+    """Wu et al.'s script keys its pyannote tracks by file id, so that segments with identical
+    times replace each other (the last wins); teer counts both. docs/conventions.md gives a
+    command that keeps the last of each: run as written, teer then equals the script."""
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from pyannote.core import Annotation
+
+    if not (shutil.which("awk") and shutil.which("tac") and shutil.which("bash")):
+        pytest.skip("needs awk, tac and bash")
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text()
+    command = re.search(r"`(tac ref\.rttm \| awk [^`]+)`", docs).group(1)
+    rows = [("a", 0.0, 5.0, "A", "hap"), ("a", 0.0, 5.0, "B", "sad"), ("a", 5.0, 8.0, "A", "ang"),
+            ("b", 1.0, 4.0, "C", "neu"), ("b", 1.0, 4.0, "C", "hap"), ("b", 2.0, 6.0, "D", "neu")]
+    hyp_rows = [("a", 0.0, 5.0, "X", "sad"), ("a", 5.0, 8.0, "X", "ang"), ("b", 1.0, 6.0, "Y", "neu")]
+
+    def rttm(path, rows):
+        path.write_text("".join(f"SPEAKER {f} 1 {s} {e - s} {m} <NA> {k} <NA> <NA>\n" for f, s, e, k, m in rows))
+
+    rttm(tmp_path / "ref.rttm", rows)
+    rttm(tmp_path / "hyp.rttm", hyp_rows)
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True)
+    ours = teer.score(tmp_path / "ref.last.rttm", tmp_path / "hyp.rttm", collar=0).total
+    raw = teer.score(tmp_path / "ref.rttm", tmp_path / "hyp.rttm", collar=0).total
+
+    # the script: one track per file id, so a segment with the times of an earlier one replaces it
+    theirs = {"total": 0.0, "missed detection": 0.0, "false alarm": 0.0, "confusion": 0.0}
+    for file in ("a", "b"):
+        ref_ann, hyp_ann = Annotation(uri=file), Annotation(uri=file)
+        for ann, source in ((ref_ann, rows), (hyp_ann, hyp_rows)):
+            for f, s, e, _, m in source:
+                if f == file:
+                    ann[Segment(s, e), file] = m
+        extent = ref_ann.get_timeline().extent()
+        c = IdentificationErrorRate().compute_components(ref_ann, hyp_ann, uem=Timeline([extent]))
+        for k in theirs:
+            theirs[k] += c[k]
+    assert ours.TOTAL == pytest.approx(theirs["total"]) and ours.CONF_emo == pytest.approx(theirs["confusion"])
+    assert ours.MS == pytest.approx(theirs["missed detection"]) and ours.FA == pytest.approx(theirs["false alarm"])
+    assert raw.TOTAL > ours.TOTAL  # teer counts both identical segments

@@ -392,3 +392,24 @@ def test_bootstrap_of_a_mean_resamples_per_file_rates(tmp_path):
     data = json.loads(out.stdout)
     assert set(data["difference"]) == {"EDER", "EERa"}
     assert data["systems"]["A"]["mean"]["EDER"] == pytest.approx(report.mean()["EDER"])
+
+
+def test_the_json_holds_one_eder_the_mean():
+    """Under the eder preset the figure is the mean over files: the JSON's total keeps the
+    summed seconds but no rates of its own, so that ``total.EDER`` cannot be read as it."""
+    from .test_cli import EXAMPLES
+
+    out = teer_cli("score", EXAMPLES / "zed_ref.json", EXAMPLES / "frames_hyp.json", "--preset", "eder",
+                   "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["mean"]["EDER"] == 0.1875
+    assert "EDER" not in data["total"] and "EERa" not in data["total"]
+    assert data["total"]["TOTAL"] == 12 and data["total"]["CONF_emo"] == 2.5
+    report = teer.score(EXAMPLES / "zed_ref.json", EXAMPLES / "frames_hyp.json", preset="eder")
+    frame = report.to_dataframe()
+    assert np.isnan(frame.loc["TOTAL", "EDER"]) and frame.loc["MEAN", "EDER"] == 0.1875
+    # --average files under wu2023 keeps both (the user asked for the mean beside the sums)
+    both = json.loads(teer_cli("score", EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json", "--average", "files",
+                               "--format", "json").stdout)
+    assert "TEER" in both["total"] and "TEER" in both["mean"]

@@ -206,3 +206,19 @@ def test_speaker_map_file_errors_name_the_line(tmp_path):
     assert read_speaker_map(path) == {("f", "h1"): "r1"}
 
 
+
+
+def test_nonoverlap_counts_speakers_and_md_evals_count_of_segments_is_a_no_score_zone_away():
+    """``--regions nonoverlap`` keeps a speaker's overlap with itself (one speaker); md-eval's
+    ``-1`` counts segments and drops it. docs/conventions.md says so, and how to get md-eval's
+    figure: the self-overlapping spans as no-score zones."""
+    from pathlib import Path
+
+    ref = table(("a", 0, 6, "A", "hap"), ("a", 4, 10, "A", "hap"), ("a", 20, 25, "B", "sad"))
+    hyp = table(("a", 0, 10, "X", "hap"), ("a", 20, 25, "Y", "sad"))
+    with pytest.warns(teer.TeerWarning):
+        assert teer.score(ref, hyp, collar=0, regions="nonoverlap").total.TOTAL == 15
+        md_eval = teer.score(ref, hyp, collar=0, regions="nonoverlap", noscore=table(("a", 4, 6, "A", "hap")))
+    assert md_eval.total.TOTAL == 13  # 0-4, 6-10 and 20-25: where at most one segment is active
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text()
+    assert "md-eval's `-1`" in docs and 'regions="nonoverlap",\n  noscore=table)' in docs

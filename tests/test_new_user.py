@@ -136,9 +136,14 @@ def test_file_ids_that_match_nowhere_are_warned_both_ways_with_near_matches(ref,
     warned(ref, hyp, "1 reference file(s) not in the hypothesis (d2)", "1 file(s) only in the hypothesis (zz)")
 
 
-@pytest.mark.parametrize("scale, cause", [(1000, "milliseconds"), (1, "same origin")])
-def test_hypothesis_speech_mostly_outside_the_scored_time_is_warned(ref, tmp_path, scale, cause):
-    shift = 0 if scale != 1 else 100
+@pytest.mark.parametrize("scale, shift, cause", [
+    (1000, 0, "look like milliseconds"),
+    # a shift, whatever its size, is an offset: the extent moves without stretching
+    (1, 100, "starts about 100.0 s later than the reference and spans about as long: its times look offset"),
+    (1, 3600, "starts about 3600.0 s later than the reference and spans about as long: its times look offset"),
+    (0.5, 30, "same origin"),
+])
+def test_hypothesis_speech_mostly_outside_the_scored_time_is_warned(ref, tmp_path, scale, shift, cause):
     hyp = hyp_file(tmp_path, segments(*[(f, s * scale + shift, e * scale + shift, k, m) for f, s, e, k, m in GOOD]))
     report, _ = warned(ref, hyp, "of the hypothesis speech", "falls outside the reference extent", cause)
     # the same under ser-align, whose scored time includes the hypothesis

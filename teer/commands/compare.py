@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ..api import as_table, score
     from ..io.text import check_stdin
     from ..bootstrap import compare
-    from ..comparison import render
+    from ..comparison import render, system_warnings
 
     check_stdin(args.reference, args.hypothesis_a, args.hypothesis_b)
     settings = bootstrap_settings(args)
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     report_b = score(reference, args.hypothesis_b, **options)
     from ..bootstrap import few_files
 
-    warn(list(dict.fromkeys(report_a.warnings + report_b.warnings)) + few_files(len(report_a.files)))
+    warn([f"{systems}: {message}" for systems, message in system_warnings(report_a, report_b)]
+         + few_files(len(report_a.files)))
     result = compare(report_a, report_b, settings)
     emit(render(report_a, report_b, result, settings, args.format,
                 names=(args.hypothesis_a, args.hypothesis_b), files=args.per_file), args.output)
