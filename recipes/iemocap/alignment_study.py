@@ -211,21 +211,21 @@ class ModelLabeller:
         self.model.to(self.rt.device).eval()
         self.collate = Collator(load_tokenizer(model_cfg), max_tokens=model_cfg.text.max_tokens)
         self.max_seconds = model_cfg.audio.max_seconds
+        self.inputs = cfg.inputs
         self.batch_size = cfg.evaluate.batch_size
         self.fold = int(ck.get("fold") or fold_dir.name.removeprefix("fold") or 0)
         self.quiet = quiet
 
     def __call__(self, rows: list[dict], by_id: dict[str, dict]) -> list[str]:
-        from .data import SERDataset, make_loader, turn_examples
-        from .runtime import predict
+        from .data import turn_examples
+        from .runtime import classify
 
         if not rows:
             return []
-        examples = turn_examples(rows, by_id)
-        loader = make_loader(SERDataset(examples, self.max_seconds), self.collate, self.batch_size,
-                             shuffle=False)
-        idx, logits = predict(self.model, loader, self.rt)
-        pred = logits[np.argsort(idx)].argmax(1)
+        examples = turn_examples(rows, by_id, self.inputs)
+        logits = classify(self.model, examples, self.collate, self.rt, seconds=self.max_seconds,
+                          hop=self.inputs.window_hop, batch_size=self.batch_size)
+        pred = logits.argmax(1)
         return [self.labels[int(p)] for p in pred]
 
 

@@ -1,7 +1,7 @@
 """The recipe's configuration: one typed structure whose defaults are the documented ones.
 
 :class:`RecipeConfig` nests one frozen dataclass per section of the YAML file
-(``labels``, ``prepare``, ``folds``, ``align``, ``model``, ``train``,
+(``labels``, ``prepare``, ``folds``, ``align``, ``inputs``, ``model``, ``train``,
 ``evaluate``, ``score``). The field defaults are the real-corpus settings
 (roberta-base + wav2vec2-base on IEMOCAP); ``conf/default.yaml`` spells all
 of them out, ``conf/smoke.yaml`` only what the smoke run changes.
@@ -170,6 +170,9 @@ class LabelsConfig:
     A name of a built-in set replaces it."""
     map: dict[str, str] | None = setting(None, optional(LABEL_MAP))
     """A code -> label map used instead of ``set`` (null: use ``set``)."""
+    turn_overlap: float = setting(0.1, SECONDS)
+    """Seconds: a turn takes the label of the labelled utterance it overlaps longest when that
+    overlap is more than this (SER-Align's rule; for ``train.on: turns`` and the turn metrics)."""
 
     def __post_init__(self):
         known = {**LABEL_SETS, **self.sets}
@@ -244,6 +247,30 @@ class AlignConfig:
     whisperx: WhisperXConfig = section(WhisperXConfig)
 
 
+#: how an example's audio is read (``inputs.audio``)
+AUDIO_SOURCES = ("channel", "mix", "first", "sentence")
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """``inputs:``: what the model reads, the same for training utterances and for turns."""
+
+    text: str = setting("plain", choice("plain", "none"))
+    """How transcripts, wdseg words and ASR words are normalised before the tokenizer:
+    ``plain`` (lower case, no punctuation, no corpus markers; ``normalise.py``) or ``none``."""
+    audio: str = setting("channel", choice(*AUDIO_SOURCES))
+    """Where an example's audio comes from: ``channel``, the louder channel of the dialog
+    recording over the example's span (the speaker's own microphone; chosen from the audio,
+    so a system turn gets it the same way); ``mix``, the dialog recording's channels
+    averaged; ``first``, its first channel (SER-Align); ``sentence``, the corpus's sentence
+    wav for utterances (the reference's own file, which turns do not have: they read
+    ``channel``)."""
+    window_hop: float | None = setting(None, optional(POSITIVE_SECONDS))
+    """Seconds between the sliding windows (``model.audio.max_seconds`` long) over which a
+    longer utterance or turn is classified, the logits averaged; null: half a window.
+    Training reads the first window."""
+
+
 @dataclass(frozen=True)
 class TinyTransformer:
     """The transformer shape of a tiny random encoder (tests and the smoke run)."""
@@ -295,7 +322,8 @@ class AudioConfig:
     pretrained: str | None = setting("facebook/wav2vec2-base", optional(TEXT))
     """Hub name or local directory; null: a tiny random wav2vec2 built from ``tiny``."""
     max_seconds: float | None = setting(15.0, optional(POSITIVE_SECONDS))
-    """Longer utterances are cut (null: never)."""
+    """Audio read at once: longer examples are classified over sliding windows of this length
+    (``inputs.window_hop``) and cut to their first window in training (null: never cut)."""
     freeze_feature_encoder: bool = setting(True, FLAG)
     """The convolutional feature encoder stays frozen."""
     mask_time_prob: float | None = setting(0.05, optional(RATIO))
@@ -358,6 +386,10 @@ class TrainConfig:
 
     folds: list[int] = setting(rule=FOLDS, factory=lambda: [1, 2, 3, 4, 5])
     """Leave-one-session-out folds to run (fold k tests on Ses0k); ``--folds`` overrides."""
+    on: str = setting("utterances", choice("utterances", "turns"))
+    """What the model trains and is selected on: the corpus's ``utterances``, or the ``turns``
+    that align made from words and speakers, labelled as SER-Align does (``labels.turn_overlap``;
+    unlabelled turns are left out of training and still scored)."""
     epochs: int = setting(10, POSITIVE_INT)
     batch_size: int = setting(8, POSITIVE_INT)
     """Per GPU."""
@@ -453,6 +485,7 @@ class RecipeConfig:
     prepare: PrepareConfig = section(PrepareConfig)
     folds: FoldsConfig = section(FoldsConfig)
     align: AlignConfig = section(AlignConfig)
+    inputs: InputsConfig = section(InputsConfig)
     model: ModelConfig = section(ModelConfig)
     train: TrainConfig = section(TrainConfig)
     evaluate: EvaluateConfig = section(EvaluateConfig)
@@ -511,11 +544,16 @@ class ConfigLoader(yaml.SafeLoader):
     ``'1e-3'`` and refused as a number while ``1.0e-3`` was accepted. Every plain
     (unquoted) scalar that Python's ``float()`` reads as a finite or infinite number in
     decimal notation (``1e-3``, ``1E3``, ``.5``, ``5.``, ``-2.5e+4``, ``1_000.5``) is a
-    number here; quoted scalars stay strings.
+    number here; quoted scalars stay strings. Booleans are YAML 1.2's, ``true`` and ``false``
+    only: YAML 1.1's ``on``, ``off``, ``yes``, ``no`` are strings (``train.on`` is a key).
     """
 
 
-ConfigLoader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))
 ConfigLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$"),

@@ -1,7 +1,10 @@
 """Examples, batches and samplers for training and prediction.
 
-An example is one utterance (or one aligned turn): its transcript and its
-waveform (16 kHz mono, float32). Batches are padded on both sides: the
+An example is one utterance (or one aligned turn): its text, normalised as
+``inputs.text`` says, and a span of a recording read as ``inputs.audio`` says
+(16 kHz mono, float32): training utterances and turns alike, so that a model
+right on an utterance is right on the same speech cut as a turn. An example
+longer than the audio limit is classified over sliding windows (:func:`windows`). Batches are padded on both sides: the
 tokenizer pads the text and returns the attention mask; waveforms are
 zero-padded and their true lengths kept, from which the model derives the
 frame masks. :class:`BucketBatchSampler` groups utterances of similar duration
@@ -11,25 +14,32 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import soundfile as sf
 import torch
+
+from .normalise import join_words, normalise
+
+if TYPE_CHECKING:
+    from .config import InputsConfig
 
 SR = 16000
 
 
 @dataclass
 class Example:
+    """One input: its text and the span ``start``..``end`` (seconds) of the file ``wav``."""
+
     id: str
     text: str
-    wav: str | None = None          # a file holding exactly this example's audio
-    dialog_wav: str | None = None   # or a dialog recording to cut start..end from
-    start: float = 0.0
-    end: float = 0.0
+    wav: str | None = None          # the file read
+    start: float = 0.0              # in that file's time
+    end: float | None = None        # None: to the end of the file
+    channel: str = "mix"            # how several channels become one: mix | loudest | first
     label: int = -1                 # class index, -1 = no label
     duration: float = 0.0
 
@@ -41,56 +51,103 @@ def dialog_wav_path(sentence_wav: str, dialog: str) -> str:
     return str(session_dir / "dialog" / "wav" / f"{dialog}.wav")
 
 
-def utterance_examples(records: Sequence[dict], labels: Sequence[str]) -> list[Example]:
-    """Examples from ``utterances.jsonl`` rows (label index or -1)."""
+#: ``inputs.audio`` -> how a span of the dialog recording becomes one channel
+_CHANNEL = {"channel": "loudest", "mix": "mix", "first": "first", "sentence": "loudest"}
+
+
+def span_example(id: str, text: str, record: dict, start: float, end: float, audio: str,
+                 label: int = -1) -> Example:
+    """The example of ``start``..``end`` (dialog time) of ``record``'s dialog recording, read
+    as ``inputs.audio`` says (``sentence``: as ``channel``, the only choice a system has)."""
+    if not record.get("wav"):
+        raise ValueError(f"{id}: no recording found for dialog {record.get('dialog')}")
+    return Example(id=id, text=text, wav=dialog_wav_path(record["wav"], record["dialog"]), start=start,
+                   end=end, channel=_CHANNEL[audio], label=label, duration=end - start)
+
+
+def utterance_examples(records: Sequence[dict], labels: Sequence[str], inputs: InputsConfig | None = None
+                       ) -> list[Example]:
+    """Examples from ``utterances.jsonl`` rows (label index or -1): the transcript normalised as
+    ``inputs.text`` says, the audio from ``inputs.audio`` (default :class:`InputsConfig`)."""
+    from .config import InputsConfig
+
+    inputs = inputs or InputsConfig()
     index = {lab: i for i, lab in enumerate(labels)}
-    return [Example(id=r["id"], text=r.get("text") or "", wav=r.get("wav"),
-                    start=float(r["start"]), end=float(r["end"]),
-                    label=index.get(r.get("emotion"), -1),
-                    duration=float(r["end"]) - float(r["start"])) for r in records]
-
-
-def turn_examples(turns: Sequence[dict], utterances: dict[str, dict], tol: float = 0.02) -> list[Example]:
-    """Examples for hypothesis turns (SegLST rows of ``hyp_turns.json``).
-
-    A turn that coincides with an utterance (oracle alignment) uses its
-    sentence wav and transcript; any other turn is cut from the dialog
-    recording and its text is its words.
-    """
     out = []
-    for i, t in enumerate(turns):
-        start, end = float(t["start_time"]), float(t["end_time"])
-        u = utterances.get(t.get("utterance_id") or "")
-        text = t.get("words") or ""
-        if isinstance(text, list):
-            text = " ".join(w if isinstance(w, str) else str(w[0]) for w in text)
-        if u is not None and abs(u["start"] - start) <= tol and abs(u["end"] - end) <= tol and u.get("wav"):
-            out.append(Example(id=f"turn{i}", text=u.get("text") or text, wav=u["wav"],
-                               start=start, end=end, duration=end - start))
-            continue
-        any_utt = u or next((v for v in utterances.values() if v["dialog"] == t["session_id"]), None)
-        if any_utt is None or not any_utt.get("wav"):
-            raise ValueError(f"turn {i} of {t['session_id']}: no recording found for its dialog")
-        out.append(Example(id=f"turn{i}", text=text,
-                           dialog_wav=dialog_wav_path(any_utt["wav"], any_utt["dialog"]),
-                           start=start, end=end, duration=end - start))
+    for r in records:
+        text = normalise(r.get("text") or "", inputs.text)
+        label = index.get(r.get("emotion"), -1)
+        start, end = float(r["start"]), float(r["end"])
+        if inputs.audio == "sentence" and r.get("wav"):
+            out.append(Example(id=r["id"], text=text, wav=r["wav"], start=0.0, end=end - start,
+                               channel="mix", label=label, duration=end - start))
+        else:
+            out.append(span_example(r["id"], text, r, start, end, inputs.audio, label))
     return out
 
 
+def turn_examples(turns: Sequence[dict], utterances: dict[str, dict], inputs: InputsConfig | None = None
+                  ) -> list[Example]:
+    """Examples for hypothesis turns (SegLST rows of ``hyp_turns.json``): what a system has,
+    the dialog recording over the turn's span (``inputs.audio``) and the turn's own words
+    (``inputs.text``), never a reference file or transcript."""
+    from .config import InputsConfig
+
+    inputs = inputs or InputsConfig()
+    any_of_dialog: dict[str, dict] = {}
+    for u in utterances.values():
+        any_of_dialog.setdefault(u["dialog"], u)
+    out = []
+    for i, t in enumerate(turns):
+        start, end = float(t["start_time"]), float(t["end_time"])
+        record = any_of_dialog.get(t["session_id"])
+        if record is None:
+            raise ValueError(f"turn {i} of {t['session_id']}: no recording found for its dialog")
+        text = normalise(join_words(t.get("words") or ""), inputs.text)
+        out.append(span_example(f"turn{i}", text, record, start, end, inputs.audio))
+    return out
+
+
+def windows(examples: Sequence[Example], seconds: float | None, hop: float | None = None
+            ) -> tuple[list[Example], np.ndarray]:
+    """The sliding windows of ``seconds`` (every ``hop`` s, default half a window; the last
+    one ends where the example ends) over every example longer than ``seconds``, and the
+    index of the example each window belongs to. Shorter examples are their own window."""
+    out: list[Example] = []
+    owner: list[int] = []
+    for k, ex in enumerate(examples):
+        length = ex.duration if ex.end is None else ex.end - ex.start
+        if not seconds or length <= seconds + 1e-9:
+            out.append(ex)
+            owner.append(k)
+            continue
+        step = hop or seconds / 2
+        n = int(math.ceil((length - seconds) / step - 1e-9))
+        offsets = [min(j * step, length - seconds) for j in range(n + 1)]
+        for j, off in enumerate(offsets):
+            out.append(replace(ex, id=f"{ex.id}@{j}", start=ex.start + off, end=ex.start + off + seconds,
+                               duration=seconds))
+            owner.append(k)
+    return out, np.asarray(owner, dtype=np.int64)
+
+
 def read_audio(ex: Example, max_seconds: float | None) -> np.ndarray:
-    if ex.wav is not None:
-        audio, sr = sf.read(ex.wav, dtype="float32", always_2d=True)
-    else:
-        info = sf.info(ex.dialog_wav)
-        sr = info.samplerate
-        audio, sr = sf.read(ex.dialog_wav, start=int(round(ex.start * sr)),
-                            stop=max(int(round(ex.end * sr)), int(round(ex.start * sr)) + 1),
-                            dtype="float32", always_2d=True)
+    """The example's span as one normalised channel, cut to ``max_seconds`` (at least 400 samples)."""
+    info = sf.info(ex.wav)
+    sr = info.samplerate
     if sr != SR:
-        raise ValueError(f"{ex.wav or ex.dialog_wav}: sample rate {sr}, expected {SR}")
-    audio = audio.mean(axis=1)
+        raise ValueError(f"{ex.wav}: sample rate {sr}, expected {SR}")
+    a = int(round(ex.start * sr))
+    b = info.frames if ex.end is None else int(round(ex.end * sr))
     if max_seconds:
-        audio = audio[: int(max_seconds * SR)]
+        b = min(b, a + int(max_seconds * SR))
+    audio, _ = sf.read(ex.wav, start=a, stop=max(b, a + 1), dtype="float32", always_2d=True)
+    if ex.channel == "first" or audio.shape[1] == 1:
+        audio = audio[:, 0]
+    elif ex.channel == "loudest":
+        audio = audio[:, int(np.argmax(np.square(audio, dtype=np.float64).sum(axis=0)))]
+    else:
+        audio = audio.mean(axis=1)
     if len(audio) < 400:   # the feature encoder needs at least one frame
         audio = np.pad(audio, (0, 400 - len(audio)))
     # wav2vec2's feature extractor normalisation: zero mean, unit variance

@@ -28,19 +28,15 @@ import numpy as np
 from .config import ModelConfig, RecipeConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
 from .metrics import classification_metrics
-from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
+from .stage import ensure_models, fold_examples, label_turns, load_data, load_turns, run_stage, selected_folds
 
 
 def session_turns(data_dir: str | Path, records: list[dict], session: str) -> tuple[list[dict], str]:
     """The hypothesis turns (SegLST rows) of one session, and where they came from."""
     dialogs = {r["dialog"] for r in records if r["session"] == session}
-    path = Path(data_dir) / "hyp_turns.json"
-    if path.is_file():
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise RecipeError(path, err.lineno, f"not JSON: {err.msg}") from None
-        return [r for r in rows if r.get("session_id") in dialogs], str(path)
+    rows = load_turns(data_dir)
+    if rows is not None:
+        return [r for r in rows if r.get("session_id") in dialogs], str(Path(data_dir) / "hyp_turns.json")
     rows = [{"session_id": r["dialog"], "start_time": r["start"], "end_time": r["end"],
              "speaker": r["speaker"], "emotion": None, "words": r.get("text") or "",
              "utterance_id": r["id"]}
@@ -82,9 +78,9 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
     import torch
 
     from .checkpoint import load_checkpoint
-    from .data import Collator, SERDataset, make_loader, turn_examples
+    from .data import Collator, turn_examples
     from .model import build_model, load_tokenizer
-    from .runtime import predict
+    from .runtime import classify
 
     labels = cfg.labels.names
     k = int(fold["fold"])
@@ -107,13 +103,11 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
     workers = cfg.train.num_workers
 
     def run(examples, desc):
-        loader = make_loader(SERDataset(examples, max_seconds), collate, bs, shuffle=False,
-                             num_workers=workers, pin_memory=rt.device.type == "cuda")
-        idx, logits = predict(model, loader, rt, progress=None if quiet else desc)
-        return logits[np.argsort(idx)] if len(idx) else logits
+        return classify(model, examples, collate, rt, seconds=max_seconds, hop=cfg.inputs.window_hop,
+                        batch_size=bs, num_workers=workers, progress=None if quiet else desc)
 
-    # utterance-level metrics on the labelled test utterances
-    test_ex = fold_examples(records, fold, labels, "test")
+    # utterance-level metrics on the labelled test utterances (whatever train.on)
+    test_ex = fold_examples(records, fold, labels, "test", cfg.inputs)
     logits = run(test_ex, f"fold {k} test")
     y_true = np.array([e.label for e in test_ex], dtype=int)
     y_pred = logits.argmax(1) if len(test_ex) else np.zeros(0, dtype=int)
@@ -133,20 +127,35 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
     turns, source = session_turns(data_dir, records, fold["test_session"])
     by_id = {r["id"]: r for r in records}
     try:
-        turn_ex = turn_examples(turns, by_id)
+        turn_ex = turn_examples(turns, by_id, cfg.inputs)
     except (ValueError, OSError) as err:
         raise RecipeError(source, None, str(err)) from None
     hyp = []
-    if turn_ex:
-        t_pred = run(turn_ex, f"fold {k} turns").argmax(1)
-        for row, p in zip(turns, t_pred):
-            hyp.append({**row, "emotion": labels[int(p)]})
+    t_pred = run(turn_ex, f"fold {k} turns").argmax(1) if turn_ex else np.zeros(0, dtype=int)
+    for row, p in zip(turns, t_pred):
+        hyp.append({**row, "emotion": labels[int(p)]})
     write_turns(fold_dir / "hyp.json", hyp)
     result = {"fold": k, "test_session": fold.get("test_session"), "checkpoint": which,
-              "checkpoint_epoch": ck.get("epoch"), "labels": labels, "n_test": len(test_ex),
-              "n_turns": len(hyp), "turns_from": source, **metrics}
+              "checkpoint_epoch": ck.get("epoch"), "trained_on": cfg.train.on, "labels": labels,
+              "n_test": len(test_ex), "n_turns": len(hyp), "turns_from": source, **metrics,
+              "turns": turn_metrics(turns, t_pred, records, labels, cfg.labels.turn_overlap)}
     atomic_write_json(fold_dir / "eval.json", result)
     return result
+
+
+def turn_metrics(turns: list[dict], predicted, records: list[dict], labels: list[str],
+                 min_seconds: float) -> dict[str, Any]:
+    """WA, UA, macro and weighted F1 and ``n`` over the turns that have a label as SER-Align
+    labels them (:func:`~recipes.iemocap.stage.label_turns`): SER-Align's turn accuracy."""
+    by_id = {r["id"]: r for r in records}
+    index = {lab: i for i, lab in enumerate(labels)}
+    ids = label_turns(turns, records, min_seconds)
+    keep = [i for i, uid in enumerate(ids) if uid is not None]
+    y_true = np.array([index[by_id[ids[i]]["emotion"]] for i in keep], dtype=int)
+    y_pred = np.array([int(predicted[i]) for i in keep], dtype=int)
+    m = classification_metrics(y_true, y_pred, len(labels))
+    return {**{key: m[key] for key in ("WA", "UA", "macro_f1", "weighted_f1")}, "n": len(keep),
+            "confusion": m["confusion"]}
 
 
 def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,

@@ -128,3 +128,21 @@ def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np
     _, first = np.unique(idx_a, return_index=True)
     order = first[np.argsort(idx_a[first])]
     return idx_a[order], log_a[order]
+
+
+def classify(model, examples, collate, rt: Runtime, *, seconds: float | None, hop: float | None = None,
+             batch_size: int = 16, num_workers: int = 0, progress: str | None = None) -> np.ndarray:
+    """Logits ``(len(examples), C)`` in the examples' order: an example longer than ``seconds``
+    is classified over its sliding windows (:func:`~recipes.iemocap.data.windows`) and gets
+    the mean of their logits."""
+    from .data import SERDataset, make_loader, windows
+
+    if not examples:
+        return np.zeros((0, 0), dtype=np.float32)
+    parts, owner = windows(examples, seconds, hop)
+    loader = make_loader(SERDataset(parts, seconds), collate, batch_size, shuffle=False,
+                         num_workers=num_workers, pin_memory=rt.device.type == "cuda")
+    idx, logits = predict(model, loader, rt, progress=progress)   # sorted by index, each once
+    out = np.zeros((len(examples), logits.shape[1]), dtype=np.float64)
+    np.add.at(out, owner[idx], logits)
+    return (out / np.bincount(owner, minlength=len(examples))[:, None]).astype(np.float32)

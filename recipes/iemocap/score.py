@@ -9,7 +9,8 @@ label set is dropped (the preset's rule), so system turns there count as false
 alarm: with turns on every utterance, its TEER can exceed 100 %.
 
 ``OUT/results.json``: ``folds`` (per fold: WA, UA, macro_f1, weighted_f1,
-confusion, and ``scores[preset]``: TEER, sTEER, EERa, sEERa, DER, the
+confusion; ``turns``: the same over the test session's turns labelled as SER-Align
+labels them, with their number ``n``; and ``scores[preset]``: TEER, sTEER, EERa, sEERa, DER, the
 seconds) and ``summary`` (mean and std over folds of every metric, plus the
 rates of the seconds pooled over folds). ``OUT/report.md``: the same as tables.
 """
@@ -94,8 +95,10 @@ def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: li
                              **{key: ev.get(key) for key in CLS_KEYS},
                              "confusion": ev.get("confusion"), "support": ev.get("support"),
                              "n_test": ev.get("n_test"), "n_turns": ev.get("n_turns"),
+                             "turns": ev.get("turns"),
                              "checkpoint_epoch": ev.get("checkpoint_epoch"), "scores": scores})
     summary: dict[str, Any] = {key: mean_std([f[key] for f in fold_results]) for key in CLS_KEYS}
+    summary["turns"] = {key: mean_std([(f["turns"] or {}).get(key) for f in fold_results]) for key in CLS_KEYS}
     summary["scores"] = {}
     for name in scfg.presets:
         entries = [f["scores"][name] for f in fold_results]
@@ -136,7 +139,16 @@ def markdown_report(results: dict[str, Any]) -> str:
     s = results["summary"]
     lines.append(f"| mean | | {_ms(s['WA'])} | {_ms(s['UA'])} | {_ms(s['macro_f1'])} | "
                  f"{_ms(s['weighted_f1'])} |")
-    lines += ["", "Confusion matrices: `fold*/confusion.json`, `fold*/confusion.png`.", ""]
+    lines += ["", "Confusion matrices: `fold*/confusion.json`, `fold*/confusion.png`.", "",
+              "## Turn classification (test session's turns, labelled as SER-Align labels them)", "",
+              "| fold | turns | WA | UA | macro F1 | weighted F1 |", "|---|---|---|---|---|---|"]
+    for f in folds:
+        t = f.get("turns") or {}
+        lines.append(f"| {f['fold']} | {t.get('n', 0)} | {_pct(t.get('WA'))} | {_pct(t.get('UA'))} | "
+                     f"{_pct(t.get('macro_f1'))} | {_pct(t.get('weighted_f1'))} |")
+    st = s["turns"]
+    lines += [f"| mean | | {_ms(st['WA'])} | {_ms(st['UA'])} | {_ms(st['macro_f1'])} | "
+              f"{_ms(st['weighted_f1'])} |", ""]
     for name in presets:
         lines += [f"## teer, preset `{name}`", "",
                   "| fold | TEER | sTEER | EERa | sEERa |", "|---|---|---|---|---|"]

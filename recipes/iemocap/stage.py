@@ -36,15 +36,94 @@ def selected_folds(cfg: RecipeConfig, folds: list[dict], override: list[int] | N
     return [by_k[w] for w in wanted]
 
 
-def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str):
-    """The labelled examples of one split (``train``, ``valid``, ``test``) of a fold."""
+def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str, inputs=None):
+    """The labelled examples of one split (``train``, ``valid``, ``test``) of a fold, read as
+    ``inputs`` (the ``inputs:`` section) says."""
     from .data import utterance_examples
 
     by_id = {r["id"]: r for r in records}
     missing = [i for i in fold[split] if i not in by_id]
     if missing:
         raise RecipeError("folds.json", None, f"fold {fold['fold']} {split}: unknown utterance {missing[0]}")
-    return utterance_examples([by_id[i] for i in fold[split]], labels)
+    return utterance_examples([by_id[i] for i in fold[split]], labels, inputs)
+
+
+def load_turns(data_dir: str | Path) -> list[dict] | None:
+    """align's ``hyp_turns.json`` (SegLST rows), or None when there is none."""
+    path = Path(data_dir) / "hyp_turns.json"
+    if not path.is_file():
+        return None
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RecipeError(path, err.lineno, f"not JSON: {err.msg}") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise RecipeError(path, None, "expected a list of SegLST rows (align's output)")
+    return rows
+
+
+def label_turns(turns: list[dict], records: list[dict], min_seconds: float) -> list[str | None]:
+    """SER-Align's turn labels (``preprocess.py``, ``get_label_for_segment``): the id of the
+    labelled utterance (emotion in the label set) that a turn overlaps longest, when that
+    overlap is more than ``min_seconds``; else None. Utterances outside the label set are not
+    candidates, as in SER-Align; equal overlaps go to the earlier utterance; an overlap
+    within 1e-9 s of the threshold is not more than it."""
+    by_dialog: dict[str, list[dict]] = {}
+    for r in records:
+        if r.get("emotion") is not None:
+            by_dialog.setdefault(r["dialog"], []).append(r)
+    out: list[str | None] = []
+    for t in turns:
+        lo, hi = float(t["start_time"]), float(t["end_time"])
+        best, best_key = None, None
+        for r in by_dialog.get(t["session_id"], ()):
+            overlap = min(hi, float(r["end"])) - max(lo, float(r["start"]))
+            key = (overlap, -float(r["start"]), r["id"])
+            if overlap > min_seconds + 1e-9 and (best_key is None or key > best_key):   # not float noise
+                best, best_key = r["id"], key
+        out.append(best)
+    return out
+
+
+def turn_split(turns: list[dict], records: list[dict], fold: dict, split: str,
+               min_seconds: float) -> tuple[list[dict], list[str]]:
+    """The labelled turns of one split of a fold, and their labelling utterances' ids: ``test``,
+    the test session's turns; ``valid``, the other sessions' turns labelled by a validation
+    utterance of the fold; ``train``, the rest of the other sessions' labelled turns.
+    Unlabelled turns are in no split (they are still classified and scored)."""
+    session = {r["dialog"]: r["session"] for r in records}
+    valid = set(fold["valid"])
+    ids = label_turns(turns, records, min_seconds)
+    rows, used = [], []
+    for t, uid in zip(turns, ids):
+        if uid is None:
+            continue
+        in_test = session.get(t["session_id"]) == fold["test_session"]
+        where = "test" if in_test else ("valid" if uid in valid else "train")
+        if where == split:
+            rows.append(t)
+            used.append(uid)
+    return rows, used
+
+
+def split_examples(records: list[dict], turns: list[dict] | None, fold: dict, cfg: RecipeConfig, split: str):
+    """The labelled examples of one split of a fold, as ``train.on`` says: the fold's
+    utterances, or the aligned turns labelled as SER-Align labels them (:func:`turn_split`)."""
+    labels = cfg.labels.names
+    if cfg.train.on == "utterances":
+        return fold_examples(records, fold, labels, split, cfg.inputs)
+    from .data import turn_examples
+
+    if turns is None:
+        raise RecipeError("hyp_turns.json", None, "train.on is turns: run `python -m recipes.iemocap align` first")
+    by_id = {r["id"]: r for r in records}
+    rows, used = turn_split(turns, records, fold, split, cfg.labels.turn_overlap)
+    index = {lab: i for i, lab in enumerate(labels)}
+    examples = turn_examples(rows, by_id, cfg.inputs)
+    for ex, t, uid in zip(examples, rows, used):
+        ex.id = f"{t['session_id']}@{float(t['start_time']):.2f}-{t.get('speaker')}"
+        ex.label = index[by_id[uid]["emotion"]]
+    return examples
 
 
 def ensure_models(cfg: RecipeConfig, data_dir: str | Path, out: str | Path,
@@ -63,8 +142,9 @@ def ensure_models(cfg: RecipeConfig, data_dir: str | Path, out: str | Path,
         return mcfg
     base = Path(out) / "pretrained"
     if (rt is None or rt.is_main) and not (base / "done").is_file():
+        from .normalise import normalise
         from .prepare import load_utterances
-        texts = [r.get("text") or "" for r in load_utterances(data_dir)]
+        texts = [normalise(r.get("text") or "", cfg.inputs.text) for r in load_utterances(data_dir)]
         paths = write_tiny_models(mcfg, texts, base, seed=cfg.train.seed)
         atomic_write_json(base / "done", paths)
     if rt is not None:

@@ -39,7 +39,7 @@ import numpy as np
 from .config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
 from .io_utils import RecipeError, atomic_write_json, atomic_write_text
 from .metrics import METRICS_HIGHER_IS_BETTER
-from .stage import ensure_models, fold_examples, load_data, run_stage, selected_folds
+from .stage import ensure_models, load_data, load_turns, run_stage, selected_folds, split_examples
 
 if TYPE_CHECKING:
     import torch
@@ -150,7 +150,8 @@ class FoldTraining:
 
 
 def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *, rt: Runtime,
-               model_cfg: ModelConfig, resume: bool, quiet: bool) -> tuple[FoldTraining, TrainState]:
+               model_cfg: ModelConfig, resume: bool, quiet: bool,
+               turns: list[dict] | None = None) -> tuple[FoldTraining, TrainState]:
     """Loaders, model, optimiser, scheduler and scaler of one fold, and where its training stands:
     ``last.pt``'s state with ``resume`` (when there is one), else a fresh start (old outputs removed).
 
@@ -169,10 +170,10 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     seed = tcfg.seed + k
     seed_everything(seed + 7919 * rt.rank)
 
-    train_ex = fold_examples(records, fold, labels, "train")
-    valid_ex = fold_examples(records, fold, labels, "valid")
+    train_ex = split_examples(records, turns, fold, cfg, "train")     # train.on: utterances or turns
+    valid_ex = split_examples(records, turns, fold, cfg, "valid")
     if not train_ex:
-        raise RecipeError("folds.json", None, f"fold {k}: no training utterances")
+        raise RecipeError("folds.json", None, f"fold {k}: no training {tcfg.on}")
     max_seconds = model_cfg.audio.max_seconds
     collate = Collator(load_tokenizer(model_cfg), max_tokens=model_cfg.text.max_tokens)
     workers = tcfg.num_workers
@@ -322,7 +323,8 @@ def save_epoch(run: FoldTraining, state: TrainState, improved: bool) -> None:
 def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *,
                rt: Runtime, model_cfg: ModelConfig, resume: bool = False, quiet: bool = False,
                stop_after_epoch: int | None = None,
-               on_epoch_end: Callable[[int], None] | None = None) -> dict[str, Any]:
+               on_epoch_end: Callable[[int], None] | None = None,
+               turns: list[dict] | None = None) -> dict[str, Any]:
     """Train one fold; returns its summary (best epoch and validation metrics).
 
     ``stop_after_epoch`` ends the run after that epoch's checkpoint, as a kill
@@ -330,7 +332,8 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     """
     from tqdm.auto import tqdm
 
-    run, state = build_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg, resume=resume, quiet=quiet)
+    run, state = build_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg, resume=resume, quiet=quiet,
+                            turns=turns)
     early = run.tcfg.early_stopping
     epochs, metric = run.epochs, run.metric
     epoch_bar = tqdm(range(epochs), desc=f"fold {run.fold}", initial=state.epoch, total=epochs,
@@ -373,11 +376,12 @@ def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: li
 
     rt = setup_runtime(cfg.train, device)
     records, all_folds = load_data(data_dir)
+    turns = load_turns(data_dir) if cfg.train.on == "turns" else None
     model_cfg = ensure_models(cfg, data_dir, out, rt)
     summaries = []
     for fold in selected_folds(cfg, all_folds, folds):
         summaries.append(train_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg,
-                                    resume=resume, quiet=quiet))
+                                    resume=resume, quiet=quiet, turns=turns))
     return summaries
 
 

@@ -101,6 +101,17 @@ def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: int =
     return {**result, "out": str(out)}
 
 
+def turn_scores(result: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    """teer's wu2023 scores of a fit's ``hyp.json`` (the oracle-aligned turns of the test
+    session, classified by the model) against ``ref_words.rttm``."""
+    from recipes.iemocap.score import filter_rttm, score_with_preset
+
+    data, out = Path(result["data"]), Path(result["out"]) / "fold1"
+    dialogs = {h["session_id"] for h in json.loads((out / "hyp.json").read_text())}
+    reference = filter_rttm(data / "ref_words.rttm", dialogs, Path(tmp) / "ref.rttm")
+    return score_with_preset(reference, out / "hyp.json", "wu2023", emotions=result["labels"])
+
+
 #: (cue, modalities, permute) of every run the tests make
 RUNS = [("both", "both", 0), ("both", "both", 1), ("both", "both", 2),
         ("text", "text", 0), ("text", "both", 0), ("text", "audio", 0),
@@ -115,23 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--fused-only", action="store_true", help="only the fused model on both cues")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-    print("| seed | cue | modalities | labels | UA | WA | seconds |\n|---|---|---|---|---|---|---|")
+    print("| seed | cue | modalities | labels | UA | WA | turn UA | turn EERa (wu2023) | turn TEER | seconds |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             data = {}
-            for cue, modalities, permute in RUNS:
+            for cue, modalities, permute in RUNS[:1] if args.fused_only else RUNS:
                 if cue not in data:
                     data[cue] = make_data(Path(tmp) / f"s{seed}_{cue}", cue, seed)
                 t0 = time.time()
                 r = fit(data[cue], Path(tmp) / f"s{seed}_{cue}_{modalities}_{permute}", modalities,
                         seed=seed, permute=permute)
+                r["data"] = str(data[cue])
+                t = turn_scores(r, Path(r["out"]))
                 print(f"| {seed} | {cue} | {modalities} | {f'permuted {permute}' if permute else 'true'} | "
-                      f"{r['UA']:.3f} | {r['WA']:.3f} | {time.time() - t0:.1f} |", flush=True)
+                      f"{r['UA']:.3f} | {r['WA']:.3f} | {r['turns']['UA']:.3f} | {t['EERa']:.3f} | "
+                      f"{t['TEER']:.3f} | {time.time() - t0:.1f} |", flush=True)
     return 0
 
 

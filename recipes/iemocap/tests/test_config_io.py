@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from recipes.iemocap.config import (DEFAULT_CONFIG, SMOKE_CONFIG, RecipeConfig, as_dict, load_config,
-                                    override)
+                                    override, yaml_load)
 from recipes.iemocap.io_utils import (RecipeError, atomic_output_dir, atomic_write_json,
                                       atomic_write_text, read_jsonl)
 
@@ -44,12 +43,12 @@ def test_shipped_configs_load(path):
 def test_default_yaml_spells_out_exactly_the_dataclass_defaults():
     assert load_config(DEFAULT_CONFIG) == RecipeConfig()
     # every setting is there (a complete, documented example), and nothing else
-    assert yaml.safe_load(DEFAULT_CONFIG.read_text()) == as_dict(RecipeConfig())
+    assert yaml_load(DEFAULT_CONFIG.read_text()) == as_dict(RecipeConfig())
 
 
 def test_smoke_yaml_is_the_default_with_a_few_values_changed():
     smoke = load_config(SMOKE_CONFIG)
-    changed = yaml.safe_load(SMOKE_CONFIG.read_text())
+    changed = yaml_load(SMOKE_CONFIG.read_text())
 
     def leaves(d, key=()):
         for k, v in d.items():
@@ -103,8 +102,8 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     ("train:\n  epochs: 0\n", 2, "train.epochs: expected a positive integer, got 0"),
     ("train:\n  epochs: true\n", 2, "train.epochs: expected a positive integer, got True"),
     ("train:\n  epochs: 2.5\n", 2, "train.epochs: expected a positive integer, got 2.5"),
-    ("train:\n  seed: 1\n  epoch: 3\n", 3, "train.epoch: unknown key (known: folds, epochs, "),
-    ("trian:\n  epochs: 3\n", 1, "trian: unknown key (known: labels, prepare, folds, align, model, "),
+    ("train:\n  seed: 1\n  epoch: 3\n", 3, "train.epoch: unknown key (known: folds, on, epochs, "),
+    ("trian:\n  epochs: 3\n", 1, "trian: unknown key (known: labels, prepare, folds, align, inputs, model, "),
     ("train: 5\n", 1, "train: expected a mapping of settings, got 5"),
     ("train:\n  folds: []\n", 2, "train.folds: expected a non-empty list of fold numbers"),
     ("train:\n  early_stopping: {metric: accuracy}\n", 2,
@@ -169,6 +168,10 @@ def test_quoted_numbers_and_near_numbers_stay_strings():
     for text in ("1e", "e3", "1.2.3", "."):
         assert error(lambda: load_config(None, [f"train.lr_encoder={text}"])) == (
             f"--set: train.lr_encoder: expected a number >= 0, got {text!r}")
+    # booleans are YAML 1.2's: on/off/yes/no are words (train.on is a key)
+    assert load_config(None, ["train.on=turns", "model.audio.freeze_feature_encoder=False"]).train.on == "turns"
+    assert error(lambda: load_config(None, ["model.audio.freeze_feature_encoder=yes"])) == (
+        "--set: model.audio.freeze_feature_encoder: expected true or false, got 'yes'")
     # an integer setting still takes an integer only
     assert error(lambda: load_config(None, ["train.epochs=1e1"])) == (
         "--set: train.epochs: expected a positive integer, got 10.0")

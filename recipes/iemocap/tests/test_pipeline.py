@@ -10,7 +10,6 @@ import shutil
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from recipes.iemocap.deps import missing_reason
 
@@ -19,7 +18,6 @@ if missing_reason():
 
 from recipes.iemocap import __main__ as cli
 from recipes.iemocap import score as score_mod
-from recipes.iemocap.data import Example, read_audio, turn_examples
 from recipes.iemocap.metrics import classification_metrics
 
 CLS_KEYS = {"WA", "UA", "macro_f1", "weighted_f1"}
@@ -125,31 +123,6 @@ def test_an_unknown_preset_or_an_option_the_preset_forbids_is_an_error(tmp_path)
         score_mod.score_with_preset(ref, hyp, "future-2030")
     with pytest.raises(score_mod.RecipeError, match="collar"):
         score_mod.score_with_preset(ref, hyp, "ser-align", collar=0.25)
-
-
-def test_a_turn_that_is_not_an_utterance_is_cut_from_the_dialog_recording(tmp_path):
-    sr = 16000
-    dialog = np.stack([np.arange(3 * sr) / (3 * sr), np.zeros(3 * sr)], axis=1).astype("float32")
-    root = tmp_path / "Session1"
-    (root / "dialog" / "wav").mkdir(parents=True)
-    (root / "sentences" / "wav" / "Ses01F_x").mkdir(parents=True)
-    sf.write(root / "dialog" / "wav" / "Ses01F_x.wav", dialog, sr, subtype="FLOAT")
-    utt_wav = root / "sentences" / "wav" / "Ses01F_x" / "Ses01F_x_F000.wav"
-    sf.write(utt_wav, dialog[:sr, 0], sr)
-    utts = {"Ses01F_x_F000": {"id": "Ses01F_x_F000", "dialog": "Ses01F_x", "start": 0.0, "end": 1.0,
-                              "text": "hello there", "wav": str(utt_wav)}}
-    turns = [{"session_id": "Ses01F_x", "start_time": 0.0, "end_time": 1.0, "speaker": "F",
-              "words": "hello there", "utterance_id": "Ses01F_x_F000"},
-             {"session_id": "Ses01F_x", "start_time": 1.5, "end_time": 2.5, "speaker": "M",
-              "words": "a new turn", "utterance_id": None}]
-    ex = turn_examples(turns, utts)
-    assert ex[0].wav == str(utt_wav) and ex[0].text == "hello there"
-    assert ex[1].wav is None and ex[1].dialog_wav.endswith("dialog/wav/Ses01F_x.wav")
-    assert ex[1].text == "a new turn"
-    raw = read_audio(ex[1], None)
-    assert len(raw) == sr                      # exactly 1.5 s .. 2.5 s
-    assert np.all(np.diff(raw) > 0)            # the ramp of that stretch (normalised)
-    assert len(read_audio(Example("x", "", wav=str(utt_wav)), 0.25)) == sr // 4
 
 
 def test_stage_errors_are_one_line_without_traceback(tmp_path, capsys):

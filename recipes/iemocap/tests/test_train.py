@@ -191,3 +191,40 @@ def test_atomic_torch_save_leaves_the_old_file_on_failure(tmp_path):
         atomic_torch_save({"a": Boom()}, path)
     assert load_checkpoint(path) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]
+
+
+def test_training_on_turns_reads_the_labelled_aligned_turns(setup, tmp_path):
+    """``train.on: turns``: the examples are align's turns of the training sessions, labelled
+    as SER-Align labels them; evaluation reports the test turns' metrics under ``turns``."""
+    import shutil
+
+    from recipes.iemocap.align import align
+    from recipes.iemocap.evaluate import evaluate_fold
+    from recipes.iemocap.stage import label_turns, load_turns, split_examples
+
+    data, cfg, model_cfg, records, folds = setup
+    data2 = tmp_path / "data"
+    shutil.copytree(data, data2)
+    align(data2, data2, cfg, verbose=False)
+    turns = load_turns(data2)
+    cfg = override(cfg, {"train.on": "turns", "train.epochs": 1})
+    fold = folds[0]
+    train_ex = split_examples(records, turns, fold, cfg, "train")
+    ids = label_turns(turns, records, cfg.labels.turn_overlap)
+    session = {r["dialog"]: r["session"] for r in records}
+    expected = [t for t, uid in zip(turns, ids) if uid is not None and uid not in set(fold["valid"])
+                and session[t["session_id"]] != fold["test_session"]]
+    assert len(train_ex) == len(expected) > 20
+    assert [(e.start, e.end) for e in train_ex] == [(t["start_time"], t["end_time"]) for t in expected]
+    assert all(e.wav.endswith(f"dialog/wav/{t['session_id']}.wav") for e, t in zip(train_ex, expected))
+    assert {e.label for e in train_ex} <= {0, 1, 2, 3}
+    out = tmp_path / "exp"
+    s = train_fold(fold, records, cfg, out, rt=CPU, model_cfg=model_cfg, quiet=True, turns=turns)
+    assert s["epochs"] == 1
+    r = evaluate_fold(fold, records, cfg, data2, out, rt=CPU, model_cfg=model_cfg, quiet=True)
+    n_test = sum(uid is not None and session[t["session_id"]] == fold["test_session"] for t, uid in zip(turns, ids))
+    assert r["trained_on"] == "turns" and r["turns"]["n"] == n_test > 0
+    assert set(r["turns"]) >= {"WA", "UA", "macro_f1", "weighted_f1", "n"} and 0 <= r["turns"]["WA"] <= 1
+    assert r["n_test"] == len(fold["test"])           # the utterance metrics are still there
+    with pytest.raises(Exception, match="run `python -m recipes.iemocap align` first"):
+        split_examples(records, None, fold, cfg, "train")
