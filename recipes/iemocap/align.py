@@ -344,34 +344,86 @@ def align_words(words_by_dialog: dict[str, list[Word]], records: list[dict],
 # --------------------------------------------------------------------------
 # optional: WhisperX + pyannote.audio on the dialog wavs
 
+def whisperx_device(wx_cfg: WhisperXConfig) -> tuple[str, str]:
+    """``(device, compute_type)``: the configured ones, else ``cuda`` and ``float16`` when torch
+    sees a GPU, ``cpu`` and ``int8`` when it does not."""
+    device = wx_cfg.device
+    if device is None:
+        import torch   # whisperx brings it
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    compute_type = wx_cfg.compute_type or ("float16" if device.startswith("cuda") else "int8")
+    return device, compute_type
+
+
+def diarization_pipeline(pipeline_class, wx_cfg: WhisperXConfig, device: str, token: str | None):
+    """``whisperx.diarize.DiarizationPipeline`` with the Hugging Face token under the name its
+    version takes: ``token`` (whisperx >= 3.8, pyannote.audio 4), ``use_auth_token`` (3.2-3.7);
+    a pipeline is named only when ``diarization_model`` is set (3.2 takes no None for it)."""
+    import inspect
+
+    params = inspect.signature(pipeline_class).parameters
+    key = "token" if "token" in params else "use_auth_token"
+    kwargs = {key: token, "device": device}
+    if wx_cfg.diarization_model:
+        kwargs["model_name"] = wx_cfg.diarization_model
+    return pipeline_class(**kwargs)
+
+
+def diarization_rows(frame, dialog: str) -> list[dict]:
+    """The speaker turns of WhisperX's diarization DataFrame (columns ``start``, ``end``,
+    ``speaker``) as teer records of ``dialog``."""
+    return [{"file": dialog, "start": float(start), "end": float(end), "speaker": str(speaker)}
+            for start, end, speaker in zip(frame["start"], frame["end"], frame["speaker"])]
+
+
+def plain(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays made Python numbers and lists (for JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if hasattr(obj, "tolist"):        # numpy scalar or array
+        return obj.tolist()
+    return obj
+
+
 def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: WhisperXConfig) -> None:
     """Write ``out/<dialog>.json`` (WhisperX) and ``out/diarization.rttm``.
 
-    Needs ``pip install whisperx`` (which brings pyannote.audio) and, for the
-    diarization model, a Hugging Face token in ``HF_TOKEN``.
+    WhisperX's own pipeline, as SER-Align runs it: ``load_model`` (VAD onset
+    ``vad_onset``), ``transcribe``, ``align`` (word times), the pyannote diarization of
+    ``whisperx.diarize.DiarizationPipeline`` with ``speakers`` as both the minimum and the
+    maximum, ``assign_word_speakers``. Needs ``pip install "whisperx>=3.8"`` and, for the
+    diarization model, a Hugging Face token in ``HF_TOKEN``; it imports nothing of the
+    recipe's model code, so it runs in an environment of its own (README).
     """
+    import os
+
     try:
         import whisperx  # type: ignore[import-not-found]
-    except ImportError:
-        raise RecipeError(None, None, "--run-whisperx needs whisperx (pip install whisperx); "
+        from whisperx.diarize import DiarizationPipeline  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise RecipeError(None, None, f"--run-whisperx needs whisperx >= 3.8 ({err}); pip install "
+                          "'whisperx>=3.8' (in an environment of its own: see the recipe README), "
                           "or give --asr DIR with WhisperX JSON files") from None
-    import os
-    device = wx_cfg.device
-    model = whisperx.load_model(wx_cfg.model, device, compute_type=wx_cfg.compute_type,
-                                language=wx_cfg.language)
+    device, compute_type = whisperx_device(wx_cfg)
+    vad = {"vad_onset": wx_cfg.vad_onset} if wx_cfg.vad_onset is not None else None
+    model = whisperx.load_model(wx_cfg.model, device, compute_type=compute_type, language=wx_cfg.language,
+                                vad_options=vad)
     align_model, meta = whisperx.load_align_model(language_code=wx_cfg.language, device=device)
-    diarize = whisperx.DiarizationPipeline(model_name=wx_cfg.diarization_model,
-                                           use_auth_token=os.environ.get("HF_TOKEN"), device=device)
+    diarize = diarization_pipeline(DiarizationPipeline, wx_cfg, device, os.environ.get("HF_TOKEN"))
+    speakers = {"min_speakers": wx_cfg.speakers, "max_speakers": wx_cfg.speakers} if wx_cfg.speakers else {}
     turns = []
     for dialog, wav in sorted(wavs.items()):
         audio = whisperx.load_audio(str(wav))
-        result = model.transcribe(audio, batch_size=wx_cfg.batch_size)
-        result = whisperx.align(result["segments"], align_model, meta, audio, device)
-        spk = diarize(audio)
+        result = model.transcribe(audio, batch_size=wx_cfg.batch_size, language=wx_cfg.language)
+        result = whisperx.align(result["segments"], align_model, meta, audio, device,
+                                return_char_alignments=False)
+        spk = diarize(audio, **speakers)
         result = whisperx.assign_word_speakers(spk, result)
-        turns += [{"file": dialog, "start": row["start"], "end": row["end"], "speaker": row["speaker"]}
-                  for _, row in spk.iterrows()]
-        atomic_write_json(out / f"{dialog}.json", {"segments": result["segments"]})
+        turns += diarization_rows(spk, dialog)
+        atomic_write_json(out / f"{dialog}.json", {"segments": plain(result["segments"])})
     from teer.segments import SegmentTable
 
     with teer_errors():

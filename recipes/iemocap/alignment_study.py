@@ -31,15 +31,23 @@ with the label set as the scored emotions. Emotions:
   what alignment alone costs, no model; all dialogs of the corpus. Turns
   whose oracle emotion is outside the label set are left out of the
   hypothesis (the scorer does not score that speech either);
-* model (``--checkpoint OUT/fold{k}``, with the ``--config`` it was trained
-  with): the trained model classifies each rebuilt turn (audio cut from the
-  dialog recording unless the turn is exactly an utterance, words from the
-  degraded ASR); the dialogs of the fold's test session only.
+* model (``--checkpoint OUT/fold{k} ...``, with the ``--config`` it was trained
+  with): the trained model classifies each rebuilt turn as ``evaluate`` does
+  (the dialog recording over the turn's span and the degraded words, read as
+  ``inputs:`` says); the dialogs of the fold's test session only.
 
-Writes to OUT: ``alignment_study.csv`` (one row per factor, level and preset:
-TEER, sTEER, EERa, sEERa, DER, the missed and false-alarm shares, turns), ``alignment_study.md`` (a table per
-factor) and ``<factor>.png`` (the five rates against the degradation, one
-panel per preset, the undegraded point circled).
+Several runs (``--seed`` one per run; ``--checkpoint`` one model per run, e.g. the
+same fold trained with three seeds) give the mean and standard deviation of every
+figure. Each level is also measured: the DER of the rebuilt turns (teer's, under
+each preset) and the word boundary error (WBE, the mean absolute start and end
+error of the words against their reference times).
+
+Writes to OUT: ``alignment_study.csv`` (one row per run, factor, level and preset:
+seed, turns, WBE, TEER, sTEER, EERa, sEERa, DER, the missed and false-alarm shares),
+``alignment_study.md`` (a table per factor, mean ± std over runs) and ``<factor>.png``
+(the five rates against the degradation, one panel per preset, mean and a band of one
+standard deviation, the undegraded point circled, the measured DER and WBE under each
+level).
 """
 from __future__ import annotations
 
@@ -126,6 +134,8 @@ def degrade(words: dict[str, list[Word]], factor: str, level: float, rng: np.ran
                 if prev is not None and prev.speaker == w.speaker and 0 <= w.start - prev.end <= MERGE_GAP \
                         and "+" not in prev.word and rng.random() < level:
                     prev.word, prev.end = f"{prev.word}+{w.word}", max(prev.end, w.end)
+                    if getattr(prev, "ref", None) is not None:   # it carries both words now
+                        prev.ref = (prev.ref[0], max(prev.ref[1], w.ref[1]))
                 else:
                     merged.append(w)
             out[dialog] = merged
@@ -250,35 +260,28 @@ def score_rows(rows: list[dict], references: dict[str, SegmentTable], scfg: Scor
     return out
 
 
-def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
-                    checkpoint: str | Path | None = None, factors: Sequence[str] | None = None,
-                    seed: int = 0, quiet: bool = False) -> list[dict]:
-    """Run the study; write the CSV, Markdown and figures to ``out``; return the CSV rows."""
-    data, out = Path(data), Path(out)
-    factors = list(factors or FACTORS)
-    unknown = [f for f in factors if f not in FACTORS]
-    if unknown:
-        raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(FACTORS)})")
-    labels = cfg.labels.names
+def word_boundary_error(words: dict[str, list[Word]]) -> float | None:
+    """Seconds: the mean of |start - reference start| and |end - reference end| over the words
+    that carry a reference word (``Word.ref``, set before degrading; a merged word carries its
+    first word's start and its last word's end, a dropped word is not counted)."""
+    errors = [abs(w.start - w.ref[0]) + abs(w.end - w.ref[1])
+              for ws in words.values() for w in ws if getattr(w, "ref", None) is not None]
+    return float(np.mean(errors) / 2) if errors else None
+
+
+def _study_run(cfg: RecipeConfig, data: Path, records: list[dict], factors: list[str], seed: int,
+               labeller, quiet: bool) -> list[dict]:
+    """One run of the grid (every factor and level, degradations seeded with ``seed``)."""
+    labels = labeller.labels if labeller else cfg.labels.names
     max_gap0, min_overlap = cfg.align.max_gap, cfg.align.min_overlap
-    records = load_utterances(data)
-    labeller = None
-    mode = "oracle"
-    if checkpoint is not None:
-        labeller = ModelLabeller(cfg, data, Path(checkpoint), quiet=quiet)
-        labels = labeller.labels
-        folds = {int(f["fold"]): f for f in _load_folds(data)}
-        if labeller.fold not in folds:
-            raise RecipeError(checkpoint, None, f"fold {labeller.fold} is not in {data / 'folds.json'}")
-        session = folds[labeller.fold]["test_session"]
-        records = [r for r in records if r["session"] == session]
-        mode = f"model (fold {labeller.fold}, {session})"
     dialogs = {r["dialog"] for r in records}
     references = {name: read_segments(data / p.reference).select_files(dialogs)
                   for name, p in cfg.score.presets.items()}
     by_id = {r["id"]: r for r in records}
     words = oracle_words(records)
-
+    for ws in words.values():
+        for w in ws:
+            w.ref = (w.start, w.end)   # what word_boundary_error measures against
     rows: list[dict] = []
     for f_index, factor in enumerate(factors):
         levels, _ = FACTORS[factor]
@@ -287,6 +290,7 @@ def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
         for level in levels:
             rng = np.random.default_rng([seed, f_index, int(round(level * 1000))])
             degraded, diar = degrade(words, factor, level, rng, records)
+            wbe = word_boundary_error(degraded)
             max_gap = level if factor == "max_gap" else max_gap0
             turns = align_words(degraded, records, diar, max_gap, min_overlap)
             seglst = turns_to_seglst(turns)
@@ -301,13 +305,54 @@ def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
             seglst = [row for row in seglst if row["emotion"] in labels]
             scores = score_rows(seglst, references, cfg.score, labels)
             undegraded = level == (max_gap0 if factor == "max_gap" else 0.0)
-            for name, s in scores.items():
+            for name, sc in scores.items():
                 rows.append({"factor": factor, "level": level, "undegraded": undegraded, "preset": name,
-                             "emotions": "model" if labeller else "oracle", "turns": len(seglst),
-                             **{k: s[k] for k in (*RATES, *EXTRA)}})
+                             "emotions": "model" if labeller else "oracle", "seed": seed,
+                             "turns": len(seglst), "WBE": wbe, **{k: sc[k] for k in (*RATES, *EXTRA)}})
         if not quiet:
-            print(f"{factor}: {len(levels)} levels", file=sys.stderr, flush=True)
-    write_outputs(rows, out, mode)
+            print(f"seed {seed}, {factor}: {len(levels)} levels", file=sys.stderr, flush=True)
+    return rows
+
+
+def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
+                    checkpoint: str | Path | Sequence[str | Path] | None = None,
+                    factors: Sequence[str] | None = None, seed: int | Sequence[int] = 0,
+                    quiet: bool = False) -> list[dict]:
+    """Run the study; write the CSV, Markdown and figures to ``out``; return the CSV rows.
+
+    ``checkpoint``: one or more trained fold directories (the same fold: several training
+    seeds); ``seed``: one or more degradation seeds. Run k uses checkpoint k and seed k (one
+    checkpoint: every seed with it; none: oracle emotions, every seed); the tables and figures
+    show the mean and the standard deviation over the runs."""
+    data, out = Path(data), Path(out)
+    factors = list(factors or FACTORS)
+    unknown = [f for f in factors if f not in FACTORS]
+    if unknown:
+        raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(FACTORS)})")
+    checkpoints = [] if checkpoint is None else \
+        [checkpoint] if isinstance(checkpoint, (str, Path)) else list(checkpoint)
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    if len(checkpoints) > 1 and len(seeds) == 1:
+        seeds = [seeds[0] + k for k in range(len(checkpoints))]
+    if len(checkpoints) > 1 and len(seeds) != len(checkpoints):
+        raise RecipeError(None, None, f"{len(checkpoints)} checkpoints need as many seeds, not {len(seeds)}")
+    records = load_utterances(data)
+    runs = [(checkpoints[min(k, len(checkpoints) - 1)] if checkpoints else None, s) for k, s in enumerate(seeds)]
+    rows: list[dict] = []
+    mode = "oracle"
+    folds = {int(f["fold"]): f for f in _load_folds(data)} if checkpoints else {}
+    for ck, s in runs:
+        labeller = None
+        run_records = records
+        if ck is not None:
+            labeller = ModelLabeller(cfg, data, Path(ck), quiet=quiet)
+            if labeller.fold not in folds:
+                raise RecipeError(ck, None, f"fold {labeller.fold} is not in {data / 'folds.json'}")
+            session = folds[labeller.fold]["test_session"]
+            run_records = [r for r in records if r["session"] == session]
+            mode = f"model (fold {labeller.fold}, {session})"
+        rows += _study_run(cfg, data, run_records, factors, s, labeller, quiet)
+    write_outputs(rows, out, f"{mode}, {len(runs)} run{'s' if len(runs) > 1 else ''}")
     if not quiet:
         print(f"wrote {out / 'alignment_study.csv'}, {out / 'alignment_study.md'} and "
               f"{len(factors)} figures")
@@ -324,36 +369,71 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
+def summarise(rows: list[dict]) -> list[dict]:
+    """One row per (factor, level, preset): mean and population std over the runs of every
+    rate, of ``WBE`` and of ``turns`` (``<key>`` the mean, ``<key>_std`` the spread)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["factor"], r["level"], r["preset"])].append(r)
+    out = []
+    for (factor, level, preset), rs in groups.items():
+        row = {"factor": factor, "level": level, "preset": preset, "undegraded": rs[0]["undegraded"],
+               "runs": len(rs)}
+        for k in (*RATES, *EXTRA, "WBE", "turns"):
+            vals = [r[k] for r in rs if r.get(k) is not None]
+            row[k] = float(np.mean(vals)) if vals else None
+            row[f"{k}_std"] = float(np.std(vals)) if vals else None
+        out.append(row)
+    return out
+
+
 def write_outputs(rows: list[dict], out: Path, mode: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
-    fields = ["factor", "level", "undegraded", "preset", "emotions", "turns", *RATES, *EXTRA]
+    fields = ["factor", "level", "undegraded", "preset", "emotions", "seed", "turns", "WBE", *RATES, *EXTRA]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, **{k: "" if r[k] is None else f"{r[k]:.6f}" for k in (*RATES, *EXTRA)}})
+        writer.writerow({**r, **{k: "" if r[k] is None else f"{r[k]:.6f}" for k in (*RATES, *EXTRA, "WBE")}})
     atomic_write_text(out / "alignment_study.csv", buf.getvalue())
-    md = ["# Alignment study", "", f"Emotions: {mode}. Rates in %; **bold** level: undegraded.", ""]
+    summary = summarise(rows)
+    runs = max((r["runs"] for r in summary), default=1)
+    spread = " ± the standard deviation over the runs" if runs > 1 else ""
+    md = ["# Alignment study", "",
+          f"Emotions: {mode}. Rates in %, mean{spread}; **bold** level: undegraded. DER is the "
+          "rebuilt turns' own under each preset; WBE, the word boundary error (s): the mean "
+          "|start - reference| and |end - reference| of the words.", ""]
     by_factor: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
+    for r in summary:
         by_factor[r["factor"]].append(r)
-    presets = list(dict.fromkeys(r["preset"] for r in rows))
+    presets = list(dict.fromkeys(r["preset"] for r in summary))
     for factor, frows in by_factor.items():
         md += [f"## {factor}: {FACTORS[factor][1]}", "",
-               "| level | turns | " + " | ".join(f"{k} {p}" for p in presets for k in RATES) + " |",
-               "|---|---|" + "---|" * (len(RATES) * len(presets))]
+               "| level | WBE (s) | turns | " + " | ".join(f"{k} {p}" for p in presets for k in RATES) + " |",
+               "|---|---|---|" + "---|" * (len(RATES) * len(presets))]
         for level in dict.fromkeys(r["level"] for r in frows):
             lrows = {r["preset"]: r for r in frows if r["level"] == level}
             first = next(iter(lrows.values()))
             name = f"**{level:g}**" if first["undegraded"] else f"{level:g}"
-            md.append(f"| {name} | {first['turns']} | "
-                      + " | ".join(_fmt(lrows[p][k]) for p in presets for k in RATES) + " |")
+            wbe = "–" if first["WBE"] is None else f"{first['WBE']:.3f}"
+            md.append(f"| {name} | {wbe} | {first['turns']:.0f} | "
+                      + " | ".join(_ms(lrows[p][k], lrows[p][f"{k}_std"], runs > 1)
+                                   for p in presets for k in RATES) + " |")
         md.append("")
         plot_factor(frows, presets, out / f"{factor}.png", mode)
     atomic_write_text(out / "alignment_study.md", "\n".join(md))
 
 
+def _ms(mean: float | None, std: float | None, spread: bool) -> str:
+    if mean is None:
+        return "–"
+    return f"{100 * mean:.1f} ± {100 * std:.1f}" if spread else f"{100 * mean:.1f}"
+
+
 def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> None:
+    """The rates against the degradation, one panel per preset: the mean over runs, a band of
+    ± one standard deviation, the undegraded point circled; under each level on the x axis the
+    measured DER of the rebuilt turns and their word boundary error."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -361,20 +441,24 @@ def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> 
     from .io_utils import atomic_write
 
     factor = rows[0]["factor"]
-    fig, axes = plt.subplots(1, len(presets), figsize=(5.2 * len(presets), 3.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(presets), figsize=(5.6 * len(presets), 4.4), sharey=True, squeeze=False)
     for ax, preset in zip(axes[0], presets):
         prow = [r for r in rows if r["preset"] == preset]
-        x = [r["level"] for r in prow]
+        x = np.arange(len(prow))    # evenly spaced levels: the labels carry the measured quality
         for k, marker in zip(RATES, "osD^v"):
-            y = [np.nan if r[k] is None else 100 * r[k] for r in prow]
+            y = np.array([np.nan if r[k] is None else 100 * r[k] for r in prow])
+            sd = np.array([0.0 if r[f"{k}_std"] is None else 100 * r[f"{k}_std"] for r in prow])
             ax.plot(x, y, marker=marker, ms=4, label=k)
-            for r, yy in zip(prow, y):
+            ax.fill_between(x, y - sd, y + sd, alpha=0.15)
+            for xx, r, yy in zip(x, prow, y):
                 if r["undegraded"]:
-                    ax.plot([r["level"]], [yy], "o", ms=11, mfc="none", mec="black")
+                    ax.plot([xx], [yy], "o", ms=11, mfc="none", mec="black")
+        ax.set_xticks(x, [f"{r['level']:g}\nDER {_fmt(r['DER'])}\nWBE "
+                          + ("–" if r["WBE"] is None else f"{r['WBE']:.2f}") for r in prow], fontsize=7)
         ax.set_title(f"{preset}")
-        ax.set_xlabel(FACTORS[factor][1])
+        ax.set_xlabel(f"{FACTORS[factor][1]}; measured DER (%) and word boundary error (s)", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("%  (circled: undegraded)")
+    axes[0][0].set_ylabel("%  (mean ± std over runs; circled: undegraded)")
     axes[0][-1].legend(fontsize=8)
     fig.suptitle(f"{factor} — emotions: {mode}", fontsize=10)
     fig.tight_layout()
@@ -392,10 +476,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                  "was trained with; default: %(default)s)")
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="where the table and figures go")
-    parser.add_argument("--checkpoint", type=Path,
-                        help="a trained fold directory (OUT/fold{k}): the model gives the emotions")
+    parser.add_argument("--checkpoint", type=Path, nargs="+",
+                        help="trained fold directories (OUT/fold{k}, one per training seed): the model "
+                             "gives the emotions")
     parser.add_argument("--factors", nargs="+", choices=list(FACTORS), help="default: all")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the degradations")
+    parser.add_argument("--seed", type=int, nargs="+", default=[0],
+                        help="seeds of the degradations, one per run (default 0; with N checkpoints: 0..N-1)")
     parser.add_argument("-q", "--quiet", action="store_true")
 
 
@@ -406,8 +492,11 @@ def main(args: argparse.Namespace) -> int:
         quiet_libraries()
     try:
         cfg = load_config(args.config, args.overrides)
+        seeds = args.seed
+        if args.checkpoint and len(args.checkpoint) > 1 and seeds == [0]:
+            seeds = list(range(len(args.checkpoint)))
         alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,
-                        factors=args.factors, seed=args.seed, quiet=args.quiet)
+                        factors=args.factors, seed=seeds, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     return 0

@@ -220,14 +220,25 @@ class FoldsConfig:
 
 @dataclass(frozen=True)
 class WhisperXConfig:
-    """``align.whisperx:``: the WhisperX + pyannote.audio run of ``align --run-whisperx``."""
+    """``align.whisperx:``: the WhisperX + pyannote.audio run of ``align --run-whisperx``
+    (whisperx 3.8: ``whisperx.diarize.DiarizationPipeline(token=...)``; ``docs`` in the
+    recipe README). The defaults are SER-Align's (``preprocess.py``)."""
 
     model: str = setting("large-v2", TEXT)
     language: str = setting("en", TEXT)
-    device: str = setting("cpu", TEXT)
-    compute_type: str = setting("int8", TEXT)
+    device: str | None = setting(None, optional(TEXT))
+    """``cuda``, ``cpu``; null: ``cuda`` when torch sees a GPU, else ``cpu``."""
+    compute_type: str | None = setting(None, optional(TEXT))
+    """faster-whisper's (``float16``, ``int8``, ...); null: ``float16`` on a GPU, ``int8`` on CPU."""
     batch_size: int = setting(8, POSITIVE_INT)
-    diarization_model: str = setting("pyannote/speaker-diarization-3.1", TEXT)
+    vad_onset: float | None = setting(0.4, optional(RATIO))
+    """WhisperX's VAD onset threshold (SER-Align: 0.4; WhisperX's own: 0.5); null: WhisperX's."""
+    speakers: int | None = setting(2, optional(POSITIVE_INT))
+    """Speakers per dialog given to the diarization (min = max; IEMOCAP and SER-Align: 2); null:
+    the pipeline estimates it."""
+    diarization_model: str | None = setting(None, optional(TEXT))
+    """A pyannote pipeline (hub name or local path); null: WhisperX's default
+    (``pyannote/speaker-diarization-community-1`` in whisperx 3.8)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +354,15 @@ class FusionConfig:
     layers: int = setting(2, POSITIVE_INT)
     """Layers of the fusion transformer."""
     dropout: float = setting(0.1, DROPOUT)
+    ff_dim: int | None = setting(None, optional(POSITIVE_INT))
+    """Feed-forward width of the fusion transformer's layers; null: 4 x ``dim`` (SER-Align: 2048)."""
+    norm_first: bool = setting(True, FLAG)
+    """Pre-norm fusion layers; false: post-norm, PyTorch's default, as SER-Align."""
+    gate_relu: bool = setting(False, FLAG)
+    """A ReLU over each forget gate's output, ``h = ReLU(z + g * W_v a)``, as SER-Align."""
+    attention_residual: bool = setting(False, FLAG)
+    """Each cross-attention's output added to its query and layer-normed,
+    ``a = LayerNorm(attention(z, other) + z)``, as SER-Align; false: the attention alone."""
 
     def __post_init__(self):
         _require(self.dim % self.heads == 0, "heads", f"{self.heads} heads do not divide dim {self.dim}")

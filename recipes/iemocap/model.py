@@ -19,6 +19,10 @@ Shapes: ``B`` batch, ``T`` text tokens, ``F`` audio frames, ``D`` fusion width.
 
 * Forget-gate fusion per stream: ``g = sigmoid(W_g [z; a])``,
   ``h = z + g * W_v a`` with ``z`` the stream and ``a`` what it attended to.
+  SER-Align's own variants are options of ``model.fusion`` (``conf/ser_align.yaml``):
+  ``gate_relu`` (``h = ReLU(z + g * W_v a)``), ``attention_residual``
+  (``a = LayerNorm(attention + z)``), ``ff_dim`` and ``norm_first: false`` (its
+  768/8/2048 post-norm fusion layers).
 * A small transformer encoder over both fused streams (concatenated, with
   modality and sinusoidal position embeddings and the padding masks); each
   stream's positions mask-mean pooled on their own and layer-normed, the two
@@ -68,16 +72,18 @@ def sinusoidal(length: int, dim: int, device=None, dtype=None) -> Tensor:
 
 
 class ForgetGate(nn.Module):
-    """``h = z + sigmoid(W_g [z; a]) * W_v a``."""
+    """``h = z + sigmoid(W_g [z; a]) * W_v a`` (with ``relu``: its ReLU, as SER-Align)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, relu: bool = False):
         super().__init__()
         self.gate = nn.Linear(2 * dim, dim)
         self.value = nn.Linear(dim, dim)
+        self.relu = relu
 
     def forward(self, z: Tensor, a: Tensor) -> Tensor:
         g = torch.sigmoid(self.gate(torch.cat([z, a], dim=-1)))
-        return z + g * self.value(a)
+        h = z + g * self.value(a)
+        return torch.relu(h) if self.relu else h
 
 
 class FusionHead(nn.Module):
@@ -86,7 +92,8 @@ class FusionHead(nn.Module):
     ``model.fusion`` settings (:class:`~recipes.iemocap.config.FusionConfig`)."""
 
     def __init__(self, text_dim: int | None, audio_dim: int | None, num_classes: int, *, dim: int,
-                 heads: int, layers: int, dropout: float, cross_attention: str):
+                 heads: int, layers: int, dropout: float, cross_attention: str, ff_dim: int | None = None,
+                 norm_first: bool = True, gate_relu: bool = False, attention_residual: bool = False):
         super().__init__()
         if cross_attention not in ("sequence", "pooled"):
             raise ValueError(f"fusion.cross_attention must be sequence or pooled, not {cross_attention!r}")
@@ -102,11 +109,15 @@ class FusionHead(nn.Module):
         if len(self.streams) == 2:
             self.text_to_audio = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
             self.audio_to_text = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-            self.text_gate = ForgetGate(dim)
-            self.audio_gate = ForgetGate(dim)
+            self.text_gate = ForgetGate(dim, gate_relu)
+            self.audio_gate = ForgetGate(dim, gate_relu)
+            if attention_residual:   # SER-Align: LayerNorm(attention + query)
+                self.text_attention_norm = nn.LayerNorm(dim)
+                self.audio_attention_norm = nn.LayerNorm(dim)
+        self.attention_residual = attention_residual
         self.modality = nn.Embedding(2, dim)
-        layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=4 * dim, dropout=dropout,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=ff_dim or 4 * dim, dropout=dropout,
+                                           batch_first=True, norm_first=norm_first)
         self.fusion = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         if len(self.streams) == 2:
@@ -139,6 +150,8 @@ class FusionHead(nn.Module):
         # text tokens attend to audio frames, audio frames to text tokens
         a_t, _ = self.text_to_audio(z_t, z_a, z_a, key_padding_mask=~audio_mask, need_weights=False)
         a_a, _ = self.audio_to_text(z_a, z_t, z_t, key_padding_mask=~text_mask, need_weights=False)
+        if self.attention_residual:
+            a_t, a_a = self.text_attention_norm(a_t + z_t), self.audio_attention_norm(a_a + z_a)
         h_t = self.text_gate(z_t, a_t)
         h_a = self.audio_gate(z_a, a_a)
         h_t = h_t + self.modality.weight[0] + sinusoidal(h_t.shape[1], self.dim, h_t.device, h_t.dtype)

@@ -118,6 +118,29 @@ RUNS = [("both", "both", 0), ("both", "both", 1), ("both", "both", 2),
         ("audio", "audio", 0), ("audio", "both", 0), ("audio", "text", 0)]
 
 
+def study(out: Path, seeds: list[int]) -> int:
+    """The alignment study with trained models: one corpus, one fused model per training seed
+    (fold 1), run k with model k and degradation seed k; the mean and spread over the runs."""
+    import tempfile
+
+    from recipes.iemocap.alignment_study import alignment_study
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_data(Path(tmp) / "data", "both", 0)
+        folds = []
+        for seed in seeds:
+            t0 = time.time()
+            r = fit(data, Path(tmp) / f"model{seed}", "both", seed=seed)
+            r["data"] = str(data)
+            t = turn_scores(r, Path(r["out"]))
+            print(f"seed {seed}: UA {r['UA']:.3f}, turn EERa {t['EERa']:.3f}, {time.time() - t0:.0f} s",
+                  flush=True)
+            folds.append(Path(r["out"]) / "fold1")
+        alignment_study(config("both", seeds[0]), data, out, checkpoint=folds, seed=list(seeds), quiet=True)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import tempfile
 
@@ -127,11 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fused-only", action="store_true", help="only the fused model on both cues")
+    parser.add_argument("--study", type=Path, metavar="DIR",
+                        help="instead: train the fused model once per seed on one corpus (both cues, "
+                             "corpus seed 0) and run alignment-study with the models, into DIR")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    if args.study:
+        return study(args.study, args.seeds)
     print("| seed | cue | modalities | labels | UA | WA | turn UA | turn EERa (wu2023) | turn TEER | seconds |\n"
           "|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -215,3 +215,93 @@ def test_untimed_word_prefers_its_own_segment():
     out = fill_untimed_words([a, b, c])
     assert (out[1].start, out[1].speaker) == (2.0, "B")
     assert [t.text for t in build_turns(out, 1.0)] == ["end", "start next"]
+
+
+# ---------------------------------------------------------------- the WhisperX step
+# What is tested here, without whisperx installed (it pins torch 2.8; the recipe's tests run
+# 2.13): the refusal without it, the keyword the Hugging Face token goes under for the
+# DiarizationPipeline signatures of whisperx 3.2.0-3.7 and 3.8 (copied from its source), the
+# device defaults, the diarization DataFrame -> RTTM and the JSON written, and that the step
+# imports none of the recipe's model code. WhisperX itself has not run here.
+
+def test_run_whisperx_without_whisperx_is_one_line(prepared, tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("whisperx") is not None:
+        pytest.skip("whisperx is installed")
+    data, _ = prepared
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--run-whisperx")
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "--run-whisperx needs whisperx >= 3.8" in err and "Traceback" not in err
+    assert not (tmp_path / "hyp_turns.json").exists()
+
+
+def test_the_token_goes_under_the_name_the_pipeline_takes():
+    from recipes.iemocap.align import diarization_pipeline
+    from recipes.iemocap.config import WhisperXConfig
+
+    class Since38:      # whisperx 3.8 .. 3.8.7rc1: DiarizationPipeline.__init__'s parameters
+        def __init__(self, model_name=None, token=None, device="cpu", cache_dir=None):
+            self.kwargs = {"model_name": model_name, "token": token, "device": device}
+
+    class Until37:      # whisperx 3.2.0 .. 3.7
+        def __init__(self, model_name=None, use_auth_token=None, device="cpu"):
+            self.kwargs = {"model_name": model_name, "use_auth_token": use_auth_token, "device": device}
+
+    new = diarization_pipeline(Since38, WhisperXConfig(), "cuda", "hf_x")
+    assert new.kwargs == {"model_name": None, "token": "hf_x", "device": "cuda"}
+    old = diarization_pipeline(Until37, WhisperXConfig(diarization_model="pyannote/speaker-diarization-3.1"),
+                               "cpu", "hf_x")
+    assert old.kwargs == {"model_name": "pyannote/speaker-diarization-3.1", "use_auth_token": "hf_x",
+                          "device": "cpu"}
+
+
+def test_whisperx_settings_default_to_ser_align_and_the_device_present():
+    import torch
+
+    from recipes.iemocap.align import whisperx_device
+    from recipes.iemocap.config import WhisperXConfig, load_config
+
+    wx = load_config().align.whisperx
+    assert (wx.model, wx.language, wx.batch_size, wx.vad_onset, wx.speakers) == ("large-v2", "en", 8, 0.4, 2)
+    gpu = torch.cuda.is_available()
+    assert whisperx_device(wx) == (("cuda", "float16") if gpu else ("cpu", "int8"))
+    assert whisperx_device(WhisperXConfig(device="cuda:1")) == ("cuda:1", "float16")
+    assert whisperx_device(WhisperXConfig(device="cpu", compute_type="float32")) == ("cpu", "float32")
+
+
+def test_diarization_frame_and_whisperx_json_are_written_as_align_reads_them(tmp_path):
+    """WhisperX's diarization DataFrame (its columns: segment, label, speaker, start, end)
+    becomes RTTM lines; numpy numbers in the aligned segments become JSON numbers."""
+    import numpy as np
+    import pandas as pd
+
+    from recipes.iemocap.align import diarization_rows, plain, read_diarization, read_whisperx_json
+    from recipes.iemocap.io_utils import atomic_write_json, write_segments
+    from teer.segments import SegmentTable
+
+    frame = pd.DataFrame({"segment": [None, None], "label": ["A", "B"], "speaker": ["SPEAKER_01", "SPEAKER_00"],
+                          "start": np.array([0.5, 2.25]), "end": np.array([2.0, 3.5])})
+    rows = diarization_rows(frame, "Ses01F_impro01")
+    write_segments(tmp_path / "d.rttm", SegmentTable.from_records(rows, source="<test>"))
+    assert read_diarization(tmp_path / "d.rttm") == {"Ses01F_impro01": [(0.5, 2.0, "SPEAKER_01"),
+                                                                          (2.25, 3.5, "SPEAKER_00")]}
+    segments = [{"start": np.float64(0.5), "end": np.float64(1.0), "text": " Hello.",
+                 "words": [{"word": "Hello.", "start": np.float64(0.5), "end": np.float32(1.0),
+                            "score": np.float32(0.9), "speaker": "SPEAKER_01"}], "speaker": "SPEAKER_01"}]
+    atomic_write_json(tmp_path / "Ses01F_impro01.json", {"segments": plain(segments)})
+    [w] = read_whisperx_json(tmp_path / "Ses01F_impro01.json")
+    assert (w.word, w.start, w.end, w.speaker) == ("Hello.", 0.5, 1.0, "SPEAKER_01")
+
+
+def test_the_asr_step_needs_none_of_the_model_code():
+    """``align`` (and so ``--run-whisperx``) imports neither torch nor transformers: it runs
+    in a WhisperX environment with teer, PyYAML, intervaltree and soundfile."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    code = ("import sys; import recipes.iemocap.align, recipes.iemocap.__main__; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -125,3 +125,34 @@ def test_bad_arguments_are_one_line_errors(prepared, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "best.pt" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_each_level_measures_its_word_boundary_error(study):
+    """WBE, the mean |start - reference| and |end - reference| of the words: 0 where no time
+    moves (undegraded, speakers, dropped or merged words, diarization, max_gap); for a jitter
+    that moves both ends of a word by one N(0, s^2) offset, E|N| = s * sqrt(2 / pi)."""
+    _, rows = study
+    for r in rows:
+        r["WBE"] = float(r["WBE"])
+        if r["undegraded"] == "True" or r["factor"] not in ("word_jitter", "boundary_shift"):
+            assert r["WBE"] == pytest.approx(0.0, abs=1e-9), r
+    for r in _at(rows, "word_jitter", "wu2023"):
+        assert r["WBE"] == pytest.approx(r["level"] * np.sqrt(2 / np.pi), rel=0.2), r
+    shifts = [r["WBE"] for r in _at(rows, "boundary_shift", "wu2023")]
+    assert shifts == sorted(shifts) and shifts[-1] > 0.1
+
+
+def test_several_seeds_give_mean_and_spread(prepared, tmp_path):
+    from recipes.iemocap.alignment_study import alignment_study
+    from recipes.iemocap.config import load_config
+
+    data, _ = prepared
+    rows = alignment_study(load_config(SMOKE_CONFIG), data, tmp_path, factors=["word_jitter"], seed=[0, 1, 2],
+                           quiet=True)
+    assert sorted({r["seed"] for r in rows}) == [0, 1, 2]
+    worst = [r["TEER"] for r in rows if r["level"] == 0.4 and r["preset"] == "wu2023"]
+    assert len(worst) == 3 and len(set(worst)) == 3          # each seed its own degradation
+    md = (tmp_path / "alignment_study.md").read_text()
+    mean, std = np.mean(worst), np.std(worst)
+    assert f"{100 * mean:.1f} ± {100 * std:.1f}" in md and "3 runs" in md
+    assert (tmp_path / "word_jitter.png").read_bytes()[:4] == b"\x89PNG"
