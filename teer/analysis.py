@@ -138,7 +138,50 @@ class Analysis:
 
 def analyze(scoring) -> Analysis:
     """Confusion matrix and breakdowns of a ``teer.api.Scoring`` (from ``teer.api.run``)."""
-    sweep = scoring.sweep
+    return combine([part(scoring.sweep, (scoring.ref, scoring.hyp))], scoring.report.speaker_mapping)
+
+
+@dataclass
+class Part:
+    """The analysis of one sweep (one batch of files): its matrix with its labels, and its
+    speakers' rows. The parts of batches add up (``combine``)."""
+
+    labels: list[str]
+    matrix: np.ndarray
+    missed: np.ndarray
+    false_alarm: np.ndarray
+    speakers: list[dict]
+
+
+#: the labels that are no emotion, last in a matrix in this order
+SPECIAL_LABELS = (NONE_LABEL, SEVERAL_LABEL)
+
+
+def combine(parts: list[Part], mapping: dict[str, dict[str, str | None]]) -> Analysis:
+    """The analysis of all files from the parts of their batches (emotions in first-seen
+    order, then ``<none>`` and ``<several>``), with the report's speaker mapping."""
+    labels = list(dict.fromkeys(label for p in parts for label in p.labels if label not in SPECIAL_LABELS))
+    labels += [label for label in SPECIAL_LABELS if any(label in p.labels for p in parts)]
+    if len(parts) == 1 and parts[0].labels == labels:
+        only = parts[0]
+        confusion = Confusion(labels, only.matrix, only.missed, only.false_alarm)
+    else:
+        at = {label: i for i, label in enumerate(labels)}
+        n = len(labels)
+        confusion = Confusion(labels, np.zeros((n, n)), np.zeros(n), np.zeros(n))
+        for p in parts:
+            idx = np.asarray([at[label] for label in p.labels], np.intp)
+            confusion.matrix[np.ix_(idx, idx)] += p.matrix
+            confusion.missed[idx] += p.missed
+            confusion.false_alarm[idx] += p.false_alarm
+    speakers = sorted((row for p in parts for row in p.speakers), key=lambda r: (r["file"], r["speaker"]))
+    return Analysis(confusion, speakers, float(confusion.false_alarm.sum()), _by_emotion(confusion),
+                    mapping_rows(mapping))
+
+
+def part(sweep, tables) -> Part:
+    """The analysis of one sweep, ``tables`` the (reference, hypothesis) it swept: what
+    ``teer.api.analyze_batches`` keeps of each batch (``teer analyze``, ``teer plot``)."""
     n_emotions = len(sweep.emotions)
     if n_emotions > MAX_LABELS:
         raise ValueError(f"{n_emotions:,} distinct emotion labels: the confusion matrix takes at most "
@@ -180,12 +223,9 @@ def analyze(scoring) -> Analysis:
     used[:n_emotions] = True  # every emotion of either side, even if only in unscored time
     idx = np.flatnonzero(used)
     labels = [sweep.emotions[i] if i < n_emotions else (NONE_LABEL, SEVERAL_LABEL)[i - n_emotions] for i in idx]
-    confusion = Confusion(labels, matrix[np.ix_(idx, idx)], missed[idx], false_alarm[idx])
-
-    speakers = _by_speaker(scoring, keep, d, entry_right, missed_share, conf_share,
+    speakers = _by_speaker(sweep, tables[0], keep, d, entry_right, missed_share, conf_share,
                            ref_pairs, hyp_pairs, n_emotions, n_labels)
-    return Analysis(confusion, speakers, float(false_alarm.sum()), _by_emotion(confusion),
-                    mapping_rows(scoring.report.speaker_mapping))
+    return Part(labels, matrix[np.ix_(idx, idx)], missed[idx], false_alarm[idx], speakers)
 
 
 def mapping_rows(mapping: dict[str, dict[str, str | None]]) -> list[dict]:
@@ -196,7 +236,9 @@ def mapping_rows(mapping: dict[str, dict[str, str | None]]) -> list[dict]:
 
 def literal_emotions_note(scoring) -> list[str]:
     """The note the analyses carry under a preset that maps emotion labels per file (ser-align)."""
-    if "emotion" not in scoring.sweeps:
+    from .presets import PRESETS
+
+    if PRESETS[scoring.report.settings["preset"]].emotion_matching != "hungarian":
         return []
     return ["emotions are compared literally here: the preset's CONF_emo maps them per file first, "
             "so the matrix does not add up to its TEER"]
@@ -273,9 +315,8 @@ def _pair_exactly(ref_pairs, hyp_pairs, n_emotions: int, paired: np.ndarray, ref
                          emotions_of_h[0] if emotions_of_h else n_emotions] += 1.0
 
 
-def _by_speaker(scoring, keep, d, entry_right, missed_share, conf_share,
+def _by_speaker(sweep, ref, keep, d, entry_right, missed_share, conf_share,
                 ref_pairs, hyp_pairs, n_emotions, n_labels) -> list[dict]:
-    sweep = scoring.sweep
     speaker, pos, lab, weight = ref_pairs
     right = entry_right
     left = 1.0 - entry_right
@@ -307,7 +348,6 @@ def _by_speaker(scoring, keep, d, entry_right, missed_share, conf_share,
     hit = np.isin(speaker * n_pos + pos, agreeing)
     correct_spk = per_speaker(seconds * hit)
 
-    ref = scoring.ref
     rows = []
     for s in np.flatnonzero(total > 0).tolist():
         rows.append({

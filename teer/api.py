@@ -225,6 +225,8 @@ class Scoring:
     sweep: engine.Sweep
     report: Report
     sweeps: dict[str, engine.Sweep] = field(default_factory=dict)
+    #: what ``inspect`` returned for each batch's sweep of the speaker run (``analyze_batches``)
+    inspected: list = field(default_factory=list)
 
 
 @with_options
@@ -269,7 +271,30 @@ def score(
     resolve_jobs(jobs)  # a bad value is refused before the files are read
     check_stdin(reference, hypothesis, uem)
     check_keywords(options, "score")
-    resolved = resolve(preset, **options)
+    scoring = _read_and_score(reference, hypothesis, resolve(preset, **options), uem, jobs)
+    _warn(scoring.report, stacklevel=3)
+    return scoring.report
+
+
+@with_options
+def analyze_batches(reference: SegmentsLike, hypothesis: SegmentsLike, inspect, *, preset: str = DEFAULT_PRESET,
+                    uem: UemLike = None, **options: Any) -> Scoring:
+    """Score as ``score`` does, batch by batch (large RTTM files read in batches too), and
+    call ``inspect(sweep, (ref, hyp))`` on each batch's sweep of the speakers and emotions
+    as scored: the analyses (``teer analyze``, ``teer plot``) keep what they need of each
+    batch, so that their memory stays that of ``score``. Returns a ``Scoring`` without
+    tables or sweeps, whose ``inspected`` lists what ``inspect`` returned, batch by batch."""
+    check_stdin(reference, hypothesis, uem)
+    check_keywords(options, "analyze_batches")
+    scoring = _read_and_score(reference, hypothesis, resolve(preset, **options), uem, 1, inspect)
+    _warn(scoring.report, stacklevel=3)
+    return scoring
+
+
+def _read_and_score(reference: SegmentsLike, hypothesis: SegmentsLike, resolved: ScoringOptions, uem: UemLike,
+                    jobs: int, inspect=None) -> Scoring:
+    """Read both sides (large RTTM files in batches where the options allow) and score them
+    a batch of files at a time, keeping no sweep."""
     sides = [(reference, "reference"), (hypothesis, "hypothesis")]
     # two files are read at once where there are cores for it (parallel.pair)
     files = all(isinstance(side, (str, os.PathLike)) for side, _ in sides)
@@ -287,12 +312,10 @@ def score(
         batches = None
     # files are swept in batches and no sweep is kept: memory stays bounded
     try:
-        scoring = _score(ref, hyp, resolved, uem, keep_sweeps=False, jobs=jobs, batches=batches)
+        return _score(ref, hyp, resolved, uem, keep_sweeps=False, jobs=jobs, batches=batches, inspect=inspect)
     finally:
         for side in batches or ():
             side.close()
-    _warn(scoring.report, stacklevel=3)
-    return scoring.report
 
 
 def _read_side(side: tuple[SegmentsLike, str]) -> SegmentTable:
@@ -343,7 +366,7 @@ def _warn(report: Report, stacklevel: int) -> None:
 
 def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: UemLike,
            keep_sweeps: bool, reference_files: Sequence[str] = (), jobs: int = 1,
-           batches: tuple[stream.Side, stream.Side] | None = None) -> Scoring:
+           batches: tuple[stream.Side, stream.Side] | None = None, inspect=None) -> Scoring:
     """Score validated tables under resolved options.
 
     With ``batches`` (``teer.stream``), ``ref`` and ``hyp`` are their skeletons (what the
@@ -419,11 +442,15 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     if uem_map is None:  # the eder and ser-align presets always give the scored time
         build_options["uem_default"] = uem_default
     scored = sorted(uem_map) if uem_map is not None else given_files
-    sweeps, sums_of, engine_warnings, speaker_mappings = {}, {}, [], {}
+    sweeps, sums_of, engine_warnings, speaker_mappings, inspected = {}, {}, [], {}, []
     for name, (r, h) in runs.items():
+        # the analyses look at the run on the real speakers and emotions
+        run_options = {**build_options, "inspect": inspect} if inspect is not None and name == "speaker" \
+            else build_options
         if batches is not None:
             result, time_check, left_out_seconds = _score_batches(batches, options, uem_map, input_uem, r, h, scored,
-                                                                  given_files, build_options, left_out, jobs)
+                                                                  given_files, run_options, left_out, jobs)
+            inspected += result.inspected
             warnings[time_check_at:time_check_at] = time_check
             engine_warnings += result.warnings
             sums_of[name] = result.components
@@ -432,7 +459,8 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         # batches of files keep memory bounded; one sweep of all files is kept for analyses
         result = engine.score(r, h, uem_map, scored_files=scored, reference_files=given_files,
                               batch_segments=None if keep_sweeps else engine.BATCH_SEGMENTS, jobs=jobs,
-                              **build_options)
+                              **run_options)
+        inspected += result.inspected
         if keep_sweeps:
             sweeps[name] = result.sweep
         sums_of[name] = result.components
@@ -486,7 +514,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
                     ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings
                     + accounting.removal_warnings(total, collar),
                     notes + eder_notes, skipped, options.average, columns, speaker_mappings["speaker"])
-    return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps)
+    return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps, inspected)
 
 
 def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,
@@ -540,7 +568,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
 
     position = {name: i for i, name in enumerate(scored)}
     sums = {name: np.zeros(len(scored)) for name in engine.SUMS}
-    overlaps, several, parts, mapping = [0, 0], 0.0, [], {}
+    overlaps, several, parts, mapping, inspected = [0, 0], 0.0, [], {}, []
     left_out_seconds = dict.fromkeys(left_out, 0.0)
     # batches are summed in order, whatever the number of processes: the sums are identical
     for result, time_part, seconds in ordered_map(sweep, groups, jobs):
@@ -553,12 +581,13 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
         several += result.hyp_several_emotions
         parts.append(time_part)
         mapping.update(result.mapping)
+        inspected += result.inspected
     warnings = engine.file_warnings(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
     if options.preset.same_speaker_overlap == "once":
         warnings += engine.overlap_warnings(*overlaps) + engine.several_emotions_warnings(several)
     time_check = checks.time_warning(checks.TimeParts.join(parts))
     return (engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1]),
-                          {name: mapping.get(name, {}) for name in scored}, several),
+                          {name: mapping.get(name, {}) for name in scored}, several, inspected),
             time_check, left_out_seconds)
 
 

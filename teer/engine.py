@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -356,6 +356,8 @@ class Result:
     mapping: dict[str, dict[str, str | None]] = dataclasses.field(default_factory=dict)
     #: ``Sweep.hyp_several_emotions`` of the scored files (``several_emotions_warnings``)
     hyp_several_emotions: float = 0.0
+    #: what ``inspect`` returned for each batch's sweep, in batch order (``score``)
+    inspected: list = dataclasses.field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -377,6 +379,7 @@ def score(
     reference_files: Sequence[str] | None = None,
     batch_segments: int | None = BATCH_SEGMENTS,
     jobs: int = 1,
+    inspect: Callable[[Sweep, tuple[SegmentTable, SegmentTable]], object] | None = None,
 ) -> Result:
     """Every component of every scored file.
 
@@ -392,7 +395,9 @@ def score(
     ``batch_segments=None`` sweeps all files at once and keeps the sweep
     (``Result.sweep``) for analyses. With ``jobs`` other than 1 (0: every core)
     the batches are swept in that many processes (``teer.parallel``) and summed in
-    the same order: the sums are identical.
+    the same order: the sums are identical. ``inspect(sweep, (ref, hyp))``, if given, is
+    called on each batch's sweep and tables (the analyses' per-batch parts: their memory is
+    that of one batch); what it returns is ``Result.inspected``.
     """
     options = SweepOptions(collar, regions, uem_default, speaker_map, same_speaker_overlap)
     index = _file_index(ref, hyp, noscore, list(uem or ()) + list(scored_files or ()))
@@ -411,7 +416,8 @@ def score(
         # the whole sweep is kept (one batch, so never sent between processes)
         return (into, part.components(), part.scored_self_overlaps, part.hyp_several_emotions,
                 part if batch_segments is None else None,
-                speaker_mapping(part, tables[0].speakers, tables[1].speakers))
+                speaker_mapping(part, tables[0].speakers, tables[1].speakers),
+                None if inspect is None else inspect(part, (tables[0], tables[1])))
 
     sums = {name: np.zeros(index.n_files) for name in SUMS}
     overlaps = [0, 0]
@@ -419,8 +425,10 @@ def score(
     mapping: dict[str, dict[str, str | None]] = {}
     # batches are summed in order, whatever the number of processes: the sums are identical
     several = 0.0
-    for into, components, self_overlaps, several_emotions, kept, mapped in ordered_map(
+    inspected = []
+    for into, components, self_overlaps, several_emotions, kept, mapped, seen in ordered_map(
             sweep_batch, batch_ids, jobs):
+        inspected.append(seen)
         for name, values in components.items():
             sums[name][into] += values
         overlaps[0] += self_overlaps[0]
@@ -434,7 +442,8 @@ def score(
           else np.flatnonzero(scored))
     names = [index.files[i] for i in at]
     return Result(names, {name: v[at] for name, v in sums.items()}, warnings, whole, (overlaps[0], overlaps[1]),
-                  {name: mapping.get(name, {}) for name in names}, several)
+                  {name: mapping.get(name, {}) for name in names}, several,
+                  inspected if inspect is not None else [])
 
 
 def speaker_mapping(sweep: Sweep, ref_speakers: Sequence[str], hyp_speakers: Sequence[str]

@@ -224,3 +224,39 @@ def test_views_as_dataframes_hold_the_csv_figures():
         scoring.report.total.TEER * scoring.report.total.TOTAL)
     with pytest.raises(ValueError, match="view must be one of"):
         a.to_dataframe("speakers")
+
+
+def _write_rttm(path, rows):
+    path.write_text("".join(f"SPEAKER {r['file']} 1 {r['start']:.2f} {r['end'] - r['start']:.2f} {r['emotion']} "
+                            f"<NA> {r['speaker']} <NA> <NA>\n" for r in rows))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_analysis_batch_by_batch_is_the_analysis_of_the_whole_sweep(tmp_path, monkeypatch, seed, streamed):
+    """teer analyze and teer plot sweep a batch of files at a time (api.analyze_batches): the
+    parts of the batches add up to the analysis of one sweep over all files."""
+    from teer import engine, stream
+
+    ref_rows, hyp_rows = corpus(seed, n_files=7)
+    ref, hyp = tmp_path / "ref.rttm", tmp_path / "hyp.rttm"
+    _write_rttm(ref, ref_rows)
+    _write_rttm(hyp, hyp_rows)
+    whole = analysis.analyze(api.run(ref, hyp, collar=0.1))
+    monkeypatch.setattr(engine, "BATCH_SEGMENTS", 40)  # several batches of files
+    if streamed:  # the RTTM files read in batches too, as large ones are
+        monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+        monkeypatch.setattr(stream, "READ_BATCH_SEGMENTS", 60)
+    scoring = api.analyze_batches(ref, hyp, analysis.part, collar=0.1)
+    assert len(scoring.inspected) > 2
+    batched = analysis.combine(scoring.inspected, scoring.report.speaker_mapping)
+    assert batched.confusion.labels == whole.confusion.labels
+    np.testing.assert_allclose(batched.confusion.matrix, whole.confusion.matrix, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(batched.confusion.missed, whole.confusion.missed, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(batched.confusion.false_alarm, whole.confusion.false_alarm, rtol=1e-12, atol=1e-9)
+    assert [(r["file"], r["speaker"]) for r in batched.speakers] == [(r["file"], r["speaker"]) for r in whole.speakers]
+    for a, b in zip(batched.speakers, whole.speakers):
+        numbers = [k for k, v in b.items() if not isinstance(v, str)]
+        assert [a[k] for k in numbers] == pytest.approx([b[k] for k in numbers], rel=1e-12, abs=1e-9)
+    assert batched.mapping == whole.mapping
+    assert scoring.report.to_dict() == api.score(ref, hyp, collar=0.1).to_dict()

@@ -30,18 +30,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import VIEWS, analyze, literal_emotions_note, render
-    from ..api import run as score_run
+    from ..analysis import VIEWS, combine, literal_emotions_note, part, render
+    from ..api import analyze_batches
     from ..render import settings_line
 
     views = tuple(dict.fromkeys(args.view)) if args.view else VIEWS
     if args.format == "csv" and len(views) != 1:
         raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker, emotion or mapping)")
-    scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
+    # batch by batch, as teer score: each batch's part of the analysis is kept, not its sweep
+    scoring = analyze_batches(args.reference, args.hypothesis, part, **scoring_options(args))
     warn(scoring.report.warnings)
     scoring.report.notes.extend(literal_emotions_note(scoring))
     header = "\n".join([settings_line(scoring.report)] + [f"# {note}" for note in scoring.report.notes])
-    text = render(analyze(scoring), args.format, views, header)
+    text = render(combine(scoring.inspected, scoring.report.speaker_mapping), args.format, views, header)
     if args.format == "json":
         import json
 

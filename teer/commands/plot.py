@@ -31,8 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
-    from ..api import run as score_run
+    from ..analysis import combine, part
+    from ..api import Scoring, analyze_batches
     from ..figures import confusion_figure, figure_format, require_matplotlib, save_figure, timeline_figure
 
     if args.timeline is None and (args.start is not None or args.end is not None):
@@ -41,8 +41,23 @@ def run(args: argparse.Namespace) -> int:
         raise Fail(f"--start {args.start:g} is not before --end {args.end:g}")
     figure_format(args.output)  # fail early, before scoring, for an extension teer cannot write
     require_matplotlib()  # and if matplotlib is missing
-    scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
+    # batch by batch, as teer score: of each batch, its part of the matrix, or the sweep of
+    # the batch that holds the timeline's file
+    if args.timeline is None:
+        inspect = part
+    else:
+        def inspect(sweep, tables):
+            return (sweep, tables) if args.timeline in sweep.files else None
+    scoring = analyze_batches(args.reference, args.hypothesis, inspect, **scoring_options(args))
     warn(scoring.report.warnings)
+    if args.timeline is not None:
+        found = [seen for seen in scoring.inspected if seen is not None]
+        if not found:
+            names = sorted(scoring.report.files)
+            raise Fail(f"no file {args.timeline!r} among the scored files ({', '.join(names[:5])}"
+                       + (", ..." if len(names) > 5 else "") + ")")
+        sweep, (ref, hyp) = found[0]
+        scoring = Scoring(ref, hyp, sweep, scoring.report)
     with warnings.catch_warnings():
         # matplotlib's notes on layout and fonts (a glyph missing for a label) are not
         # teer's messages, and the figure is drawn all the same
@@ -50,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
         if args.timeline is not None:
             fig = timeline_figure(scoring, args.timeline, args.start, args.end)
         else:
-            fig = confusion_figure(analyze(scoring).confusion)
+            fig = confusion_figure(combine(scoring.inspected, scoring.report.speaker_mapping).confusion)
         save_figure(fig, args.output)
     return 0
