@@ -238,7 +238,7 @@ def test_score_keeps_the_contract(seed, options, hyp, fmt):
 
 
 @FUZZ
-@given(seed=st.integers(0, 2 ** 32 - 1), view=st.sampled_from(["confusion", "speaker", "emotion"]),
+@given(seed=st.integers(0, 2 ** 32 - 1), view=st.sampled_from(["confusion", "speaker", "emotion", "mapping"]),
        preset=st.sampled_from(["wu2023", "ser-align"]))
 def test_analyze_keeps_the_contract(seed, view, preset):
     with _tmpdir() as name:
@@ -256,7 +256,7 @@ def test_compare_keeps_the_contract(seed):
         tmp = Path(name)
         paths = _inputs(tmp, seed)
         assert_contract(["compare", paths["ref.rttm"], paths["hyp.json"], paths["hyp.rttm"],
-                         "--bootstrap", "20", "--format", "json"], tmp)
+                         "--bootstrap", "20", "--format", "json", "--per-file"], tmp)
 
 
 @FUZZ
@@ -276,15 +276,16 @@ def test_validate_keeps_the_contract(seed, files, role):
 
 @settings(max_examples=max(3, EXAMPLES_PER_COMMAND // 5), deadline=None,
           derandomize="TEER_FUZZ_EXAMPLES" not in os.environ, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2 ** 32 - 1), timeline=st.booleans())
-def test_plot_keeps_the_contract(seed, timeline):
+@given(seed=st.integers(0, 2 ** 32 - 1), timeline=st.booleans(),
+       window=st.sampled_from([[], ["--start", "2"], ["--start", "1.5", "--end", "9"], ["--end", "40"]]))
+def test_plot_keeps_the_contract(seed, timeline, window):
     pytest.importorskip("matplotlib")
     with _tmpdir() as name:
         tmp = Path(name)
         paths = _inputs(tmp, seed)
         output = tmp / "fig.png"
         args = ["plot", paths["ref.rttm"], paths["hyp.json"], "-o", output]
-        code, _ = assert_contract(args + (["--timeline", "dialog1"] if timeline else []), tmp, output)
+        code, _ = assert_contract(args + (["--timeline", "dialog1", *window] if timeline else []), tmp, output)
         if code == 0:
             assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
