@@ -69,11 +69,16 @@ class Browser:
     def open(self, url: str, ready: str, timeout: float = 60) -> None:
         """Navigate to ``url`` and wait until the expression ``ready`` is true."""
         self.call("Page.navigate", url=url)
+        self.wait_until(ready, timeout, what=url)
+
+    def wait_until(self, condition: str, timeout: float = 60, what: str = "page") -> None:
+        """Poll until the expression ``condition`` is true: a loaded machine may take seconds
+        to run the page's observers, so tests wait for a state rather than a fixed time."""
         deadline = time.monotonic() + timeout
-        # (until the new document has a body, ``ready`` may throw: not ready yet)
-        while not self.evaluate(f"(function(){{try{{return !!({ready});}}catch(e){{return false;}}}})()"):
+        # (until the new document has a body, ``condition`` may throw: not ready yet)
+        while not self.evaluate(f"(function(){{try{{return !!({condition});}}catch(e){{return false;}}}})()"):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{url}: {ready} did not become true")
+                raise TimeoutError(f"{what}: {condition} did not become true")
             time.sleep(0.05)
 
     def mouse(self, kind: str, x: float, y: float, **extra) -> None:
