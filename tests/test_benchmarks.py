@@ -49,3 +49,16 @@ def test_quick_run_writes_table_json_and_plot(tmp_path):
         if scorer == "spyder":
             # same collar, same scored time: the same DER (spyder prints 2 decimals)
             assert r["rates"]["DER"] == pytest.approx(rows[name, "teer"]["rates"]["DER"], abs=6e-5)
+
+
+def test_analysis_memory_script_prints_its_table(tmp_path):
+    """benchmarks/analysis_memory.py on a 2-file corpus: a row with each command's time and
+    peak RSS, and the ratio to score's (no figure is asserted)."""
+    out = tmp_path / "table.md"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "analysis_memory.py"), "--files", "2",
+                           "--work", str(tmp_path), "--commands", "score,analyze", "--out", str(out)],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("| corpus | RTTM lines | score: time, peak RSS | analyze: time, peak RSS |")
+    assert rows[2].startswith("| 2 files | ") and " MB | analyze " in rows[2] and rows[2].endswith("x |")
