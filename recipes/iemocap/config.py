@@ -279,7 +279,7 @@ class InputsConfig:
     window_hop: float | None = setting(None, optional(POSITIVE_SECONDS))
     """Seconds between the sliding windows (``model.audio.max_seconds`` long) over which a
     longer utterance or turn is classified, the logits averaged; null: half a window.
-    Training reads the first window."""
+    Evaluation and validation average the windows; training reads the first one."""
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,14 @@ def classify(model, examples, collate, rt: Runtime, *, seconds: float | None, ho
     loader = make_loader(SERDataset(parts, seconds), collate, batch_size, shuffle=False,
                          num_workers=num_workers, pin_memory=rt.device.type == "cuda")
     idx, logits = predict(model, loader, rt, progress=progress)   # sorted by index, each once
-    out = np.zeros((len(examples), logits.shape[1]), dtype=np.float64)
+    return window_means(idx, logits, owner, len(examples))
+
+
+def window_means(idx: np.ndarray, logits: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """``(n, C)``: the mean logits of each example's windows (``predict``'s ``idx`` and
+    ``logits`` over the windows, ``owner`` the example of each window)."""
+    if len(idx) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    out = np.zeros((n, logits.shape[1]), dtype=np.float64)
     np.add.at(out, owner[idx], logits)
-    return (out / np.bincount(owner, minlength=len(examples))[:, None]).astype(np.float32)
+    return (out / np.maximum(np.bincount(owner[idx], minlength=n), 1)[:, None]).astype(np.float32)

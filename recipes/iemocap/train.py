@@ -82,15 +82,19 @@ def make_scheduler(optimizer, total_steps: int, warmup_ratio: float):
 
 
 def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
-                       quiet: bool = False) -> dict[str, Any]:
-    """Loss, WA, UA and F1 on the validation set (every value None without one)."""
+                       quiet: bool = False, owner=None) -> dict[str, Any]:
+    """Loss, WA, UA and F1 on the validation set (every value None without one). ``owner``:
+    the loader holds sliding windows, ``owner[i]`` the example of window i (logits averaged)."""
     import torch
     import torch.nn.functional as F
 
     from .metrics import classification_metrics
-    from .runtime import predict
+    from .runtime import predict, window_means
 
     idx, logits = predict(model, loader, rt, progress=None if quiet else "valid")
+    if owner is not None:
+        logits = window_means(idx, logits, owner, len(examples))
+        idx = np.arange(len(examples)) if len(idx) else idx
     y = np.array([examples[i].label for i in idx])
     if len(y) == 0:
         return {"loss": None, "WA": None, "UA": None, "macro_f1": None, "weighted_f1": None}
@@ -131,6 +135,7 @@ class FoldTraining:
     train_loader: Any
     valid_loader: Any
     valid_examples: list[Example]
+    valid_owner: Any = None    # the validation example of each window of valid_loader
 
     @property
     def last_path(self) -> Path:
@@ -161,7 +166,7 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     import torch
 
     from .checkpoint import seed_everything
-    from .data import Collator, SERDataset, make_loader
+    from .data import Collator, SERDataset, make_loader, windows
     from .model import build_model, load_tokenizer
 
     tcfg = cfg.train
@@ -182,7 +187,8 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
                                shuffle=True, seed=seed, bucket_batches=tcfg.bucket_batches,
                                num_workers=workers, num_replicas=rt.world_size, rank=rt.rank,
                                pin_memory=pin)
-    valid_loader = make_loader(SERDataset(valid_ex, max_seconds), collate, tcfg.eval_batch_size,
+    valid_windows, valid_owner = windows(valid_ex, max_seconds, cfg.inputs.window_hop)   # as evaluate
+    valid_loader = make_loader(SERDataset(valid_windows, max_seconds), collate, tcfg.eval_batch_size,
                                shuffle=False, num_workers=workers, num_replicas=rt.world_size,
                                rank=rt.rank, pin_memory=pin)
 
@@ -196,7 +202,7 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     else:   # torch < 2.3
         scaler = torch.cuda.amp.GradScaler(enabled=fp16)
     run = FoldTraining(k, Path(out) / f"fold{k}", labels, tcfg, rt, model, model, optimizer, scheduler,
-                       scaler, train_loader, valid_loader, valid_ex)
+                       scaler, train_loader, valid_loader, valid_ex, valid_owner)
     state = resume_state(run, quiet) if resume and run.last_path.is_file() else fresh_start(run)
     if rt.distributed:
         run.net = torch.nn.parallel.DistributedDataParallel(
@@ -343,7 +349,8 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
             break
         t0 = time.time()
         train_loss = train_epoch(run, epoch, quiet)
-        val = validation_metrics(run.model, run.valid_loader, run.valid_examples, len(run.labels), rt, quiet)
+        val = validation_metrics(run.model, run.valid_loader, run.valid_examples, len(run.labels), rt, quiet,
+                                 owner=run.valid_owner)
         record = {"fold": run.fold, "epoch": epoch + 1, "train_loss": train_loss,
                   **{f"valid_{m}": v for m, v in val.items()},
                   "lr": {g["name"]: g["lr"] for g in run.optimizer.param_groups},

@@ -163,6 +163,14 @@ def test_a_long_input_gets_the_mean_of_its_windows_logits(tmp_path):
     assert np.allclose(logits[0], alone[:6].mean(0), atol=1e-4)
     assert np.allclose(logits[1], alone[6], atol=1e-4)
     assert not np.allclose(alone[0], alone[5], atol=1e-3)    # the windows differ
+    # validation (model selection) averages the windows as evaluation does
+    from recipes.iemocap.train import validation_metrics
+
+    ex[0].label, ex[1].label = 1, 2
+    loader = make_loader(SERDataset(parts, 1.0), collate, 3, shuffle=False)
+    val = validation_metrics(model, loader, ex, 4, rt, quiet=True, owner=owner)
+    expected = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.tensor([1, 2]))
+    assert val["loss"] == pytest.approx(float(expected), abs=1e-4)
 
 
 # --------------------------------------------------------------------------
