@@ -10,14 +10,17 @@ if TYPE_CHECKING:
     from .components import Components, Report
     from .framewise import frames_to_segments
     from .segments import InputError, SegmentTable
+    from .ticks import Seconds
 
-__all__ = ["score", "TeerWarning", "frames_to_segments", "Components", "Report", "InputError", "SegmentTable"]
+__all__ = ["score", "TeerWarning", "frames_to_segments", "Components", "Report", "InputError", "SegmentTable",
+           "Seconds"]
 __version__ = "0.1.0"
 
 # name -> module that defines it. Loaded on first use: `teer score` then imports only
 # what its run needs (the whole API takes longer to import than a small corpus to score).
 _PUBLIC = {"score": "api", "TeerWarning": "checks", "Components": "components", "Report": "components",
-           "frames_to_segments": "framewise", "InputError": "segments", "SegmentTable": "segments"}
+           "frames_to_segments": "framewise", "InputError": "segments", "SegmentTable": "segments",
+           "Seconds": "ticks"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .components import Components
 from .segments import NO_EMOTION, SegmentTable
+from .ticks import TICKS_PER_SECOND
 
 #: a step that removes more than this share of the reference speech gets a warning
 MOST = 0.5
@@ -47,7 +48,7 @@ def add_dropped(sums: Mapping[str, np.ndarray], given: SegmentTable, kept: Segme
         return
     touched = np.fromiter((name in dropped_from for name in files), bool, len(files))
     before = speech(given, files, same_speaker_overlap)
-    dropped = np.where(touched, np.maximum(before - sums["SPEECH"], 0.0), 0.0)
+    dropped = np.where(touched, np.maximum(before - sums["SPEECH"], 0), 0)
     sums["SPEECH"][:] = np.where(touched, before, sums["SPEECH"])
     sums["REMOVED_NOSCORE"][:] += dropped
 
@@ -101,8 +102,8 @@ def labels_seconds(table: SegmentTable, labels: Sequence[str]) -> dict[str, floa
     if not codes:
         return {}
     has = table.emotion != NO_EMOTION
-    seconds = np.bincount(table.emotion[has], weights=(table.end - table.start)[has], minlength=len(index))
-    return {table.emotions[c]: float(seconds[c]) for c in codes}
+    ticks = np.bincount(table.emotion[has], weights=(table.end - table.start)[has], minlength=len(index))
+    return {table.emotions[c]: float(ticks[c]) / TICKS_PER_SECOND for c in codes}  # (for a warning)
 
 
 def left_out_warning(seconds: Mapping[str, float], non_target: str) -> list[str]:

@@ -54,12 +54,11 @@ cell), ``recall = CORRECT / TOTAL``, ``precision = CORRECT / HYP``.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import engine
+from . import engine, ticks
 from .intervals import expand, merge
 
 NONE_LABEL = "<none>"
@@ -188,7 +187,7 @@ def part(sweep, tables) -> Part:
                          f"{MAX_LABELS:,} (are these emotions? --emotion-map merges labels)")
     n_labels = n_emotions + 2  # the last labels are <none> and <several>
     keep = np.flatnonzero(sweep.scored & (sweep.duration > 0) & ((sweep.n_ref + sweep.n_hyp) > 0))
-    d = sweep.duration[keep]
+    d = sweep.duration[keep] / ticks.TICKS_PER_SECOND
     n_ref = sweep.n_ref[keep].astype(float)
     n_hyp = sweep.n_hyp[keep].astype(float)
 
@@ -469,7 +468,7 @@ def _rounded(data, key: str | None = None):
 def render(a: Analysis, fmt: str, views=VIEWS, settings_line: str | None = None) -> str:
     """``views`` of the analysis as an aligned table, JSON, or CSV (one view only)."""
     if fmt == "json":
-        return json.dumps(_rounded(a.to_dict(views)), indent=2, ensure_ascii=False) + "\n"
+        return ticks.dumps(_rounded(a.to_dict(views)), indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         if len(views) != 1:
             raise ValueError("CSV holds one table: choose one --view (confusion, speaker or emotion)")

@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import accounting, checks, eder, engine, presets, ser_align, stream
+from . import accounting, checks, eder, engine, presets, ser_align, stream, ticks
 from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
@@ -36,7 +36,7 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
     ``DataFrame`` with either set of columns, a pyannote ``Annotation`` with
     ``(speaker, emotion)`` labels or a dict mapping file ids to such annotations, or
     a lhotse ``SupervisionSet``. Times may be numpy scalars (float32 by its shortest
-    decimal, ``teer.io.values.to_float``).
+    decimal, ``teer.io.values.to_ticks``).
     """
     from . import io
 
@@ -98,27 +98,29 @@ def _check_in_memory(table: SegmentTable) -> None:
                 source=table.source, locate=int)
 
 
-def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[float, float]]] | None:
-    """A UEM path or ``{file: [(start, end), ...]}`` mapping, or None."""
+def as_uem(uem: UemLike) -> Mapping[str, Sequence[tuple[int, int]]] | None:
+    """A UEM path or ``{file: [(start, end), ...]}`` mapping (seconds), or None, as
+    ``{file: [(start, end), ...]}`` in ticks (``teer.ticks``)."""
     if uem is None:
         return uem
     if isinstance(uem, Mapping):
-        _check_uem_mapping(uem)
-        return uem
+        return _check_uem_mapping(uem)
     if not isinstance(uem, (str, os.PathLike)):
         raise TypeError(f"uem must be a path or a {{file id: [(start, end), ...]}} mapping, not {uem!r}")
-    from . import io
+    from .io.uem import read_uem_ticks
 
-    return io.read_uem(uem)
+    return read_uem_ticks(uem)
 
 
-def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None:
-    """The checks ``teer.io.read_uem`` makes on a file, for a UEM given as a mapping.
+def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> dict[str, list[tuple[int, int]]]:
+    """The checks ``teer.io.read_uem`` makes on a file, for a UEM given as a mapping; the
+    mapping in ticks.
 
     Intervals are (start, end) pairs of numbers (booleans are not numbers), finite,
     with 0 <= start <= end <= MAX_TIME, and the intervals of one file must not
     overlap (the sweep would count the overlapped time twice).
     """
+    out = {}
     for name, spans in uem.items():
         if not isinstance(name, str):
             raise TypeError(f"uem: file ids must be strings, found {name!r}")
@@ -136,12 +138,13 @@ def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None
                 if isinstance(value, bool) or not isinstance(value, numbers.Real):
                     raise TypeError(f"{source}[{i}]: times must be numbers (not booleans or strings), "
                                     f"found {value!r}")
-            start, end = float(start), float(end)
-            if not (np.isfinite(start) and np.isfinite(end)):
-                raise InputError(source, where, f"interval {span!r} is not made of finite times")
+            try:
+                start, end = ticks.of_value(start), ticks.of_value(end)
+            except ticks.NotFinite:
+                raise InputError(source, where, f"interval {span!r} is not made of finite times") from None
             if start < 0 or end < start:
                 raise InputError(source, where, f"interval {span!r} has a negative start or ends before it starts")
-            if end > MAX_TIME:
+            if end > ticks.MAX_TICKS:
                 raise InputError(source, where, f"interval {span!r} ends beyond the largest time teer accepts "
                                  f"({MAX_TIME:.0f} s)")
             checked.append((start, end, i))
@@ -149,6 +152,8 @@ def _check_uem_mapping(uem: Mapping[str, Sequence[tuple[float, float]]]) -> None
         for (_, prev_end, prev), (start, _, i) in zip(checked, checked[1:]):
             if start < prev_end:
                 raise InputError(source, f"interval [{i}]", f"overlaps interval [{prev}] of the same file")
+        out[name] = [(start, end) for start, end, _ in sorted(checked, key=lambda x: x[2])]
+    return out
 
 
 def _speakers_by_file(table: SegmentTable) -> dict[str, set[str]]:
@@ -486,7 +491,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         notes.append("emotion rates not available: the hypothesis has no emotion labels (DER only)")
         has_emotions = False
     files = {
-        name: Components(**{k: float(v[i]) for k, v in sums.items()}, emotions=has_emotions)
+        name: Components.from_ticks(**{k: int(v[i]) for k, v in sums.items()}, emotions=has_emotions)
         for i, name in enumerate(scored)
     }
     total = sum(files.values(), Components(emotions=has_emotions))
@@ -567,7 +572,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
                 accounting.labels_seconds(mapped_ref, left_out))
 
     position = {name: i for i, name in enumerate(scored)}
-    sums = {name: np.zeros(len(scored)) for name in engine.SUMS}
+    sums = {name: np.zeros(len(scored), np.int64) for name in engine.SUMS}
     overlaps, several, parts, mapping, inspected = [0, 0], 0.0, [], {}, []
     left_out_seconds = dict.fromkeys(left_out, 0.0)
     # batches are summed in order, whatever the number of processes: the sums are identical
@@ -576,6 +581,8 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
             left_out_seconds[label] += value
         at = np.asarray([position[name] for name in result.files], np.int64)
         for key, values in result.components.items():
+            if values.dtype == object:
+                sums[key] = sums[key].astype(object)
             sums[key][at] = values
         overlaps = [overlaps[0] + result.self_overlaps[0], overlaps[1] + result.self_overlaps[1]]
         several += result.hyp_several_emotions
@@ -647,8 +654,8 @@ def _extents(original_ref: SegmentTable, tables: Sequence[SegmentTable]) -> dict
     positive length that ``tables`` hold in it."""
     names = sorted(original_ref.file_names())
     index = {name: i for i, name in enumerate(names)}
-    lo = np.full(len(names), np.inf)
-    hi = np.full(len(names), -np.inf)
+    lo = np.full(len(names), np.iinfo(np.int64).max)
+    hi = np.full(len(names), np.iinfo(np.int64).min)
     for table in tables:
         codes = np.asarray([index.get(f, -1) for f in table.files], dtype=np.int64)
         if len(table) == 0 or len(codes) == 0:
@@ -657,7 +664,7 @@ def _extents(original_ref: SegmentTable, tables: Sequence[SegmentTable]) -> dict
         keep = (file >= 0) & (table.end > table.start)
         np.minimum.at(lo, file[keep], table.start[keep])
         np.maximum.at(hi, file[keep], table.end[keep])
-    return {name: [(float(lo[i]), float(hi[i]))] for i, name in enumerate(names) if hi[i] > lo[i]}
+    return {name: [(int(lo[i]), int(hi[i]))] for i, name in enumerate(names) if hi[i] > lo[i]}
 
 
 def _uem_setting(uem: UemLike, uem_default: str) -> str:

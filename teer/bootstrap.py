@@ -244,16 +244,15 @@ def render_with_intervals(report: Report, cis: dict, settings: Settings, fmt: st
     (low and high end, rates only); CSV gains the rows ``CI_low`` and ``CI_high``.
     """
     import io
-    import json
 
-    from . import render
+    from . import render, ticks
     names = rate_names(report)
     n_files = len(report.files)
     if fmt == "json":
-        data = json.loads(render.as_json(report))
+        data = render.json_data(report)
         data["intervals"] = {k: None if v is None else list(v) for k, v in cis.items()}
         data["bootstrap"] = settings.to_dict(n_files)
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return ticks.dumps(data, indent=2, ensure_ascii=False) + "\n"
     pct = f"{100 * settings.confidence:g}%"
     if fmt == "csv":
         out = io.StringIO()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .segments import SegmentTable, extents, reduce_by_code
+from .ticks import TICKS_PER_SECOND
 
 
 class TeerWarning(UserWarning):
@@ -204,10 +205,10 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
         return TimeParts([], empty, empty, empty, empty, empty, empty, uem is not None)
     index = {n: i for i, n in enumerate(names)}
     if uem is not None:
-        lo, hi = np.full(len(names), np.inf), np.full(len(names), -np.inf)
+        lo, hi = np.zeros(len(names), np.int64), np.zeros(len(names), np.int64)
         for n in names:
-            lo[index[n]] = min(float(s) for s, _ in uem[n])
-            hi[index[n]] = max(float(e) for _, e in uem[n])
+            lo[index[n]] = min(s for s, _ in uem[n])
+            hi[index[n]] = max(e for _, e in uem[n])
     else:
         code = _codes(ref, index)
         keep = code >= 0
@@ -220,15 +221,18 @@ def time_parts(ref: SegmentTable, hyp: SegmentTable, uem: Mapping[str, Sequence]
     f, s, e = (code, hyp.start, hyp.end) if keep.all() else (code[keep], hyp.start[keep], hyp.end[keep])
     del code, keep
     length = e - s
-    speech = np.bincount(f, weights=length, minlength=len(names))
+    # (in seconds: a diagnostic, the ratios below need no exact sums)
+    speech = np.bincount(f, weights=length, minlength=len(names)) / TICKS_PER_SECOND
     overlap = hi[f]
     np.minimum(overlap, e, out=overlap)
     np.subtract(overlap, np.maximum(s, lo[f], out=length), out=overlap)
     del length
-    inside = np.bincount(f, weights=np.clip(overlap, 0, None, out=overlap), minlength=len(names))
+    inside = np.bincount(f, weights=np.clip(overlap, 0, None, out=overlap), minlength=len(names)) / TICKS_PER_SECOND
     del overlap
     hyp_end = reduce_by_code(np.maximum, f, e, len(names))
     hyp_start = reduce_by_code(np.minimum, f, s, len(names))
+    # the extents in seconds too (for the message)
+    hyp_end, hi, hyp_start, lo = (np.asarray(x) / TICKS_PER_SECOND for x in (hyp_end, hi, hyp_start, lo))
     return TimeParts(names, speech, inside, hyp_end, hi, hyp_start, lo, uem is not None)
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import io
-import json
 
+from . import ticks
 from .bootstrap import Difference, Settings
 from .components import Report
 from .render import CsvWriter, header_lines, rounded_row
@@ -68,7 +68,7 @@ def render(report_a: Report, report_b: Report, result: dict[str, Difference], se
     table: a second table, a row per file and rate)."""
     if fmt == "json":
         data = to_dict(report_a, report_b, result, settings, names, files)
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return ticks.dumps(data, indent=2, ensure_ascii=False) + "\n"
     comments = [*header_lines(report_a), f"# A: {names[0]}", f"# B: {names[1]}",
                 f"# paired {settings.describe(len(report_a.files))}; p two-sided from the resampled A-B"]
     if fmt == "csv":

@@ -13,6 +13,8 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
+from .ticks import Seconds, ticks_of
+
 SECONDS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
 #: the scored-time accounting, in seconds of reference speech (each speaker's time, counted as
 #: TOTAL counts it): SPEECH before anything is removed, then what each step removes from what
@@ -34,10 +36,13 @@ class Rate:
     emotions: bool = True
 
     def of(self, values: Mapping[str, float], emotions: bool = True) -> float | None:
-        """The rate of one set of components (None where undefined)."""
+        """The rate of one set of components (None where undefined): exact sums of ticks
+        divided once (Python rounds an integer quotient correctly)."""
         den = values[self.denominator]
         if (self.emotions and not emotions) or not den > 0:
             return None
+        if isinstance(den, Seconds) and all(isinstance(values[k], Seconds) for k in self.numerator):
+            return sum(values[k].ticks for k in self.numerator) / den.ticks
         return sum(values[k] for k in self.numerator) / den
 
     def of_arrays(self, values: Mapping[str, np.ndarray], emotions: bool = True) -> np.ndarray:
@@ -76,9 +81,11 @@ class Components:
     accounting of its scored time (``ACCOUNTING``: SPEECH minus the removed
     seconds is TOTAL).
 
-    ``a + b`` adds the seconds; the rates are always computed from the sums,
-    never averaged. ``emotions`` is false when the reference carries no emotion
-    labels: then the emotion rates are ``None`` (not available).
+    Each is a ``teer.ticks.Seconds``: a float that keeps its exact ticks (numbers given
+    in seconds are converted once, to the nearest tick). ``a + b`` adds the ticks; the
+    rates are always computed from the exact sums, never averaged. ``emotions`` is
+    false when the reference carries no emotion labels: then the emotion rates are
+    ``None`` (not available).
     """
 
     MS: float = 0.0
@@ -95,10 +102,21 @@ class Components:
     REMOVED_COLLAR: float = 0.0
     emotions: bool = field(default=True, compare=False)
 
+    def __post_init__(self):
+        for k in SUMS:
+            value = getattr(self, k)
+            if not isinstance(value, Seconds):
+                setattr(self, k, Seconds(ticks_of(value)))
+
+    @classmethod
+    def from_ticks(cls, emotions: bool = True, **ticks: int) -> "Components":
+        """Components from their ticks (``SUMS`` keys; missing ones are 0)."""
+        return cls(**{k: Seconds(ticks.get(k, 0)) for k in SUMS}, emotions=emotions)
+
     def __add__(self, other: "Components") -> "Components":
         if not isinstance(other, Components):
             return NotImplemented
-        values = {k: getattr(self, k) + getattr(other, k) for k in SUMS}
+        values = {k: Seconds(getattr(self, k).ticks + getattr(other, k).ticks) for k in SUMS}
         return Components(**values, emotions=self.emotions and other.emotions)
 
     def __radd__(self, other):

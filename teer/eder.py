@@ -49,14 +49,14 @@ def utterances(ref: SegmentTable, uem: Uem | None) -> tuple[dict, str]:
     """
     if uem is not None:
         return dict(uem), "given"
-    spans: dict[str, list[tuple[float, float]]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}  # ticks
     if len(ref):
-        last = np.full(len(ref.files), -np.inf)
+        last = np.full(len(ref.files), -1, np.int64)
         np.maximum.at(last, ref.file, ref.end)
-        spans = {ref.files[i]: [(0.0, float(last[i]))] for i in np.unique(ref.file).tolist()
+        spans = {ref.files[i]: [(0, int(last[i]))] for i in np.unique(ref.file).tolist()
                  if last[i] > 0}
     if ref.durations:
-        spans.update({name: [(0.0, float(d))] for name, d in ref.durations.items()})
+        spans.update({name: [(0, int(d))] for name, d in ref.durations.items()})
         return spans, "utterance [0, duration]"
     return spans, "utterance [0, end of the last reference segment]"
 
@@ -73,11 +73,11 @@ def fill_neutral(ref: SegmentTable, scored: Uem, neutral: str) -> SegmentTable:
             by_file[ref.files[int(ref.file[rows[0]])]] = (ref.start[rows], ref.end[rows])
     files, starts, ends = [], [], []
     for name, spans in scored.items():
-        seg_start, seg_end = by_file.get(name, (np.zeros(0), np.zeros(0)))
+        seg_start, seg_end = by_file.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
         # the gaps between the running maximum end of the segments and the next start
         reach = np.maximum.accumulate(seg_end) if len(seg_end) else seg_end
-        gap_start = np.concatenate([[-np.inf], reach])
-        gap_end = np.concatenate([seg_start, [np.inf]])
+        gap_start = np.concatenate([[np.iinfo(np.int64).min], reach])
+        gap_end = np.concatenate([seg_start, [np.iinfo(np.int64).max]])
         for lo, hi in spans:
             s = np.maximum(gap_start, lo)
             e = np.minimum(gap_end, hi)
@@ -89,7 +89,7 @@ def fill_neutral(ref: SegmentTable, scored: Uem, neutral: str) -> SegmentTable:
         return ref
     filler = SegmentTable.from_columns(files, np.concatenate(starts), np.concatenate(ends),
                                        [SPEAKER] * len(files), [neutral] * len(files),
-                                       source=ref.source)
+                                       source=ref.source, in_ticks=True)
     return _concat(ref, filler)
 
 

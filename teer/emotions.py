@@ -165,7 +165,7 @@ def restrict(ref: SegmentTable, emotions: Sequence[str] | None, non_target: str
     zones = SegmentTable.from_columns(
         [ref.files[i] for i in ref.file[mask]], ref.start[mask], ref.end[mask],
         ["<non-target>"] * int(mask.sum()), [None] * int(mask.sum()), origin=ref.origin[mask],
-        source=ref.source)
+        source=ref.source, in_ticks=True)
     return ref, zones, warnings
 
 

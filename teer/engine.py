@@ -42,8 +42,10 @@ from .intervals import Active, Intervals, active, coverage, covered, expand, lis
 from .options import REGIONS, UEM_DEFAULTS
 from .parallel import ordered_map
 from .segments import MAX_TIME, NO_EMOTION, SegmentTable, concat_vocab, distinct, extents, remap, unique_inverse
+from .ticks import MAX_TICKS, TICKS_PER_SECOND, of_value
 
-Uem = Mapping[str, Sequence[tuple[float, float]]]
+#: {file: [(start, end), ...]} in ticks (``teer.api.as_uem`` converts seconds)
+Uem = Mapping[str, Sequence[tuple[int, int]]]
 
 #: segments per batch of whole files (measured: peak memory falls with it, time does not grow)
 BATCH_SEGMENTS = 20_000
@@ -55,11 +57,11 @@ SAME_SPEAKER_OVERLAP = ("once", "each")
 
 @dataclass(frozen=True)
 class Grid:
-    """The sorted unique (file, time) points of one sweep."""
+    """The sorted unique (file, time) points of one sweep (times in ticks, int64)."""
 
     file: np.ndarray
     time: np.ndarray
-    #: per region, its length; 0 where the region spans two files
+    #: per region, its length in ticks; 0 where the region spans two files
     duration: np.ndarray
     n_files: int
 
@@ -252,7 +254,8 @@ class Sweep:
     matched_emo_spk = property(lambda self: self.matched.emo_spk)
 
     def components(self) -> dict[str, np.ndarray]:
-        """Per-file sums of each component (arrays indexed like ``files``)."""
+        """Per-file sums of each component in ticks (int64 arrays indexed like ``files``;
+        object arrays of Python integers where int64 could overflow)."""
         # regions where nobody speaks add nothing to any component
         keep = np.flatnonzero(self.scored & (self.duration > 0) & ((self.n_ref > 0) | (self.n_hyp > 0)))
         d = self.duration[keep]
@@ -270,16 +273,20 @@ class Sweep:
             "TOTAL": n_ref,
         }
         n_files = len(self.files)
+        # integer sums, exact: regions are in grid order, so a file's regions are one run
+        # and np.add.reduceat sums each run; int64 holds them where the largest possible sum
+        # (all scored time times the most speakers) stays below 2**63, else Python integers
+        runs = np.flatnonzero(np.r_[True, file[1:] != file[:-1]]) if len(file) else np.zeros(0, np.intp)
+        run_file = file[runs]
+        most = int(max(n_ref.max(initial=0), n_hyp.max(initial=0)))
+        small = float(d.sum()) * most < 2.0 ** 62
         sums = {}
         for name, count in per_region.items():
-            # Each sum adds its terms in region order (bincount). Terms are >= 0 and a sum
-            # starts at +0.0, so adding a zero term changes nothing (x + 0.0 == x): where
-            # most terms are zero (most components), only the nonzero ones are added.
-            if 2 * np.count_nonzero(count) > len(count):
-                sums[name] = np.bincount(file, weights=d * count, minlength=n_files)
-                continue
-            nonzero = np.flatnonzero(count != 0)
-            sums[name] = np.bincount(file[nonzero], weights=d[nonzero] * count[nonzero], minlength=n_files)
+            out = np.zeros(n_files, np.int64 if small else object)
+            if len(runs):
+                terms = d * count if small else d.astype(object) * count.astype(object)
+                out[run_file] = np.add.reduceat(terms, runs)
+            sums[name] = out
         sums.update(self.accounting(sums["TOTAL"]))
         return sums
 
@@ -334,11 +341,17 @@ class SweepOptions:
             raise ValueError(f"regions must be one of {', '.join(REGIONS)}, not {self.regions!r}")
         if not 0 <= self.collar < math.inf:
             raise ValueError(f"collar must be a non-negative finite number, not {self.collar}")
+        # (the collar in ticks: ``collar_ticks``)
         if self.uem_default not in UEM_DEFAULTS:
             raise ValueError(f"uem_default must be 'reference' or 'union', not {self.uem_default!r}")
         # times lie in [0, MAX_TIME]: a wider collar removes nothing more, and bounding it
-        # keeps the grid's times (boundary +- collar) far from overflow
+        # keeps the grid's times (boundary +- collar) within int64
         object.__setattr__(self, "collar", min(float(self.collar), MAX_TIME))
+
+    @property
+    def collar_ticks(self) -> int:
+        """The collar in ticks (the nearest tick to the float: 0.25 is 250,000,000 exactly)."""
+        return min(of_value(self.collar), MAX_TICKS)
 
 
 @dataclass(frozen=True)
@@ -419,7 +432,7 @@ def score(
                 speaker_mapping(part, tables[0].speakers, tables[1].speakers),
                 None if inspect is None else inspect(part, (tables[0], tables[1])))
 
-    sums = {name: np.zeros(index.n_files) for name in SUMS}
+    sums = {name: np.zeros(index.n_files, np.int64) for name in SUMS}
     overlaps = [0, 0]
     whole = None
     mapping: dict[str, dict[str, str | None]] = {}
@@ -430,6 +443,8 @@ def score(
             sweep_batch, batch_ids, jobs):
         inspected.append(seen)
         for name, values in components.items():
+            if values.dtype == object and sums[name].dtype != object:
+                sums[name] = sums[name].astype(object)
             sums[name][into] += values
         overlaps[0] += self_overlaps[0]
         overlaps[1] += self_overlaps[1]
@@ -631,7 +646,8 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
         "ref": (index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]),
         "hyp": (index.codes[1][hyp_speech], hyp.start[hyp_speech], hyp.end[hyp_speech]),
         "uem": scored_time,
-        "collar": _collars((index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]), options.collar),
+        "collar": _collars((index.codes[0][ref_speech], ref.start[ref_speech], ref.end[ref_speech]),
+                           options.collar_ticks),
         "noscore": _noscore_zones(noscore, index.codes[2] if noscore is not None else None),
     }
     grid, at = _grid(spans, index.n_files)
@@ -673,7 +689,7 @@ def _several_emotions_seconds(together: Together, scored: np.ndarray, duration: 
     regions = together.regions
     several = np.flatnonzero(together.hyp_several[together.unit])
     several = regions[several[scored[regions[several]]]]
-    return float(duration[several].sum())
+    return float(duration[several].sum()) / TICKS_PER_SECOND  # (ticks as seconds, for a warning)
 
 
 def _several_emotions_spans(side: Side, n_emotions: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -709,8 +725,8 @@ def _scored_self_overlaps(ref: Side, hyp: Side, scored_file: np.ndarray, n_files
                  for side in (ref, hyp))
 
 
-def _collars(ref_spans, collar: float):
-    """(file, start, end) of ``collar`` around every reference boundary (``ref_spans``)."""
+def _collars(ref_spans, collar: int):
+    """(file, start, end) of ``collar`` ticks around every reference boundary (``ref_spans``)."""
     file, start, end = ref_spans
     if not collar > 0:
         return _NO_SPANS
@@ -725,7 +741,7 @@ def _noscore_zones(noscore: SegmentTable | None, noscore_file: np.ndarray | None
     return noscore_file, noscore.start, noscore.end
 
 
-_NO_SPANS = (np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+_NO_SPANS = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: SegmentTable, uem_default: str):
@@ -736,9 +752,9 @@ def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: Segm
         for name, spans in uem.items():
             for start, end in spans:
                 f.append(index.position[name])
-                s.append(float(start))
-                e.append(float(end))
-        return np.asarray(f, np.int64), np.asarray(s, float), np.asarray(e, float)
+                s.append(start)
+                e.append(end)
+        return np.asarray(f, np.int64), np.asarray(s, np.int64), np.asarray(e, np.int64)
     # extents of the segments of positive length only: a zero-length segment is no speech
     # (the readers drop them), so it cannot stretch the scored time
     n_files = index.n_files
@@ -750,12 +766,12 @@ def _scored_time(uem: Uem | None, index: FileIndex, ref: SegmentTable, hyp: Segm
         return extents(file[speech], table.start[speech], table.end[speech], n_files)
 
     lo, hi = speech_extents(index.codes[0], ref)
+    has_ref = hi >= lo  # (a file without segments has the sentinels: lo above hi)
     if uem_default == "union":
-        has_ref = np.isfinite(lo)
         hyp_lo, hyp_hi = speech_extents(index.codes[1], hyp)
         lo = np.where(has_ref, np.minimum(lo, hyp_lo), lo)
         hi = np.where(has_ref, np.maximum(hi, hyp_hi), hi)
-    keep = np.flatnonzero(np.isfinite(lo) & (hi > lo))
+    keep = np.flatnonzero(has_ref & (hi > lo))
     return keep.astype(np.int64), lo[keep], hi[keep]
 
 
@@ -784,9 +800,9 @@ def _grid(spans: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], n_file
     pieces = [index[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     grid_file, grid_time = fs[new], ts[new]
     n = len(grid_time)
-    duration = np.zeros(n)
+    duration = np.zeros(n, np.int64)
     np.subtract(grid_time[1:], grid_time[:-1], out=duration[:-1])
-    duration[np.flatnonzero(grid_file[1:] != grid_file[:-1])] = 0.0  # (a region between two files)
+    duration[np.flatnonzero(grid_file[1:] != grid_file[:-1])] = 0  # (a region between two files)
     at = {name: (pieces[2 * k], pieces[2 * k + 1]) for k, name in enumerate(spans)}
     return Grid(grid_file, grid_time, duration, n_files), at
 

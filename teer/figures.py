@@ -15,6 +15,7 @@ import numpy as np
 from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
 from .extras import install_hint
 from .io.writing import atomic_write_bytes
+from .ticks import TICKS_PER_SECOND
 
 #: the most labels a confusion figure draws (its size grows with them)
 MAX_PLOT_LABELS = 60
@@ -164,8 +165,8 @@ def timeline_figure(scoring, file: str, start: float | None = None, end: float |
         lanes.append((f"hyp {name}", sweep.hyp, h, "hyp"))
 
     in_file = np.flatnonzero((sweep.grid_file == f) & (sweep.duration > 0))
-    t0 = sweep.grid_time[in_file]
-    t1 = t0 + sweep.duration[in_file]
+    t0 = sweep.grid_time[in_file] / TICKS_PER_SECOND
+    t1 = t0 + sweep.duration[in_file] / TICKS_PER_SECOND
     scored = sweep.scored[in_file]
     kinds = error_spans(sweep, in_file, scoring.report.total.emotions)
     error_lanes = [(label, colour) for label, colour in ERROR_LANES if label in kinds]
@@ -177,8 +178,8 @@ def timeline_figure(scoring, file: str, start: float | None = None, end: float |
     used = set()
     for y, (_, side, speaker, role) in enumerate(lanes):
         mine = np.flatnonzero(side.speaker == speaker)
-        seg_start = sweep.grid_time[side.i0[mine]]
-        seg_end = sweep.grid_time[side.i1[mine]]
+        seg_start = sweep.grid_time[side.i0[mine]] / TICKS_PER_SECOND
+        seg_end = sweep.grid_time[side.i1[mine]] / TICKS_PER_SECOND
         labels = [emotions[e] if e >= 0 else NONE_LABEL for e in side.emotion[mine].tolist()]
         for label in dict.fromkeys(labels):
             pick = [i for i, x in enumerate(labels) if x == label]

@@ -4,10 +4,11 @@ DER and sTEER compare speakers through a one-to-one mapping per file (md-eval's)
 the one that maximises the total time each mapped pair speaks together within
 the UEM, computed before collars. Here:
 
-- ``overlaps``: the overlap matrix, as sparse (pair, seconds) sums, and the
-  emotion agreement of each pair (seconds both speak and agree on the emotion,
-  ``teer.engine.agrees``);
+- ``overlaps``: the overlap matrix, as sparse (pair, ticks) sums, and the
+  emotion agreement of each pair (ticks both speak and agree on the emotion,
+  ``teer.engine.agrees``), exact integers;
 - ``tie_weights``: the tie rule, folded into the pair weights;
+- ``canonical_order``: the order of a file's speakers that decides the ties left;
 - ``assign``: one maximum-weight assignment per file;
 - ``fixed_mapping``: a mapping given by the user instead.
 
@@ -29,10 +30,14 @@ from .segments import unique_inverse
 if TYPE_CHECKING:
     from .engine import Grid, Side
 
-#: Mappings whose total overlaps differ by less than this fraction of the file's
-#: co-occurring speech count as equally good (sums of many float durations differ in
-#: their last digits); between them, emotion agreement decides.
-TIE_TOLERANCE = 1e-9
+#: The tie terms of a whole mapping add up to less than this many ticks: overlaps are exact
+#: integers, so mappings whose overlaps differ (by a tick at least) keep their order, and
+#: between mappings of equal overlap, emotion agreement decides.
+TIE_TICKS = 0.5
+#: A file whose overlaps add up to more ticks than this (about 13 days of speech together)
+#: is matched on the overlaps alone: in a double, a tie term would no longer be exact below
+#: the tick.
+TIE_LIMIT = 2.0 ** 50
 #: Files with more (reference x hypothesis) overlapping speaker pairs than this are
 #: solved on a sparse graph (no dense matrix of all speaker pairs).
 DENSE_CELLS = 1 << 18
@@ -42,8 +47,8 @@ DENSE_KEYS = 1 << 26
 
 @dataclass(frozen=True)
 class PairOverlaps:
-    """Per pair of speakers that speak together (sorted keys): seconds together, and
-    seconds together agreeing on the emotion."""
+    """Per pair of speakers that speak together (sorted keys): ticks together, and
+    ticks together agreeing on the emotion (int64)."""
 
     pair: np.ndarray
     overlap: np.ndarray
@@ -70,53 +75,105 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing:
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     if len(speakers) == 0:
         return mapping
-    pairs = overlaps(grid, ref, hyp, speakers, agreeing)
-    assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file)
+    local = tuple(canonical_order(grid, side) for side in (ref, hyp))
+    pairs = overlaps(grid, ref, hyp, speakers, agreeing, local)
+    assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file, local)
     return mapping
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs) -> PairOverlaps:
+def canonical_order(grid: Grid, side: Side) -> np.ndarray:
+    """Per speaker of ``side``, its rank among its file's speakers in an order that depends
+    on their speech only, never on names or input order: by the start of their first
+    speech, the end of it, the end of their last, their number of stretches of speech
+    and their total speech (the starts and ends relative to the file's first grid point,
+    so that shifting all times changes nothing).
+
+    The assignment solver meets the speakers in this order, and so breaks the ties left
+    (equal overlap and equal emotion agreement) by it. Only between two speakers equal
+    in all of these does their order (by name) decide.
+    """
+    n = len(side.speaker_file)
+    iv = side.by_speaker
+    group, i0, i1 = iv.group, iv.i0, iv.i1
+    # merged speech (``intervals.merge``) comes sorted by (speaker, start): the usual case
+    if len(group) and not ((group[1:] >= group[:-1]).all()
+                           and ((group[1:] != group[:-1]) | (i0[1:] >= i0[:-1])).all()):
+        order = np.lexsort((i1, i0, group))
+        group, i0, i1 = group[order], i0[order], i1[order]
+    runs = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, np.intp)
+    who = group[runs]
+    keys = np.zeros((5, n), np.int64)
+    if len(runs):
+        first_point = np.searchsorted(grid.file, np.arange(grid.n_files))
+        offset = grid.time[np.minimum(first_point, max(grid.n_regions - 1, 0))][side.speaker_file[who]]
+        keys[0, who] = grid.time[i0[runs]] - offset  # the first stretch's start, end
+        keys[1, who] = grid.time[i1[runs]] - offset
+        keys[2, who] = grid.time[np.maximum.reduceat(i1, runs)] - offset  # the last end
+        keys[3, who] = np.diff(np.r_[runs, len(group)])
+        keys[4, who] = np.add.reduceat(grid.time[i1] - grid.time[i0], runs)
+    rank = np.lexsort((np.arange(n), *keys[::-1], side.speaker_file))
+    local = np.empty(n, np.int64)
+    local[rank] = np.arange(n) - np.searchsorted(side.speaker_file[rank], side.speaker_file[rank])
+    return local
+
+
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
+             local: tuple[np.ndarray, np.ndarray] | None = None) -> PairOverlaps:
     """The overlap of every pair of speakers active together (``speakers``), and their
-    emotion agreement (``agreeing``: the speaker pairs active together that agree on the emotion)."""
-    k_ref = int(ref.speaker_local.max()) + 1
-    k_hyp = int(hyp.speaker_local.max()) + 1
+    emotion agreement (``agreeing``: the speaker pairs active together that agree on the emotion).
+    ``local``: per side, each speaker's number within its file (``canonical_order``; by
+    default ``Side.speaker_local``)."""
+    ref_local, hyp_local = local if local is not None else (ref.speaker_local, hyp.speaker_local)
+    k_ref = int(ref_local.max()) + 1
+    k_hyp = int(hyp_local.max()) + 1
     size = grid.n_files * k_ref * k_hyp
     # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
-    ref_part = (ref.speaker_file * k_ref + ref.speaker_local) * k_hyp
+    ref_part = (ref.speaker_file * k_ref + ref_local) * k_hyp
 
     def sums(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
         # each pair's key, once per pair (which keys there are) and once per region entry (the sums)
-        per_pair = ref_part[pairs.ref] + hyp.speaker_local[pairs.hyp]
+        per_pair = ref_part[pairs.ref] + hyp_local[pairs.hyp]
         return sum_by_key(pairs.each(per_pair), grid.duration[pairs.region], size, among=per_pair)
 
     pair, overlap = sums(speakers)
     e_pair, e_seconds = sums(agreeing)
-    agreement = np.zeros(len(pair))
+    agreement = np.zeros(len(pair), np.int64)
     # agreeing means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
     return PairOverlaps(pair, overlap, agreement, k_ref, k_hyp)
 
 
 def tie_weights(pairs: PairOverlaps) -> np.ndarray:
-    """Each pair's weight in the assignment: its overlap plus a tie term.
+    """Each pair's weight in the assignment: its overlap (exact ticks) plus a tie term.
 
     The tie term is the pair's emotion agreement, scaled so that the tie terms of
-    any whole mapping add up to at most ``TIE_TOLERANCE`` times the file's
-    co-occurring speech. Mappings whose overlaps differ by more keep their order;
-    closer ones are decided by emotion. One assignment per file does both.
+    any whole mapping add up to less than ``TIE_TICKS`` (half a tick): mappings whose
+    overlaps differ (by a tick at least) keep their order; between mappings of equal
+    overlap, emotion decides. One assignment per file does both. A file beyond
+    ``TIE_LIMIT`` gets no tie term (its overlaps alone are exact in a double).
     """
     _, starts, counts = _runs(pairs.file)
-    speech = np.add.reduceat(pairs.overlap, starts)
-    agreed = np.add.reduceat(pairs.agreement, starts)
+    speech = np.add.reduceat(pairs.overlap, starts).astype(np.float64)
+    agreed = np.add.reduceat(pairs.agreement, starts).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_second = np.where(agreed > 0, TIE_TOLERANCE * speech / agreed, 0.0)
-    return pairs.overlap + np.repeat(per_second, counts) * pairs.agreement
+        per_tick = np.where((agreed > 0) & (speech <= TIE_LIMIT), TIE_TICKS / (agreed + 1.0), 0.0)
+    return pairs.overlap.astype(np.float64) + np.repeat(per_tick, counts) * pairs.agreement
 
 
 def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_speaker_file: np.ndarray,
-           hyp_speaker_file: np.ndarray) -> None:
+           hyp_speaker_file: np.ndarray, local: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Solve the maximum-weight one-to-one matching of each file into ``mapping``
-    (hypothesis speaker -> reference speaker; speakers are numbered file by file)."""
+    (hypothesis speaker -> reference speaker; speakers are numbered file by file, and
+    within a file by ``local``, as ``overlaps`` numbered them)."""
+    # per side, the speaker of each (file's first speaker + local number)
+    by_local = []
+    for speaker_file, numbers in zip((ref_speaker_file, hyp_speaker_file), local or (None, None)):
+        if numbers is None:
+            by_local.append(None)
+            continue
+        inverse = np.empty(len(numbers), np.int64)
+        inverse[np.searchsorted(speaker_file, speaker_file) + numbers] = np.arange(len(numbers))
+        by_local.append(inverse)
     file, local = np.divmod(pairs.pair, pairs.k_ref * pairs.k_hyp)
     row, col = np.divmod(local, pairs.k_hyp)
     files, starts, _ = _runs(file)
@@ -139,7 +196,9 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
             starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(), n_rows.tolist(),
             n_cols.tolist(), ref_first.tolist(), hyp_first.tolist()):
         ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, weight[lo:hi])
-        mapping[hyp0 + col_ids[c0 + ci]] = ref0 + row_ids[r0 + ri]
+        ref_at, hyp_at = ref0 + row_ids[r0 + ri], hyp0 + col_ids[c0 + ci]
+        mapping[hyp_at if by_local[1] is None else by_local[1][hyp_at]] = (
+            ref_at if by_local[0] is None else by_local[0][ref_at])
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -205,15 +264,26 @@ def assignment_solver():
 
 def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int, among: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (sorted) and the sum of the weights of each (keys below ``size``).
-    ``among``: the same distinct keys, fewer times (cheaper to find which keys there are)."""
+    """The distinct keys (sorted) and the sum of the integer weights (ticks, >= 0) of each
+    (keys below ``size``), exactly. ``among``: the same distinct keys, fewer times (cheaper
+    to find which keys there are)."""
     if size <= DENSE_KEYS:
-        sums = np.bincount(key, weights=weight, minlength=size)
         present = np.flatnonzero(np.bincount(key if among is None else among, minlength=size))
-        return present, sums[present]
+        return present, _exact_bincount(key, weight, size)[present]
     # many speakers in some file: sort the keys instead of a dense count
     pair, inverse = np.unique(key, return_inverse=True)
-    return pair, np.bincount(inverse, weights=weight, minlength=len(pair))
+    return pair, _exact_bincount(inverse, weight, len(pair))
+
+
+def _exact_bincount(key: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
+    """``np.bincount(key, weights=weight)`` of non-negative int64 weights, as exact int64:
+    numpy adds them as doubles, which is exact while every partial sum stays below 2**53
+    (all of them together do: about 104 days in ticks); else an integer ``np.add.at``."""
+    if float(weight.sum(dtype=np.float64)) < 2.0 ** 53:
+        return np.bincount(key, weights=weight, minlength=size).astype(np.int64)
+    out = np.zeros(size, np.int64)
+    np.add.at(out, key, weight)
+    return out
 
 
 @dataclass(frozen=True)

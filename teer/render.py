@@ -1,17 +1,21 @@
 """Reports as text: an aligned table, JSON or CSV."""
 from __future__ import annotations
 
+from . import ticks
 from .components import Report, is_rate
 
 FORMATS = ("table", "json", "csv")
-#: seconds in JSON and CSV output are rounded to this many decimals (1e-9 s): float noise such
-#: as 2.5999999999999996 goes; rates are computed before rounding and are not rounded
-SECOND_DECIMALS = 9
+#: seconds in JSON and CSV output are exact decimals of ticks (``teer.ticks``: 1 ns, 9
+#: decimals); rates are computed from the exact sums and are not rounded
+SECOND_DECIMALS = ticks.DIGITS
 
 
-def round_seconds(value: float | None) -> float | None:
-    """A number of seconds rounded to ``SECOND_DECIMALS`` (None stays None)."""
-    return None if value is None else round(float(value), SECOND_DECIMALS) + 0.0  # + 0.0: no -0.0
+def round_seconds(value: float | None) -> ticks.Seconds | None:
+    """A number of seconds as ``Seconds`` (exact already, or a float to the nearest tick;
+    None stays None), written as its exact decimal."""
+    if value is None:
+        return None
+    return value if isinstance(value, ticks.Seconds) else ticks.Seconds(ticks.of_value(float(value)))
 
 
 class CsvWriter:
@@ -97,7 +101,8 @@ def as_table(report: Report, per_file: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(report: Report, per_file: bool = True) -> str:
+def json_data(report: Report, per_file: bool = True) -> dict:
+    """The report as JSON data (seconds as ``Seconds``: ``ticks.dumps`` writes them exactly)."""
     data = report.to_dict()
     for key in ("total", "mean"):
         if key in data:
@@ -108,9 +113,11 @@ def as_json(report: Report, per_file: bool = True) -> str:
     if not per_file:
         data["files"] = {}
         data["speaker_mapping"] = {}
-    import json  # here, not at the top: a table run does not need it
+    return data
 
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+def as_json(report: Report, per_file: bool = True) -> str:
+    return ticks.dumps(json_data(report, per_file), indent=2, ensure_ascii=False) + "\n"
 
 
 def as_csv(report: Report, per_file: bool = False, comments: tuple[str, ...] = ()) -> str:

@@ -7,11 +7,12 @@ from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from . import ticks as _ticks
+
 NO_EMOTION = -1
 
-#: The largest time (seconds) teer accepts, about 136 years: up to it a double holds
-#: every time to better than a microsecond, and every (file, time) sort key stays exact.
-#: Later times (and end = onset + duration beyond it) are an input error.
+#: The largest time (seconds) teer accepts, about 136 years (``teer.ticks.MAX_TICKS``):
+#: later times (and end = onset + duration beyond it) are an input error.
 MAX_TIME = 2.0 ** 32
 
 
@@ -38,7 +39,8 @@ class SegmentTable:
     ``files``, ``speakers`` and ``emotions``; ``emotion`` is ``NO_EMOTION`` (-1)
     where a segment has none. Speaker names are global strings: the same name
     in two files is looked up in the same vocabulary but the engine always
-    keys speakers by (file, speaker). ``origin`` gives, per segment, its line
+    keys speakers by (file, speaker). ``start`` and ``end`` are int64 ticks
+    (``teer.ticks``: nanoseconds). ``origin`` gives, per segment, its line
     number (RTTM) or index (JSON) in ``source`` for messages.
     """
 
@@ -53,9 +55,13 @@ class SegmentTable:
     origin: np.ndarray
     source: str = "<memory>"
     warnings: list[str] = field(default_factory=list)
-    #: each file's duration where the format gives one (SpeechBrain's ZED annotation):
-    #: the recording covers [0, duration]
-    durations: dict[str, float] | None = None
+    #: each file's duration in ticks where the format gives one (SpeechBrain's ZED
+    #: annotation): the recording covers [0, duration]
+    durations: dict[str, int] | None = None
+    #: (start, end) as the float seconds given, for segments given as floats (the Python
+    #: API): the ser-align preset compares them as pyannote's ``Segment`` does; None
+    #: where the times were read from text (their floats are the ticks' nearest doubles)
+    seconds: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.start)
@@ -63,8 +69,8 @@ class SegmentTable:
     @classmethod
     def empty(cls, source: str = "<memory>") -> "SegmentTable":
         i32 = np.zeros(0, dtype=np.int32)
-        f64 = np.zeros(0, dtype=np.float64)
-        return cls([], [], [], i32, f64, f64.copy(), i32.copy(), i32.copy(),
+        i64 = np.zeros(0, dtype=np.int64)
+        return cls([], [], [], i32, i64, i64.copy(), i32.copy(), i32.copy(),
                    np.zeros(0, dtype=np.int64), source)
 
     @classmethod
@@ -77,8 +83,11 @@ class SegmentTable:
         emotions: Sequence[str | None],
         origin: Sequence[int] | np.ndarray | None = None,
         source: str = "<memory>",
+        *,
+        in_ticks: bool = False,
     ) -> "SegmentTable":
-        """Build a table from per-segment columns (labels as strings)."""
+        """Build a table from per-segment columns (labels as strings; times in seconds,
+        converted once to ticks by ``teer.ticks.of_seconds``, or already in ticks)."""
         file_vocab, file_idx = encode(files)
         spk_vocab, spk_idx = encode(speakers)
         has = [e is not None for e in emotions]
@@ -86,18 +95,22 @@ class SegmentTable:
         emotion = np.full(len(has), NO_EMOTION, dtype=np.int32)
         emotion[np.asarray(has, dtype=bool)] = emo_idx
         n = len(file_idx)
+        seconds = None
+        if not in_ticks:
+            seconds = (np.asarray(starts, dtype=np.float64).reshape(n), np.asarray(ends, dtype=np.float64).reshape(n))
         return cls(
             files=file_vocab,
             speakers=spk_vocab,
             emotions=emo_vocab,
             file=file_idx,
-            start=np.asarray(starts, dtype=np.float64).reshape(n),
-            end=np.asarray(ends, dtype=np.float64).reshape(n),
+            start=_as_ticks(starts, n, in_ticks) if seconds is None else _ticks.of_seconds(seconds[0]),
+            end=_as_ticks(ends, n, in_ticks) if seconds is None else _ticks.of_seconds(seconds[1]),
             speaker=spk_idx,
             emotion=emotion,
             origin=(np.arange(1, n + 1, dtype=np.int64) if origin is None
                     else np.asarray(origin, dtype=np.int64)),
             source=source,
+            seconds=seconds,
         )
 
     @classmethod
@@ -108,7 +121,7 @@ class SegmentTable:
         strings (integers mean their decimal string). Bad records raise ``InputError``
         naming the record by its index.
         """
-        from .io.values import check_labels, check_times, json_type, to_float
+        from .io.values import check_labels, check_times, json_type, to_ticks
 
         columns: tuple[list, ...] = ([], [], [], [], [])
         for i, record in enumerate(records):
@@ -120,13 +133,17 @@ class SegmentTable:
                     raise InputError(source, where, f"missing key {key!r}")
             emotion = record.get("emotion")
             values = (_label(record["file"], "file", source, where, json_type),
-                      to_float(record["start"], source, where, "start"),
-                      to_float(record["end"], source, where, "end"),
+                      to_ticks(record["start"], source, where, "start"),
+                      to_ticks(record["end"], source, where, "end"),
                       _label(record["speaker"], "speaker", source, where, json_type),
                       None if emotion is None else _label(emotion, "emotion", source, where, json_type))
             for column, value in zip(columns, values):
                 column.append(value)
-        table = cls.from_columns(*columns, source=source)
+        table = cls.from_columns(*columns, source=source, in_ticks=True)
+        # the floats given too (``seconds``), where every time is a number (not a string)
+        times = [(record["start"], record["end"]) for record in records] if isinstance(records, Sequence) else []
+        if times and all(isinstance(t, float) for pair in times for t in pair):
+            table.seconds = tuple(np.array(column, dtype=np.float64) for column in zip(*times))
 
         def locate(origin: int) -> str:
             return f"record [{origin - 1}]"
@@ -139,16 +156,17 @@ class SegmentTable:
         return table
 
     def records(self) -> list[dict]:
-        """The segments as plain dicts (file, start, end, speaker, emotion)."""
+        """The segments as plain dicts (file, start, end, speaker, emotion), times in float seconds."""
         return [
             {
                 "file": self.files[f],
-                "start": float(s),
-                "end": float(e),
+                "start": s / _ticks.TICKS_PER_SECOND,
+                "end": e / _ticks.TICKS_PER_SECOND,
                 "speaker": self.speakers[k],
                 "emotion": None if m == NO_EMOTION else self.emotions[m],
             }
-            for f, s, e, k, m in zip(self.file, self.start, self.end, self.speaker, self.emotion)
+            for f, s, e, k, m in zip(self.file.tolist(), self.start.tolist(), self.end.tolist(),
+                                     self.speaker.tolist(), self.emotion.tolist())
         ]
 
     def select(self, mask: np.ndarray) -> "SegmentTable":
@@ -156,7 +174,8 @@ class SegmentTable:
         return SegmentTable(
             self.files, self.speakers, self.emotions, self.file[mask], self.start[mask],
             self.end[mask], self.speaker[mask], self.emotion[mask], self.origin[mask],
-            self.source, list(self.warnings),
+            self.source, list(self.warnings), self.durations,
+            None if self.seconds is None else (self.seconds[0][mask], self.seconds[1][mask]),
         )
 
     def select_files(self, names: Iterable[str]) -> "SegmentTable":
@@ -170,7 +189,7 @@ class SegmentTable:
         return SegmentTable(
             self.files, self.speakers, list(emotions), self.file, self.start, self.end,
             self.speaker, np.asarray(emotion, dtype=np.int32), self.origin, self.source,
-            list(self.warnings),
+            list(self.warnings), self.durations, self.seconds,
         )
 
     def has_emotions(self) -> bool:
@@ -179,6 +198,12 @@ class SegmentTable:
 
     def file_names(self) -> set[str]:
         return {self.files[i] for i in distinct(self.file).tolist()}
+
+
+def _as_ticks(values, n: int, in_ticks: bool) -> np.ndarray:
+    if in_ticks:
+        return np.asarray(values, dtype=np.int64).reshape(n)
+    return _ticks.of_seconds(np.asarray(values, dtype=np.float64).reshape(n))
 
 
 def _label(value, key: str, source: str, where: str, json_type) -> str:
@@ -262,19 +287,25 @@ def unique_inverse(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def extents(codes: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per code ``0 .. n - 1``, the smallest ``start`` and the largest ``end`` of its rows
-    (``inf`` and ``-inf`` for a code without rows)."""
+    (the dtype's largest and smallest value for a code without rows)."""
     return reduce_by_code(np.minimum, codes, start, n), reduce_by_code(np.maximum, codes, end, n)
 
 
 def reduce_by_code(ufunc: np.ufunc, codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Per code ``0 .. n - 1``, the ``np.minimum`` or ``np.maximum`` of its rows' ``values``
-    (the ufunc's identity, ``inf`` or ``-inf``, for a code without rows).
+    (``inf`` or ``-inf`` for floats, the dtype's largest or smallest value for integers,
+    for a code without rows).
 
     Rows grouped by code (a file's segments together, the usual input) are reduced
     group by group; others through ``ufunc.at``, several times slower. Minima and
     maxima are exact in any order: both ways give the same values.
     """
-    out = np.full(n, np.inf if ufunc is np.minimum else -np.inf)
+    if values.dtype.kind == "f":
+        empty = np.inf if ufunc is np.minimum else -np.inf
+    else:
+        info = np.iinfo(values.dtype)
+        empty = info.max if ufunc is np.minimum else info.min
+    out = np.full(n, empty, dtype=values.dtype)
     if len(codes) == 0:
         return out
     if (codes[1:] >= codes[:-1]).all():

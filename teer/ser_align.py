@@ -15,7 +15,12 @@ reference segment of a target emotion. Two consequences, reproduced here:
   at most ``SEGMENT_PRECISION``, 1 µs) is not added at all. ``Segment`` is a
   frozen dataclass: two segments are equal when their float start and end
   are equal (pyannote.core does not round unless ``Segment.set_precision``
-  is called, which the script does not do).
+  is called, which the script does not do). Both tests are made here on the
+  float times the script reads (the ticks as the nearest double: ``float()`` of
+  the decimal, wherever that has at most 9 digits after the point), not on
+  the ticks: times given as floats are compared as given (two floats closer
+  than a tick are one tick but two ``Segment``s), and a segment of about 1 µs
+  is empty or not as its float difference says.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from . import ticks
 from .segments import SegmentTable
 
 #: pyannote.core's ``SEGMENT_PRECISION``: a ``Segment`` no longer than this is empty
@@ -41,14 +47,16 @@ def as_annotation_tracks(table: SegmentTable) -> SegmentTable:
     n = len(table)
     if n == 0:
         return table
-    # the same float expression as Segment.__bool__
-    kept = np.flatnonzero((table.end - table.start) > SEGMENT_PRECISION)
-    # within a group of equal (file, start, end), the latest row comes first
-    order = kept[np.lexsort((-kept, table.end[kept], table.start[kept], table.file[kept]))]
+    # the script's float times (those given, else the ticks' nearest doubles), and the same
+    # float expression as Segment.__bool__
+    start, end = table.seconds or (ticks.to_seconds(table.start), ticks.to_seconds(table.end))
+    kept = np.flatnonzero((end - start) > SEGMENT_PRECISION)
+    # within a group of equal (file, start, end) (Segment's float equality), the latest row comes first
+    order = kept[np.lexsort((-kept, end[kept], start[kept], table.file[kept]))]
     first = np.ones(len(order), bool)
     first[1:] = ((table.file[order[1:]] != table.file[order[:-1]])
-                 | (table.start[order[1:]] != table.start[order[:-1]])
-                 | (table.end[order[1:]] != table.end[order[:-1]]))
+                 | (start[order[1:]] != start[order[:-1]])
+                 | (end[order[1:]] != end[order[:-1]]))
     if len(order) == n and first.all():
         return table
     mask = np.zeros(n, bool)

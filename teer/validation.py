@@ -12,7 +12,6 @@ are added: it must have segments, and emotion labels on all of them or none.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from .io.text import check_encoding, read_bytes
 from .segments import NO_EMOTION, InputError, SegmentTable, reference_problems
+from .ticks import Seconds, dumps, exact_sum
 
 ROLES = ("hypothesis", "reference")
 
@@ -93,15 +93,18 @@ def counts(table: SegmentTable) -> dict:
     """Segments, files, speakers, emotions (segments and seconds each), speech and overlaps."""
     out = {"segments": int(len(table)), "files": 0, "speakers": 0, "emotions": {},
            "segments_without_emotion": int(np.count_nonzero(table.emotion == NO_EMOTION)),
-           "speech": 0.0, "overlap": 0.0, "overlaps": 0, "same_speaker_overlaps": 0}
+           "speech": Seconds(0), "overlap": Seconds(0), "overlaps": 0, "same_speaker_overlaps": 0}
     if len(table) == 0:
         return out
     out["files"] = int(len(np.unique(table.file)))
     out["speakers"] = int(len(np.unique(table.file.astype(np.int64) * len(table.speakers) + table.speaker)))
     has = table.emotion != NO_EMOTION
-    seconds = np.bincount(table.emotion[has], weights=(table.end - table.start)[has], minlength=len(table.emotions))
+    # exact sums of ticks (Python integers: no overflow, no float noise)
+    seconds = [0] * len(table.emotions)
+    for emotion, length in zip(table.emotion[has].tolist(), (table.end - table.start)[has].tolist()):
+        seconds[emotion] += length
     number = np.bincount(table.emotion[has], minlength=len(table.emotions))
-    out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": float(seconds[i])}
+    out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": Seconds(seconds[i])}
                        for i in np.argsort(table.emotions) if number[i]}
     from .engine import BATCH_SEGMENTS, batch_table
     from .engine import sweep as sweep_of
@@ -118,8 +121,8 @@ def counts(table: SegmentTable) -> dict:
                          SegmentTable.empty())
         speaking = sweep.n_ref >= 1
         overlapped = (sweep.n_ref >= 2) & (sweep.duration > 0)
-        out["speech"] += float(sweep.duration[speaking].sum())
-        out["overlap"] += float(sweep.duration[overlapped].sum())
+        out["speech"] = Seconds(out["speech"].ticks + exact_sum(sweep.duration[speaking]))
+        out["overlap"] = Seconds(out["overlap"].ticks + exact_sum(sweep.duration[overlapped]))
         # stretches of overlapped speech: overlapped regions not continuing the one before
         previous = np.zeros(len(overlapped), bool)
         previous[1:] = overlapped[:-1] & (sweep.grid_file[1:] == sweep.grid_file[:-1])
@@ -155,5 +158,5 @@ def as_text(checks: list[FileCheck]) -> str:
 
 
 def as_json(checks: list[FileCheck]) -> str:
-    return json.dumps({"ok": all(c.ok for c in checks), "files": [c.to_dict() for c in checks]},
-                      indent=2, ensure_ascii=False) + "\n"
+    return dumps({"ok": all(c.ok for c in checks), "files": [c.to_dict() for c in checks]},
+                 indent=2, ensure_ascii=False) + "\n"

@@ -114,8 +114,8 @@ def _time(rows, scoring):
     """Seconds of these reference segments inside the scored regions of ``scoring`` (brute force)."""
     sweep = scoring.sweep
     keep = np.flatnonzero(sweep.scored & (sweep.duration > 0))
-    start = sweep.grid_time[keep]
-    end = start + sweep.duration[keep]
+    start = sweep.grid_time[keep] / 1e9  # (the sweep counts ticks: ns)
+    end = start + sweep.duration[keep] / 1e9
     file = np.array(sweep.files)[sweep.grid_file[keep]]
     total = 0.0
     for r in rows:

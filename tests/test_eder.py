@@ -123,12 +123,14 @@ def random_corpus(seed: int, n: int = 12):
         if step == 0:  # SpeechBrain's grid: multiples of 20 ms, window >= stride
             stride = 0.02 * int(rng.integers(1, 6))
             window = stride + 0.02 * int(rng.integers(0, 8))
+        # (other strides and windows of 10 µs steps: their frame times and the middles of
+        # their overlaps are exact at teer's resolution of 1 ns, up to SpeechBrain's float noise)
         elif step == 1:  # any window and stride, overlapping frames
-            stride = float(rng.uniform(0.01, 0.3))
-            window = stride * float(rng.uniform(1, 4))
+            stride = round(float(rng.uniform(0.01, 0.3)), 5)
+            window = round(stride * float(rng.uniform(1, 4)), 5)
         else:  # frames with gaps between them, or a window of exactly one stride
-            stride = float(rng.uniform(0.05, 0.4))
-            window = stride * (1.0 if rng.random() < 0.3 else float(rng.uniform(0.3, 1)))
+            stride = round(float(rng.uniform(0.05, 0.4)), 5)
+            window = stride if rng.random() < 0.3 else round(stride * float(rng.uniform(0.3, 1)), 5)
         count = int(duration / stride) + 1 + int(rng.integers(-2, 3))
         labels, current = [], str(rng.choice(list("nahs")))
         for _ in range(max(count, 1)):

@@ -188,8 +188,9 @@ def test_each_segment_counts_when_asked_as_pyannote_does():
     hyp = table(("a", 0, 10, "X", "hap"))
     once = engine.sweep(ref, hyp).components()
     each = engine.sweep(ref, hyp, same_speaker_overlap="each").components()
-    assert (once["TOTAL"][0], once["MS"][0]) == (10, 0)
-    assert (each["TOTAL"][0], each["MS"][0], each["CONF_spk"][0], each["CONF_emo"][0]) == (12, 2, 0, 0)
+    s = 10 ** 9  # (the engine counts ticks: ns)
+    assert (once["TOTAL"][0], once["MS"][0]) == (10 * s, 0)
+    assert (each["TOTAL"][0], each["MS"][0], each["CONF_spk"][0], each["CONF_emo"][0]) == (12 * s, 2 * s, 0, 0)
 
 
 def test_speaker_map_file_errors_name_the_line(tmp_path):

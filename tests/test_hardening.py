@@ -56,7 +56,8 @@ def test_an_extreme_time_is_refused_instead_of_corrupting_other_files(tmp_path, 
         hyp = rttm(tmp_path / "hyp.rttm", [("a", 0, duration, "s"), ("b", 0, 10, "s"), ("c", 0, 10, "s")])
         for preset in ("wu2023", "ser-align"):
             line = one_error(capsys, "score", ref, hyp, "--per-file", "--preset", preset)
-            assert "hyp.rttm:1: onset + duration" in line and "largest time" in line
+            # (the duration alone is beyond it: read exactly, it is refused as it is read)
+            assert "hyp.rttm:1: duration" in line and "largest time" in line
 
 
 @pytest.mark.parametrize("preset", ["wu2023", "ser-align"])
@@ -88,7 +89,7 @@ def test_the_largest_time_is_documented_and_checked_everywhere(tmp_path):
     with pytest.raises(teer.InputError, match="largest time"):
         teer.score([dict(file="a", start=0, end=1, speaker="s")], [], uem={"a": [(0, 1e10)]})
     (tmp_path / "u.uem").write_text("a 1 0 1e10\n")
-    with pytest.raises(teer.InputError, match=r"u.uem:1: end 10000000000.0 is beyond the largest time"):
+    with pytest.raises(teer.InputError, match=r"u.uem:1: end 1e10 is beyond the largest time"):
         teer.io.read_uem(tmp_path / "u.uem")
 
 
@@ -167,7 +168,7 @@ def test_a_5000_digit_json_integer_names_the_file(tmp_path, capsys):
     path.write_text('[{"session_id": "a", "start_time": %s, "end_time": 1, "speaker": "s", "emotion": "hap"}]'
                     % ("9" * 5000))
     line = one_error(capsys, "score", "examples/ref.rttm", path)
-    assert f"{path}:segment [0]: start time" in line and len(line) < 200
+    assert f"{path}:segment [0]: start_time" in line and len(line) < 200
 
 
 @pytest.mark.parametrize("label, kind", [("a\\ud800", "a lone surrogate"), ("a\\nb", "a control character"),

@@ -16,6 +16,7 @@ import teer.io
 from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm, rttm_bulk
+from teer import ticks
 from teer.io.formats import JSON_SHAPES
 from teer.io.seglst import format_seglst
 from teer.io.rttm import parse_rttm
@@ -82,7 +83,7 @@ def test_rttm_basic_fields(tmp_path):
     assert t.origin.tolist() == [4, 6]
     assert t.source == str(path)
     assert t.warnings == []
-    assert t.emotion.dtype == np.int32 and t.start.dtype == np.float64
+    assert t.emotion.dtype == np.int32 and t.start.dtype == np.int64  # ticks (teer.ticks: ns)
 
 
 def test_rttm_crlf_tabs_nine_fields_and_no_final_newline(tmp_path):
@@ -186,10 +187,11 @@ def test_fast_and_slow_paths_agree_on_anything(pieces, crlf):
 
 
 def _plain_decimal(token: str) -> bool:
-    """What the bulk reader reads: digits and at most one point, 1 to 15 digits, 16 characters."""
+    """What the bulk reader reads: digits and at most one point, 1 to 15 digits, 16 characters,
+    at most 9 digits after the point (a tick is 1 ns), at most the largest time."""
     digits = sum(c.isdigit() for c in token)
     return (token.count(".") <= 1 and set(token) <= set("0123456789.") and 1 <= digits <= 15
-            and len(token) <= 16)
+            and len(token) <= 16 and len(token.partition(".")[2]) <= 9 and ticks.parse(token) <= ticks.MAX_TICKS)
 
 
 _NUMBER_TOKENS = st.text(alphabet="0123456789.", min_size=1, max_size=18) | st.sampled_from(
@@ -200,16 +202,18 @@ _NUMBER_TOKENS = st.text(alphabet="0123456789.", min_size=1, max_size=18) | st.s
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(_NUMBER_TOKENS, _NUMBER_TOKENS), min_size=1, max_size=40))
 def test_bulk_numbers_are_exactly_float_or_refused(pairs):
-    """Each onset and duration the bulk reader returns is float() of its token, bit for
-    bit (up to 16 characters, in one or two words); a piece with any other token is
+    """Each onset and duration the bulk reader returns is the exact decimal of its token in
+    ticks (up to 16 characters, in one or two words); a piece with any other token is
     refused (None), and the token reader takes it."""
     piece = "".join(line(start=a, dur=b) for a, b in pairs).encode()
     read = rttm_bulk.read_piece(piece, tuple(rttm_bulk.LabelColumn(Vocab()) for _ in range(3)))
     if all(_plain_decimal(t) for pair in pairs for t in pair):
         assert read is not None
         onset, dur, _ = read
-        assert onset.tobytes() == np.array([float(a) for a, _ in pairs]).tobytes()
-        assert dur.tobytes() == np.array([float(b) for _, b in pairs]).tobytes()
+        assert onset.tolist() == [ticks.parse(a) for a, _ in pairs]
+        assert dur.tolist() == [ticks.parse(b) for _, b in pairs]
+        # and the nearest double to the ticks is float() of the token, bit for bit
+        assert (onset / 1e9).tobytes() == np.array([float(a) for a, _ in pairs]).tobytes()
     else:
         assert read is None
 
@@ -428,9 +432,10 @@ def seg(**kw):
     (seg(end_time=True), "segment [1]: end_time must be a number, found a boolean"),
     (seg(start_time=2, end_time=1), "segment [1]: end time 1.0 is before start time 2.0"),
     (seg(start_time=-1), "segment [1]: negative start time -1.0"),
-    (seg(start_time="nan"), "segment [1]: start time nan is not a finite number"),
+    (seg(start_time="nan"), "segment [1]: start_time nan is not a finite number"),
     (seg(emotion=3.5), "segment [1]: key 'emotion' must be a string, found a number"),
-    (seg(end_time=10**400), "segment [1]: end_time 1" + "0" * 39 + "... (401 characters) is not a finite number"),
+    (seg(end_time=10**400), "segment [1]: end_time 1" + "0" * 39 + "... (401 characters) is beyond the largest "
+                            "time teer accepts (4294967296 s)"),
     ([1, 2], "segment [1]: segment is not an object (found a list)"),
 ])
 def test_seglst_errors(tmp_path, bad, message):
@@ -596,8 +601,8 @@ def test_voxconverse_files_read_completely():
         assert len(t) == len(lines) - zero, path
         assert t.files == [path.stem]
         assert t.emotions == [] and (t.emotion == NO_EMOTION).all()
-        durations = sum(float(ln.split()[4]) for ln in lines)
-        assert float((t.end - t.start).sum()) == pytest.approx(durations)
+        durations = sum(ticks.parse(ln.split()[4]) for ln in lines)
+        assert int((t.end - t.start).sum()) == durations  # ticks, exactly
         assert_same_table(t, load_reference(path))
 
 
@@ -665,7 +670,7 @@ def test_rttm_odd_but_valid_layouts_read_the_same_by_both_parsers(tmp_path):
     expected = parse_rttm(plain.encode(), "plain").records()
     assert parse_rttm(odd.encode(), "odd").records() == expected
     # the fast path (only SPEAKER lines) and the line parser agree on the plain file
-    assert _piece_slow(plain.encode(), "plain", 1)[0].tolist() == [0.5, 3.0]
+    assert _piece_slow(plain.encode(), "plain", 1)[0].tolist() == [500_000_000, 3_000_000_000]  # ticks
     path = tmp_path / "ref.rttm"
     path.write_bytes(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode())
     assert teer.io.load_reference(path).records() == expected

@@ -10,12 +10,18 @@ from teer.segments import SegmentTable
 from .corpus import corpus, table, total
 
 
-@pytest.mark.parametrize("length", [1e-9, 1e-12, 3e-7])
+@pytest.mark.parametrize("length", [1e-9, 2e-9, 3e-7])
 def test_very_short_segments_keep_their_speaker_mapping(length):
     ref = table(("a", 0, length, "A", "hap"))
     hyp = table(("a", 0, length, "X", "hap"))
     c = total(ref, hyp)
     assert (c.TOTAL, c.CONF_spk, c.DER) == (length, 0, 0)
+
+
+def test_a_segment_shorter_than_half_a_tick_is_no_speech():
+    # times are read to the nearest nanosecond (teer.ticks): [0, 1e-12] is [0, 0]
+    c = total(table(("a", 0, 1e-12, "A", "hap")), table(("a", 0, 1e-12, "X", "hap")))
+    assert (c.TOTAL, c.DER) == (0, None)
 
 
 def test_a_nanosecond_overlap_is_mapped_beside_long_ones():

@@ -16,7 +16,8 @@ The random inputs include what real corpora have: segments with identical time
 stamps (two speakers, or a duplicated system line), segments that differ by
 less than pyannote's 1 µs precision, segments shorter than 1 µs, files without
 a target emotion, files on one side only and a hypothesis file with an empty
-segment list. Times are otherwise continuous random numbers, so that no two
+segment list. Times are otherwise random numbers of 9 decimals (teer's 1 ns
+resolution, so that both sides score the same times), so that no two
 label pairs overlap for exactly the same time: with exact ties, pyannote's
 Hungarian mapping and teer's pick one of the equally good mappings each by its
 own rule.
@@ -45,7 +46,10 @@ def random_side(rng, file, speakers, duration, emotions, self_overlap):
         t = float(rng.uniform(0, 3))
         while t < duration:
             length = float(rng.uniform(0.2, 5))
-            rows.append(dict(file=file, start=t, end=t + length, speaker=spk, emotion=str(rng.choice(emotions))))
+            # times of teer's resolution (1 ns, 9 decimals: ``teer.ticks``), so that both
+            # score the very same times; the near-copies below still differ in their last bits
+            rows.append(dict(file=file, start=round(t, 9), end=round(t + length, 9), speaker=spk,
+                             emotion=str(rng.choice(emotions))))
             gap = float(rng.uniform(-0.8 * length if self_overlap else 0.05, 4))
             t += max(length + gap, 0.1)
     return rows

@@ -98,7 +98,9 @@ def read_diarization(path: str | Path) -> dict[str, list[tuple[float, float, str
     ``{dialog: [(start, end, speaker), ...]}``."""
     table = read_segments(path)
     turns: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    for f, s, e, k in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(), table.speaker.tolist()):
+    # (teer's tables count ticks, ns: as float seconds here)
+    start, end = (table.start / 1e9).tolist(), (table.end / 1e9).tolist()
+    for f, s, e, k in zip(table.file.tolist(), start, end, table.speaker.tolist()):
         turns[table.files[f]].append((s, e, table.speakers[k]))
     return dict(turns)
 

@@ -83,8 +83,7 @@ def timelines(scoring, files: Sequence[str]) -> dict[str, dict]:
 
 
 def _seconds(times: np.ndarray) -> np.ndarray:
-    """The grid's times in seconds. (The grid holds float seconds; should it hold integer
-    ticks of 1 ns, as the exact-time work plans, they are divided here, not shown as seconds.)"""
+    """The grid's times in seconds (the grid holds integer ticks of 1 ns, ``teer.ticks``)."""
     return times / 10 ** 9 if np.issubdtype(times.dtype, np.integer) else times
 
 

@@ -6,7 +6,7 @@ emotion is none) or SegLST's (``session_id``, ``start_time``, ``end_time``,
 ``speaker``, ``emotion``, read as a SegLST JSON file is: every row an emotion,
 ``"<NA>"`` for none). Other columns are ignored. Each value keeps its column's
 type: a float32 column gives numpy float32 times, read by their shortest decimal
-(``teer.io.values.to_float``), not widened to a float64 that was never meant. Rows
+(``teer.io.values.to_ticks``), not widened to a float64 that was never meant. Rows
 are named by position in messages (``record [3]`` / ``segment [3]``).
 """
 from __future__ import annotations

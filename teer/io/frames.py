@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ticks
 from ..framewise import check_frame_step, frame_segments
 from ..segments import InputError, SegmentTable, Vocab
 from .table import build_table
@@ -63,7 +64,7 @@ def parse_frames(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     file_column = _concat(file_codes, np.int32)
     speaker_codes = speakers.encode(names)[file_column] if len(file_column) else np.zeros(0, np.int32)
     table = build_table(
-        source, locate, _concat(starts, np.float64), _concat(ends, np.float64),
+        source, locate, ticks.of_seconds(_concat(starts, np.float64)), ticks.of_seconds(_concat(ends, np.float64)),
         np.arange(total, dtype=np.int64), is_duration=False, names=("start", "end"),
         files=(files, file_column), speakers=(speakers, speaker_codes.astype(np.int32)),
         emotions=(labels, _concat(codes, np.int32)), no_emotion=lambda label: False)

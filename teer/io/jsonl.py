@@ -23,7 +23,7 @@ from ..segments import InputError, SegmentTable
 from .formats import Format
 from .table import build_table, encode_column, rows_table
 from .text import check_text
-from .values import Locate, check_times, json_type
+from .values import JsonNumber, Locate, check_times, json_type
 
 #: the keys of a line in each of the two record shapes: (file, start, end)
 SEGLST_KEYS = ("session_id", "start_time", "end_time")
@@ -89,7 +89,7 @@ def json_lines(data: bytes, source: str) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_object, parse_int=_integer)
+            value = json.loads(line, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
         except json.JSONDecodeError as err:
             raise InputError(source, number, f"not valid JSON: {err.msg} (column {err.colno}); "
                              "a JSON Lines file holds one JSON object per line") from None
@@ -108,7 +108,7 @@ def _row(number: int, value: object, source: str) -> tuple:
         raise InputError(source, number, f"expected a segment object, found {json_type(value)}")
     keys = _shape(value) or SEGLST_KEYS
     columns = _rows([value], source, lambda _: number, file_key=keys[0], start_key=keys[1], end_key=keys[2])
-    return tuple(column[0] for column in columns)
+    return tuple(column[0] for column in columns[:5])  # (not the floats: times are read exactly)
 
 
 def parse_jsonl(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
@@ -118,7 +118,7 @@ def parse_jsonl(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
         for column, x in zip(columns, _row(number, value, source) + (number,)):
             column.append(x)
     files, starts, ends, speakers, emotions, lines = columns
-    table = build_table(source, int, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
+    table = build_table(source, int, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
                         np.array(lines, dtype=np.int64), is_duration=False, names=_NAMES,
                         files=encode_column(files), speakers=encode_column(speakers),
                         emotions=encode_column(emotions), no_emotion=lambda label: label is None)
@@ -142,7 +142,7 @@ def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tu
             continue
         try:
             try:
-                value = json.loads(line, object_pairs_hook=_object, parse_int=_integer)
+                value = json.loads(line, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
             except (json.JSONDecodeError, RecursionError) as err:
                 raise InputError(source, number, f"not valid JSON: {getattr(err, 'msg', 'nested too deeply')}")
             if type(value) is _Duplicates:

@@ -15,8 +15,11 @@ import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
 from .table import build_table, flatten, rows_table
+import re
+
+from .. import ticks
 from .text import check_encoding, read_bytes, read_whole_only
-from .values import check_times, to_float
+from .values import check_times, to_ticks
 from .writing import check_writable_label, target_name, write_text
 from .formats import Format
 from . import rttm_bulk
@@ -237,7 +240,7 @@ class _Columns:
     never touched, so it takes no room, and no list of per-piece arrays is joined at the
     end (which held every column twice, and left the pieces' memory to the allocator)."""
 
-    DTYPES = (np.float64, np.float64, np.int64, np.int32, np.int32, np.int32)
+    DTYPES = (np.int64, np.int64, np.int64, np.int32, np.int32, np.int32)
 
     def __init__(self, size: int | None):
         capacity = 1 << 12 if size is None else size // _SHORTEST_LINE + 1
@@ -272,22 +275,29 @@ def _piece_fast(chunk: bytes, lines: int):
             or tokens[0::width].count(b"SPEAKER") != lines):
         return None
     onsets, durations = tokens[_ONSET::width], tokens[_DUR::width]
-    # float() also reads "1_0" as 10: leave such lines to the strict per-line reader
-    if b"_" in b"".join(onsets) or b"_" in b"".join(durations):
+    # float() also reads "1_0" as 10, "inf" and non-ASCII digits: only plain decimals of
+    # at most 9 digits after the point, without exponent, below 2**22 s (7 digits before
+    # the point), whose nearest tick is then the decimal's (``teer.ticks``); any other
+    # piece goes to the exact per-line reader
+    if not _PLAIN_TIMES.fullmatch(b" ".join(onsets) + b" " + b" ".join(durations)):
         return None
     try:
-        start = np.fromiter(map(float, onsets), np.float64, lines)
-        dur = np.fromiter(map(float, durations), np.float64, lines)
-    except ValueError:
+        start = ticks.of_seconds(np.fromiter(map(float, onsets), np.float64, lines))
+        dur = ticks.of_seconds(np.fromiter(map(float, durations), np.float64, lines))
+    except ValueError:  # (".")
         return None
     return (start, dur, np.arange(lines, dtype=np.int64),
             [tokens[col::width] for col in (_FILE, _SPEAKER, _EMOTION)])
 
 
+#: time tokens the token reader reads through float() (see ``_piece_fast``)
+_PLAIN_TIMES = re.compile(rb"(?:[0-9]{0,6}(?:\.[0-9]{0,9})? )*[0-9]{0,6}(?:\.[0-9]{0,9})?")
+
+
 def _piece_slow(chunk: bytes, source: str, first_line: int):
     """The same columns, line by line; ``InputError`` names the first bad line."""
-    starts: list[float] = []
-    durs: list[float] = []
+    starts: list[int] = []
+    durs: list[int] = []
     offsets: list[int] = []
     cols: tuple[list, list, list] = ([], [], [])
     for offset, line in enumerate(chunk.split(b"\n")):
@@ -301,12 +311,12 @@ def _piece_slow(chunk: bytes, source: str, first_line: int):
         if len(fields) > 10:
             raise InputError(source, number,
                              f"too many fields: expected 9 or 10, found {len(fields)}")
-        starts.append(to_float(fields[_ONSET], source, number, _NAMES[0]))
-        durs.append(to_float(fields[_DUR], source, number, _NAMES[1]))
+        starts.append(to_ticks(fields[_ONSET], source, number, _NAMES[0]))
+        durs.append(to_ticks(fields[_DUR], source, number, _NAMES[1]))
         offsets.append(offset)
         for out, col in zip(cols, (_FILE, _SPEAKER, _EMOTION)):
             out.append(fields[col])
-    return (np.array(starts, dtype=np.float64), np.array(durs, dtype=np.float64),
+    return (np.array(starts, dtype=np.int64), np.array(durs, dtype=np.int64),
             np.array(offsets, dtype=np.int64), cols)
 
 
@@ -323,15 +333,10 @@ def format_rttm(table: SegmentTable, target: str = "<memory>") -> str:
     for f, s, e, k, m in zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
                              table.speaker.tolist(), table.emotion.tolist()):
         emotion = "<NA>" if m == NO_EMOTION else table.emotions[m]
-        lines.append(f"SPEAKER {table.files[f]} 1 {_number(s)} {_number(e - s)} {emotion} "
+        # exact decimals of the ticks: they read back as the same ticks
+        lines.append(f"SPEAKER {table.files[f]} 1 {ticks.text(s)} {ticks.text(e - s)} {emotion} "
                      f"<NA> {table.speakers[k]} <NA> <NA>\n")
     return "".join(lines)
-
-
-def _number(x: float) -> str:
-    # Nanosecond rounding hides the float noise of end - start (0.19999999999999998)
-    # and still reads back within far less than any scoring tolerance.
-    return repr(round(x, 9) + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
 def write_rttm(table: SegmentTable, path_or_file: str | os.PathLike | IO[str]) -> None:
@@ -360,8 +365,8 @@ def problems(data: bytes, source: str) -> tuple[SegmentTable, Callable, list[str
             problems.append(str(InputError(source, number, f"{few} fields: expected 9 or 10, found {len(fields)}")))
             continue
         try:
-            onset = to_float(fields[3], source, number, "onset")
-            dur = to_float(fields[4], source, number, "duration")
+            onset = to_ticks(fields[3], source, number, "onset")
+            dur = to_ticks(fields[4], source, number, "duration")
             check_times(np.array([onset]), np.array([dur]), np.array([number]), is_duration=True,
                         names=("onset", "duration"), source=source, locate=int)
         except InputError as err:

@@ -31,7 +31,7 @@ _NEVER = np.iinfo(np.int64).max
 
 
 #: one SPEAKER line as the first pass writes it to the spill file
-RECORD = np.dtype([("start", "<f8"), ("duration", "<f8"), ("origin", "<i8"), ("file", "<i4"),
+RECORD = np.dtype([("start", "<i8"), ("duration", "<i8"), ("origin", "<i8"), ("file", "<i4"),
                    ("speaker", "<i4"), ("emotion", "<i4")])
 
 
@@ -130,8 +130,8 @@ class _Runs:
         self.file: list[int] = []
         self.first: list[int] = []
         self.rows: list[int] = []
-        self.lo: list[float] = []
-        self.hi: list[float] = []
+        self.lo: list[int] = []  # ticks
+        self.hi: list[int] = []
         self.seen: set[int] = set()
         self.total = 0
 
@@ -141,15 +141,15 @@ class _Runs:
             return True
         bounds = np.r_[0, np.flatnonzero(file[1:] != file[:-1]) + 1]
         speech = end > start  # the extent counts segments of positive length, as the engine's
-        lo = np.minimum.reduceat(np.where(speech, start, np.inf), bounds)
-        hi = np.maximum.reduceat(np.where(speech, end, -np.inf), bounds)
+        lo = np.minimum.reduceat(np.where(speech, start, np.iinfo(np.int64).max), bounds)
+        hi = np.maximum.reduceat(np.where(speech, end, np.iinfo(np.int64).min), bounds)
         rows = np.diff(np.r_[bounds, len(file)])
         codes = file[bounds].tolist()
         k = 1 if self.file and codes[0] == self.file[-1] else 0
         if k:  # the piece continues the last run
             self.rows[-1] += int(rows[0])
-            self.lo[-1] = min(self.lo[-1], float(lo[0]))
-            self.hi[-1] = max(self.hi[-1], float(hi[0]))
+            self.lo[-1] = min(self.lo[-1], int(lo[0]))
+            self.hi[-1] = max(self.hi[-1], int(hi[0]))
         new = codes[k:]
         if len(set(new)) < len(new) or not self.seen.isdisjoint(new):
             return False
@@ -229,11 +229,11 @@ def _index(pieces: Iterable[bytes], source: str, spill: IO[bytes]) -> GroupedRtt
     first, rows = np.zeros(len(files), np.int64), np.zeros(len(files), np.int64)
     first[run_file[has]] = np.asarray(runs.first, np.int64)[has]
     rows[run_file[has]] = np.asarray(runs.rows, np.int64)[has]
-    lo, hi = np.zeros(len(files)), np.zeros(len(files))
-    lo[run_file[has]] = np.asarray(runs.lo)[has]
-    hi[run_file[has]] = np.asarray(runs.hi)[has]
+    lo, hi = np.zeros(len(files), np.int64), np.zeros(len(files), np.int64)
+    lo[run_file[has]] = np.asarray(runs.lo, np.int64)[has]
+    hi[run_file[has]] = np.asarray(runs.hi, np.int64)[has]
     no_speech = ~(hi > lo)
-    lo[no_speech] = hi[no_speech] = 0.0
+    lo[no_speech] = hi[no_speech] = 0
 
     key = distinct(flatten(pairs, np.int64))
     file = file_final[key >> 32]

@@ -18,10 +18,10 @@ How, in a few array operations per piece:
   comparing words compares labels, and a number of up to 16 characters is two;
 - numbers are parsed within those words (SWAR: SIMD within a register): the bytes
   are checked to be digits and one point, the point's byte is taken out, and the
-  digits of a word become an integer by three multiplications. The value is then
-  ``mantissa / 10 ** fraction_digits``: both are exact in a double (mantissa <
-  2**53), and IEEE division rounds the exact quotient correctly, as ``float()``
-  rounds the decimal: the same double;
+  digits of a word become an integer by three multiplications. The value in ticks
+  (``teer.ticks``: ns) is then ``mantissa * 10 ** (9 - fraction_digits)``, exactly;
+  a number with more than 9 digits after the point, or beyond the largest time, is
+  left to the token reader;
 - labels are sorted as words, only on the rows that differ from the row above, and
   Python sees each distinct label of a piece once.
 """
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ticks
 from ..segments import Vocab
 
 # Column positions in a SPEAKER line (as teer.io.rttm).
@@ -54,11 +55,10 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 #: MASK[k]: the low k bytes of a word
 _MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _POW10_INT = 10 ** np.arange(17, dtype=np.uint64)
-_POW10 = 10.0 ** np.arange(17)
 #: a label column learns short labels until it knows this many (speakers and emotions
 #: are few; short file ids of a large corpus need not all be kept and re-sorted)
 _KNOWN = 1 << 12
-#: more digits than this can exceed 2**53, where a mantissa is no longer exact in a double
+#: at most this many digits (the mantissa of one 16-character token)
 _MAX_DIGITS = 15
 
 
@@ -133,9 +133,14 @@ def _numbers(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.nda
         fraction += seen_point * count + (count - before)
         seen_point |= has_point
         digits += count
-    if bad.any() or (digits == 0).any() or (digits > _MAX_DIGITS).any():
+    if (bad.any() or (digits == 0).any() or (digits > _MAX_DIGITS).any() or (fraction > ticks.DIGITS).any()
+            or (digits - fraction > 10).any()):
         return None
-    return mantissa.astype(np.float64) / _POW10[fraction]
+    # at most 10 digits before the point and 9 after it: below 10**19 < 2**64 ticks
+    value = mantissa * _POW10_INT[ticks.DIGITS - fraction]
+    if (value > np.uint64(ticks.MAX_TICKS)).any():
+        return None
+    return value.astype(np.int64)
 
 
 def _token_words(words: np.ndarray, start: np.ndarray, length: np.ndarray, longest: int):

@@ -24,7 +24,8 @@ from ..segments import NO_EMOTION, InputError, SegmentTable
 from .formats import JSON_SHAPES
 from .table import build_table, encode_column, rows_table
 from .text import check_text, read_bytes
-from .values import Locate, check_label, check_times, grouped_locate, json_type, to_float
+from ..ticks import Seconds, dumps
+from .values import JsonNumber, Locate, check_label, check_times, grouped_locate, json_type, to_ticks
 from .writing import write_text
 
 
@@ -43,7 +44,7 @@ def decode_json(data: bytes, source: str) -> object:
     """The decoded JSON document; ``InputError`` with the line if it is not valid JSON."""
     text = check_text(data, source)
     try:
-        doc = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
+        doc = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
     except json.JSONDecodeError as err:
         if err.pos >= len(text.rstrip()):
             problem = "truncated JSON (unexpected end of file)"
@@ -96,12 +97,13 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
     else:
         raise InputError(source, None, f"found {json_type(doc)}, not one of the JSON shapes teer "
                          "reads: " + "; ".join(JSON_SHAPES))
-    files, starts, ends, speakers, emotions = rows
+    files, starts, ends, speakers, emotions, floats = rows
     table = build_table(
-        source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
+        source, locate, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
         np.arange(len(starts), dtype=np.int64), is_duration=False,
         names=("start time", "end time"), files=encode_column(files), speakers=encode_column(speakers),
-        emotions=encode_column(emotions), no_emotion=lambda label: label is None)
+        emotions=encode_column(emotions), no_emotion=lambda label: label is None,
+        seconds=np.array(floats, dtype=np.float64).reshape(-1, 2).T)
     # a file given with no segments (or only zero-length ones) is still a file of this
     # side: the ser-align preset scores it (all missed) where it skips an absent file
     known = set(table.files)
@@ -117,7 +119,7 @@ def _locate_in_list(index: int) -> str:
 
 
 def _mapping_rows(doc: dict, source: str):
-    columns: tuple[list, ...] = ([], [], [], [], [])
+    columns: tuple[list, ...] = ([], [], [], [], [], [])
     offsets: list[int] = []  # running index of each file's first segment
     names: list[str] = []
     for file_id, segments in doc.items():
@@ -137,11 +139,13 @@ def _mapping_rows(doc: dict, source: str):
 
 def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key: str,
           end_key: str, file_key: str | None = None, file_id: str | None = None):
-    """Columns (file, start, end, speaker, emotion) of one list of segment objects.
+    """Columns (file, start, end, speaker, emotion, (start, end) as floats) of one list of
+    segment objects (times in ticks, and as the floats the JSON numbers are: the ser-align
+    preset compares those as pyannote's ``Segment`` does).
 
     The file id is each segment's ``file_key`` (SegLST) or the given ``file_id``.
     """
-    files, starts, ends, speakers, emotions = [], [], [], [], []
+    files, starts, ends, speakers, emotions, floats = [], [], [], [], [], []
     required = ((file_key,) if file_key else ()) + (start_key, end_key, "speaker")
     for i, seg in enumerate(segments):
         if not isinstance(seg, dict):
@@ -156,11 +160,12 @@ def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key
                 raise InputError(source, where(i), f"key {key!r} is null")
         files.append(_label(seg, file_key, source, where(i)) if file_key
                      else check_label(file_id, source, where(i), "file id"))
-        starts.append(to_float(seg[start_key], source, where(i), start_key))
-        ends.append(to_float(seg[end_key], source, where(i), end_key))
+        starts.append(to_ticks(seg[start_key], source, where(i), start_key))
+        ends.append(to_ticks(seg[end_key], source, where(i), end_key))
+        floats.append((float(seg[start_key]), float(seg[end_key])))
         speakers.append(_label(seg, "speaker", source, where(i)))
         emotions.append(_emotion(seg, source, where(i)))
-    return files, starts, ends, speakers, emotions
+    return files, starts, ends, speakers, emotions, floats
 
 
 def _emotion(seg: dict, source: str, location: str) -> str | None:
@@ -207,12 +212,13 @@ def format_seglst(table: SegmentTable, extra: Mapping[str, Sequence] | None = No
     items = []
     for i, (f, s, e, k, m) in enumerate(zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
                                             table.speaker.tolist(), table.emotion.tolist())):
-        item = {"session_id": table.files[f], "start_time": s, "end_time": e,
+        # times as the exact decimals of their ticks: they read back as the same ticks
+        item = {"session_id": table.files[f], "start_time": Seconds(s), "end_time": Seconds(e),
                 "speaker": table.speakers[k]}
         item["emotion"] = "<NA>" if m == NO_EMOTION else table.emotions[m]
         for key, values in extra.items():
             item[key] = values[i]
-        items.append(json.dumps(item, ensure_ascii=False, allow_nan=False))
+        items.append(dumps(item, ensure_ascii=False, allow_nan=False))
     return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
 
 
@@ -248,7 +254,7 @@ def problems_of_doc(doc: object, source: str) -> tuple[SegmentTable, Locate, lis
             try:
                 row = _rows([seg], source, lambda _, i=i: where(i), start_key=start_key,
                                    end_key=end_key, file_key=file_key, file_id=file_id)
-                f, s, e, k, m = (col[0] for col in row)
+                f, s, e, k, m, _ = (col[0] for col in row)
                 check_times(np.array([s]), np.array([e]), np.array([0]), is_duration=False,
                             names=("start time", "end time"), source=source, locate=lambda _, i=i: where(i))
             except InputError as err:

@@ -22,7 +22,8 @@ from ..segments import InputError, SegmentTable
 from .formats import Format
 from .jsonl import SUPERVISION_KEYS, first_object, is_supervision, json_lines, line_problems
 from .table import build_table, encode_column
-from .values import Locate, check_label, json_type, to_float
+from ..ticks import Seconds, dumps
+from .values import Locate, check_label, json_type, to_ticks
 
 _NAMES = ("start", "duration")
 
@@ -62,7 +63,7 @@ def _row(where: int | str, value: object, source: str) -> tuple:
             hint = " (teer scores who spoke when: every supervision needs a speaker)" if key == "speaker" else ""
             raise InputError(source, where, f"{state} key {key!r}{hint}")
     return (_label(value["recording_id"], "recording_id", source, where),
-            to_float(value["start"], source, where, "start"), to_float(value["duration"], source, where, "duration"),
+            to_ticks(value["start"], source, where, "start"), to_ticks(value["duration"], source, where, "duration"),
             _label(value["speaker"], "speaker", source, where), _emotion(value, source, where))
 
 
@@ -73,7 +74,7 @@ def _table(rows: Iterable[tuple[int | str, int, object]], source: str, locate: L
         for column, x in zip(columns, _row(where, value, source) + (origin,)):
             column.append(x)
     files, starts, durations, speakers, emotions, origin = columns
-    return build_table(source, locate, np.array(starts, dtype=np.float64), np.array(durations, dtype=np.float64),
+    return build_table(source, locate, np.array(starts, dtype=np.int64), np.array(durations, dtype=np.int64),
                        np.array(origin, dtype=np.int64), is_duration=True, names=_NAMES,
                        files=encode_column(files), speakers=encode_column(speakers),
                        emotions=encode_column(emotions), no_emotion=lambda label: label is None)
@@ -101,19 +102,19 @@ def from_supervisions(supervisions, source: str = "<supervisions>") -> SegmentTa
 
 def write_supervisions(table: SegmentTable, path_or_file) -> None:
     """The table as a supervision manifest (one JSON object a line; emotion in ``custom``)."""
-    import json
-
     from ..segments import NO_EMOTION
     from .writing import write_text
 
     lines = []
     for i, (f, s, e, k, m) in enumerate(zip(table.file.tolist(), table.start.tolist(), table.end.tolist(),
                                             table.speaker.tolist(), table.emotion.tolist())):
-        item = {"id": f"{table.files[f]}-{i}", "recording_id": table.files[f], "start": s, "duration": e - s,
+        # times as the exact decimals of their ticks: they read back as the same ticks
+        item = {"id": f"{table.files[f]}-{i}", "recording_id": table.files[f], "start": Seconds(s),
+                "duration": Seconds(e - s),
                 "channel": 0, "speaker": table.speakers[k]}
         if m != NO_EMOTION:
             item["custom"] = {"emotion": table.emotions[m]}
-        lines.append(json.dumps(item, ensure_ascii=False, allow_nan=False) + "\n")
+        lines.append(dumps(item, ensure_ascii=False, allow_nan=False) + "\n")
     write_text(path_or_file, "".join(lines))
 
 

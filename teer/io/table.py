@@ -44,10 +44,11 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
                 origin: np.ndarray, *, is_duration: bool, names: tuple[str, str],
                 files: tuple[Vocab, np.ndarray], speakers: tuple[Vocab, np.ndarray],
                 emotions: tuple[Vocab, np.ndarray],
-                no_emotion: Callable[[Hashable], bool]) -> SegmentTable:
-    """Validate times, drop zero-length segments with a warning, and assemble the table."""
-    start = np.asarray(start, dtype=np.float64)
-    second = np.asarray(second, dtype=np.float64)
+                no_emotion: Callable[[Hashable], bool], seconds: np.ndarray | None = None) -> SegmentTable:
+    """Validate times (ticks), drop zero-length segments with a warning, and assemble the table
+    (``seconds``: the (start, end) floats the format gave too, ``SegmentTable.seconds``)."""
+    start = np.asarray(start, dtype=np.int64)
+    second = np.asarray(second, dtype=np.int64)
     origin = np.asarray(origin, dtype=np.int64)
     zero = check_times(start, second, origin, is_duration=is_duration, names=names,
                        source=source, locate=locate)
@@ -57,6 +58,7 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
         warnings.append(skipped_warning(source, int(zero.sum()), locate(int(origin[np.argmax(zero)]))))
         keep = ~zero
         start, second, origin = start[keep], second[keep], origin[keep]
+        seconds = None if seconds is None else seconds[:, keep]
     file_vocab, file_codes = _finish_labels(*files, keep, None)
     spk_vocab, spk_codes = _finish_labels(*speakers, keep, None)
     emo_vocab, emo_codes = _finish_labels(*emotions, keep, no_emotion)
@@ -65,7 +67,8 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
         check_labels(vocab, codes, origin, source, locate, what)
     end = start + second if is_duration else second
     return SegmentTable(file_vocab, spk_vocab, emo_vocab, file_codes, start, end,
-                        spk_codes, emo_codes, origin, source, warnings)
+                        spk_codes, emo_codes, origin, source, warnings,
+                        seconds=None if seconds is None else (seconds[0], seconds[1]))
 
 
 def skipped_warning(source: str, n: int, first: int | str) -> str:
@@ -83,7 +86,8 @@ def rows_table(files, starts, durs, speakers, emotions, origins, source: str) ->
     keep = [i for i, d in enumerate(durs) if d > 0]
     table = SegmentTable.from_columns([files[i] for i in keep], [starts[i] for i in keep],
                                       [starts[i] + durs[i] for i in keep], [speakers[i] for i in keep],
-                                      [emotions[i] for i in keep], [origins[i] for i in keep], source)
+                                      [emotions[i] for i in keep], [origins[i] for i in keep], source,
+                                      in_ticks=True)
     skipped = len(durs) - len(keep)
     if skipped:
         table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")

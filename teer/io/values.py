@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import ticks
 from ..segments import MAX_TIME, InputError
 
 #: Maps a segment's origin to where it is, for messages: a line number (RTTM, UEM)
@@ -51,8 +52,10 @@ def _numpy_number(value: np.generic, source: str, location: int | str, name: str
     return None
 
 
-def to_float(value: object, source: str, location: int | str, name: str) -> float:
-    """One time value from a token or a JSON value; non-finite values pass (see check_times).
+def to_ticks(value: object, source: str, location: int | str, name: str) -> int:
+    """One time value from a token or a JSON value, as ticks (``teer.ticks``): a decimal
+    string or a JSON number exactly, a Python float to the nearest tick. A non-finite
+    value, or one beyond the largest time, is an error here; ``check_times`` checks the rest.
 
     numpy scalars are numbers too (``_numpy_number``: float32 by its shortest decimal)."""
     if isinstance(value, np.generic):
@@ -60,18 +63,39 @@ def to_float(value: object, source: str, location: int | str, name: str) -> floa
         if converted is not None:
             value = converted
     # bool is an int subclass, but true/false as a time is surely a mistake.
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except OverflowError:  # a JSON integer beyond float range
-            raise InputError(source, location, f"{name} {_short(str(value))} is not a finite number") from None
     if isinstance(value, (str, bytes)):
-        if is_number(value):
-            return float(value)
-        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        raise InputError(source, location, f"{name} {_short(shown)!r} is not a number"
-                         + (" (ASCII decimal digits only)" if _python_float(shown) else ""))
-    raise InputError(source, location, f"{name} must be a number, found {json_type(value)}")
+        if not is_number(value):
+            shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            raise InputError(source, location, f"{name} {_short(shown)!r} is not a number"
+                             + (" (ASCII decimal digits only)" if _python_float(shown) else ""))
+        text = value
+    elif isinstance(value, JsonNumber):
+        text = value.text
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = None
+    else:
+        raise InputError(source, location, f"{name} must be a number, found {json_type(value)}")
+    try:
+        result = ticks.parse(text) if text is not None else ticks.of_value(value)
+    except ticks.NotFinite:
+        shown = value if text is None else text
+        shown = shown.decode("utf-8", "replace") if isinstance(shown, bytes) else shown
+        raise InputError(source, location, f"{name} {_short(str(shown))} is not a finite number") from None
+    if abs(result) > ticks.MAX_TICKS:
+        shown = str(value) if text is None else (text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+        raise InputError(source, location, f"{name} {_short(shown)} is beyond the largest time teer accepts "
+                         f"({MAX_TIME:.0f} s)")
+    return result
+
+
+class JsonNumber(float):
+    """A JSON number with a fraction or exponent as ``json`` gives it (``parse_float``): a
+    float, that also keeps its text, so that a time is read exactly (``to_ticks``)."""
+
+    def __new__(cls, text: str) -> "JsonNumber":
+        number = float.__new__(cls, text)
+        number.text = text
+        return number
 
 
 # A label is printed in tables and messages and written as UTF-8: no control
@@ -156,37 +180,32 @@ def describe(location: int | str) -> str:
 def check_times(start: np.ndarray, second: np.ndarray, origin: np.ndarray, *,
                 is_duration: bool, names: tuple[str, str], source: str,
                 locate: Locate) -> np.ndarray:
-    """Validate start times and durations (RTTM) or end times (JSON, UEM).
+    """Validate start times and durations (RTTM) or end times (JSON, UEM), in ticks
+    (int64, each within +-``ticks.MAX_TICKS``: ``to_ticks`` checked that).
 
     Raises for the first bad row in file order; returns the mask of rows with
     zero length, which each format treats in its own way.
     """
+    start = np.asarray(start, dtype=np.int64)
+    second = np.asarray(second, dtype=np.int64)
     length = second if is_duration else second - start
-    # onset + duration can overflow to inf even when both are finite.
     end = start + second if is_duration else second
-    bad_start = ~np.isfinite(start)
-    bad_second = ~np.isfinite(second) | ~np.isfinite(end)
     negative_start = start < 0
     negative_length = length < 0
-    too_late = end > MAX_TIME
-    bad = bad_start | bad_second | negative_start | negative_length | too_late
+    too_late = (end > ticks.MAX_TICKS) | (start > ticks.MAX_TICKS)
+    bad = negative_start | negative_length | too_late
     if bad.any():
         i = int(np.argmax(bad))
         where = locate(int(origin[i]))
-        s, x = float(start[i]), float(second[i])
-        if bad_start[i]:
-            problem = f"{names[0]} {s!r} is not a finite number"
-        elif bad_second[i]:
-            problem = (f"{names[1]} {x!r} is not a finite number" if not math.isfinite(x)
-                       else f"{names[0]} + {names[1]} is not a finite number")
-        elif negative_start[i]:
-            problem = f"negative {names[0]} {s!r}"
+        s, x = ticks.text(start[i]), ticks.text(second[i])
+        if negative_start[i]:
+            problem = f"negative {names[0]} {s}"
         elif negative_length[i] and is_duration:
-            problem = f"negative {names[1]} {x!r}"
+            problem = f"negative {names[1]} {x}"
         elif negative_length[i]:
-            problem = f"{names[1]} {x!r} is before {names[0]} {s!r}"
+            problem = f"{names[1]} {x} is before {names[0]} {s}"
         else:
             what = f"{names[0]} + {names[1]}" if is_duration else names[1]
-            problem = f"{what} {float(end[i])!r} is beyond the largest time teer accepts ({MAX_TIME:.0f} s)"
+            problem = f"{what} {ticks.text(end[i])} is beyond the largest time teer accepts ({MAX_TIME:.0f} s)"
         raise InputError(source, where, problem)
     return length == 0

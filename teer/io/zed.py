@@ -17,7 +17,8 @@ import numpy as np
 
 from ..segments import InputError, SegmentTable
 from .table import build_table, encode_column
-from .values import Locate, expect_object, grouped_locate, json_type, to_float
+from .. import ticks
+from .values import Locate, expect_object, grouped_locate, json_type, to_ticks
 
 KEYS = ("duration", "emotion")
 EVENT_KEYS = ("emo", "start", "end")
@@ -31,7 +32,7 @@ def looks_like(entry: object) -> bool:
 def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     """Segments (the emotion events) of a decoded ZED annotation, with the durations."""
     files, starts, ends, emotions = [], [], [], []
-    durations: dict[str, float] = {}
+    durations: dict[str, int] = {}
     offsets: list[int] = []
     names: list[str] = []
     for file_id, entry in doc.items():
@@ -41,9 +42,9 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
             if entry.get(key) is None:
                 raise InputError(source, where, f"missing key {key!r}" if key not in entry
                                  else f"key {key!r} is null")
-        duration = to_float(entry["duration"], source, where, "duration")
-        if not (np.isfinite(duration) and duration > 0):
-            raise InputError(source, where, f"duration {duration!r} is not a positive number")
+        duration = to_ticks(entry["duration"], source, where, "duration")
+        if not duration > 0:
+            raise InputError(source, where, f"duration {ticks.text(duration)} is not a positive number")
         durations[file_id] = duration
         events = entry["emotion"]
         if not isinstance(events, list):
@@ -61,13 +62,13 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
             if not isinstance(event["emo"], str) or not event["emo"]:
                 raise InputError(source, at, f"'emo' must be a non-empty string, found {event['emo']!r}")
             files.append(file_id)
-            starts.append(to_float(event["start"], source, at, "start"))
-            ends.append(to_float(event["end"], source, at, "end"))
+            starts.append(to_ticks(event["start"], source, at, "start"))
+            ends.append(to_ticks(event["end"], source, at, "end"))
             emotions.append(event["emo"])
 
     locate = grouped_locate(offsets, names, lambda name, i: f"utterance {name!r} emotion[{i}]")
     table = build_table(
-        source, locate, np.array(starts, dtype=np.float64), np.array(ends, dtype=np.float64),
+        source, locate, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
         np.arange(len(starts), dtype=np.int64), is_duration=False, names=("start", "end"),
         files=encode_column(files), speakers=encode_column(files), emotions=encode_column(emotions),
         no_emotion=lambda label: False)
