@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import teer
 from teer.components import ACCOUNTING
+from teer.ticks import of_value
 
 from .corpus import corpus, table
 from .test_cli import EXAMPLES
@@ -34,10 +37,9 @@ def accounting(c) -> dict:
 
 
 def assert_adds_up(c, where=""):
-    """SPEECH minus what each step removed is TOTAL (to float noise until times are exact)."""
-    assert all(c[k] >= 0 for k in ACCOUNTING), (where, accounting(c))
-    left = c.SPEECH - sum(c[k] for k in REMOVED)
-    assert left == pytest.approx(c.TOTAL, rel=1e-12, abs=1e-9), (where, accounting(c))
+    """SPEECH minus what each step removed is TOTAL, exactly (in ticks)."""
+    assert all(c[k].ticks >= 0 for k in ACCOUNTING), (where, accounting(c))
+    assert c.SPEECH.ticks - sum(c[k].ticks for k in REMOVED) == c.TOTAL.ticks, (where, accounting(c))
 
 
 def assert_report_adds_up(report):
@@ -45,7 +47,7 @@ def assert_report_adds_up(report):
         assert_adds_up(c, name)
     assert_adds_up(report.total, "total")
     for k in ACCOUNTING:  # components that add up across files, as pyannote.metrics'
-        assert report.total[k] == pytest.approx(sum(c[k] for c in report.files.values()), abs=1e-9)
+        assert report.total[k].ticks == sum(c[k].ticks for c in report.files.values()), k
 
 
 def test_each_step_on_a_hand_computed_example():
@@ -113,7 +115,7 @@ def test_a_word_level_reference_that_collars_swallow_is_warned(recwarn):
     assert_report_adds_up(report)
     assert c.REMOVED_COLLAR > 0.5 * c.SPEECH and c.REMOVED_UEM == c.REMOVED_NOSCORE == c.REMOVED_REGIONS == 0
     bare = teer.score(ref, hyp, collar=0).total
-    assert bare.SPEECH == pytest.approx(c.SPEECH) and bare.TOTAL == pytest.approx(c.TOTAL + c.REMOVED_COLLAR)
+    assert bare.SPEECH.ticks == c.SPEECH.ticks and bare.TOTAL.ticks == c.TOTAL.ticks + c.REMOVED_COLLAR.ticks
     assert bare.TEER > c.TEER  # the collars hide the turns whose emotion is wrong
     shown = [w for w in report.warnings if w.startswith("collars remove")]
     assert len(shown) == 1, report.warnings
@@ -216,16 +218,16 @@ def test_the_accounting_adds_up_per_file_and_over_files(options, seed):
         assert report.total.REMOVED_UEM > 0
 
 
-def merged_speech(rows) -> float:
-    """Each (file, speaker)'s speech merged, summed: speaker time as md-eval counts it."""
+def merged_speech(rows) -> int:
+    """Each (file, speaker)'s speech merged, summed: speaker time as md-eval counts it (ticks)."""
     by = {}
     for r in rows:
-        by.setdefault((r["file"], r["speaker"]), []).append((r["start"], r["end"]))
-    total = 0.0
+        by.setdefault((r["file"], r["speaker"]), []).append((of_value(r["start"]), of_value(r["end"])))
+    total = 0
     for spans in by.values():
-        end = -np.inf
+        end = -1
         for s, e in sorted(spans):
-            total += max(0.0, e - max(s, end))
+            total += max(0, e - max(s, end))
             end = max(end, e)
     return total
 
@@ -234,15 +236,37 @@ def merged_speech(rows) -> float:
 def test_speech_is_the_merged_speaker_time_of_the_reference(seed):
     ref_rows, hyp_rows = corpus(seed, n_files=3, self_overlap=True)
     report = teer.score(ref_rows, hyp_rows, emotions="neu,hap", non_target="drop")
-    assert report.total.SPEECH == pytest.approx(merged_speech(ref_rows), abs=1e-9)
+    assert report.total.SPEECH.ticks == merged_speech(ref_rows)
+
+
+@pytest.mark.parametrize("shift", ["0.1", "1e-9", "3600.000000007"])
+def test_shifting_every_time_by_whole_ticks_changes_no_second_of_the_accounting(shift):
+    ref_rows, hyp_rows = corpus(4, n_files=3, self_overlap=True)
+    uem = {f"file{i}": [(1.0, 20.0), (25.0, 40.0)] for i in range(3)}
+    options = dict(emotions="neu,hap,ang", collar=0.25, regions="nonoverlap")
+
+    def shifted(rows):
+        return [{**r, "start": str(Decimal(repr(r["start"])) + Decimal(shift)),
+                 "end": str(Decimal(repr(r["end"])) + Decimal(shift))} for r in rows]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = teer.score(ref_rows, hyp_rows, uem=uem, **options)
+        after = teer.score(shifted(ref_rows), shifted(hyp_rows), **options, uem={
+            f: [(Fraction(Decimal(repr(a)) + Decimal(shift)), Fraction(Decimal(repr(b)) + Decimal(shift)))
+                for a, b in spans]
+            for f, spans in uem.items()})
+    for name in before.files:
+        assert accounting(before.files[name]) == accounting(after.files[name]), name
+        assert_adds_up(after.files[name], name)
 
 
 def test_json_csv_and_table_report_it(tmp_path):
     ref, hyp = EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"
-    data = json.loads(cli("score", ref, hyp, "--format", "json").stdout)
-    for row in [data["total"], *data["files"].values()]:
-        assert round(row["SPEECH"] - sum(row[k] for k in REMOVED), 9) == row["TOTAL"]
-    assert (data["total"]["SPEECH"], data["total"]["REMOVED_COLLAR"]) == (30.2, 6.7)
+    data = json.loads(cli("score", ref, hyp, "--format", "json").stdout, parse_float=Decimal)
+    for row in [data["total"], *data["files"].values()]:  # exact decimals that add up exactly
+        assert row["SPEECH"] - sum(row[k] for k in REMOVED) == row["TOTAL"]
+    assert (data["total"]["SPEECH"], data["total"]["REMOVED_COLLAR"]) == (Decimal("30.2"), Decimal("6.7"))
     rows = [line.split(",") for line in cli("score", ref, hyp, "--format", "csv", "--per-file").stdout.splitlines()
             if not line.startswith("#")]
     header = rows[0]
