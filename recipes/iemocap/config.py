@@ -47,6 +47,8 @@ LABEL_SETS: dict[str, dict[str, str]] = {
 }
 
 MODALITIES = ("both", "text", "audio")
+#: what the head reads of an encoder: its last hidden state, or a weighted sum of all of them
+LAYERS = ("last", "weighted")
 
 # --------------------------------------------------------------------------
 # value rules: what a setting accepts, said in words for the error message
@@ -294,7 +296,11 @@ class TinyTransformer:
 
 @dataclass(frozen=True)
 class TinyTextConfig(TinyTransformer):
-    """``model.text.tiny:``: the random RoBERTa built when ``pretrained`` is null."""
+    """``model.text.tiny:``: the random text encoder built when ``pretrained`` is null."""
+
+    model_type: str = setting("roberta", TEXT)
+    """Its family, a ``model_type`` transformers' ``AutoConfig`` knows (roberta, bert,
+    deberta-v2, electra, ...)."""
 
     max_position_embeddings: int = setting(130, POSITIVE_INT)
     """At least ``max_tokens`` + 2 (RoBERTa's positions start after the padding index)."""
@@ -305,14 +311,19 @@ class TinyTextConfig(TinyTransformer):
 
 @dataclass(frozen=True)
 class TinyAudioConfig(TinyTransformer):
-    """``model.audio.tiny:``: the random wav2vec2 built when ``pretrained`` is null."""
+    """``model.audio.tiny:``: the random audio encoder built when ``pretrained`` is null."""
+
+    model_type: str = setting("wav2vec2", TEXT)
+    """Its family, a ``model_type`` transformers' ``AutoConfig`` knows (wav2vec2, hubert,
+    wavlm, data2vec-audio, ...)."""
 
     conv_dim: list[int] = setting(rule=CONV_DIMS, factory=lambda: [32] * 7)
     """Channels of each of the 7 convolutions of the feature encoder."""
     num_conv_pos_embeddings: int = setting(16, POSITIVE_INT)
     num_conv_pos_embedding_groups: int = setting(2, POSITIVE_INT)
     feat_extract_norm: str = setting("group", choice("group", "layer"))
-    """``group`` (as wav2vec2-base) or ``layer`` (as wav2vec2-large-lv60)."""
+    """``group`` (as wav2vec2-base) or ``layer`` (as wav2vec2-large-lv60); families whose
+    convolutions have no such choice (data2vec-audio: layer norm) ignore it."""
 
 
 @dataclass(frozen=True)
@@ -320,9 +331,16 @@ class TextConfig:
     """``model.text:``: the text encoder."""
 
     pretrained: str | None = setting("roberta-base", optional(TEXT))
-    """Hub name or local directory; null: a tiny random RoBERTa built from ``tiny``."""
+    """Hub name or local directory of any encoder ``AutoModel`` loads (BERT, RoBERTa,
+    DeBERTa-v2, ...); null: a tiny random encoder built from ``tiny``."""
     max_tokens: int = setting(128, POSITIVE_INT)
     """Longer transcripts are cut."""
+    freeze: bool = setting(False, FLAG)
+    """No gradient through the encoder: it runs in eval mode and its features are rounded to
+    half precision (what ``train.cache_features`` stores)."""
+    layers: str = setting("last", choice(*LAYERS))
+    """``last`` hidden state, or ``weighted``: a learned softmax-weighted sum of all hidden
+    states (SUPERB)."""
     tiny: TinyTextConfig = section(TinyTextConfig)
 
 
@@ -331,14 +349,19 @@ class AudioConfig:
     """``model.audio:``: the audio encoder."""
 
     pretrained: str | None = setting("facebook/wav2vec2-base", optional(TEXT))
-    """Hub name or local directory; null: a tiny random wav2vec2 built from ``tiny``."""
+    """Hub name or local directory of any encoder ``AutoModel`` loads (wav2vec2, HuBERT,
+    WavLM, data2vec-audio, ...); null: a tiny random encoder built from ``tiny``."""
     max_seconds: float | None = setting(15.0, optional(POSITIVE_SECONDS))
     """Audio read at once: longer examples are classified over sliding windows of this length
     (``inputs.window_hop``) and cut to their first window in training (null: never cut)."""
     freeze_feature_encoder: bool = setting(True, FLAG)
     """The convolutional feature encoder stays frozen."""
     mask_time_prob: float | None = setting(0.05, optional(RATIO))
-    """wav2vec2's SpecAugment while training (null: the encoder's own setting)."""
+    """wav2vec2's SpecAugment while training (null: the encoder's own setting; none when frozen)."""
+    freeze: bool = setting(False, FLAG)
+    """No gradient through the encoder (as ``model.text.freeze``)."""
+    layers: str = setting("last", choice(*LAYERS))
+    """``last`` or ``weighted`` (as ``model.text.layers``)."""
     tiny: TinyAudioConfig = section(TinyAudioConfig)
 
 

@@ -166,21 +166,149 @@ class FusionHead(nn.Module):
 
 
 # --------------------------------------------------------------------------
+# the audio encoder's convolutions, one utterance at a time
+
+class _MaskedGroupNorms:
+    """Mixed into an audio encoder's convolutional feature encoder (``encoder.feature_extractor``)
+    whose layers hold a group norm (wav2vec2-base, HuBERT and WavLM base: the first layer). A
+    group norm normalises each group of channels over the whole input, padding included, so a
+    padded utterance's frames changed with the batch it was in (89 % at real shape for 2 s
+    padded to 10 s). While :attr:`lengths` is set, each group norm takes its statistics over
+    each utterance's own frames, exactly what the utterance alone gives; the convolutions
+    themselves are local, so the frames of real samples are then those of the utterance alone
+    (the transformer's attention mask hides the frames past its end)."""
+
+    lengths: Tensor | None = None
+    kernels: tuple[int, ...] = ()
+    strides: tuple[int, ...] = ()
+
+    def forward(self, input_values: Tensor) -> Tensor:
+        lengths = self.lengths
+        if lengths is None:
+            return super().forward(input_values)
+        hidden = input_values[:, None]
+        if self._requires_grad and self.training:
+            hidden.requires_grad = True
+        valid = lengths.to(hidden.device)
+        for layer, kernel, stride in zip(self.conv_layers, self.kernels, self.strides):
+            valid = torch.div(valid - kernel, stride, rounding_mode="floor") + 1
+            norm = getattr(layer, "layer_norm", None)
+            if not isinstance(norm, nn.GroupNorm):
+                hidden = layer(hidden)
+                continue
+            hidden = layer.conv(hidden)
+            mask = torch.arange(hidden.shape[-1], device=hidden.device)[None, :] < valid[:, None]
+            hidden = layer.activation(_masked_group_norm(hidden, mask, norm))
+        return hidden
+
+
+def _masked_group_norm(x: Tensor, mask: Tensor, norm: nn.GroupNorm) -> Tensor:
+    """``norm`` (a group norm) of ``x (B, C, T)`` with each row's statistics over the positions
+    where ``mask (B, T)`` is true (the other positions are left as they come: nothing reads them)."""
+    b, c, t = x.shape
+    g = norm.num_groups
+    xf = x.float()
+    xm = xf * mask[:, None, :].to(xf.dtype)
+    count = mask.sum(-1).to(xf.dtype).clamp_min(1.0)[:, None] * (c // g)         # (B, 1)
+    s1 = xm.sum(-1).reshape(b, g, c // g).sum(-1) / count                        # (B, G) mean
+    s2 = (xm * xf).sum(-1).reshape(b, g, c // g).sum(-1) / count                 # (B, G) E[x^2]
+    rstd = torch.rsqrt((s2 - s1 * s1).clamp_min(0.0) + norm.eps)
+    mean = s1.repeat_interleave(c // g, dim=1)                                     # (B, C)
+    scale = rstd.repeat_interleave(c // g, dim=1)
+    if norm.affine:
+        scale = scale * norm.weight.float()
+    shift = -mean * scale + (norm.bias.float() if norm.affine else 0.0)
+    return torch.addcmul(shift[:, :, None], xf, scale[:, :, None]).to(x.dtype)
+
+
+def mask_group_norms(encoder: nn.Module) -> bool:
+    """Make the group norms of ``encoder``'s feature encoder take each utterance's statistics on
+    its own (see :class:`_MaskedGroupNorms`); whether it has any.
+    The module keeps its parameters and state-dict keys (only its class changes)."""
+    fe = getattr(encoder, "feature_extractor", None)
+    if fe is None or not any(isinstance(m, nn.GroupNorm) for m in fe.modules()):
+        return False
+    if not isinstance(fe, _MaskedGroupNorms):
+        fe.__class__ = type(f"MaskedGroupNorm{type(fe).__name__}", (_MaskedGroupNorms, type(fe)), {})
+        fe.kernels = tuple(encoder.config.conv_kernel)
+        fe.strides = tuple(encoder.config.conv_stride)
+    return True
+
+
+class LayerWeights(nn.Module):
+    """A learned softmax-weighted sum of an encoder's hidden states (SUPERB's weighted sum):
+    ``(B, L, T, D)`` -> ``(B, T, D)``; the weights start equal."""
+
+    def __init__(self, n_layers: int):
+        super().__init__()
+        self.weights = nn.Parameter(torch.zeros(n_layers))
+
+    def forward(self, states: Tensor) -> Tensor:
+        w = torch.softmax(self.weights.float(), dim=0).to(states.dtype)
+        return torch.einsum("l,blte->bte", w, states)
+
+
+# --------------------------------------------------------------------------
 # the whole model
 
+#: audio families whose transformer hides padded frames given an attention mask (the frames
+#: are zeroed before the positional convolution, the only layer that mixes neighbours); the
+#: others (data2vec-audio: a stack of positional convolutions that read padded frames) run on
+#: each utterance alone
+MASKED_AUDIO_FAMILIES = frozenset({"wav2vec2", "hubert", "wavlm"})
+
+#: what frozen encoders' features are rounded to, cached (``train.cache_features``) or not,
+#: so that the cache changes the time a run takes and nothing else
+FEATURE_DTYPE = torch.float16
+
+
 class SERAlignModel(nn.Module):
-    """RoBERTa + wav2vec2 + :class:`FusionHead`; either encoder may be None (one stream)."""
+    """Text and audio encoders + :class:`FusionHead`; either encoder may be None (one stream).
+
+    ``layers`` (``{"text": "last" | "weighted", "audio": ...}``): what the head reads of an
+    encoder, its last hidden state or a learned weighted sum of all of them (:class:`LayerWeights`);
+    ``frozen`` (names of streams): encoders that get no gradient, run in eval mode (no dropout,
+    no SpecAugment) and give features rounded to :data:`FEATURE_DTYPE`, which
+    ``train.cache_features`` can store. The forward pass is :meth:`encode_text` /
+    :meth:`encode_audio` (what a feature cache stores) and then :meth:`classify`.
+    """
 
     def __init__(self, text_encoder: nn.Module | None, audio_encoder: nn.Module | None, num_classes: int,
-                 fusion: FusionConfig):
+                 fusion: FusionConfig, *, layers: dict[str, str] | None = None, frozen: Iterable[str] = ()):
         super().__init__()
         self.text_encoder = text_encoder
         self.audio_encoder = audio_encoder
         self.head = FusionHead(text_encoder.config.hidden_size if text_encoder is not None else None,
                                audio_encoder.config.hidden_size if audio_encoder is not None else None,
                                num_classes, **dataclasses.asdict(fusion))
-        self.audio_takes_mask = audio_encoder is not None and \
-            getattr(audio_encoder.config, "feat_extract_norm", "group") == "layer"
+        self.layers = {"text": "last", "audio": "last", **(layers or {})}
+        for name, encoder in (("text", text_encoder), ("audio", audio_encoder)):
+            if self.layers[name] not in ("last", "weighted"):
+                raise ValueError(f"model.{name}.layers must be last or weighted, not {self.layers[name]!r}")
+            if encoder is not None and self.layers[name] == "weighted":
+                self.add_module(f"{name}_layer_weights", LayerWeights(encoder.config.num_hidden_layers + 1))
+        self.frozen = frozenset(name for name in frozen
+                                if (text_encoder if name == "text" else audio_encoder) is not None)
+        for name in self.frozen:
+            for p in self.encoder(name).parameters():
+                p.requires_grad_(False)
+        self.audio_alone = audio_encoder is not None and \
+            audio_encoder.config.model_type not in MASKED_AUDIO_FAMILIES
+        self.masked_group_norms = audio_encoder is not None and not self.audio_alone and \
+            mask_group_norms(audio_encoder)
+
+    def encoder(self, stream: str) -> nn.Module | None:
+        return self.text_encoder if stream == "text" else self.audio_encoder
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        return tuple(s for s in ("text", "audio") if self.encoder(s) is not None)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for name in self.frozen:   # a frozen encoder is a fixed function: no dropout, no SpecAugment
+            self.encoder(name).eval()
+        return self
 
     def frame_mask(self, audio_lengths: Tensor, num_frames: int) -> Tensor:
         """Boolean ``(B, F)`` mask of the frames computed from real samples."""
@@ -192,81 +320,158 @@ class SERAlignModel(nn.Module):
             if encoder is not None:
                 yield from encoder.parameters()
 
+    def _states(self, stream: str, out) -> Tensor:
+        """``(B, T, D)`` (last) or ``(B, L, T, D)`` (weighted) of an encoder's output."""
+        states = out.last_hidden_state if self.layers[stream] == "last" else torch.stack(out.hidden_states, 1)
+        if stream in self.frozen:
+            states = states.to(FEATURE_DTYPE)
+        return states
+
+    def encode_text(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
+        """The text encoder's states and the token mask (True = real token)."""
+        with torch.set_grad_enabled(torch.is_grad_enabled() and "text" not in self.frozen):
+            out = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                    output_hidden_states=self.layers["text"] == "weighted")
+        return self._states("text", out), attention_mask.bool()
+
+    def encode_audio(self, audio: Tensor, audio_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """The audio encoder's states and the frame mask (True = frame of real samples).
+
+        A prediction does not depend on the batch: the families of :data:`MASKED_AUDIO_FAMILIES`
+        get the sample-level attention mask and, with group-norm convolutions, each utterance
+        goes through the convolutions alone (:func:`mask_group_norms`); any other
+        family runs on each utterance alone (utterances of one length together)."""
+        if self.audio_alone:
+            return self._encode_audio_alone(audio, audio_lengths)
+        sample_mask = (torch.arange(audio.shape[1], device=audio.device)[None, :] < audio_lengths[:, None])
+        convolutions = self.audio_encoder.feature_extractor if self.masked_group_norms else None
+        if convolutions is not None:
+            convolutions.lengths = audio_lengths
+        try:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and "audio" not in self.frozen):
+                out = self.audio_encoder(audio, attention_mask=sample_mask.long(),
+                                         output_hidden_states=self.layers["audio"] == "weighted")
+        finally:
+            if convolutions is not None:
+                convolutions.lengths = None
+        states = self._states("audio", out)
+        return states, self.frame_mask(audio_lengths, states.shape[-2])
+
+    def _encode_audio_alone(self, audio: Tensor, audio_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        parts, rows = [], []
+        with torch.set_grad_enabled(torch.is_grad_enabled() and "audio" not in self.frozen):
+            for n in torch.unique(audio_lengths).tolist():
+                idx = (audio_lengths == n).nonzero().squeeze(1)
+                out = self.audio_encoder(audio[idx, :n], output_hidden_states=self.layers["audio"] == "weighted")
+                parts.append(self._states("audio", out))
+                rows.append(idx)
+        frames = max(p.shape[-2] for p in parts)
+        states = parts[0].new_zeros(len(audio), *parts[0].shape[1:-2], frames, parts[0].shape[-1])
+        for idx, part in zip(rows, parts):
+            states = states.index_copy(0, idx, nn.functional.pad(part, (0, 0, 0, frames - part.shape[-2])))
+        return states, self.frame_mask(audio_lengths, frames)
+
+    def classify(self, text: Tensor | None, text_mask: Tensor | None, audio: Tensor | None,
+                 audio_mask: Tensor | None) -> Tensor:
+        """Logits from encoder states (as :meth:`encode_text` / :meth:`encode_audio` give them,
+        or read from a feature cache) and their masks."""
+        if text is not None and self.layers["text"] == "weighted":
+            text = self.text_layer_weights(text.float())
+        if audio is not None and self.layers["audio"] == "weighted":
+            audio = self.audio_layer_weights(audio.float())
+        dtype = next(self.head.parameters()).dtype
+        return self.head(None if text is None else text.to(dtype), text_mask,
+                         None if audio is None else audio.to(dtype), audio_mask)
+
     def forward(self, input_ids: Tensor, attention_mask: Tensor, audio: Tensor,
                 audio_lengths: Tensor) -> Tensor:
         text = text_mask = frames = frame_mask = None
         if self.text_encoder is not None:
-            text = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            text_mask = attention_mask.bool()
-        if self.audio_encoder is None:
-            return self.head(text, text_mask, None, None)
-        sample_mask = (torch.arange(audio.shape[1], device=audio.device)[None, :]
-                       < audio_lengths[:, None])
-        kwargs = {"attention_mask": sample_mask.long()} if self.audio_takes_mask else {}
-        frames = self.audio_encoder(audio, **kwargs).last_hidden_state
-        frame_mask = self.frame_mask(audio_lengths, frames.shape[1])
-        return self.head(text, text_mask, frames, frame_mask)
+            text, text_mask = self.encode_text(input_ids, attention_mask)
+        if self.audio_encoder is not None:
+            frames, frame_mask = self.encode_audio(audio, audio_lengths)
+        return self.classify(text, text_mask, frames, frame_mask)
 
 
-def tiny_text_config(text: TextConfig, vocab_size: int | None = None):
-    """A random RoBERTa's config from ``model.text.tiny``; ``vocab_size``: the size of the
-    tokenizer trained for it (default: ``tiny.vocab_size``)."""
-    from transformers import RobertaConfig
+def _tiny_params(tiny) -> tuple[str, dict]:
+    params = dataclasses.asdict(tiny)
+    return params.pop("model_type"), params
 
-    params = dataclasses.asdict(text.tiny)
+
+def tiny_text_config(text: TextConfig, vocab_size: int | None = None, tokenizer=None):
+    """A random text encoder's config (family ``model.text.tiny.model_type``) from
+    ``model.text.tiny``; ``vocab_size``: the size of the tokenizer trained for it (default:
+    ``tiny.vocab_size``); ``tokenizer``: its special tokens' ids are the model's."""
+    from transformers import AutoConfig
+
+    model_type, params = _tiny_params(text.tiny)
     if vocab_size is not None:
         params["vocab_size"] = vocab_size
-    return RobertaConfig(**params)
+    if tokenizer is not None:
+        params.update(pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                      eos_token_id=tokenizer.eos_token_id)
+    return AutoConfig.for_model(model_type, **params)
 
 
 def tiny_audio_config(audio: AudioConfig):
-    """A random wav2vec2's config from ``model.audio.tiny``. It is built without SpecAugment
-    (no ``masked_spec_embed`` weights), as a pretrained one is loaded: ``audio.mask_time_prob``
-    is applied on top of either."""
-    from transformers import Wav2Vec2Config
+    """A random audio encoder's config (family ``model.audio.tiny.model_type``) from
+    ``model.audio.tiny``. It is built without SpecAugment (no ``masked_spec_embed`` weights),
+    as a pretrained one is loaded: ``audio.mask_time_prob`` is applied on top of either."""
+    from transformers import AutoConfig
 
-    return Wav2Vec2Config(**dataclasses.asdict(audio.tiny), mask_time_prob=0.0)
+    model_type, params = _tiny_params(audio.tiny)
+    return AutoConfig.for_model(model_type, **params, mask_time_prob=0.0)
 
 
 def build_model(model_cfg: ModelConfig, num_classes: int, vocab_size: int | None = None) -> SERAlignModel:
     """The model from the ``model:`` config section.
 
     ``model.text.pretrained`` / ``model.audio.pretrained`` (hub name or local
-    directory) are loaded with ``from_pretrained``; when ``pretrained`` is null
-    a randomly initialised encoder is built from ``model.*.tiny``.
-    ``model.modalities`` (both, text, audio) says which encoders are built.
+    directory, any family ``AutoModel`` knows) are loaded with ``from_pretrained``; when
+    ``pretrained`` is null a randomly initialised encoder is built from ``model.*.tiny``.
+    ``model.modalities`` (both, text, audio) says which encoders are built;
+    ``model.*.layers`` and ``model.*.freeze`` what the head reads of them and whether they train.
     """
     text = audio = None
     if model_cfg.modalities != "audio":
         text = _text_encoder(model_cfg.text, vocab_size)
     if model_cfg.modalities != "text":
         audio = _audio_encoder(model_cfg.audio)
-    return SERAlignModel(text, audio, num_classes, model_cfg.fusion)
+    frozen = [name for name, c in (("text", model_cfg.text), ("audio", model_cfg.audio)) if c.freeze]
+    return SERAlignModel(text, audio, num_classes, model_cfg.fusion,
+                         layers={"text": model_cfg.text.layers, "audio": model_cfg.audio.layers}, frozen=frozen)
+
+
+def _without_pooler(encoder: nn.Module) -> nn.Module:
+    """The head pools the states itself: a BERT-style pooler would be an unused layer."""
+    if getattr(encoder, "pooler", None) is not None:
+        encoder.pooler = None
+    return encoder
 
 
 def _text_encoder(text_cfg: TextConfig, vocab_size: int | None):
-    from transformers import RobertaModel
+    from transformers import AutoModel
 
     if text_cfg.pretrained:
-        return RobertaModel.from_pretrained(text_cfg.pretrained, add_pooling_layer=False)
-    return RobertaModel(tiny_text_config(text_cfg, vocab_size), add_pooling_layer=False)
+        return _without_pooler(AutoModel.from_pretrained(text_cfg.pretrained))
+    return _without_pooler(AutoModel.from_config(tiny_text_config(text_cfg, vocab_size)))
 
 
 def _audio_encoder(audio_cfg: AudioConfig):
-    from transformers import Wav2Vec2Model
+    from transformers import AutoModel
 
     overrides = {}
     if audio_cfg.mask_time_prob is not None:
         overrides["mask_time_prob"] = audio_cfg.mask_time_prob
     if audio_cfg.pretrained:
-        audio = Wav2Vec2Model.from_pretrained(audio_cfg.pretrained, **overrides)
+        audio = AutoModel.from_pretrained(audio_cfg.pretrained, **overrides)
     else:
         conf = tiny_audio_config(audio_cfg)
         for k, v in overrides.items():
             setattr(conf, k, v)
-        audio = Wav2Vec2Model(conf)
+        audio = AutoModel.from_config(conf)
     if audio_cfg.freeze_feature_encoder:
-        audio.freeze_feature_encoder()
+        audio.feature_extractor._freeze_parameters()
     return audio
 
 
@@ -300,15 +505,15 @@ def write_tiny_models(model_cfg: ModelConfig, texts: Iterable[str], out: str | P
     Returns ``{"tokenizer", "text", "audio"}`` -> local paths, for
     ``model.tokenizer`` / ``model.text.pretrained`` / ``model.audio.pretrained``.
     """
-    from transformers import AutoTokenizer, RobertaModel, Wav2Vec2Model
+    from transformers import AutoModel, AutoTokenizer
 
     out = Path(out)
     tok_dir = write_tiny_tokenizer(texts, out / "tokenizer", model_cfg.text.tiny.vocab_size)
     tok = AutoTokenizer.from_pretrained(str(tok_dir))
     torch.manual_seed(seed)
-    text = RobertaModel(tiny_text_config(model_cfg.text, len(tok)), add_pooling_layer=False)
+    text = _without_pooler(AutoModel.from_config(tiny_text_config(model_cfg.text, len(tok), tok)))
     text.save_pretrained(str(out / "text"))
-    audio = Wav2Vec2Model(tiny_audio_config(model_cfg.audio))
+    audio = AutoModel.from_config(tiny_audio_config(model_cfg.audio))
     audio.save_pretrained(str(out / "audio"))
     return {"tokenizer": str(tok_dir), "text": str(out / "text"), "audio": str(out / "audio")}
 

@@ -45,9 +45,10 @@ def _batch(samples, pad_id=1):
     return ids, mask, audio, lengths
 
 
-@pytest.mark.parametrize("mode", ["sequence", "pooled"])
-def test_padding_does_not_change_a_samples_logits(mode):
-    model = _model(mode)
+@pytest.mark.parametrize("mode,norm", [("sequence", "layer"), ("pooled", "layer"), ("sequence", "group"),
+                                       ("pooled", "group")])
+def test_padding_does_not_change_a_samples_logits(mode, norm):
+    model = _model(mode, norm)
     gen = torch.Generator().manual_seed(1)
     short = _sample(gen, 5, 4000)
     long_ = _sample(gen, 17, 16000)
@@ -68,7 +69,7 @@ def test_frame_mask_matches_unpadded_frame_count():
         padded_frames = model.audio_encoder(audio).last_hidden_state.shape[1]
     fmask = model.frame_mask(lengths, padded_frames)
     assert fmask.sum(1).tolist() == frames
-    assert not model.audio_takes_mask and _model(norm="layer").audio_takes_mask
+    assert model.masked_group_norms and not _model(norm="layer").masked_group_norms
 
 
 def test_padded_frames_never_reach_the_output():
