@@ -460,6 +460,21 @@ class TrainConfig:
     eval_batch_size: int = setting(16, POSITIVE_INT)
     find_unused_parameters: bool = setting(True, FLAG)
     """DistributedDataParallel's; true is safe with frozen or unused parameters."""
+    cache_features: bool = setting(False, FLAG)
+    """With frozen encoders (``model.*.freeze``): each utterance's states are computed once
+    (half precision) under ``OUT/features/``, keyed by the encoder, its settings and the
+    input, and every epoch and fold reads them."""
+    max_batch_seconds: float | None = setting(None, optional(POSITIVE_SECONDS))
+    """Batches also capped by audio: at most this many padded seconds (utterances x the
+    longest, after ``model.audio.max_seconds``); null: by ``batch_size`` only."""
+    keep: str = setting("best", choice("best", "last", "both"))
+    """Checkpoints left once a fold has finished, besides the one ``evaluate.checkpoint``
+    names: ``best`` (weights of the best validation epoch), ``last`` (weights of the last
+    epoch) or ``both``. While a fold trains, ``last.pt`` also holds what ``--resume`` needs
+    (optimiser, scheduler, RNG states); a finished fold's checkpoints hold weights only."""
+    deterministic: bool = setting(False, FLAG)
+    """Deterministic algorithms (``torch.use_deterministic_algorithms``, cuDNN without
+    benchmarking, ``CUBLAS_WORKSPACE_CONFIG``): the same GPU run gives the same weights, slower."""
 
 
 @dataclass(frozen=True)

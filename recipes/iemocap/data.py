@@ -168,23 +168,43 @@ class SERDataset(torch.utils.data.Dataset):
 
 
 class Collator:
-    """Pads text (tokenizer: ids + attention mask) and audio (zeros + lengths)."""
+    """Pads text (tokenizer: ids + attention mask), audio (zeros + lengths) and cached encoder
+    states (``text_states`` / ``audio_states``, as a :class:`~recipes.iemocap.features.CachedDataset`
+    gives them: zeros along the time axis + a mask), whichever the items hold."""
 
     def __init__(self, tokenizer, max_tokens: int):
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        enc = self.tokenizer([it["text"] for it in items], padding=True, truncation=True,
-                             max_length=self.max_tokens, return_tensors="pt")
-        lengths = torch.tensor([len(it["audio"]) for it in items], dtype=torch.long)
-        audio = torch.zeros(len(items), int(lengths.max()))
-        for k, it in enumerate(items):
-            audio[k, : len(it["audio"])] = torch.from_numpy(it["audio"])
-        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                "audio": audio, "audio_lengths": lengths,
-                "labels": torch.tensor([it["label"] for it in items], dtype=torch.long),
-                "index": torch.tensor([it["index"] for it in items], dtype=torch.long)}
+        out = {"labels": torch.tensor([it["label"] for it in items], dtype=torch.long),
+               "index": torch.tensor([it["index"] for it in items], dtype=torch.long)}
+        if "text" in items[0]:
+            enc = self.tokenizer([it["text"] for it in items], padding=True, truncation=True,
+                                 max_length=self.max_tokens, return_tensors="pt")
+            out.update(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+        if "audio" in items[0]:
+            lengths = torch.tensor([len(it["audio"]) for it in items], dtype=torch.long)
+            audio = torch.zeros(len(items), int(lengths.max()))
+            for k, it in enumerate(items):
+                audio[k, : len(it["audio"])] = torch.from_numpy(it["audio"])
+            out.update(audio=audio, audio_lengths=lengths)
+        for stream in ("text", "audio"):
+            if f"{stream}_states" in items[0]:
+                out[f"{stream}_states"], out[f"{stream}_mask"] = pad_states([it[f"{stream}_states"] for it in items])
+        return out
+
+
+def pad_states(arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Arrays ``(..., T_i, D)`` zero-padded to ``(B, ..., max T, D)``, and the ``(B, max T)`` mask."""
+    frames = [a.shape[-2] for a in arrays]
+    first = arrays[0]
+    states = torch.zeros(len(arrays), *first.shape[:-2], max(frames), first.shape[-1],
+                         dtype=torch.from_numpy(first[:0]).dtype)
+    for k, a in enumerate(arrays):
+        states[k, ..., : a.shape[-2], :] = torch.from_numpy(np.ascontiguousarray(a))
+    mask = torch.arange(max(frames))[None, :] < torch.tensor(frames)[:, None]
+    return states, mask
 
 
 class BucketBatchSampler(torch.utils.data.Sampler):
@@ -193,13 +213,18 @@ class BucketBatchSampler(torch.utils.data.Sampler):
     With ``shuffle``: each epoch (``set_epoch``) the indices are shuffled with
     ``seed + epoch``, cut into buckets of ``bucket_batches`` batches, sorted by
     duration inside each bucket, batched, and the batches shuffled. Without:
-    batches of consecutive indices sorted by duration. Every rank gets the same
-    number of batches (the list is padded by repeating batches), the role
-    ``DistributedSampler`` plays for plain samplers.
+    batches of consecutive indices sorted by duration. A batch holds at most
+    ``batch_size`` utterances and, with ``max_batch_seconds``, at most that many
+    padded seconds (utterances x the longest of them; an utterance longer than
+    that is a batch of its own), so long turns do not make memory spike; the
+    number of batches then varies by epoch (:meth:`epoch_lengths`). Every rank
+    gets the same number of batches (the list is padded by repeating batches),
+    the role ``DistributedSampler`` plays for plain samplers.
     """
 
     def __init__(self, durations: Sequence[float], batch_size: int, shuffle: bool = True,
-                 seed: int = 0, bucket_batches: int = 50, num_replicas: int = 1, rank: int = 0):
+                 seed: int = 0, bucket_batches: int = 50, num_replicas: int = 1, rank: int = 0,
+                 max_batch_seconds: float | None = None):
         self.durations = list(durations)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -207,24 +232,42 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         self.bucket_batches = max(1, int(bucket_batches))
         self.num_replicas = num_replicas
         self.rank = rank
+        self.max_batch_seconds = max_batch_seconds
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
-    def _batches(self) -> list[list[int]]:
+    def _cut(self, order: list[int]) -> list[list[int]]:
+        """Indices sorted by duration cut into batches (``batch_size``, ``max_batch_seconds``)."""
+        if self.max_batch_seconds is None:
+            return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches: list[list[int]] = []
+        current: list[int] = []
+        longest = 0.0
+        for i in order:
+            longer = max(longest, self.durations[i])
+            if current and (len(current) >= self.batch_size or longer * (len(current) + 1) > self.max_batch_seconds):
+                batches.append(current)
+                current, longer = [], self.durations[i]
+            current.append(i)
+            longest = longer
+        if current:
+            batches.append(current)
+        return batches
+
+    def _batches(self, epoch: int | None = None) -> list[list[int]]:
         n = len(self.durations)
         order = list(range(n))
         if not self.shuffle:
             order.sort(key=lambda i: self.durations[i])
-            return [order[i:i + self.batch_size] for i in range(0, n, self.batch_size)]
-        rng = random.Random(self.seed * 1_000_003 + self.epoch)
+            return self._cut(order)
+        rng = random.Random(self.seed * 1_000_003 + (self.epoch if epoch is None else epoch))
         rng.shuffle(order)
         size = self.batch_size * self.bucket_batches
         batches = []
         for b in range(0, n, size):
-            bucket = sorted(order[b:b + size], key=lambda i: self.durations[i])
-            batches.extend(bucket[i:i + self.batch_size] for i in range(0, len(bucket), self.batch_size))
+            batches.extend(self._cut(sorted(order[b:b + size], key=lambda i: self.durations[i])))
         rng.shuffle(batches)
         return batches
 
@@ -236,19 +279,33 @@ class BucketBatchSampler(torch.utils.data.Sampler):
             batches = batches[self.rank::self.num_replicas]
         return iter(batches)
 
-    def __len__(self) -> int:
-        n = math.ceil(len(self.durations) / self.batch_size) if not self.shuffle else \
-            sum(math.ceil(min(self.batch_size * self.bucket_batches, len(self.durations) - b) / self.batch_size)
-                for b in range(0, len(self.durations), self.batch_size * self.bucket_batches))
+    def _length(self, epoch: int | None = None) -> int:
+        if self.max_batch_seconds is not None:
+            n = len(self._batches(epoch))
+        elif not self.shuffle:
+            n = math.ceil(len(self.durations) / self.batch_size)
+        else:
+            n = sum(math.ceil(min(self.batch_size * self.bucket_batches, len(self.durations) - b) / self.batch_size)
+                    for b in range(0, len(self.durations), self.batch_size * self.bucket_batches))
         return math.ceil(n / self.num_replicas)
 
+    def __len__(self) -> int:
+        return self._length()
 
-def make_loader(dataset: SERDataset, collator: Collator, batch_size: int, shuffle: bool, seed: int = 0,
+    def epoch_lengths(self, epochs: int) -> list[int]:
+        """This rank's number of batches in each of epochs 0 .. ``epochs`` - 1."""
+        return [self._length(e) for e in range(epochs)]
+
+
+def make_loader(dataset, collator: Collator, batch_size: int, shuffle: bool, seed: int = 0,
                 bucket_batches: int = 50, num_workers: int = 0, num_replicas: int = 1, rank: int = 0,
-                pin_memory: bool = False) -> torch.utils.data.DataLoader:
-    sampler = BucketBatchSampler([ex.duration for ex in dataset.examples], batch_size, shuffle=shuffle,
-                                 seed=seed, bucket_batches=bucket_batches, num_replicas=num_replicas,
-                                 rank=rank)
+                pin_memory: bool = False, max_batch_seconds: float | None = None,
+                max_seconds: float | None = None) -> torch.utils.data.DataLoader:
+    """Batches of ``dataset`` (its ``examples`` give the durations, cut at ``max_seconds``)."""
+    durations = [min(ex.duration, max_seconds) if max_seconds else ex.duration for ex in dataset.examples]
+    sampler = BucketBatchSampler(durations, batch_size, shuffle=shuffle, seed=seed,
+                                 bucket_batches=bucket_batches, num_replicas=num_replicas, rank=rank,
+                                 max_batch_seconds=max_batch_seconds)
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collator,
                                        num_workers=num_workers, pin_memory=pin_memory,
                                        persistent_workers=False)

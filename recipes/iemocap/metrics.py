@@ -6,7 +6,9 @@
 * ``macro_f1``: the mean per-class F1 over the classes present in the
   reference or the predictions (scikit-learn's default label set);
 * ``weighted_f1``: per-class F1 weighted by reference support;
-* ``confusion``: rows = reference class, columns = predicted class.
+* ``confusion``: rows = reference class, columns = predicted class;
+* ``precision``, ``recall``, ``f1``: per class (None where undefined: a class never
+  predicted has no precision, one absent from the reference no recall).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_cla
         raise ValueError("y_true and y_pred differ in length")
     if len(y_true) == 0:
         return {**{k: None for k in KEYS}, "confusion": [[0] * num_classes for _ in range(num_classes)],
-                "support": [0] * num_classes}
+                "support": [0] * num_classes, **{k: [None] * num_classes for k in ("precision", "recall", "f1")}}
     cm = confusion_matrix(y_true, y_pred, num_classes)
     support = cm.sum(1)
     predicted = cm.sum(0)
@@ -49,7 +51,19 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_cla
         "weighted_f1": float((f1 * support).sum() / support.sum()),
         "confusion": cm.tolist(),
         "support": support.tolist(),
+        "precision": [float(x) if p else None for x, p in zip(precision, predicted > 0)],
+        "recall": [float(x) if p else None for x, p in zip(recall, present)],
+        "f1": [float(x) if u else None for x, u in zip(f1, used)],
     }
+
+
+def unweighted_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """UA of each confusion matrix in a stack ``(..., C, C)`` (NaN where no class is present)."""
+    support = confusion.sum(-1)
+    tp = np.diagonal(confusion, axis1=-2, axis2=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = np.where(support > 0, tp / support, 0.0)
+        return recall.sum(-1) / (support > 0).sum(-1)
 
 
 def mean_std(values: Sequence[float | None]) -> dict:

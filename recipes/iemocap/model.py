@@ -287,6 +287,8 @@ class SERAlignModel(nn.Module):
                 raise ValueError(f"model.{name}.layers must be last or weighted, not {self.layers[name]!r}")
             if encoder is not None and self.layers[name] == "weighted":
                 self.add_module(f"{name}_layer_weights", LayerWeights(encoder.config.num_hidden_layers + 1))
+                if getattr(encoder.config, "layerdrop", 0.0):   # a skipped layer leaves no hidden state
+                    encoder.config.layerdrop = 0.0
         self.frozen = frozenset(name for name in frozen
                                 if (text_encoder if name == "text" else audio_encoder) is not None)
         for name in self.frozen:
@@ -383,14 +385,21 @@ class SERAlignModel(nn.Module):
         return self.head(None if text is None else text.to(dtype), text_mask,
                          None if audio is None else audio.to(dtype), audio_mask)
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor, audio: Tensor,
-                audio_lengths: Tensor) -> Tensor:
-        text = text_mask = frames = frame_mask = None
-        if self.text_encoder is not None:
-            text, text_mask = self.encode_text(input_ids, attention_mask)
-        if self.audio_encoder is not None:
-            frames, frame_mask = self.encode_audio(audio, audio_lengths)
-        return self.classify(text, text_mask, frames, frame_mask)
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                audio: Tensor | None = None, audio_lengths: Tensor | None = None, *,
+                text_states: Tensor | None = None, text_mask: Tensor | None = None,
+                audio_states: Tensor | None = None, audio_mask: Tensor | None = None) -> Tensor:
+        """Logits from the raw inputs, or from a frozen stream's cached states and mask
+        (``text_states`` / ``audio_states``, :mod:`recipes.iemocap.features`) in their place."""
+        if self.text_encoder is None:
+            text_states = text_mask = None
+        elif text_states is None:
+            text_states, text_mask = self.encode_text(input_ids, attention_mask)
+        if self.audio_encoder is None:
+            audio_states = audio_mask = None
+        elif audio_states is None:
+            audio_states, audio_mask = self.encode_audio(audio, audio_lengths)
+        return self.classify(text_states, text_mask, audio_states, audio_mask)
 
 
 def _tiny_params(tiny) -> tuple[str, dict]:
@@ -511,7 +520,7 @@ def write_tiny_models(model_cfg: ModelConfig, texts: Iterable[str], out: str | P
     tok_dir = write_tiny_tokenizer(texts, out / "tokenizer", model_cfg.text.tiny.vocab_size)
     tok = AutoTokenizer.from_pretrained(str(tok_dir))
     torch.manual_seed(seed)
-    text = _without_pooler(AutoModel.from_config(tiny_text_config(model_cfg.text, len(tok), tok)))
+    text = AutoModel.from_config(tiny_text_config(model_cfg.text, len(tok), tok))   # as published: with a pooler
     text.save_pretrained(str(out / "text"))
     audio = AutoModel.from_config(tiny_audio_config(model_cfg.audio))
     audio.save_pretrained(str(out / "audio"))

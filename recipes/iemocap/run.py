@@ -19,13 +19,17 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_config
+from .config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_config, override
 from .io_utils import RecipeError, report_error
 
 
 def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *, smoke: bool = False,
         resume: bool = False, quiet: bool = False, device: str | None = None,
-        folds: list[int] | None = None, overrides: Sequence[str] = ()) -> dict | None:
+        folds: list[int] | None = None, overrides: Sequence[str] = (),
+        seeds: Sequence[int] | None = None) -> dict | None:
+    """The whole chain; with ``seeds``, train, evaluate and score once per seed (``train.seed``)
+    in ``OUT/seed{s}/`` on the same data (and feature cache, ``OUT/features``), and write
+    ``OUT/results.json`` with each run's pooled figures and their mean and std over seeds."""
     from .align import align
     from .evaluate import evaluate
     from .prepare import prepare
@@ -60,15 +64,34 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
         stage("align")
         align(data, data, cfg, verbose=not quiet)
     rt.barrier()
-    stage("train")
-    train(cfg, data, out, folds=folds, resume=resume, quiet=quiet, device=device)
+    runs = [(cfg, out)] if not seeds else \
+        [(override(cfg, {"train.seed": s}), out / f"seed{s}") for s in seeds]
+    results = []
+    for run_cfg, exp in runs:
+        stage(f"train{'' if exp == out else ' ' + exp.name}")
+        train(run_cfg, data, exp, folds=folds, resume=resume, quiet=quiet, device=device, features=out / "features")
+        if not rt.is_main:
+            continue
+        stage("evaluate")
+        evaluate(run_cfg, data, exp, folds=folds, quiet=quiet, device=device)
+        stage("score")
+        results.append(score(run_cfg, data, exp, folds=folds, quiet=quiet))
     if not rt.is_main:
         return None
-    stage("evaluate")
-    evaluate(cfg, data, out, folds=folds, quiet=quiet, device=device)
-    stage("score")
-    results = score(cfg, data, out, folds=folds, quiet=quiet)
-    return results
+    if not seeds:
+        return results[0]
+    from .io_utils import atomic_write_json
+    from .statistics import over_seeds
+
+    combined = {"config": cfg.path, "labels": cfg.labels.names, "seeds": list(seeds),
+                "runs": {str(s): {"dir": f"seed{s}", "pooled": r["pooled"]} for s, r in zip(seeds, results)},
+                "summary": over_seeds(results)}
+    atomic_write_json(out / "results.json", combined)
+    if not quiet:
+        s = combined["summary"]
+        print(f"{len(seeds)} seeds: UA {s['UA']['mean']:.4f} ± {s['UA']['std']:.4f}, "
+              f"WA {s['WA']['mean']:.4f} ± {s['WA']['std']:.4f}; wrote {out / 'results.json'}")
+    return combined
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +105,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the whole chain runs (nothing is downloaded)")
     parser.add_argument("--resume", action="store_true", help="continue training from OUT/fold*/last.pt")
     parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                        help="one run per seed (train.seed) in OUT/seed{SEED}/; OUT/results.json gives "
+                             "the mean and std over seeds")
     parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
@@ -96,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         run(args.config, args.corpus, args.out, smoke=args.smoke, resume=args.resume, quiet=args.quiet,
-            device=args.device, folds=args.folds, overrides=args.overrides)
+            device=args.device, folds=args.folds, overrides=args.overrides, seeds=args.seeds)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     finally:

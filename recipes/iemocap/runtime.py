@@ -68,6 +68,8 @@ def setup_runtime(train: TrainConfig, device: str | None = None) -> Runtime:
     (or ``device``, from ``--device``) and ``train.precision``."""
     device = device or train.device
     precision = train.precision
+    if train.deterministic:
+        deterministic()
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -92,6 +94,16 @@ def setup_runtime(train: TrainConfig, device: str | None = None) -> Runtime:
     return Runtime(dev, rank, world, local_rank, dtype)
 
 
+def deterministic() -> None:
+    """Deterministic algorithms (``train.deterministic``): cuBLAS's fixed workspace (set before
+    CUDA starts), cuDNN without benchmarking, and an error from any operation torch has no
+    deterministic version of, rather than a run that cannot be repeated."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
 def finish_distributed() -> None:
     """Leave the process group, if this process joined one."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -101,6 +113,16 @@ def finish_distributed() -> None:
 def to_device(batch: dict, device: torch.device) -> dict:
     """Every tensor of a collated batch on ``device``."""
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+#: what a collated batch gives the model's forward pass (raw inputs and cached states)
+MODEL_INPUTS = ("input_ids", "attention_mask", "audio", "audio_lengths", "text_states", "text_mask",
+                "audio_states", "audio_mask")
+
+
+def model_inputs(batch: dict) -> dict:
+    """The keyword arguments of the model's forward pass in a collated batch."""
+    return {k: batch[k] for k in MODEL_INPUTS if k in batch}
 
 
 @torch.no_grad()
@@ -114,7 +136,7 @@ def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np
                       dynamic_ncols=True):
         batch = to_device(batch, rt.device)
         with rt.autocast():
-            out = model(batch["input_ids"], batch["attention_mask"], batch["audio"], batch["audio_lengths"])
+            out = model(**model_inputs(batch))
         idx.append(batch["index"].cpu())
         logits.append(out.float().cpu())
     idx_a = torch.cat(idx).numpy() if idx else np.zeros(0, dtype=np.int64)

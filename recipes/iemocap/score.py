@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import RecipeConfig, add_config_arguments, data_dir, load_config
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error, write_segments
+from .io_utils import (RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error,
+                       write_segments, write_turns)
 from .metrics import KEYS as CLS_KEYS, mean_std
 from .stage import load_data, selected_folds
 
@@ -106,13 +107,42 @@ def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: li
             **{key: mean_std([e.get(key) for e in entries]) for key in RATE_KEYS},
             "pooled": _pooled_rates(entries),
         }
-    results = {"config": cfg.path, "labels": labels, "folds": fold_results, "summary": summary}
+    results = {"config": cfg.path, "labels": labels, "folds": fold_results, "summary": summary,
+               "pooled": pooled(cfg, data_dir, out, records, [f["fold"] for f in fold_results], all_folds)}
     atomic_write_json(out / "results.json", results)
     atomic_write_text(out / "report.md", markdown_report(results))
     if not quiet:
         print(markdown_report(results))
         print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
     return results
+
+
+def pooled(cfg: RecipeConfig, data_dir: str | Path, out: Path, records: list[dict], folds: list[int],
+           all_folds: list[dict]) -> dict[str, Any]:
+    """Every selected fold's test utterances and turns together (``OUT/pooled/``): classification
+    metrics with per-class scores, teer's rates, and bootstrap intervals of UA and of each rate."""
+    from teer.bootstrap import Settings
+
+    from .statistics import pooled_classification, pooled_rates, read_predictions
+
+    scfg = cfg.score
+    labels = cfg.labels.names
+    sessions = {int(f["fold"]): f["test_session"] for f in all_folds}
+    dialogs = {r["dialog"] for r in records if r["session"] in {sessions[k] for k in folds}}
+    predictions = [p for k in folds for p in read_predictions(out / f"fold{k}")]
+    result = pooled_classification(predictions, labels, {r["id"]: r["dialog"] for r in records})
+    pooled_dir = out / "pooled"
+    pooled_dir.mkdir(parents=True, exist_ok=True)
+    rows = [row for k in folds for row in json.loads((out / f"fold{k}" / "hyp.json").read_text(encoding="utf-8"))]
+    hyp = write_turns(pooled_dir / "hyp.json", rows)
+    result["scores"] = {}
+    for name, preset in scfg.presets.items():
+        ref = filter_rttm(Path(data_dir) / preset.reference, dialogs, pooled_dir / f"ref_{name}.rttm")
+        result["scores"][name] = pooled_rates(ref, hyp, name, collar=scfg.collar_for(name),
+                                              regions=scfg.regions_for(name),
+                                              emotions=labels if scfg.restrict_to_labels else None)
+    result["bootstrap"] = {**Settings().to_dict(len(dialogs)), "unit": "dialog (file)"}
+    return result
 
 
 def _pct(x) -> str:
@@ -139,6 +169,17 @@ def markdown_report(results: dict[str, Any]) -> str:
     s = results["summary"]
     lines.append(f"| mean | | {_ms(s['WA'])} | {_ms(s['UA'])} | {_ms(s['macro_f1'])} | "
                  f"{_ms(s['weighted_f1'])} |")
+    p = results.get("pooled")
+    if p:
+        ci = p["UA_interval"]
+        lines.append(f"| pooled | | {_pct(p['WA'])} | {_pct(p['UA'])}"
+                     f"{'' if ci is None else f' [{_pct(ci[0])}, {_pct(ci[1])}]'} | {_pct(p['macro_f1'])} | "
+                     f"{_pct(p['weighted_f1'])} |")
+        lines += ["", "Pooled: the test utterances of all folds together; UA's 95 % percentile bootstrap "
+                  "interval resamples dialogs.", "", "| class | precision | recall | F1 | support |",
+                  "|---|---|---|---|---|"]
+        for lab, c in p["per_class"].items():
+            lines.append(f"| {lab} | {_pct(c['precision'])} | {_pct(c['recall'])} | {_pct(c['f1'])} | {c['support']} |")
     lines += ["", "Confusion matrices: `fold*/confusion.json`, `fold*/confusion.png`.", "",
               "## Turn classification (test session's turns, labelled as SER-Align labels them)", "",
               "| fold | turns | WA | UA | macro F1 | weighted F1 |", "|---|---|---|---|---|---|"]
@@ -158,6 +199,10 @@ def markdown_report(results: dict[str, Any]) -> str:
         ss = s["scores"][name]
         lines.append("| mean | " + " | ".join(_ms(ss[k]) for k in RATE_KEYS) + " |")
         lines.append("| pooled | " + " | ".join(_pct(ss["pooled"][k]) for k in RATE_KEYS) + " |")
+        if p and name in p["scores"]:
+            cis = p["scores"][name]["intervals"]
+            lines.append("| 95 % CI (files) | " + " | ".join(
+                "–" if cis.get(k) is None else f"[{_pct(cis[k][0])}, {_pct(cis[k][1])}]" for k in RATE_KEYS) + " |")
         if name == "ser-align":
             lines.append("\nUnder `ser-align`, reference speech outside the label set is dropped, so system "
                          "turns there are false alarms: with turns on every utterance, TEER can exceed 100 %.")

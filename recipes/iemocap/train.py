@@ -10,7 +10,14 @@ from the four training sessions by ``prepare``). Per fold, in ``OUT/fold{k}/``:
   the same weights as an uninterrupted run with the same seed;
 * ``best.pt``: the weights of the best validation epoch (what ``evaluate`` uses);
 * ``metrics.jsonl``: one line per epoch (train loss, validation loss and
-  metrics, learning rates, time).
+  metrics, learning rates, time);
+* ``train_summary.json`` once the fold is done; then only the checkpoints
+  ``train.keep`` and ``evaluate.checkpoint`` name stay, weights only, and
+  ``--resume`` leaves the fold as it is.
+
+Batches are bucketed by duration and capped by ``train.batch_size`` and
+``train.max_batch_seconds``; with ``train.cache_features`` the frozen encoders'
+states come from ``OUT/features/`` (:mod:`recipes.iemocap.features`).
 
 Optimisation: AdamW with one learning rate for the encoders and one for the
 head (no weight decay on biases and norms), linear warm-up then linear decay,
@@ -146,6 +153,10 @@ class FoldTraining:
         return self.fold_dir / "best.pt"
 
     @property
+    def summary_path(self) -> Path:
+        return self.fold_dir / "train_summary.json"
+
+    @property
     def epochs(self) -> int:
         return self.tcfg.epochs
 
@@ -156,9 +167,12 @@ class FoldTraining:
 
 def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Path, *, rt: Runtime,
                model_cfg: ModelConfig, resume: bool, quiet: bool,
-               turns: list[dict] | None = None) -> tuple[FoldTraining, TrainState]:
+               turns: list[dict] | None = None,
+               features: str | Path | None = None) -> tuple[FoldTraining, TrainState]:
     """Loaders, model, optimiser, scheduler and scaler of one fold, and where its training stands:
     ``last.pt``'s state with ``resume`` (when there is one), else a fresh start (old outputs removed).
+    With ``train.cache_features`` the frozen streams are read from the feature cache in
+    ``features`` (default ``OUT/features``), filled first where it lacks an utterance.
 
     The order is fixed: the seed, then everything that draws random numbers, then the resumed
     RNG states, so that a resumed run continues exactly where the interrupted one stopped.
@@ -166,7 +180,8 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     import torch
 
     from .checkpoint import seed_everything
-    from .data import Collator, SERDataset, make_loader, windows
+    from .data import Collator, make_loader, windows
+    from .features import fold_datasets
     from .model import build_model, load_tokenizer
 
     tcfg = cfg.train
@@ -179,28 +194,28 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     valid_ex = split_examples(records, turns, fold, cfg, "valid")
     if not train_ex:
         raise RecipeError("folds.json", None, f"fold {k}: no training {tcfg.on}")
-    max_seconds = model_cfg.audio.max_seconds
-    collate = Collator(load_tokenizer(model_cfg), max_tokens=model_cfg.text.max_tokens)
+    tokenizer = load_tokenizer(model_cfg)
+    model = build_model(model_cfg, num_classes=len(labels))
+    # validation reads sliding windows, as evaluate does (owner: the example of each window)
+    valid_windows, valid_owner = windows(valid_ex, model_cfg.audio.max_seconds, cfg.inputs.window_hop)
+    train_set, valid_set = fold_datasets(model, [train_ex, valid_windows], cfg, model_cfg, tokenizer, rt,
+                                         Path(features) if features is not None else Path(out) / "features")
+    collate = Collator(tokenizer, max_tokens=model_cfg.text.max_tokens)
     workers = tcfg.num_workers
     pin = rt.device.type == "cuda"
-    train_loader = make_loader(SERDataset(train_ex, max_seconds), collate, tcfg.batch_size,
-                               shuffle=True, seed=seed, bucket_batches=tcfg.bucket_batches,
-                               num_workers=workers, num_replicas=rt.world_size, rank=rt.rank,
-                               pin_memory=pin)
-    valid_windows, valid_owner = windows(valid_ex, max_seconds, cfg.inputs.window_hop)   # as evaluate
-    valid_loader = make_loader(SERDataset(valid_windows, max_seconds), collate, tcfg.eval_batch_size,
-                               shuffle=False, num_workers=workers, num_replicas=rt.world_size,
-                               rank=rt.rank, pin_memory=pin)
-
-    model = build_model(model_cfg, num_classes=len(labels)).to(rt.device)
+    train_loader = make_loader(train_set, collate, tcfg.batch_size, shuffle=True, seed=seed,
+                               bucket_batches=tcfg.bucket_batches, num_workers=workers,
+                               num_replicas=rt.world_size, rank=rt.rank, pin_memory=pin,
+                               max_batch_seconds=tcfg.max_batch_seconds, max_seconds=model_cfg.audio.max_seconds)
+    valid_loader = make_loader(valid_set, collate, tcfg.eval_batch_size, shuffle=False, num_workers=workers,
+                               num_replicas=rt.world_size, rank=rt.rank, pin_memory=pin,
+                               max_batch_seconds=tcfg.max_batch_seconds, max_seconds=model_cfg.audio.max_seconds)
     optimizer = make_optimizer(model, tcfg)
-    steps_per_epoch = math.ceil(len(train_loader) / tcfg.grad_accum)   # see train_epoch
-    scheduler = make_scheduler(optimizer, tcfg.epochs * steps_per_epoch, tcfg.warmup_ratio)
+    steps = sum(math.ceil(n / tcfg.grad_accum)   # see train_epoch
+                for n in train_loader.batch_sampler.epoch_lengths(tcfg.epochs))
+    scheduler = make_scheduler(optimizer, steps, tcfg.warmup_ratio)
     fp16 = rt.dtype == torch.float16
-    if hasattr(torch.amp, "GradScaler"):
-        scaler = torch.amp.GradScaler(rt.device.type, enabled=fp16)
-    else:   # torch < 2.3
-        scaler = torch.cuda.amp.GradScaler(enabled=fp16)
+    scaler = torch.amp.GradScaler(rt.device.type, enabled=fp16)
     run = FoldTraining(k, Path(out) / f"fold{k}", labels, tcfg, rt, model, model, optimizer, scheduler,
                        scaler, train_loader, valid_loader, valid_ex, valid_owner)
     state = resume_state(run, quiet) if resume and run.last_path.is_file() else fresh_start(run)
@@ -232,7 +247,7 @@ def resume_state(run: FoldTraining, quiet: bool) -> TrainState:
 def fresh_start(run: FoldTraining) -> TrainState:
     """A new training state; the checkpoints and metrics of an earlier run of the fold are removed."""
     if run.rt.is_main:
-        for stale in (run.last_path, run.best_path, run.fold_dir / "metrics.jsonl"):
+        for stale in (run.last_path, run.best_path, run.fold_dir / "metrics.jsonl", run.summary_path):
             stale.unlink(missing_ok=True)
     return TrainState()
 
@@ -245,7 +260,7 @@ def train_epoch(run: FoldTraining, epoch: int, quiet: bool) -> float:
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
-    from .runtime import to_device
+    from .runtime import model_inputs, to_device
 
     rt, net, optimizer, scaler, accum = run.rt, run.net, run.optimizer, run.scaler, run.tcfg.grad_accum
     run.train_loader.batch_sampler.set_epoch(epoch)
@@ -269,8 +284,7 @@ def train_epoch(run: FoldTraining, epoch: int, quiet: bool) -> float:
         sync = contextlib.nullcontext() if boundary or not rt.distributed else net.no_sync()
         with sync:
             with rt.autocast():
-                logits = net(batch["input_ids"], batch["attention_mask"], batch["audio"],
-                             batch["audio_lengths"])
+                logits = net(**model_inputs(batch))
             loss = F.cross_entropy(logits.float(), batch["labels"])
             scaler.scale(loss / group).backward()
         total_loss += float(loss.detach()) * len(batch["labels"])
@@ -330,7 +344,8 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
                rt: Runtime, model_cfg: ModelConfig, resume: bool = False, quiet: bool = False,
                stop_after_epoch: int | None = None,
                on_epoch_end: Callable[[int], None] | None = None,
-               turns: list[dict] | None = None) -> dict[str, Any]:
+               turns: list[dict] | None = None,
+               features: str | Path | None = None) -> dict[str, Any]:
     """Train one fold; returns its summary (best epoch and validation metrics).
 
     ``stop_after_epoch`` ends the run after that epoch's checkpoint, as a kill
@@ -338,8 +353,11 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     """
     from tqdm.auto import tqdm
 
+    done = Path(out) / f"fold{int(fold['fold'])}" / "train_summary.json"
+    if resume and done.is_file():   # a finished fold: its checkpoints may hold weights only
+        return json.loads(done.read_text(encoding="utf-8"))
     run, state = build_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg, resume=resume, quiet=quiet,
-                            turns=turns)
+                            turns=turns, features=features)
     early = run.tcfg.early_stopping
     epochs, metric = run.epochs, run.metric
     epoch_bar = tqdm(range(epochs), desc=f"fold {run.fold}", initial=state.epoch, total=epochs,
@@ -372,13 +390,34 @@ def train_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
                "best_epoch": state.best_epoch, "metric": metric, "best_valid": state.best,
                "early_stopped": state.epoch < epochs}
     if rt.is_main:
-        atomic_write_json(run.fold_dir / "train_summary.json", summary)
+        summary["checkpoints"] = keep_checkpoints(run, state, cfg.evaluate.checkpoint)
+        atomic_write_json(run.summary_path, summary)
+    rt.barrier()
     return summary
 
 
+def keep_checkpoints(run: FoldTraining, state: TrainState, evaluated: str) -> dict[str, int]:
+    """A finished fold's checkpoints: those ``train.keep`` names and the one ``evaluate.checkpoint``
+    reads stay, weights only (``last.pt`` loses the optimiser, scheduler and RNG states that only
+    ``--resume`` needed); the others are removed. Returns the kept files' sizes in bytes."""
+    from .checkpoint import atomic_torch_save
+
+    keep = {"best", "last"} if run.tcfg.keep == "both" else {run.tcfg.keep, evaluated}
+    if "last" in keep:
+        atomic_torch_save({"model": run.model.state_dict(), "epoch": state.epoch, "labels": run.labels,
+                           "fold": run.fold}, run.last_path)
+    else:
+        run.last_path.unlink(missing_ok=True)
+    if "best" not in keep:
+        run.best_path.unlink(missing_ok=True)
+    return {p.name: p.stat().st_size for p in (run.best_path, run.last_path) if p.is_file()}
+
+
 def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
-          resume: bool = False, quiet: bool = False, device: str | None = None) -> list[dict]:
-    """Train every selected fold; returns their summaries."""
+          resume: bool = False, quiet: bool = False, device: str | None = None,
+          features: str | Path | None = None) -> list[dict]:
+    """Train every selected fold; returns their summaries (``features``: the feature cache's
+    directory, default ``OUT/features``)."""
     from .runtime import setup_runtime
 
     rt = setup_runtime(cfg.train, device)
@@ -388,7 +427,7 @@ def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: li
     summaries = []
     for fold in selected_folds(cfg, all_folds, folds):
         summaries.append(train_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg,
-                                    resume=resume, quiet=quiet, turns=turns))
+                                    resume=resume, quiet=quiet, turns=turns, features=features))
     return summaries
 
 

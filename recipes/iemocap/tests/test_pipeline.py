@@ -16,6 +16,8 @@ from recipes.iemocap.deps import missing_reason
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
 
+import torch
+
 from recipes.iemocap import __main__ as cli
 from recipes.iemocap import score as score_mod
 from recipes.iemocap.metrics import classification_metrics
@@ -51,11 +53,62 @@ def test_run_smoke_end_to_end(smoke_run):
     assert "| mean |" in report and "TEER" in report
     for k in (1, 2):
         d = out / f"fold{k}"
-        for name in ("best.pt", "last.pt", "metrics.jsonl", "hyp.json", "eval.json",
+        assert not (d / "last.pt").exists()   # train.keep: best (the resume state goes once a fold is done)
+        for name in ("best.pt", "metrics.jsonl", "hyp.json", "eval.json", "train_summary.json",
                      "confusion.json", "confusion.png", "predictions.jsonl"):
             assert (d / name).is_file(), name
         assert (d / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_pooled_results_intervals_and_per_class_scores(smoke_run):
+    results = json.loads((smoke_run / "results.json").read_text())
+    labels, pooled = results["labels"], results["pooled"]
+    preds = [json.loads(x) for k in (1, 2) for x in (smoke_run / f"fold{k}" / "predictions.jsonl").read_text().splitlines()]
+    m = classification_metrics([labels.index(p["label"]) for p in preds], [labels.index(p["prediction"]) for p in preds],
+                               len(labels))
+    assert pooled["n"] == len(preds) == sum(f["n_test"] for f in results["folds"])
+    for key in CLS_KEYS:
+        assert pooled[key] == pytest.approx(m[key])
+    assert np.array_equal(pooled["confusion"], np.sum([f["confusion"] for f in results["folds"]], axis=0))
+    for i, lab in enumerate(labels):
+        c, row, col = pooled["per_class"][lab], np.array(m["confusion"])[i], np.array(m["confusion"])[:, i]
+        assert c["support"] == row.sum()
+        assert c["recall"] == (pytest.approx(row[i] / row.sum()) if row.sum() else None)
+        assert c["precision"] == (pytest.approx(col[i] / col.sum()) if col.sum() else None)
+    lo, hi = pooled["UA_interval"]
+    assert 0 <= lo <= hi <= 1 and pooled["bootstrap"]["resamples"] == 1000
+    for name, entry in pooled["scores"].items():
+        summed = results["summary"]["scores"][name]["pooled"]   # the seconds of the folds summed
+        for key in RATE_KEYS:
+            assert entry[key] == pytest.approx(summed[key], abs=1e-9)
+            lo, hi = entry["intervals"][key]
+            assert lo <= hi and entry["files"] == len({r["session_id"] for k in (1, 2) for r in
+                                                      json.loads((smoke_run / f"fold{k}" / "hyp.json").read_text())})
+        assert any("files" in w for w in entry["warnings"])   # a smoke run has too few dialogs for a bootstrap
+    report = (smoke_run / "report.md").read_text()
+    assert "| pooled |" in report and "95 % CI (files)" in report and "| class | precision |" in report
+
+
+@pytest.mark.slow
+def test_run_with_seeds_reports_mean_and_std_over_seeds(tmp_path):
+    out = tmp_path / "seeds"
+    assert cli.main(["run", "--smoke", "--out", str(out), "--quiet", "--seeds", "3", "4", "--folds", "1"]) == 0
+    combined = json.loads((out / "results.json").read_text())
+    assert combined["seeds"] == [3, 4] and set(combined["runs"]) == {"3", "4"}
+    per_seed = [json.loads((out / f"seed{s}" / "results.json").read_text()) for s in (3, 4)]
+    assert [r["pooled"] for r in per_seed] == [combined["runs"][s]["pooled"] for s in ("3", "4")]
+    for key in ("UA", "WA"):
+        values = [r["pooled"][key] for r in per_seed]
+        assert combined["summary"][key]["mean"] == pytest.approx(np.mean(values))
+        assert combined["summary"][key]["std"] == pytest.approx(np.std(values))
+    teer_values = [r["pooled"]["scores"]["wu2023"]["TEER"] for r in per_seed]
+    assert combined["summary"]["scores"]["wu2023"]["TEER"]["mean"] == pytest.approx(np.mean(teer_values))
+    assert (out / "data" / "folds.json").is_file() and not (out / "seed3" / "data").exists()
+    w3 = torch.load(out / "seed3" / "fold1" / "best.pt", weights_only=False)["model"]
+    w4 = torch.load(out / "seed4" / "fold1" / "best.pt", weights_only=False)["model"]
+    assert not torch.equal(w3["head.classifier.weight"], w4["head.classifier.weight"])   # the seeds differ
 
 
 @pytest.mark.slow

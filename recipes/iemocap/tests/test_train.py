@@ -31,7 +31,7 @@ def setup(prepared, tmp_path_factory):
     data, _ = prepared
     cfg = override(load_config(SMOKE_CONFIG), {
         "train.epochs": 3, "train.batch_size": 4, "train.grad_accum": 2, "train.num_workers": 0,
-        "train.early_stopping.metric": "UA", "train.early_stopping.patience": 10})
+        "train.early_stopping.metric": "UA", "train.early_stopping.patience": 10, "train.keep": "both"})
     out = tmp_path_factory.mktemp("train_models")
     model_cfg = ensure_models(cfg, data, out)
     records, folds = load_data(data)
