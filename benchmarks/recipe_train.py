@@ -1,5 +1,7 @@
-"""One training epoch of the IEMOCAP recipe at real model size: samples/s, peak GPU
-memory, GPU utilisation, for fp32, bf16 and (with two GPUs) torchrun with 2 processes.
+"""One training epoch of the IEMOCAP recipe at real model size: samples/s, audio-seconds/s,
+peak memory, GPU utilisation, for the fine-tuned model in fp32 and bf16, (with two GPUs)
+torchrun with 2 processes, and the frozen protocol (weighted layers) without and with the
+feature cache.
 
     python benchmarks/recipe_train.py --out bench_out/recipe_train            # on a GPU machine
     python benchmarks/recipe_train.py --tiny --modes fp32 --out /tmp/rt      # CPU smoke run (tests)
@@ -14,7 +16,10 @@ validation split, so the epoch is training only); the time is the epoch's, as
 ``metrics.jsonl`` records it. GPU utilisation is ``nvidia-smi`` sampled every 0.2 s
 during the run (mean over samples and GPUs in use); peak memory is
 ``torch.cuda.max_memory_allocated`` per process (the largest rank's).
-``--tiny`` uses the recipe's tiny smoke-test shapes instead (for CPU).
+``--tiny`` uses the recipe's tiny smoke-test shapes instead (for CPU). ``frozen`` and
+``frozen-cache`` freeze both encoders and read a weighted sum of their layers; with the
+cache, ``setup (s)`` includes filling it (the encoders' one pass), and the epoch reads it.
+On CPU, peak memory is the largest process's peak resident set size.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODES = ("fp32", "bf16", "ddp2")
+MODES = ("fp32", "bf16", "ddp2", "frozen", "frozen-cache")
 
 
 def make_data(out: Path, dialogs: int, utterances: int) -> Path:
@@ -77,10 +82,14 @@ def make_models(out: Path, data: Path, tiny: bool) -> dict:
     return paths
 
 
-def config(paths: dict, precision: str, batch_size: int, tiny: bool, workers: int, device: str | None):
+def config(paths: dict, precision: str, batch_size: int, tiny: bool, workers: int, device: str | None,
+           mode: str = "fp32"):
     from recipes.iemocap.config import DEFAULT_CONFIG, SMOKE_CONFIG, load_config, override
 
-    return override(load_config(SMOKE_CONFIG if tiny else DEFAULT_CONFIG), {
+    frozen = {"model.text.freeze": True, "model.audio.freeze": True, "model.text.layers": "weighted",
+              "model.audio.layers": "weighted", "train.cache_features": mode == "frozen-cache"} \
+        if mode.startswith("frozen") else {}
+    return override(load_config(SMOKE_CONFIG if tiny else DEFAULT_CONFIG), {**frozen,
         "model.tokenizer": paths["tokenizer"], "model.text.pretrained": paths["text"],
         "model.audio.pretrained": paths["audio"], "train.folds": [1], "train.epochs": 1,
         "train.batch_size": batch_size, "train.grad_accum": 1, "train.precision": precision,
@@ -106,10 +115,16 @@ def worker(args: argparse.Namespace) -> int:
     t0 = time.time()
     train_fold(folds[0], records, cfg, job["run"], rt=rt, model_cfg=cfg.model, quiet=True)
     wall = time.time() - t0
-    peak = torch.cuda.max_memory_allocated(rt.device) / 2**30 if rt.device.type == "cuda" else None
+    import resource
+
+    peak = torch.cuda.max_memory_allocated(rt.device) / 2**30 if rt.device.type == "cuda" else \
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    cut = cfg.model.audio.max_seconds or float("inf")
+    by_id = {r["id"]: r for r in records}
+    audio_s = sum(min(by_id[i]["end"] - by_id[i]["start"], cut) for i in folds[0]["train"])
     Path(job["run"], f"rank{rt.rank}.json").write_text(json.dumps(
         {"rank": rt.rank, "world": rt.world_size, "device": str(rt.device), "peak_gib": peak,
-         "wall_s": wall, "n_train": len(folds[0]["train"])}))
+         "wall_s": wall, "n_train": len(folds[0]["train"]), "audio_s": audio_s}))
     finish_distributed()
     return 0
 
@@ -150,7 +165,7 @@ class GpuSampler:
 def run_mode(mode: str, args: argparse.Namespace, data: Path, paths: dict) -> dict:
     import torch
 
-    precision = "bf16" if mode == "bf16" else "fp32"
+    precision = "bf16" if mode == "bf16" else "fp32"   # frozen modes: fp32 on CPU, as fp32
     procs = 2 if mode == "ddp2" else 1
     run = Path(args.out) / "runs" / mode
     shutil.rmtree(run, ignore_errors=True)
@@ -159,7 +174,7 @@ def run_mode(mode: str, args: argparse.Namespace, data: Path, paths: dict) -> di
 
     from recipes.iemocap.config import as_dict
 
-    cfg = config(paths, precision, args.batch_size, args.tiny, args.workers, args.device)
+    cfg = config(paths, precision, args.batch_size, args.tiny, args.workers, args.device, mode)
     (run / "config.yaml").write_text(yaml.safe_dump(as_dict(cfg), sort_keys=False))
     (run / "job.json").write_text(json.dumps({"config": str(run / "config.yaml"), "data": str(data),
                                               "run": str(run)}))
@@ -178,7 +193,10 @@ def run_mode(mode: str, args: argparse.Namespace, data: Path, paths: dict) -> di
     return {"mode": mode, "device": ranks[0]["device"] if procs == 1 else f"{procs} x {ranks[0]['device']}",
             "processes": procs, "precision": precision, "batch_size": args.batch_size,
             "utterances": n, "epoch_s": epoch["seconds"], "samples_per_s": n / epoch["seconds"],
-            "peak_gpu_gib": max(peaks) if peaks else None,
+            "audio_s_per_s": ranks[0]["audio_s"] / epoch["seconds"],
+            "setup_s": max(r["wall_s"] for r in ranks) - epoch["seconds"],
+            "peak_gpu_gib": max(peaks) if peaks and ranks[0]["device"].startswith("cuda") else None,
+            "peak_rss_gib": max(peaks) if peaks and not ranks[0]["device"].startswith("cuda") else None,
             "gpu_util_pct": gpu.mean(procs) if torch.cuda.is_available() else None,
             "train_loss": epoch["train_loss"]}
 
@@ -189,11 +207,13 @@ def _f(x, fmt):
 
 def table(rows: list[dict], shapes: str) -> str:
     lines = [f"Model: {shapes}.", "",
-             "| mode | device | precision | utterances | epoch (s) | samples/s | peak GPU memory (GiB) "
-             "| GPU utilisation (%) |", "|---|---|---|---:|---:|---:|---:|---:|"]
+             "| mode | device | precision | utterances | setup (s) | epoch (s) | samples/s | audio-s/s "
+             "| peak GPU memory (GiB) | peak RSS (GiB) | GPU utilisation (%) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['mode']} | {r['device']} | {r['precision']} | {r['utterances']} | "
-                     f"{r['epoch_s']:.1f} | {r['samples_per_s']:.2f} | {_f(r['peak_gpu_gib'], '.2f')} | "
+                     f"{r['setup_s']:.1f} | {r['epoch_s']:.1f} | {r['samples_per_s']:.2f} | "
+                     f"{r['audio_s_per_s']:.2f} | {_f(r['peak_gpu_gib'], '.2f')} | {_f(r['peak_rss_gib'], '.2f')} | "
                      f"{_f(r['gpu_util_pct'], '.0f')} |")
     return "\n".join(lines)
 
@@ -201,7 +221,8 @@ def table(rows: list[dict], shapes: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench_out" / "recipe_train")
-    parser.add_argument("--modes", nargs="+", choices=MODES, help="default: fp32 bf16, and ddp2 with 2+ GPUs")
+    parser.add_argument("--modes", nargs="+", choices=MODES,
+                        help="default: fp32 bf16 frozen frozen-cache, and ddp2 with 2+ GPUs")
     parser.add_argument("--tiny", action="store_true", help="the smoke test's tiny shapes (CPU check)")
     parser.add_argument("--dialogs-per-session", type=int, default=8)
     parser.add_argument("--utterances-per-dialog", type=int, default=40)
