@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from recipes.iemocap.deps import missing_reason
+
 from recipes.iemocap.__main__ import main as cli
 from recipes.iemocap.align import (Turn, Word, assign_speakers, build_turns, fill_untimed_words,
                                    match_utterances, read_whisperx_json, turns_to_seglst)
@@ -256,6 +258,7 @@ def test_the_token_goes_under_the_name_the_pipeline_takes():
                           "device": "cpu"}
 
 
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_whisperx_settings_default_to_ser_align_and_the_device_present():
     import torch
 

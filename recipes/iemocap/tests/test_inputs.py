@@ -66,6 +66,7 @@ def _dialog(tmp_path, seconds=4.0):
     return record, left, right
 
 
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_a_turn_reads_only_what_a_system_has(tmp_path):
     """A turn exactly on an utterance is still read from the dialog recording with its own
     words: never the sentence wav or the transcript."""
@@ -92,6 +93,7 @@ def test_a_turn_reads_only_what_a_system_has(tmp_path):
         turn_examples([{**turns[0], "session_id": "Ses09F_y"}], {record["id"]: record})
 
 
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_utterances_read_the_same_audio_as_turns_unless_sentence_is_asked(tmp_path):
     from recipes.iemocap.data import read_audio, turn_examples, utterance_examples
 
@@ -114,6 +116,7 @@ def test_utterances_read_the_same_audio_as_turns_unless_sentence_is_asked(tmp_pa
     assert u.text == "Hello, there!"
 
 
+@pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_windows_cover_a_long_example_and_only_a_long_one():
     from recipes.iemocap.data import Example, windows
 
