@@ -669,7 +669,10 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     both = evaluated & (ref_side.count > 0) & (hyp_side.count > 0)
     together = _together(ref_side, hyp_side, both, len(emotions), coarse)
     if options.speaker_map is None:
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.agreeing)
+        # the labels' sorted ranks: emotion indices follow the input order, ties must not
+        emotion_rank = np.argsort(np.argsort(np.asarray([str(e) for e in emotions], dtype=object), kind="stable"))
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.agreeing,
+                                          emotion_rank.astype(np.int64))
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,
                                         options.speaker_map)

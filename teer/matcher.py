@@ -61,7 +61,8 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs) -> np.ndarray:
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
+                    emotion_rank: np.ndarray | None = None) -> np.ndarray:
     """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
 
     ``speakers`` are the pairs of speakers active together in the evaluated regions
@@ -70,18 +71,20 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing:
     has the right emotion wins, so that sTEER depends neither on speaker names nor on
     the order of segments (``tie_weights``). Every overlap counts, however short: a
     speaker pair overlapping for a nanosecond is mapped when nothing better is.
+    ``emotion_rank``: per emotion index, the rank of its label among the sorted labels
+    (emotion indices follow the input order; ``canonical_order`` must not).
     Returns, per hypothesis speaker, its reference speaker or -1.
     """
     mapping = np.full(len(hyp.speaker_file), -1, np.int64)
     if len(speakers) == 0:
         return mapping
-    local = tuple(canonical_order(grid, side) for side in (ref, hyp))
+    local = tuple(canonical_order(grid, side, emotion_rank) for side in (ref, hyp))
     pairs = overlaps(grid, ref, hyp, speakers, agreeing, local)
     assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file, local)
     return mapping
 
 
-def canonical_order(grid: Grid, side: Side) -> np.ndarray:
+def canonical_order(grid: Grid, side: Side, emotion_rank: np.ndarray | None = None) -> np.ndarray:
     """Per speaker of ``side``, its rank among its file's speakers in an order that depends
     on their speech only, never on names or input order: by the start of their first
     speech, the end of it, the end of their last, their number of stretches of speech
@@ -89,8 +92,9 @@ def canonical_order(grid: Grid, side: Side) -> np.ndarray:
     so that shifting all times changes nothing).
 
     The assignment solver meets the speakers in this order, and so breaks the ties left
-    (equal overlap and equal emotion agreement) by it. Only between two speakers equal
-    in all of these does their order (by name) decide.
+    (equal overlap and equal emotion agreement) by it. Last comes a hash of the speaker's
+    segments and emotions (``_content_hash``): only speakers with the same speech are then
+    left in input order, and swapping those changes no figure.
     """
     n = len(side.speaker_file)
     iv = side.by_speaker
@@ -102,19 +106,55 @@ def canonical_order(grid: Grid, side: Side) -> np.ndarray:
         group, i0, i1 = group[order], i0[order], i1[order]
     runs = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, np.intp)
     who = group[runs]
-    keys = np.zeros((5, n), np.int64)
+    keys = np.zeros((6, n), np.int64)
     if len(runs):
         first_point = np.searchsorted(grid.file, np.arange(grid.n_files))
-        offset = grid.time[np.minimum(first_point, max(grid.n_regions - 1, 0))][side.speaker_file[who]]
+        file_offset = grid.time[np.minimum(first_point, max(grid.n_regions - 1, 0))]
+        offset = file_offset[side.speaker_file[who]]
         keys[0, who] = grid.time[i0[runs]] - offset  # the first stretch's start, end
         keys[1, who] = grid.time[i1[runs]] - offset
         keys[2, who] = grid.time[np.maximum.reduceat(i1, runs)] - offset  # the last end
         keys[3, who] = np.diff(np.r_[runs, len(group)])
         keys[4, who] = np.add.reduceat(grid.time[i1] - grid.time[i0], runs)
+        keys[5] = _content_hash(grid, side, file_offset, n, emotion_rank)
     rank = np.lexsort((np.arange(n), *keys[::-1], side.speaker_file))
     local = np.empty(n, np.int64)
     local[rank] = np.arange(n) - np.searchsorted(side.speaker_file[rank], side.speaker_file[rank])
     return local
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread 64-bit hash of each value (wrapping uint64)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _content_hash(grid: Grid, side: Side, file_offset: np.ndarray, n: int,
+                  emotion_rank: np.ndarray | None) -> np.ndarray:
+    """Per speaker, a hash of the multiset of its segments (start and end relative to its
+    file, emotion): the last key of ``canonical_order``. Speakers equal in the other keys
+    but not in their speech are then ordered by their speech, not by where they first
+    occur in the input; only speakers with the same segments are left tied, and swapping
+    those changes no figure. (A sum of hashes does not depend on the segments' order.)"""
+    if len(side.speaker) == 0:
+        return np.zeros(n, np.int64)
+    offset = file_offset[side.file]
+    start = (grid.time[side.i0] - offset).astype(np.uint64)
+    end = (grid.time[side.i1] - offset).astype(np.uint64)
+    emotion = side.emotion.astype(np.int64)
+    if emotion_rank is not None and len(emotion_rank):
+        labelled = emotion >= 0
+        emotion = np.where(labelled, emotion_rank[np.where(labelled, emotion, 0)], emotion)
+    emotion = emotion.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = _mix(_mix(_mix(start) ^ end) ^ emotion)
+        order = np.argsort(side.speaker, kind="stable")
+        speaker = side.speaker[order]
+        runs = np.flatnonzero(np.r_[True, speaker[1:] != speaker[:-1]])
+        out = np.zeros(n, np.uint64)
+        out[speaker[runs]] = np.add.reduceat(h[order], runs)
+    return out.view(np.int64)
 
 
 def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
