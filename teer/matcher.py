@@ -104,8 +104,7 @@ def canonical_order(grid: Grid, side: Side, emotion_rank: np.ndarray | None = No
                            and ((group[1:] != group[:-1]) | (i0[1:] >= i0[:-1])).all()):
         order = np.lexsort((i1, i0, group))
         group, i0, i1 = group[order], i0[order], i1[order]
-    runs = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, np.intp)
-    who = group[runs]
+    who, runs, _ = _runs(group)
     keys = np.zeros((6, n), np.int64)
     if len(runs):
         first_point = np.searchsorted(grid.file, np.arange(grid.n_files))
@@ -116,7 +115,14 @@ def canonical_order(grid: Grid, side: Side, emotion_rank: np.ndarray | None = No
         keys[2, who] = grid.time[np.maximum.reduceat(i1, runs)] - offset  # the last end
         keys[3, who] = np.diff(np.r_[runs, len(group)])
         keys[4, who] = np.add.reduceat(grid.time[i1] - grid.time[i0], runs)
-        keys[5] = _content_hash(grid, side, file_offset, n, emotion_rank)
+        # the hash only where the keys above leave speakers of a file tied (rare on real data)
+        by_keys = np.lexsort((*keys[4::-1], side.speaker_file))
+        ordered = np.vstack((side.speaker_file, keys[:5]))[:, by_keys]
+        same = (ordered[:, 1:] == ordered[:, :-1]).all(axis=0)
+        if same.any():
+            tied = np.zeros(n, bool)
+            tied[by_keys[1:][same]] = tied[by_keys[:-1][same]] = True
+            keys[5] = _content_hash(grid, side, file_offset, tied, emotion_rank)
     rank = np.lexsort((np.arange(n), *keys[::-1], side.speaker_file))
     local = np.empty(n, np.int64)
     local[rank] = np.arange(n) - np.searchsorted(side.speaker_file[rank], side.speaker_file[rank])
@@ -130,30 +136,30 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def _content_hash(grid: Grid, side: Side, file_offset: np.ndarray, n: int,
+def _content_hash(grid: Grid, side: Side, file_offset: np.ndarray, tied: np.ndarray,
                   emotion_rank: np.ndarray | None) -> np.ndarray:
     """Per speaker, a hash of the multiset of its segments (start and end relative to its
     file, emotion): the last key of ``canonical_order``. Speakers equal in the other keys
     but not in their speech are then ordered by their speech, not by where they first
     occur in the input; only speakers with the same segments are left tied, and swapping
-    those changes no figure. (A sum of hashes does not depend on the segments' order.)"""
-    if len(side.speaker) == 0:
-        return np.zeros(n, np.int64)
-    offset = file_offset[side.file]
-    start = (grid.time[side.i0] - offset).astype(np.uint64)
-    end = (grid.time[side.i1] - offset).astype(np.uint64)
-    emotion = side.emotion.astype(np.int64)
+    those changes no figure. (A sum of hashes does not depend on the segments' order.)
+    Only the speakers marked ``tied`` get one; the others 0."""
+    out = np.zeros(len(tied), np.uint64)
+    seg = np.flatnonzero(tied[side.speaker])
+    offset = file_offset[side.file[seg]]
+    start = (grid.time[side.i0[seg]] - offset).astype(np.uint64)
+    end = (grid.time[side.i1[seg]] - offset).astype(np.uint64)
+    emotion = side.emotion[seg].astype(np.int64)
     if emotion_rank is not None and len(emotion_rank):
         labelled = emotion >= 0
         emotion = np.where(labelled, emotion_rank[np.where(labelled, emotion, 0)], emotion)
     emotion = emotion.astype(np.uint64)
     with np.errstate(over="ignore"):
         h = _mix(_mix(_mix(start) ^ end) ^ emotion)
-        order = np.argsort(side.speaker, kind="stable")
-        speaker = side.speaker[order]
-        runs = np.flatnonzero(np.r_[True, speaker[1:] != speaker[:-1]])
-        out = np.zeros(n, np.uint64)
-        out[speaker[runs]] = np.add.reduceat(h[order], runs)
+        order = np.argsort(side.speaker[seg], kind="stable")
+        speakers, runs, _ = _runs(side.speaker[seg][order])
+        if len(runs):
+            out[speakers] = np.add.reduceat(h[order], runs)
     return out.view(np.int64)
 
 
