@@ -7,8 +7,8 @@ the steps before it left, so that SPEECH minus the four is TOTAL. Reference
 speech deleted by ``--non-target drop`` is not in the sweep; it is added here to
 the no-score zones' share (and to SPEECH), as removed before everything else.
 
-This module also says, in warnings, when a step removes most of the reference,
-and when the emotion set or map names labels the inputs do not have as written.
+This module also finds, for warnings (worded in ``teer.messages``), when a step
+removes most of the reference, and which reference labels the emotion set leaves out.
 """
 from __future__ import annotations
 
@@ -16,16 +16,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from . import messages
 from .components import Components
 from .segments import NO_EMOTION, SegmentTable
 from .ticks import TICKS_PER_SECOND
 
 #: a step that removes more than this share of the reference speech gets a warning
 MOST = 0.5
-#: the steps that a user chooses and that can swallow the reference (the UEM is a given),
-#: with what they are called in warnings
-STEPS = {"REMOVED_COLLAR": "collars remove", "REMOVED_NOSCORE": "no-score zones remove",
-         "REMOVED_REGIONS": "the region filter removes"}
+#: the steps that a user chooses and that can swallow the reference (the UEM is a given)
+STEPS = ("REMOVED_COLLAR", "REMOVED_NOSCORE", "REMOVED_REGIONS")
 
 
 def speech(table: SegmentTable, files: Sequence[str], same_speaker_overlap: str) -> np.ndarray:
@@ -68,22 +67,9 @@ def removal_warnings(total: Components, collar: float) -> list[str]:
     than half of the reference speech, with what ``--collar 0`` would keep."""
     if not total.SPEECH > 0:
         return []
-    out = []
-    for key, what in STEPS.items():
-        removed = total[key]
-        if removed > MOST * total.SPEECH:
-            out.append(
-                f"{what} {removed:.2f} s of the {total.SPEECH:.2f} s of reference speech "
-                f"({100 * removed / total.SPEECH:.0f} %): the rates score {total.TOTAL:.2f} s "
-                f"({100 * total.TOTAL / total.SPEECH:.0f} %)" + _collar_hint(total, collar))
-    return out
-
-
-def _collar_hint(total: Components, collar: float) -> str:
-    if not collar > 0:
-        return ""
-    kept = total.TOTAL + total.REMOVED_COLLAR
-    return f"; --collar 0 would score {kept:.2f} s ({100 * kept / total.SPEECH:.0f} %)"
+    without_collar = total.TOTAL + total.REMOVED_COLLAR if collar > 0 else None
+    return [messages.step_removes_most(key, total[key], total.SPEECH, total.TOTAL, without_collar)
+            for key in STEPS if total[key] > MOST * total.SPEECH]
 
 
 def left_out_labels(ref: SegmentTable, emotions: Sequence[str] | None) -> list[str]:
@@ -108,10 +94,4 @@ def labels_seconds(table: SegmentTable, labels: Sequence[str]) -> dict[str, floa
 
 def left_out_warning(seconds: Mapping[str, float], non_target: str) -> list[str]:
     """The labels of the reference outside the scored set, with their seconds (``seconds``)."""
-    if not seconds:
-        return []
-    shown = ", ".join(f"{label} ({value:.2f} s)" for label, value in sorted(seconds.items()))
-    fate = ("no-score zones: that time is not scored on either side" if non_target == "noscore"
-            else "dropped: system speech there is false alarm")
-    return [f"--emotions leaves out reference label(s) {shown}, seconds of reference segments; "
-            f"they are {fate}"]
+    return [messages.labels_left_out(seconds, non_target)] if seconds else []

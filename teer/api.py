@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import accounting, checks, eder, engine, presets, ser_align, stream, ticks
+from . import accounting, checks, eder, engine, messages, presets, ser_align, stream, ticks
 from .options import ScoringOptions, check_keywords, resolve, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
@@ -206,9 +206,7 @@ def _check_speaker_map(speaker_map: Any, ref: SegmentTable, hyp: SegmentTable) -
         targets[(file, target)] = speaker
     if not elsewhere:
         return []
-    names = sorted(set(elsewhere))
-    return [f"{source}: {len(elsewhere)} mapping(s) for file(s) in neither input "
-            f"({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}): ignored"]
+    return [messages.speaker_map_files_elsewhere(source, len(elsewhere), sorted(set(elsewhere)))]
 
 
 @dataclass
@@ -404,8 +402,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     elif non_target == "drop":
         emptied = sorted(original_ref.file_names() - ref.file_names())
         if emptied:
-            warnings.append(f"{len(emptied)} reference file(s) have no speech in the scored emotion set "
-                            f"({', '.join(emptied[:3])}{', ...' if len(emptied) > 3 else ''})")
+            warnings.append(messages.files_without_scored_emotions(emptied))
     zones = concat_zones(options.noscore, zones)
     has_emotions = original_ref.has_emotions()
     # a hypothesis without a single emotion label cannot be scored on emotions either
@@ -428,12 +425,9 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         hyp, _ = eder.one_speaker(hyp)
         (ref, hyp), clashes = eder.first_letters([ref, hyp])
         if several:
-            warnings.append(f"{len(several)} reference file(s) have several speakers "
-                            f"({', '.join(several[:3])}{', ...' if len(several) > 3 else ''}); the eder "
-                            "preset scores each file as one speaker's utterance")
+            warnings.append(messages.eder_several_speakers(several))
         for group in clashes:
-            warnings.append(f"labels {', '.join(repr(x) for x in group)} share their first letter and count as "
-                            "one emotion (EDER compares first letters)")
+            warnings.append(messages.eder_first_letters_clash(group))
         runs = {"speaker": (ref, hyp)}
         columns, eder_notes = eder.COLUMNS, list(eder.NOTES)
     else:

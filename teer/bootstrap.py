@@ -33,6 +33,7 @@ from typing import Iterator
 
 import numpy as np
 
+from . import messages
 from .components import SECONDS, Report, is_rate, rates_of_arrays
 
 DEFAULT_RESAMPLES = 1000
@@ -155,12 +156,9 @@ def few_files(n_files: int) -> list[str]:
     """A warning when ``n_files`` is too few for a bootstrap over files to mean much."""
     if n_files >= MIN_FILES:
         return []
-    if n_files <= 1:
-        return [f"{n_files} file(s): a bootstrap over files has nothing to resample (every resample is the "
-                "same); the interval and p-value mean nothing"]
-    distinct = math.comb(2 * n_files - 1, n_files)
-    return [f"only {n_files} files: a bootstrap over files has at most {distinct} distinct resamples and says "
-            f"little about the variation between conversations (at least {MIN_FILES} files are advisable)"]
+    # the distinct multisets of n_files drawn from n_files
+    distinct = math.comb(2 * n_files - 1, n_files) if n_files > 0 else 1
+    return [messages.bootstrap_few_files(n_files, MIN_FILES, distinct)]
 
 
 def _warn(messages: list[str]) -> None:

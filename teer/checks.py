@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import messages
 from .segments import SegmentTable, extents, reduce_by_code
 from .ticks import TICKS_PER_SECOND
 
@@ -36,7 +37,7 @@ OUTSIDE = 0.5
 def hypothesis_warnings(hyp: SegmentTable) -> list[str]:
     """An empty hypothesis is valid (everything is missed) but worth a word."""
     if len(hyp) == 0:
-        return ["the hypothesis has no segments: all reference speech is missed"]
+        return [messages.empty_hypothesis()]
     return []
 
 
@@ -48,17 +49,7 @@ def emotion_label_warnings(ref: SegmentTable, hyp: SegmentTable) -> list[str]:
     unknown = [label for label in _used(hyp.emotions, hyp.emotion) if label not in set(reference)]
     if not unknown:
         return []
-    fixes, shown = [], []
-    for label in unknown:
-        near = _near_labels(label, reference)
-        shown.append(f"{label} (near: {', '.join(near)})" if near else label)
-        if len(near) == 1:
-            fixes.append(f"{label}={near[0]}")
-    message = (f"{len(unknown)} hypothesis emotion label(s) never occur in the reference, so that speech is "
-               f"always counted wrong: {_sample(shown, 8)}")
-    if fixes:
-        message += f"; labels are compared literally: --emotion-map {','.join(fixes)} would merge the near matches"
-    return [message]
+    return [messages.labels_not_in_reference([(label, _near_labels(label, reference)) for label in unknown])]
 
 
 def emotion_option_warnings(emotions: Sequence[str] | None, emotion_map: Mapping[str, str] | None,
@@ -76,7 +67,7 @@ def emotion_option_warnings(emotions: Sequence[str] | None, emotion_map: Mapping
         out += _unknown("--emotions", list(emotions), labels, "no reference speech has it")
         hyp_only = [e for e in emotions if e in labels and e not in in_ref]
         if hyp_only:
-            out.append(f"emotion(s) {', '.join(hyp_only)} of the scored set never occur in the reference")
+            out.append(messages.scored_emotions_not_in_reference(hyp_only))
     return out
 
 
@@ -84,12 +75,8 @@ def _unknown(option: str, labels: Sequence[str], known: set[str], effect: str) -
     unknown = [label for label in labels if label not in known]
     if not unknown:
         return []
-    shown = []
-    for label in unknown:
-        near = near_matches(label, known)
-        shown.append(repr(label) + (f" (near: {', '.join(repr(x) for x in near)})" if near else ""))
-    return [f"{option} label(s) {', '.join(shown)} occur in neither input (a typo?): {effect}; "
-            f"the inputs' labels are {_sample(sorted(known), 12) or 'none'}"]
+    return [messages.option_labels_unknown(option, [(label, near_matches(label, known)) for label in unknown], effect,
+                                           sorted(known))]
 
 
 def near_matches(label: str, known: Iterable[str], n: int = 3) -> list[str]:
@@ -133,16 +120,14 @@ def file_warnings(ref_files: Iterable[str], hyp_files: Iterable[str], *, referen
     only_ref, only_hyp = sorted(ref - hyp), sorted(hyp - ref)
     warnings = []
     if reference_only and only_ref:
-        warnings.append(f"{len(only_ref)} reference file(s) not in the hypothesis ({_sample(only_ref)}): "
-                        "all their speech is missed")
+        warnings.append(messages.reference_files_not_in_hypothesis(only_ref))
     if only_ref and only_hyp:
         by_key: dict[str, list[str]] = {}
         for name in only_ref:
             by_key.setdefault(_file_key(name), []).append(name)
-        pairs = [f"{h!r} ~ {r!r} ({_difference(h, r)})" for h in only_hyp for r in by_key.get(_file_key(h), ())]
+        pairs = [(h, r, _differences(h, r)) for h in only_hyp for r in by_key.get(_file_key(h), ())]
         if pairs:
-            warnings.append(f"{len(pairs)} file id(s) of the hypothesis look like reference ids spelt otherwise: "
-                            f"{_sample(pairs, 5)}; file ids must match exactly")
+            warnings.append(messages.ids_spelt_otherwise(pairs))
     return warnings
 
 
@@ -150,7 +135,7 @@ def _file_key(name: str) -> str:
     return _EXTENSION.sub("", os.path.basename(name.replace("\\", "/"))).casefold()
 
 
-def _difference(a: str, b: str) -> str:
+def _differences(a: str, b: str) -> list[str]:
     parts = []
     base_a, base_b = os.path.basename(a.replace("\\", "/")), os.path.basename(b.replace("\\", "/"))
     if base_a != a or base_b != b:
@@ -159,7 +144,7 @@ def _difference(a: str, b: str) -> str:
         parts.append("extension")
     if _EXTENSION.sub("", base_a) != _EXTENSION.sub("", base_b):
         parts.append("case")
-    return ", ".join(parts)
+    return parts
 
 
 @dataclass(frozen=True)
@@ -248,21 +233,7 @@ def time_warning(parts: TimeParts) -> list[str]:
     # a scale (milliseconds) stretches the extent; an offset (another time origin) moves it
     stretch = float(np.median((parts.hyp_end - parts.hyp_start) / np.maximum(parts.hi - parts.lo, 1e-9)))
     shift = float(np.median(parts.hyp_start - parts.lo))
-    where = "the UEM" if parts.uem else "the reference extent"
-    if 2 / 3 <= stretch <= 3 / 2:
-        cause = (f"the hypothesis starts about {abs(shift):.1f} s {'later' if shift > 0 else 'earlier'} than "
-                 "the reference and spans about as long: its times look offset (another time origin), not "
-                 "in another unit")
-    elif ratio >= 100:
-        cause = (f"the hypothesis ends about {ratio:.0f}x later than the reference: its times look like "
-                 "milliseconds (or another unit than seconds)")
-    elif ratio <= 0.01:
-        cause = (f"the hypothesis ends about {1 / ratio:.0f}x earlier than the reference: the reference's times "
-                 "look like milliseconds (or another unit than seconds)")
-    else:
-        cause = "check that both sides count time in seconds from the same origin (the start of each file)"
-    return [f"{100 * (speech - inside) / speech:.0f} % of the hypothesis speech ({speech - inside:.1f} s of "
-            f"{speech:.1f} s) falls outside {where}: {cause}"]
+    return [messages.hypothesis_outside_scored_time(speech - inside, speech, parts.uem, ratio, stretch, shift)]
 
 
 def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
@@ -272,7 +243,3 @@ def _codes(table: SegmentTable, index: Mapping[str, int]) -> np.ndarray:
     if np.array_equal(lookup, np.arange(len(lookup))):  # the table's own codes (no copy)
         return table.file
     return lookup[table.file]
-
-
-def _sample(names: Sequence[str], k: int = 3) -> str:
-    return ", ".join(names[:k]) + (", ..." if len(names) > k else "")

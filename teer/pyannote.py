@@ -50,6 +50,7 @@ except ModuleNotFoundError as err:
 from .api import score_tables
 from .components import Components
 from .io.annotation import from_annotations
+from .messages import pyannote_without_emotions
 from .options import resolve
 from .presets import DEFAULT_PRESET
 
@@ -116,8 +117,7 @@ class _TeerMetric(BaseMetric):
         if not c.emotions and any(len(side) and not side.has_emotions() for side in (ref, hyp)):
             # as teer.score: no emotion rate where a side has no emotion labels, not a TEER of 1
             for note in (n for n in report.notes if "not available" in n):
-                warnings.warn(f"{self.name}: {name}: {note}; labels must be (speaker, emotion) pairs",
-                              TeerWarning, stacklevel=3)
+                warnings.warn(pyannote_without_emotions(self.name, name, note), TeerWarning, stacklevel=3)
             confusion = math.nan
         return {"total": c.TOTAL, "correct": c.AGREE - confusion, "missed detection": c.MS,
                 "false alarm": c.FA, "confusion": confusion}

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import ticks
+from . import messages, ticks
 from .segments import SegmentTable
 
 #: pyannote.core's ``SEGMENT_PRECISION``: a ``Segment`` no longer than this is empty
@@ -100,6 +100,4 @@ def skipped_warning(skipped: Mapping[str, str]) -> str:
     by_reason: dict[str, list[str]] = {}
     for name, reason in skipped.items():
         by_reason.setdefault(reason, []).append(name)
-    parts = [f"{len(names)} {reason} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
-             for reason, names in by_reason.items()]
-    return (f"ser-align skips {len(skipped)} file(s), as SER-Align's script does: " + "; ".join(parts))
+    return messages.ser_align_skipped(len(skipped), by_reason)

@@ -166,3 +166,8 @@ def test_no_module_imports_a_private_name_of_another():
                 private.update((name, origin, alias.name) for alias in node.names
                                if alias.name.startswith("_") and not alias.name.startswith("__"))
     assert private == KNOWN_PRIVATE_IMPORTS
+
+
+def test_the_wording_of_warnings_imports_no_teer_module():
+    # every module that finds something worth a warning may call teer.messages
+    assert import_graph()["teer.messages"] == set()

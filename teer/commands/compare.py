@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     report_a = score(reference, args.hypothesis_a, **options)
     report_b = score(reference, args.hypothesis_b, **options)
     from ..bootstrap import few_files
+    from ..messages import of_systems
 
-    warn([f"{systems}: {message}" for systems, message in system_warnings(report_a, report_b)]
+    warn([of_systems(systems, message) for systems, message in system_warnings(report_a, report_b)]
          + few_files(len(report_a.files)))
     result = compare(report_a, report_b, settings)
     emit(render(report_a, report_b, result, settings, args.format,

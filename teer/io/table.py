@@ -5,6 +5,7 @@ from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
+from ..messages import zero_duration_skipped
 from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
 from .values import Locate, check_labels, check_times, describe
 
@@ -73,7 +74,7 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
 
 def skipped_warning(source: str, n: int, first: int | str) -> str:
     """The warning of a reader that skipped ``n`` zero-duration segments, the first at ``first``."""
-    return f"{source}: skipped {n} zero-duration segment{'s' if n > 1 else ''} (first at {describe(first)})"
+    return zero_duration_skipped(source, n, describe(first))
 
 
 def flatten(chunks: Iterable[np.ndarray], dtype) -> np.ndarray:
@@ -90,5 +91,5 @@ def rows_table(files, starts, durs, speakers, emotions, origins, source: str) ->
                                       in_ticks=True)
     skipped = len(durs) - len(keep)
     if skipped:
-        table.warnings.append(f"{source}: skipped {skipped} zero-duration segment{'s' if skipped > 1 else ''}")
+        table.warnings.append(zero_duration_skipped(source, skipped))
     return table

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..messages import events_past_duration
 from ..segments import InputError, SegmentTable
 from .table import build_table, encode_column
 from .. import ticks
@@ -74,9 +75,7 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
         no_emotion=lambda label: False)
     late = [name for name, end in zip(files, ends) if end > durations[name]]
     if late:
-        table.warnings.append(
-            f"{source}: {len(late)} emotion event(s) end after their utterance's duration (first in "
-            f"{late[0]!r}); under the eder preset time past the duration is not scored")
+        table.warnings.append(events_past_duration(source, len(late), late[0]))
     table.durations = durations
     # an utterance without events is still one of this side (all neutral under eder)
     known = set(table.files)
