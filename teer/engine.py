@@ -671,7 +671,7 @@ def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, u
     if options.speaker_map is None:
         # the labels' sorted ranks: emotion indices follow the input order, ties must not
         emotion_rank = np.argsort(np.argsort(np.asarray([str(e) for e in emotions], dtype=object), kind="stable"))
-        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.agreeing,
+        mapping = matcher.optimal_mapping(grid, ref_side, hyp_side, together.speakers, together.agreeing, scored,
                                           emotion_rank.astype(np.int64))
     else:
         mapping = matcher.fixed_mapping(index.files, ref_side, hyp_side, ref.speakers, hyp.speakers,

@@ -1,15 +1,31 @@
 """The speaker mapping: which hypothesis speaker stands for which reference speaker.
 
-DER and sTEER compare speakers through a one-to-one mapping per file (md-eval's):
-the one that maximises the total time each mapped pair speaks together within
-the UEM, computed before collars. Here:
+DER and sTEER compare speakers through a one-to-one mapping per file. Among all
+one-to-one mappings of a file's speakers, the one taken maximises, lexicographically:
 
-- ``overlaps``: the overlap matrix, as sparse (pair, ticks) sums, and the
-  emotion agreement of each pair (ticks both speak and agree on the emotion,
-  ``teer.engine.agrees``), exact integers;
-- ``tie_weights``: the tie rule, folded into the pair weights;
+1. the total time each mapped pair speaks together within the UEM, before collars
+   (md-eval's mapping: DER equals md-eval-22's);
+2. among those, the total time each mapped pair speaks together on the **scored** time
+   (the UEM less collars, no-score zones and the region filter): the lowest DER among
+   md-eval's equally good mappings, whatever the emotions;
+3. among those, the total scored time each mapped pair speaks together and agrees on
+   the emotion (``teer.engine.agrees``: H ⊆ R): the lowest sTEER among those;
+4. ties left: the content-based order of the speakers (``canonical_order``).
+
+Under ``same_speaker_overlap="once"`` (the default) the matched speaker count of a region
+is the number of mapped pairs active together there, so that Σ d·matched_spk over the
+scored regions is the sum of key 2 over the mapped pairs, and Σ d·matched_emo_spk that of
+key 3: the DER and the sTEER of the mapping taken are the lowest of all md-eval mappings.
+Hedging (more emotions for the same speech) leaves keys 1 and 2 unchanged and can only
+lower key 3 pair by pair, so that the plain output's mapping is at least as good for it as
+the hedged output's: hedging is never rewarded, at any collar. (Under "each", a segment
+is a speaker of its own and matched counts are min(segments, segments): keys 2 and 3
+count every pair of segments there instead.)
+
+- ``overlaps``: the three keys of each pair of speakers active together, exact integers
+  of ticks (sparse (pair, ticks) sums);
 - ``canonical_order``: the order of a file's speakers that decides the ties left;
-- ``assign``: one maximum-weight assignment per file;
+- ``assign``: one lexicographic maximum-weight assignment per file (``max_key_matching``);
 - ``fixed_mapping``: a mapping given by the user instead.
 
 A pair key is ``(file * k_ref + ref local index) * k_hyp + hyp local index``,
@@ -30,28 +46,25 @@ from .segments import unique_inverse
 if TYPE_CHECKING:
     from .engine import Grid, Side
 
-#: The tie terms of a whole mapping add up to less than this many ticks: overlaps are exact
-#: integers, so mappings whose overlaps differ (by a tick at least) keep their order, and
-#: between mappings of equal overlap, emotion agreement decides.
-TIE_TICKS = 0.5
-#: A file whose overlaps add up to more ticks than this (about 13 days of speech together)
-#: is matched on the overlaps alone: in a double, a tie term would no longer be exact below
-#: the tick.
-TIE_LIMIT = 2.0 ** 50
 #: Files with more (reference x hypothesis) overlapping speaker pairs than this are
 #: solved on a sparse graph (no dense matrix of all speaker pairs).
 DENSE_CELLS = 1 << 18
 #: Above this many possible pair keys, pair sums sort the keys instead of counting densely.
 DENSE_KEYS = 1 << 26
+#: scipy's solvers compute in doubles: integer weights whose sum over all pairs of a file
+#: stays below this are exact in them (sums and differences of exact integers)
+EXACT_IN_DOUBLE = 2.0 ** 51
 
 
 @dataclass(frozen=True)
 class PairOverlaps:
-    """Per pair of speakers that speak together (sorted keys): ticks together, and
-    ticks together agreeing on the emotion (int64)."""
+    """Per pair of speakers that speak together (sorted keys), the keys of the mapping
+    (int64 ticks): their time together within the UEM before collars, their time together
+    on the scored time, and of that the time they agree on the emotion."""
 
     pair: np.ndarray
     overlap: np.ndarray
+    scored: np.ndarray
     agreement: np.ndarray
     k_ref: int
     k_hyp: int
@@ -61,16 +74,18 @@ class PairOverlaps:
         return self.pair // (self.k_ref * self.k_hyp)
 
 
-def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
+def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs, scored: np.ndarray,
                     emotion_rank: np.ndarray | None = None) -> np.ndarray:
-    """md-eval's mapping: maximal total overlap, one-to-one, per file, within the UEM.
+    """The mapping of the module's rule: md-eval's (maximal total overlap, one-to-one, per
+    file, within the UEM before collars), and among md-eval's equally good mappings the one
+    of the most scored overlap, then of the most scored emotion agreement.
 
     ``speakers`` are the pairs of speakers active together in the evaluated regions
-    (``cooccurring``), ``agreeing`` those that agree on the emotion there (``teer.engine.agrees``).
-    Where several mappings are equally good, the one under which more speech also
-    has the right emotion wins, so that sTEER depends neither on speaker names nor on
-    the order of segments (``tie_weights``). Every overlap counts, however short: a
-    speaker pair overlapping for a nanosecond is mapped when nothing better is.
+    (``cooccurring``), ``agreeing`` those that agree on the emotion there
+    (``teer.engine.agrees``); ``scored``: per grid region, whether it is scored. The
+    mapping depends neither on speaker names nor on the order of segments
+    (``canonical_order``). Every overlap counts, however short: a speaker pair
+    overlapping for a nanosecond is mapped when nothing better is.
     ``emotion_rank``: per emotion index, the rank of its label among the sorted labels
     (emotion indices follow the input order; ``canonical_order`` must not).
     Returns, per hypothesis speaker, its reference speaker or -1.
@@ -79,8 +94,8 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing:
     if len(speakers) == 0:
         return mapping
     local = tuple(canonical_order(grid, side, emotion_rank) for side in (ref, hyp))
-    pairs = overlaps(grid, ref, hyp, speakers, agreeing, local)
-    assign(mapping, pairs, tie_weights(pairs), ref.speaker_file, hyp.speaker_file, local)
+    pairs = overlaps(grid, ref, hyp, speakers, agreeing, scored, local)
+    assign(mapping, pairs, ref.speaker_file, hyp.speaker_file, local)
     return mapping
 
 
@@ -163,10 +178,11 @@ def _content_hash(grid: Grid, side: Side, file_offset: np.ndarray, tied: np.ndar
     return out.view(np.int64)
 
 
-def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
+def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs, scored: np.ndarray,
              local: tuple[np.ndarray, np.ndarray] | None = None) -> PairOverlaps:
-    """The overlap of every pair of speakers active together (``speakers``), and their
-    emotion agreement (``agreeing``: the speaker pairs active together that agree on the emotion).
+    """The keys of every pair of speakers active together (``speakers``): their overlap, their
+    overlap in the ``scored`` regions, and their emotion agreement there (``agreeing``: the
+    speaker pairs active together that agree on the emotion).
     ``local``: per side, each speaker's number within its file (``canonical_order``; by
     default ``Side.speaker_local``)."""
     ref_local, hyp_local = local if local is not None else (ref.speaker_local, hyp.speaker_local)
@@ -175,42 +191,30 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
     size = grid.n_files * k_ref * k_hyp
     # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
     ref_part = (ref.speaker_file * k_ref + ref_local) * k_hyp
+    scored_duration = np.where(scored, grid.duration, 0)
 
-    def sums(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    def keys(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # each pair's key, once per pair (which keys there are) and once per region entry (the sums)
         per_pair = ref_part[pairs.ref] + hyp_local[pairs.hyp]
-        return sum_by_key(pairs.each(per_pair), grid.duration[pairs.region], size, among=per_pair)
+        return per_pair, pairs.each(per_pair)
 
-    pair, overlap = sums(speakers)
-    e_pair, e_seconds = sums(agreeing)
+    per_pair, key = keys(speakers)
+    pair, overlap = sum_by_key(key, grid.duration[speakers.region], size, among=per_pair)
+    _, on_scored = sum_by_key(key, scored_duration[speakers.region], size, among=per_pair)
+    e_per_pair, e_key = keys(agreeing)
+    e_pair, e_seconds = sum_by_key(e_key, scored_duration[agreeing.region], size, among=e_per_pair)
     agreement = np.zeros(len(pair), np.int64)
     # agreeing means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
-    return PairOverlaps(pair, overlap, agreement, k_ref, k_hyp)
+    return PairOverlaps(pair, overlap, on_scored, agreement, k_ref, k_hyp)
 
 
-def tie_weights(pairs: PairOverlaps) -> np.ndarray:
-    """Each pair's weight in the assignment: its overlap (exact ticks) plus a tie term.
-
-    The tie term is the pair's emotion agreement, scaled so that the tie terms of
-    any whole mapping add up to less than ``TIE_TICKS`` (half a tick): mappings whose
-    overlaps differ (by a tick at least) keep their order; between mappings of equal
-    overlap, emotion decides. One assignment per file does both. A file beyond
-    ``TIE_LIMIT`` gets no tie term (its overlaps alone are exact in a double).
-    """
-    _, starts, counts = _runs(pairs.file)
-    speech = np.add.reduceat(pairs.overlap, starts).astype(np.float64)
-    agreed = np.add.reduceat(pairs.agreement, starts).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_tick = np.where((agreed > 0) & (speech <= TIE_LIMIT), TIE_TICKS / (agreed + 1.0), 0.0)
-    return pairs.overlap.astype(np.float64) + np.repeat(per_tick, counts) * pairs.agreement
-
-
-def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_speaker_file: np.ndarray,
+def assign(mapping: np.ndarray, pairs: PairOverlaps, ref_speaker_file: np.ndarray,
            hyp_speaker_file: np.ndarray, local: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Solve the maximum-weight one-to-one matching of each file into ``mapping``
-    (hypothesis speaker -> reference speaker; speakers are numbered file by file, and
-    within a file by ``local``, as ``overlaps`` numbered them)."""
+    """Solve the lexicographic maximum-key one-to-one matching of each file
+    (``max_key_matching``) into ``mapping`` (hypothesis speaker -> reference speaker;
+    speakers are numbered file by file, and within a file by ``local``, as ``overlaps``
+    numbered them)."""
     # per side, the speaker of each (file's first speaker + local number)
     by_local = []
     for speaker_file, numbers in zip((ref_speaker_file, hyp_speaker_file), local or (None, None)):
@@ -241,7 +245,8 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, weight: np.ndarray, ref_spe
     for lo, hi, r0, c0, rows, cols, ref0, hyp0 in zip(
             starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(), n_rows.tolist(),
             n_cols.tolist(), ref_first.tolist(), hyp_first.tolist()):
-        ri, ci = max_weight_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, weight[lo:hi])
+        ri, ci = max_key_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, pairs.overlap[lo:hi],
+                                  pairs.scored[lo:hi], pairs.agreement[lo:hi])
         ref_at, hyp_at = ref0 + row_ids[r0 + ri], hyp0 + col_ids[c0 + ci]
         mapping[hyp_at if by_local[1] is None else by_local[1][hyp_at]] = (
             ref_at if by_local[0] is None else by_local[0][ref_at])
@@ -254,18 +259,93 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values[starts], starts, np.diff(starts, append=len(values))
 
 
-def max_weight_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, weight: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """The (row, col) pairs of a one-to-one matching of maximal total weight (weights > 0)
-    of the pairs (r, c) of ``n_rows`` rows and ``n_cols`` columns. A small problem is
-    solved densely, a large one on the sparse graph of its pairs.
+def max_key_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, overlap: np.ndarray,
+                     scored: np.ndarray, agreement: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, col) pairs of the one-to-one matching of the pairs (r, c) (of ``n_rows``
+    rows and ``n_cols`` columns) that maximises, lexicographically, the sums of ``overlap``
+    (> 0), ``scored`` and ``agreement`` (int64 ticks, ``agreement <= scored <= overlap``).
+
+    How, exactly: scipy's solver finds a matching of maximal total overlap (integer
+    weights, exact in its doubles below ``EXACT_IN_DOUBLE``); a second solve decides
+    whether it is the only one (``_unique_optimum``). It is on real data, and then it is
+    the answer: keys 2 and 3 only order mappings of equal overlap. Where another matching
+    has the same overlap, or the sums are too large for doubles, the file is solved again
+    on the whole key, exactly, over Python integers (``exact_assignment``): scipy computes
+    in doubles and a double cannot hold three keys of up to 2**42 ticks (an hour) each.
+    Ties of the whole key are left to the solvers, which meet rows and columns in
+    ``canonical_order``.
+
+    A problem above ``DENSE_CELLS`` is solved on the sparse graph of its pairs, by
+    overlap (exact); where its optimum is tied, the other keys are a tie term of each
+    pair's weight, in doubles (exact to about 2**-10 of a tick of overlap per hour of
+    speech): such a file (hundreds of speakers in one connected web of overlaps) is
+    outside what a Python solver does in time.
     """
-    if n_rows * n_cols <= DENSE_CELLS:
-        matrix = np.zeros((n_rows, n_cols))
-        matrix[r, c] = weight
-        ri, ci = assignment_solver()(matrix, maximize=True)
-        good = matrix[ri, ci] > 0
-        return ri[good], ci[good]
+    real = overlap > 0
+    r, c, overlap, scored, agreement = r[real], c[real], overlap[real], scored[real], agreement[real]
+    exact = float(overlap.sum()) * (min(n_rows, n_cols) + 2) < EXACT_IN_DOUBLE
+    if n_rows * n_cols > DENSE_CELLS:
+        ri, ci = _sparse_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
+        if not (exact and _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _sparse_matching)):
+            ri, ci = _sparse_matching(r, c, n_rows, n_cols, _tie_weights(overlap, scored, agreement))
+        return ri, ci
+    if exact:
+        ri, ci = _dense_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
+        if _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _dense_matching):
+            return ri, ci
+    # the whole key as one integer: sums of the lower keys over any matching stay below 2**shift
+    shift = max(int(scored.sum()), int(agreement.sum())).bit_length() + 1
+    key = [(p << 2 * shift) | (s << shift) | a
+           for p, s, a in zip(overlap.tolist(), scored.tolist(), agreement.tolist())]
+    transposed = n_rows > n_cols  # (the solver wants no more rows than columns)
+    rows, cols = (c, r) if transposed else (r, c)
+    matrix = [[0] * max(n_rows, n_cols) for _ in range(min(n_rows, n_cols))]
+    for i, j, k in zip(rows.tolist(), cols.tolist(), key):
+        matrix[i][j] = k
+    chosen = [(i, j) for i, j in enumerate(exact_assignment(matrix)) if matrix[i][j] > 0]
+    ri, ci = (np.asarray([pair[k] for pair in chosen], np.int64).reshape(-1) for k in (0, 1))
+    if transposed:
+        order = np.argsort(ci, kind="stable")
+        return ci[order], ri[order]
+    return ri, ci
+
+
+def _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, solve) -> bool:
+    """Whether the matching (ri, ci), of maximal total overlap, is the only one.
+
+    Solved again with each pair's weight ``overlap * K + (1 if the pair is not in it)``, K
+    above any matching's count of pairs: every matching of less overlap (by a tick at
+    least) weighs less (by K, against at most K - 1), so the new optimum has maximal
+    overlap and, among those, the most pairs outside (ri, ci). It has none only where
+    every matching of maximal overlap takes pairs of (ri, ci) only, and so is (ri, ci)
+    (its pairs all weigh > 0). Weights are exact integers in the solver's doubles (the
+    caller checks ``EXACT_IN_DOUBLE``)."""
+    k = min(n_rows, n_cols) + 1
+    chosen = np.isin(r * n_cols + c, ri * n_cols + ci)
+    weight = overlap.astype(np.float64) * k + ~chosen
+    ri2, ci2 = solve(r, c, n_rows, n_cols, weight)
+    return len(ri2) == len(ri) and bool(np.isin(ri2 * n_cols + ci2, ri * n_cols + ci).all())
+
+
+def _tie_weights(overlap: np.ndarray, scored: np.ndarray, agreement: np.ndarray) -> np.ndarray:
+    """Each pair's overlap plus a tie term below half a tick for any whole matching, of the
+    scored overlap and then the agreement (as exact as a double holds them: the sparse path
+    only)."""
+    total_scored, total_agreement = float(scored.sum()) + 1.0, float(agreement.sum()) + 1.0
+    return overlap + 0.5 * (scored + agreement / total_agreement) / total_scored
+
+
+def _dense_matching(r, c, n_rows, n_cols, weight):
+    """The (row, col) pairs of a matching of maximal total weight (weights > 0), densely (scipy)."""
+    matrix = np.zeros((n_rows, n_cols))
+    matrix[r, c] = weight
+    ri, ci = assignment_solver()(matrix, maximize=True)
+    good = matrix[ri, ci] > 0
+    return ri[good], ci[good]
+
+
+def _sparse_matching(r, c, n_rows, n_cols, weight):
+    """``_dense_matching`` on the sparse graph of the pairs."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -281,6 +361,49 @@ def max_weight_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, 
     ri, ci = min_weight_full_bipartite_matching(graph)
     real = ci < n_cols
     return ri[real], ci[real]
+
+
+def exact_assignment(weight: list[list[int]]) -> list[int]:
+    """Per row, its column in an assignment of maximal total weight (Python integers of any
+    size, >= 0; as many rows as columns or fewer): the Hungarian algorithm with potentials
+    (Kuhn-Munkres; shortest augmenting paths, O(rows^2 * cols)) in exact integer arithmetic.
+    A row assigned to a column of weight 0 is unmatched."""
+    n, m = len(weight), len(weight[0]) if weight else 0
+    inf = float("inf")
+    u, v = [0] * (n + 1), [0] * (m + 1)
+    owner, way = [0] * (m + 1), [0] * (m + 1)  # column -> its row (1-based; 0: none)
+    for i in range(1, n + 1):
+        owner[0], j0 = i, 0
+        min_v, used = [inf] * (m + 1), [False] * (m + 1)
+        while True:
+            used[j0] = True
+            row, ui = weight[owner[j0] - 1], u[owner[j0]]
+            delta, j1 = inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cost = -row[j - 1] - ui - v[j]  # minimising the negated weight
+                    if cost < min_v[j]:
+                        min_v[j], way[j] = cost, j0
+                    if min_v[j] < delta:
+                        delta, j1 = min_v[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[owner[j]] += delta
+                    v[j] -= delta
+                else:
+                    min_v[j] -= delta
+            j0 = j1
+            if owner[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    col_of_row = [0] * n
+    for j in range(1, m + 1):
+        if owner[j]:
+            col_of_row[owner[j] - 1] = j - 1
+    return col_of_row
 
 
 @functools.lru_cache(maxsize=1)

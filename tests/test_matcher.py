@@ -73,3 +73,97 @@ def test_sparse_pair_sums_give_the_dense_result(seed, monkeypatch):
     monkeypatch.setattr(matcher, "DENSE_KEYS", 0)
     assert [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)] == dense
     assert total(tied_ref, tied_hyp).CONF_emo_spk == 0  # the tie is decided by emotion agreement
+
+
+# --------------------------------------------------------------------------
+# the lexicographic rule: md-eval's overlap, then scored overlap, then scored agreement
+
+
+def _mapped(ref, hyp, **kw):
+    """{hyp speaker: ref speaker} of the optimal mapping of one file."""
+    from teer import engine
+
+    sw = engine.sweep(ref, hyp, **kw)
+    return {hyp.speakers[sw.hyp.speaker_name[h]]: ref.speakers[sw.ref.speaker_name[s]]
+            for h, s in enumerate(sw.mapping.tolist()) if s >= 0}
+
+
+def _renamed(rows, names):
+    return [(f, s, e, names.get(k, k), m) for f, s, e, k, m in rows]
+
+
+def test_a_tie_of_overlap_before_collars_goes_to_the_most_scored_overlap():
+    # X and Y each speak 2 s with A; the collar around A's start takes 0.25 s of X's.
+    # X agrees with A on the emotion, Y does not: before, that decided the tie (X), and DER
+    # was worse than under md-eval's other, equally good mapping (Y)
+    ref = [("a", 0, 10, "A", "hap")]
+    hyp = [("a", 0, 2, "X", "hap"), ("a", 4, 6, "Y", "sad")]
+    for names in ({}, {"X": "Y", "Y": "X"}):
+        for rows in (hyp, hyp[::-1]):
+            ours = _renamed(rows, names)
+            assert _mapped(table(*ref), table(*ours), collar=0.25) == {names.get("Y", "Y"): "A"}
+            c = total(table(*ref), table(*ours), collar=0.25)
+            # scored: 9.5 s of A; missed 5.75; X's 1.75 s unmapped: confusion
+            assert (c.TOTAL, c.MS, c.CONF_spk) == (9.5, 5.75, 1.75)
+    worse = total(table(*ref), table(*hyp), collar=0.25, speaker_map={("a", "X"): "A"})
+    assert worse.CONF_spk == 2 and worse.DER > c.DER
+
+
+def test_a_tie_of_both_overlaps_goes_to_the_most_scored_agreement():
+    # {X: A, Y: C} and {Y: A, X: B} overlap 2.5 s before collars and 1 s on scored time
+    # (B's and C's whole speech is in their collars). Before collars X agrees with A for
+    # 1.25 s and Y for 1 s; on scored time X for 0.25 s and Y for 1 s: Y is mapped to A
+    ref = [("a", 0, 10, "A", "hap"), ("a", 3, 3.5, "B", "neu"), ("a", 7, 7.5, "C", "neu")]
+    hyp = [("a", 2, 2.5, "X", "sad"), ("a", 2.5, 3.75, "X", "hap"), ("a", 3.75, 4, "X", "sad"),
+           ("a", 6, 6.75, "Y", "hap"), ("a", 6.75, 7.75, "Y", "sad"), ("a", 7.75, 8, "Y", "hap")]
+    ours = total(table(*ref), table(*hyp), collar=0.25)
+    for names in ({}, {"X": "Y", "Y": "X"}, {"A": "Z"}):
+        for rows in (hyp, hyp[::-1]):
+            renamed = _renamed(rows, names)
+            mapped = _mapped(table(*_renamed(ref, names)), table(*renamed), collar=0.25)
+            assert mapped[names.get("Y", "Y")] == names.get("A", "A")
+            assert total(table(*_renamed(ref, names)), table(*renamed), collar=0.25) == ours
+    other = total(table(*ref), table(*hyp), collar=0.25, speaker_map={("a", "X"): "A", ("a", "Y"): "C"})
+    assert other.DER == ours.DER and other.CONF_emo_spk - ours.CONF_emo_spk == 0.75
+    assert ours.sTEER < other.sTEER
+
+
+def test_a_tie_decided_by_a_nanosecond_of_agreement_in_an_hour():
+    # X and Y each speak an hour with A; X says sad in its last nanosecond. Overlaps of
+    # 2**41.7 ticks: a tie term in a double (the old rule) lost that tick of agreement
+    hour = 3600.0
+    ref = [("a", 0, 2 * hour, "A", "hap")]
+    hyp = [("a", 0, hour - 1e-9, "X", "hap"), ("a", hour - 1e-9, hour, "X", "sad"), ("a", hour, 2 * hour, "Y", "hap")]
+    for rows in (hyp, hyp[::-1], _renamed(hyp, {"X": "Y", "Y": "X"})):
+        assert total(table(*ref), table(*rows), collar=0).CONF_emo_spk == hour
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_assignment_is_the_lexicographic_optimum(seed):
+    # brute force over every one-to-one matching of small problems full of ties, with keys
+    # far beyond a double's 53 bits when added up as one number
+    import itertools
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = (int(x) for x in rng.integers(1, 5, size=2))
+    scale = [1, 2 ** 40][seed % 2]
+    cells = [(i, j) for i in range(n_rows) for j in range(n_cols) if rng.random() < 0.8]
+    if not cells:
+        return
+    r, c = (np.asarray([x[k] for x in cells], np.int64) for k in (0, 1))
+    overlap = rng.integers(1, 4, len(cells)) * scale
+    scored = np.minimum(overlap, rng.integers(0, 3, len(cells)) * scale + rng.integers(0, 2, len(cells)))
+    agreement = np.minimum(scored, rng.integers(0, 3, len(cells)))
+    key = {cell: (int(p), int(s), int(a)) for cell, p, s, a in zip(cells, overlap, scored, agreement)}
+
+    def value(matching):
+        return tuple(sum(key[m][k] for m in matching) for k in range(3))
+
+    best = max(value([(i, j) for i, j in zip(rows, perm) if j is not None and (i, j) in key])
+               for rows in [range(n_rows)]
+               for perm in itertools.permutations(list(range(n_cols)) + [None] * n_rows, n_rows))
+    ri, ci = matcher.max_key_matching(r, c, n_rows, n_cols, overlap, scored, agreement)
+    assert len(set(ri.tolist())) == len(ri) and len(set(ci.tolist())) == len(ci)
+    assert value(list(zip(ri.tolist(), ci.tolist()))) == best
