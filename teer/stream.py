@@ -68,7 +68,7 @@ def applies(options: Any) -> bool:
 
 def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable | GroupedRttm]:
     """Paths read by ``teer.io.load_reference`` or ``load_hypothesis`` (both at once where
-    ``jobs`` allows; what ``teer.api.as_table`` does with a path), or, for a
+    ``jobs`` allows; what ``teer.inputs.as_table`` does with a path), or, for a
     large RTTM file grouped by file id (a reference with segments, all or none of them with an
     emotion), its ``GroupedRttm``."""
     # the spill files are made here, unlinked at once: a process that reads a side writes
