@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import accounting, checks, eder, engine, messages, presets, ser_align, stream
-from .options import ScoringOptions, check_keywords, resolve, with_options
+from .options import ScoringOptions, of_call, with_options
 from .components import KEYS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
 from .parallel import ordered_map, pair, resolve_jobs
@@ -55,7 +55,8 @@ def score(
     preset: str = DEFAULT_PRESET,
     uem: UemLike = None,
     jobs: int = 1,
-    **options: Any,
+    options: ScoringOptions | None = None,
+    **given: Any,
 ) -> Report:
     """Score a hypothesis against a reference: TEER, sTEER, EERa, sEERa and DER.
 
@@ -78,7 +79,9 @@ def score(
     ``jobs`` processes sweep the files (0: every core); the report is identical
     for any number, bit for bit.
     Returns a ``Report`` whose ``total`` and ``files`` are ``Components``.
-    The options are declared once, on ``teer.options.resolve``.
+    The options are declared once, on ``teer.options.resolve``; ``options``, what it
+    returns, gives them all at once (checked once, by ``resolve``), in place of ``preset``
+    and the options one by one.
 
     Raises ``teer.InputError`` (a ``ValueError`` with ``source`` and ``location``)
     for bad data in a file, a record (``record [3]``), a UEM or a speaker map;
@@ -88,23 +91,22 @@ def score(
     """
     resolve_jobs(jobs)  # a bad value is refused before the files are read
     check_stdin(reference, hypothesis, uem)
-    check_keywords(options, "score")
-    scoring = _read_and_score(reference, hypothesis, resolve(preset, **options), uem, jobs)
+    scoring = _read_and_score(reference, hypothesis, of_call("score", preset, options, given), uem, jobs)
     _warn(scoring.report, stacklevel=3)
     return scoring.report
 
 
 @with_options
 def analyze_batches(reference: SegmentsLike, hypothesis: SegmentsLike, inspect, *, preset: str = DEFAULT_PRESET,
-                    uem: UemLike = None, **options: Any) -> Scoring:
+                    uem: UemLike = None, options: ScoringOptions | None = None, **given: Any) -> Scoring:
     """Score as ``score`` does, batch by batch (large RTTM files read in batches too), and
     call ``inspect(sweep, (ref, hyp))`` on each batch's sweep of the speakers and emotions
     as scored: the analyses (``teer analyze``, ``teer plot``) keep what they need of each
     batch, so that their memory stays that of ``score``. Returns a ``Scoring`` without
     tables or sweeps, whose ``inspected`` lists what ``inspect`` returned, batch by batch."""
     check_stdin(reference, hypothesis, uem)
-    check_keywords(options, "analyze_batches")
-    scoring = _read_and_score(reference, hypothesis, resolve(preset, **options), uem, 1, inspect)
+    scoring = _read_and_score(reference, hypothesis, of_call("analyze_batches", preset, options, given), uem, 1,
+                              inspect)
     _warn(scoring.report, stacklevel=3)
     return scoring
 
@@ -142,14 +144,13 @@ def _read_side(side: tuple[SegmentsLike, str]) -> SegmentTable:
 
 @with_options
 def run(reference: SegmentsLike, hypothesis: SegmentsLike, *, preset: str = DEFAULT_PRESET, uem: UemLike = None,
-        **options: Any) -> Scoring:
+        options: ScoringOptions | None = None, **given: Any) -> Scoring:
     """Like ``score`` (same keyword options), but keep the inputs and the sweeps with the report.
 
     All files are swept at once, so memory grows with the corpus.
     """
     check_stdin(reference, hypothesis, uem)
-    check_keywords(options, "run")
-    resolved = resolve(preset, **options)
+    resolved = of_call("run", preset, options, given)
     ref, hyp = as_table(reference, "reference"), as_table(hypothesis, "hypothesis")
     scoring = _score(ref, hyp, resolved, uem, keep_sweeps=True)
     _warn(scoring.report, stacklevel=3)

@@ -1,18 +1,18 @@
-"""The ``teer`` command: parses arguments and calls the API, nothing more."""
+"""The ``teer`` command: builds the parser of the chosen sub-command and runs it.
+
+The sub-commands are ``teer.commands``; running one (one-line errors, exit status,
+warnings) is ``teer.commands.running``.
+"""
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
-import signal
 import sys
-import threading
-import warnings
 
 from . import __version__
-from .checks import TeerWarning
-from .commands import PENDING_WARNINGS, Fail, check_output, choose_format, one_line, print_warnings, spaced_list_hint
-from .segments import InputError
+from .commands import spaced_list_hint
+from .commands.running import ERROR_STATUS, error_line, execute
 
 # sub-command -> module in teer.commands (add_arguments, run, HELP)
 COMMANDS = ("score", "analyze", "compare", "plot", "report", "validate")
@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
     option) instead of the usage block; ``--help`` still shows the usage."""
 
     def error(self, message: str):
-        self.exit(2, f"teer: error: {one_line(message)}\n")
+        self.exit(ERROR_STATUS, error_line(message))
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -45,10 +45,6 @@ def _terminal_width() -> int:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
     except (AttributeError, ValueError, OSError):
         return 80
-
-
-def _interrupted(signum, frame):
-    raise KeyboardInterrupt
 
 
 def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
@@ -76,35 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if extras:
         parser.error(spaced_list_hint(sys.argv[1:] if argv is None else [str(a) for a in argv])
                      or f"unrecognized arguments: {' '.join(extras)}")
-    # a termination request (kill, a closed terminal) unwinds like Ctrl-C, so that a
-    # temporary output file is removed
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {signum: signal.signal(signum, _interrupted) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        check_output(args)
-        choose_format(args)
-        with warnings.catch_warnings():
-            # the commands print the report's warnings themselves, as "teer: warning: ..."
-            warnings.simplefilter("ignore", TeerWarning)
-            # numpy's floating-point warnings are about intermediate values the code
-            # handles (a 0/0 that becomes "n/a"); they are no message for the user
-            warnings.simplefilter("ignore", RuntimeWarning)
-            code = modules[args.command].run(args)
-        print_warnings()
-        return code
-    except (InputError, Fail, ValueError) as err:
-        print(f"teer: error: {one_line(str(err))}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print("teer: error: out of memory (inputs too large for this machine?)", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        PENDING_WARNINGS.clear()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    return execute(modules[args.command], args)
 
 
 if __name__ == "__main__":

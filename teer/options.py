@@ -2,9 +2,11 @@
 
 ``resolve(preset, collar=..., ...)`` starts from the preset's values
 (``teer.presets``), puts the options given (not None) on top and returns a
-frozen ``ScoringOptions``; everything downstream (the API, the engine's
-callers, ``teer.pyannote``) reads that object. Every rule about an option
-lives here: its allowed values, and what a preset fixes.
+frozen ``ScoringOptions``; everything downstream (the API, the sweep,
+``teer.pyannote``) reads that object and checks nothing again. Every rule about
+an option lives here, one function each: its allowed values (``check_option``)
+and what a preset fixes (``check_fixed``). The command line only turns text
+into values (``teer.commands``) and calls ``resolve``.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from typing import Any
 
 from . import presets
 from .emotions import EmotionMapLike, EmotionsLike, parse_emotion_map, parse_emotions
-from .segments import SegmentTable
+from .segments import OptionError, SegmentTable
+from .ticks import MAX_TICKS, of_value
 
 REGIONS = ("all", "single", "overlap", "nonoverlap")
 UEM_DEFAULTS = ("reference", "union")
@@ -58,6 +61,13 @@ class ScoringOptions:
     def emotion_matching(self) -> str:
         return self.preset.emotion_matching
 
+    @property
+    def collar_ticks(self) -> int:
+        """The collar in ticks (``teer.ticks``: the nearest tick, 0.25 s is 250,000,000). Times
+        lie within ``MAX_TICKS``: a wider collar removes nothing more, and bounding it keeps
+        every boundary plus or minus the collar within int64."""
+        return min(of_value(self.collar), MAX_TICKS)
+
 
 def resolve(
     preset: str | presets.Preset = presets.DEFAULT_PRESET,
@@ -77,9 +87,9 @@ def resolve(
 
     An option the preset fixes may only be given the preset's own value (or, for
     ``speaker_map`` and ``noscore``, not at all). Raises ``ValueError`` naming the
-    option otherwise.
+    option otherwise (``OptionError`` for a value outside the option's rule).
     """
-    chosen = preset if isinstance(preset, presets.Preset) else presets.get(preset)
+    chosen = _preset(preset)
     given = dict(collar=collar, regions=regions, uem_default=uem_default, speaker_map=speaker_map,
                  noscore=noscore, non_target=non_target, average=average, neutral=neutral)
     settings: dict[str, Any] = {
@@ -93,13 +103,8 @@ def resolve(
         if name == "neutral" and chosen.neutral is None:
             raise ValueError(f"neutral (the label of unannotated reference time) belongs to the eder "
                              f"preset; preset {chosen.name} does not label that time")
-        _check(name, value)
-        if name in chosen.fixed and value != settings[name]:
-            shown = "given" if name in ("speaker_map", "noscore") else repr(value)
-            raise ValueError(
-                f"preset {chosen.name} fixes {name.replace('_', '-')} "
-                f"({'not used' if settings[name] is None else repr(settings[name])}); "
-                f"{shown} would no longer reproduce it (use --preset {presets.DEFAULT_PRESET} to set it)")
+        check_option(name, value)
+        check_fixed(chosen, name, value)
         settings[name] = value
     if emotions is None and non_target not in (None, chosen.non_target):
         raise ValueError(f"non_target={non_target!r} says what happens to reference speech outside "
@@ -108,10 +113,48 @@ def resolve(
                           **settings)
 
 
+def check_fixed(preset: str | presets.Preset, option: str, value: Any) -> None:
+    """Raise ``ValueError`` where ``preset`` fixes ``option`` (``Preset.fixed``) and ``value``
+    is other than the preset's own (for ``speaker_map`` and ``noscore``: given at all).
+    ``value`` None is not given, and always allowed. The rule ``resolve`` applies, for
+    configurations that choose options per preset (the IEMOCAP recipe's)."""
+    chosen = _preset(preset)
+    if value is None or option not in chosen.fixed:
+        return
+    own = getattr(chosen, option, None)
+    if value != own:
+        shown = "given" if option in ("speaker_map", "noscore") else repr(value)
+        raise ValueError(
+            f"preset {chosen.name} fixes {option.replace('_', '-')} "
+            f"({'not used' if own is None else repr(own)}); "
+            f"{shown} would no longer reproduce it (use --preset {presets.DEFAULT_PRESET} to set it)")
+
+
+def _preset(preset: str | presets.Preset) -> presets.Preset:
+    return preset if isinstance(preset, presets.Preset) else presets.get(preset)
+
+
 def option_names() -> tuple[str, ...]:
     """The keyword options of ``resolve`` (and so of ``teer.score``), in order."""
     return tuple(name for name, p in inspect.signature(resolve).parameters.items()
                  if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def of_call(caller: str, preset: str | presets.Preset, options: ScoringOptions | None,
+            given: Mapping[str, Any]) -> ScoringOptions:
+    """The options of an API call (``teer.score`` and its siblings): ``options`` as resolved
+    already (by ``resolve``: taken as they are, not checked again), else ``resolve(preset,
+    **given)``. Giving both is a ``TypeError``."""
+    check_keywords(given, caller)
+    if options is None:
+        return resolve(preset, **given)
+    if not isinstance(options, ScoringOptions):
+        raise TypeError(f"{caller}(): options must be ScoringOptions (teer.options.resolve), "
+                        f"not {type(options).__name__}")
+    if any(value is not None for value in given.values()) or \
+            preset not in (presets.DEFAULT_PRESET, options.preset.name, options.preset):
+        raise TypeError(f"{caller}(): give the options resolved (options=) or one by one, not both")
+    return options
 
 
 def check_keywords(options: Mapping[str, Any], caller: str) -> None:
@@ -140,13 +183,22 @@ def with_options(function: Callable) -> Callable:
 _CHOICES = {"regions": REGIONS, "uem_default": UEM_DEFAULTS, "non_target": NON_TARGET, "average": AVERAGES}
 
 
-def _check(name: str, value: Any) -> None:
+def check_option(name: str, value: Any) -> None:
+    """The rule of option ``name`` (one of ``resolve``'s): raise ``OptionError`` (a
+    ``ValueError``) for a value it does not allow, ``TypeError`` for a collar that is no
+    number. The one check of each rule: ``resolve`` calls it, nothing below checks again."""
     if name in _CHOICES and value not in _CHOICES[name]:
-        raise ValueError(f"{name} must be one of {', '.join(_CHOICES[name])}, not {value!r}")
+        raise OptionError(name, f"must be one of {', '.join(_CHOICES[name])}, not {value!r}")
     if name == "collar":
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"collar must be a number of seconds, not {value!r}")
-        if not 0 <= value < math.inf:
-            raise ValueError(f"collar must be a non-negative finite number of seconds, not {value}")
+        check_seconds(name, value)
     if name == "neutral" and not (isinstance(value, str) and value and not value.isspace()):
-        raise ValueError(f"neutral must be a non-empty label, not {value!r}")
+        raise OptionError(name, f"must be a non-empty label, not {value!r}")
+
+
+def check_seconds(name: str, value: Any) -> None:
+    """A non-negative, finite number of seconds (the collar, ``teer plot``'s window):
+    ``TypeError`` for no number (booleans are none), ``OptionError`` naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    if not 0 <= value < math.inf:
+        raise OptionError(name, f"must be a non-negative finite number of seconds, not {value}")

@@ -28,7 +28,9 @@ def cores() -> int:
 def resolve_jobs(jobs: int) -> int:
     """``jobs`` as a number of processes: 0 means every core; negative is an error."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
-        raise ValueError(f"jobs must be a whole number >= 0 (0 = all cores), not {jobs!r}")
+        from .segments import OptionError
+
+        raise OptionError("jobs", f"must be a whole number >= 0 (0 = all cores), not {jobs!r}")
     return cores() if jobs == 0 else jobs
 
 

@@ -31,6 +31,20 @@ class InputError(ValueError):
         return type(self), (self.source, self.location, self.problem)
 
 
+class OptionError(ValueError):
+    """An option value that breaks its rule (``teer.options.check_option``). ``str(err)`` is
+    ``OPTION problem`` (``collar must be ...``); the command line names the option as
+    written there (``--collar must be ...``)."""
+
+    def __init__(self, option: str, problem: str):
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{option} {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.option, self.problem)
+
+
 @dataclass
 class SegmentTable:
     """Segments of many files as parallel numpy arrays.

@@ -1,31 +1,41 @@
 """One module per ``teer`` sub-command, each with ``add_arguments(parser)`` and ``run(args) -> int``.
 
-Helpers here are shared by the commands: the scoring options every command
-that scores accepts, and writing output.
+A command's ``run`` reads its arguments, resolves the scoring options
+(``scoring_options``: ``teer.options.resolve``, where each rule is checked by one
+function), calls the API with the resolved object and writes the result. Here: the
+arguments the commands share and the conversions of option values from text;
+``running`` runs a command (one-line errors, exit status, warnings), ``output``
+writes what it produces.
 """
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
-import sys
-from typing import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..options import ScoringOptions
 
 
 class Fail(Exception):
-    """A command-line problem reported as ``teer: error: ...`` with exit status 2."""
+    """A command-line problem reported as ``teer: error: ...`` with exit status 2 (``running``)."""
 
 
 # Option values follow the rule of the input files: ASCII decimal numbers only
 # (argparse's float and int would take "1_0", "١٠" and "inf").
 def seconds(text: str) -> float:
-    """``--collar``: a non-negative, finite number of seconds."""
+    """``--collar``, ``--start``, ``--end``: a number of seconds under ``teer.options.check_seconds``'s
+    rule (non-negative, finite), applied here too so that a bad value is argparse's one line
+    naming the option as typed (``resolve`` checks the collar with the same function)."""
     from ..io.values import is_number
+    from ..options import check_seconds
 
-    value = float(text) if is_number(text) else math.nan
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, not {text!r}")
+    value = float(text) if is_number(text) else None
+    try:
+        check_seconds("seconds", value)  # (None: TypeError)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, not {text!r}") from None
     return value
 
 
@@ -131,120 +141,19 @@ def spaced_list_hint(argv: list[str]) -> str | None:
     return None
 
 
-def scoring_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of ``teer.score`` given on the command line.
+def scoring_options(args: argparse.Namespace) -> "ScoringOptions":
+    """The scoring options of the command line, resolved: the preset's values under those
+    given (``teer.options.resolve``, which checks each; options not given are None).
+    ``--speaker-map`` names a file, read here; ``--emotions`` and ``--emotion-map`` are
+    read by ``resolve``."""
+    from ..options import resolve
 
-    Options not given are None: ``teer.score`` then takes the preset's value.
-    Values a preset does not allow are reported as errors by ``teer.score``.
-    """
-    options = dict(preset=args.preset, uem=args.uem, collar=args.collar, regions=args.regions,
-                   uem_default=args.uem_default, non_target=args.non_target)
-    for name in ("average", "neutral"):
-        if getattr(args, name, None) is not None:
-            options[name] = getattr(args, name)
+    speaker_map = None
     if args.speaker_map:
         from ..io.speaker_map import read_speaker_map
 
-        options["speaker_map"] = read_speaker_map(args.speaker_map)
-    if args.emotions is not None:
-        from ..emotions import parse_emotions
-
-        options["emotions"] = parse_emotions(args.emotions)
-    if args.emotion_map is not None:
-        from ..emotions import parse_emotion_map
-
-        options["emotion_map"] = parse_emotion_map(args.emotion_map)
-    return options
-
-
-#: the output format an extension of ``-o`` names (any other extension: the command's first format)
-EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".md": "table", ".txt": "table"}
-
-
-def add_output_arguments(p: argparse.ArgumentParser, formats: Iterable[str]) -> None:
-    formats = tuple(formats)
-    named = ", ".join(f"{ext} {fmt}" for ext, fmt in EXTENSION_FORMATS.items() if fmt in formats)
-    p.add_argument("--format", choices=formats, default=None,
-                   help=f"default: named by the extension of -o ({named}), else {formats[0]}")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="write here (atomically) instead of stdout; its extension chooses the format")
-    p.set_defaults(output_formats=formats)
-
-
-def choose_format(args: argparse.Namespace) -> None:
-    """``args.format`` from ``--format``, else from the extension of ``-o`` (``EXTENSION_FORMATS``),
-    else the command's first format; an extension that names another format than ``--format``,
-    or one the command does not write, is an error (before anything is read)."""
-    formats = getattr(args, "output_formats", None)
-    if formats is None:
-        return
-    output = getattr(args, "output", None)
-    extension = os.path.splitext(output)[1].lower() if output else ""
-    named = EXTENSION_FORMATS.get(extension)
-    if named is not None and named not in formats:
-        raise Fail(f"{output}: the {extension} extension names {named} output, which teer {args.command} does not "
-                   f"write (--format {'|'.join(formats)})")
-    if args.format is None:
-        args.format = named or formats[0]
-    elif named is not None and named != args.format:
-        raise Fail(f"{output}: --format {args.format} contradicts the {extension} extension ({named}): "
-                   "give one, or make them agree")
-
-
-#: the arguments of the commands that name files they read
-_INPUTS = ("reference", "hypothesis", "hypothesis_a", "hypothesis_b", "uem", "speaker_map", "emotion_map", "files")
-
-
-def check_output(args: argparse.Namespace) -> None:
-    """Refuse ``-o`` naming one of the command's inputs (also through a link): it would be
-    overwritten. Checked before anything is read, so that nothing is written either."""
-    output = getattr(args, "output", None)
-    if output is None:
-        return
-    try:
-        if not os.path.isfile(output):  # a new path, a device or a pipe cannot be an input file
-            return
-    except (OSError, ValueError):
-        return
-    for name in _INPUTS:
-        values = getattr(args, name, None)
-        for value in ([values] if isinstance(values, str) else values or []):
-            try:
-                same = os.path.samefile(output, value)
-            except (OSError, ValueError):
-                same = False
-            if same:
-                raise Fail(f"{output}: the output file is also an input ({value}); write the output elsewhere")
-
-
-def emit(text: str, output: str | None) -> None:
-    """Write ``text`` to stdout, or atomically to ``output``."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from ..io import atomic_write_text
-
-    atomic_write_text(output, text)
-
-
-#: what one_line escapes: control characters and lone surrogates
-_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
-
-#: warnings of the running command, printed when it succeeds (a run that fails says one thing:
-#: its error)
-PENDING_WARNINGS: list[str] = []
-
-
-def warn(messages: Iterable[str]) -> None:
-    PENDING_WARNINGS.extend(messages)
-
-
-def one_line(text: str) -> str:
-    """A message on one line: control characters (a newline in a file id) escaped."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
-def print_warnings() -> None:
-    for message in PENDING_WARNINGS:
-        print(f"teer: warning: {one_line(message)}", file=sys.stderr)
-    PENDING_WARNINGS.clear()
+        speaker_map = read_speaker_map(args.speaker_map)
+    return resolve(args.preset, collar=args.collar, regions=args.regions, uem_default=args.uem_default,
+                   speaker_map=speaker_map, emotions=args.emotions, emotion_map=args.emotion_map,
+                   non_target=args.non_target, average=getattr(args, "average", None),
+                   neutral=getattr(args, "neutral", None))

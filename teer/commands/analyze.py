@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import Fail, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import Fail, add_scoring_arguments, scoring_options
+from .output import add_output_arguments, emit
+from .running import warn
 
 HELP = "emotion confusion matrix and per-speaker / per-emotion breakdowns"
 FORMATS = ("table", "json", "csv")
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv" and len(views) != 1:
         raise Fail("--format csv holds one table: give exactly one --view (confusion, speaker, emotion or mapping)")
     # batch by batch, as teer score: each batch's part of the analysis is kept, not its sweep
-    scoring = analyze_batches(args.reference, args.hypothesis, part, **scoring_options(args))
+    options = scoring_options(args)
+    scoring = analyze_batches(args.reference, args.hypothesis, part, uem=args.uem, options=options)
     warn(scoring.report.warnings)
     scoring.report.notes.extend(literal_emotions_note(scoring))
     header = "\n".join([settings_line(scoring.report)] + [f"# {note}" for note in scoring.report.notes])

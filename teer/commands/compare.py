@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_average_arguments, add_output_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import add_average_arguments, add_scoring_arguments, scoring_options
+from .output import add_output_arguments, emit
+from .running import warn
 from .score import add_bootstrap_arguments, bootstrap_settings
 
 HELP = "compare two system outputs on one reference (paired bootstrap over files)"
@@ -40,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     settings = bootstrap_settings(args)
     options = scoring_options(args)
     reference = as_table(args.reference, "reference")
-    report_a = score(reference, args.hypothesis_a, **options)
-    report_b = score(reference, args.hypothesis_b, **options)
+    report_a = score(reference, args.hypothesis_a, uem=args.uem, options=options)
+    report_b = score(reference, args.hypothesis_b, uem=args.uem, options=options)
     from ..bootstrap import few_files
     from ..messages import of_systems
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from . import Fail, add_scoring_arguments, scoring_options, seconds, warn
+from . import Fail, add_scoring_arguments, scoring_options, seconds
+from .running import warn
 
 HELP = "figure (PNG, PDF, SVG) of the confusion matrix or of one file's timeline (needs matplotlib)"
 
@@ -34,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import combine, part
     from ..api import Scoring, analyze_batches
     from ..figures import confusion_figure, figure_format, require_matplotlib, save_figure, timeline_figure
-
     if args.timeline is None and (args.start is not None or args.end is not None):
         raise Fail("--start and --end choose a window of a timeline: give --timeline FILE_ID")
     if args.start is not None and args.end is not None and not args.start < args.end:
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         def inspect(sweep, tables):
             return (sweep, tables) if args.timeline in sweep.files else None
-    scoring = analyze_batches(args.reference, args.hypothesis, inspect, **scoring_options(args))
+    options = scoring_options(args)
+    scoring = analyze_batches(args.reference, args.hypothesis, inspect, uem=args.uem, options=options)
     warn(scoring.report.warnings)
     if args.timeline is not None:
         found = [seen for seen in scoring.inspected if seen is not None]

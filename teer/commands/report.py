@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import Fail, add_average_arguments, add_scoring_arguments, emit, scoring_options, warn
+from . import Fail, add_average_arguments, add_scoring_arguments, scoring_options
+from .output import emit
+from .running import warn
 
 HELP = "one self-contained HTML page: summary, per-file table, confusions, interactive timelines"
 
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if extension not in ("", ".html", ".htm"):
         raise Fail(f"{args.output}: teer report writes an HTML page: name it .html (teer score and "
                    f"teer analyze write tables, JSON and CSV)")
-    scoring = score_run(args.reference, args.hypothesis, **scoring_options(args))
+    options = scoring_options(args)
+    scoring = score_run(args.reference, args.hypothesis, uem=args.uem, options=options)
     warn(scoring.report.warnings)
     files = None
     if args.timeline_files is not None:

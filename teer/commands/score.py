@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import (Fail, add_average_arguments, add_output_arguments, add_scoring_arguments, emit, fraction, integer,
-               positive_integer, scoring_options, warn)
+from . import add_average_arguments, add_scoring_arguments, fraction, integer, positive_integer, scoring_options
+from .output import add_output_arguments, emit
+from .running import warn
 
 HELP = "score a system output against a reference"
 
@@ -52,9 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from ..render import render
 
     settings = bootstrap_settings(args) if args.bootstrap is not None else None
-    if args.jobs < 0:
-        raise Fail(f"--jobs must be a whole number >= 0 (0 = all cores), not {args.jobs}")
-    report = score(args.reference, args.hypothesis, jobs=args.jobs, **scoring_options(args))
+    options = scoring_options(args)
+    report = score(args.reference, args.hypothesis, uem=args.uem, jobs=args.jobs, options=options)
     warn(report.warnings)
     if settings is None:
         emit(render(report, args.format, args.per_file), args.output)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_output_arguments, emit
+from .output import add_output_arguments, emit
 
 HELP = "check input files, listing every problem, with counts of what they hold"
 
