@@ -18,6 +18,7 @@ import numpy as np
 
 from . import messages
 from .components import Components
+from .intervals import merge
 from .segments import NO_EMOTION, SegmentTable
 from .ticks import TICKS_PER_SECOND
 
@@ -81,14 +82,30 @@ def left_out_labels(ref: SegmentTable, emotions: Sequence[str] | None) -> list[s
     return sorted(ref.emotions[i] for i in used if ref.emotions[i] not in wanted)
 
 
-def labels_seconds(table: SegmentTable, labels: Sequence[str]) -> dict[str, float]:
-    """Seconds of the segments of ``table`` with each of ``labels`` (those it has)."""
+def labels_seconds(table: SegmentTable, labels: Sequence[str], same_speaker_overlap: str = "once"
+                   ) -> dict[str, float]:
+    """Seconds of the speech of ``table`` with each of ``labels`` (those it has), as SPEECH
+    counts it: each speaker's time with the label, its overlapping segments with it once
+    (or every segment under ``same_speaker_overlap="each"``)."""
     index = {name: i for i, name in enumerate(table.emotions)}
     codes = [index[label] for label in labels if label in index]
     if not codes:
         return {}
-    has = table.emotion != NO_EMOTION
-    ticks = np.bincount(table.emotion[has], weights=(table.end - table.start)[has], minlength=len(index))
+    wanted = np.zeros(len(index), bool)
+    wanted[codes] = True
+    has = np.flatnonzero((table.emotion != NO_EMOTION) & (table.end > table.start))
+    has = has[wanted[table.emotion[has]]]
+    emotion, start, end = table.emotion[has].astype(np.int64), table.start[has], table.end[has]
+    if same_speaker_overlap == "once":
+        # the union of each (file, speaker, label)'s segments, on the ranks of their times
+        # (``merge`` wants small integers)
+        group = ((table.file[has].astype(np.int64) * max(len(table.speakers), 1) + table.speaker[has])
+                 * len(index) + emotion)
+        points, at = np.unique(np.concatenate([start, end]), return_inverse=True)
+        merged, _ = merge(group, at[:len(has)], at[len(has):])
+        emotion, start, end = merged.group % len(index), points[merged.i0], points[merged.i1]
+    ticks = np.zeros(len(index), np.int64)
+    np.add.at(ticks, emotion, end - start)
     return {table.emotions[c]: float(ticks[c]) / TICKS_PER_SECOND for c in codes}  # (for a warning)
 
 

@@ -284,7 +284,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         engine_warnings += [w for w in result.warnings if w not in engine_warnings]
     sums = sums_of["speaker"]
     if batches is None:
-        left_out_seconds = accounting.labels_seconds(mapped_ref, left_out)
+        left_out_seconds = accounting.labels_seconds(mapped_ref, left_out, chosen.same_speaker_overlap)
         if chosen.emotion_matching == "hungarian":
             tracks = ser_align.only_files(ser_align.as_annotation_tracks(mapped_ref), scored)
             accounting.add_dropped(sums, tracks, ref, scored, chosen.same_speaker_overlap)
@@ -379,7 +379,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
             accounting.add_dropped(result.components, mapped_ref, part_ref, result.files,
                                    options.same_speaker_overlap)
         return (result, checks.time_parts(original_ref, part_hyp, input_uem),
-                accounting.labels_seconds(mapped_ref, left_out))
+                accounting.labels_seconds(mapped_ref, left_out, options.same_speaker_overlap))
 
     position = {name: i for i, name in enumerate(scored)}
     sums = {name: np.zeros(len(scored), np.int64) for name in engine.SUMS}

@@ -113,7 +113,7 @@ def labels_left_out(seconds: Mapping[str, float], non_target: str) -> str:
     shown = ", ".join(f"{label} ({value:.2f} s)" for label, value in sorted(seconds.items()))
     fate = ("no-score zones: that time is not scored on either side" if non_target == "noscore"
             else "dropped: system speech there is false alarm")
-    return f"--emotions leaves out reference label(s) {shown}, seconds of reference segments; they are {fate}"
+    return f"--emotions leaves out reference label(s) {shown}, seconds of reference speech; they are {fate}"
 
 
 #: what the steps a user chooses (``teer.accounting.STEPS``) are called in ``step_removes_most``

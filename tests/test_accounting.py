@@ -299,3 +299,30 @@ def test_per_file_sums_in_float_and_in_integers():
     for like in (np.zeros(5, np.int64), np.zeros(5, object)):
         assert _per_file_sums(file, ticks, like).tolist() == [3, 0, 7 + 2 ** 61, 6, 0]
     assert _per_file_sums(file[:0], ticks[:0], np.zeros(2, np.int64)).tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("non_target", ["noscore", "drop"])
+@pytest.mark.parametrize("batched", [False, True])
+def test_left_out_seconds_count_a_speaker_overlapping_itself_once(non_target, batched, tmp_path, monkeypatch):
+    # B's two sad segments overlap for 2 s: B is sad for 10 s, not 12 (the sum of the segments)
+    from teer import stream
+
+    rows = [("d", 0, 5, "A", "neu"), ("d", 5, 11, "B", "sad"), ("d", 9, 15, "B", "sad"), ("d", 15, 20, "A", "hap")]
+    ref = tmp_path / "ref.rttm"
+    ref.write_text("".join(f"SPEAKER {f} 1 {s} {e - s} {m} <NA> {k} <NA> <NA>\n" for f, s, e, k, m in rows))
+    hyp = tmp_path / "hyp.rttm"
+    hyp.write_text("SPEAKER d 1 0 20 neu <NA> X <NA> <NA>\n")
+    if batched:
+        monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+        monkeypatch.setattr(stream, "READ_BATCH_SEGMENTS", 1)
+    report = teer.score(ref, hyp, collar=0, emotions="neu,hap", non_target=non_target)
+    c = report.total
+    assert_report_adds_up(report)
+    assert (c.SPEECH, c.REMOVED_NOSCORE, c.TOTAL) == (20, 10, 10)
+    left_out = [w for w in report.warnings if w.startswith("--emotions leaves out")]
+    assert len(left_out) == 1 and "sad (10.00 s)" in left_out[0], report.warnings
+    # a speaker with two left-out labels at once counts in each; two speakers at once, each
+    two = table(("d", 0, 4, "A", "sad"), ("d", 2, 6, "A", "ang"), ("d", 0, 6, "B", "sad"), ("d", 6, 9, "A", "neu"))
+    shown = [w for w in teer.score(two, table(("d", 0, 9, "X", "neu")), collar=0, emotions="neu").warnings
+             if w.startswith("--emotions leaves out")]
+    assert "ang (4.00 s), sad (10.00 s)" in shown[0]
