@@ -53,6 +53,17 @@ def add_dropped(sums: Mapping[str, np.ndarray], given: SegmentTable, kept: Segme
     sums["REMOVED_NOSCORE"][:] += dropped
 
 
+def skipped_files(table: SegmentTable, names: Sequence[str], same_speaker_overlap: str, emotions: bool
+                  ) -> dict[str, Components]:
+    """The accounting of each skipped file of ``names``: its speaker time in ``table`` (as
+    ``speech`` counts it), all of it REMOVED_SKIPPED."""
+    present = set(table.file_names())
+    with_speech = [name for name in names if name in present]
+    ticks = dict(zip(with_speech, speech(table, with_speech, same_speaker_overlap).tolist())) if with_speech else {}
+    return {name: Components.from_ticks(SPEECH=int(ticks.get(name, 0)), REMOVED_SKIPPED=int(ticks.get(name, 0)),
+                                        emotions=emotions) for name in names}
+
+
 def _with_fewer_segments(given: SegmentTable, kept: SegmentTable) -> set[str]:
     """The files where ``kept`` has fewer segments than ``given``."""
     def per_file(table: SegmentTable) -> dict[str, int]:

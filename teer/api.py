@@ -304,7 +304,11 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         name: Components.from_ticks(**{k: int(v[i]) for k, v in sums.items()}, emotions=has_emotions)
         for i, name in enumerate(scored)
     }
-    total = sum(files.values(), Components(emotions=has_emotions))
+    # the files the preset skips, in the accounting: their reference speech, all of it skipped
+    skipped_files = {} if not skipped else accounting.skipped_files(
+        ser_align.only_files(ser_align.as_annotation_tracks(mapped_ref), skipped), sorted(skipped),
+        chosen.same_speaker_overlap, has_emotions)
+    total = sum([*files.values(), *skipped_files.values()], Components(emotions=has_emotions))
     settings = {
         "preset": chosen.name,
         "collar": collar,
@@ -328,7 +332,8 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     report = Report(settings, total, files,
                     ref.warnings + hyp.warnings + map_warnings + warnings + engine_warnings
                     + accounting.removal_warnings(total, collar),
-                    notes + eder_notes, skipped, options.average, columns, speaker_mappings["speaker"])
+                    notes + eder_notes, skipped, options.average, columns, speaker_mappings["speaker"],
+                    skipped_files)
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps, inspected)
 
 

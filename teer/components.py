@@ -20,6 +20,9 @@ SECONDS = ("MS", "FA", "CONF_emo", "CONF_spk", "CONF_emo_spk", "AGREE", "TOTAL")
 #: TOTAL counts it): SPEECH before anything is removed, then what each step removes from what
 #: the steps before it left, in this order; SPEECH minus the four REMOVED_ is TOTAL
 ACCOUNTING = ("SPEECH", "REMOVED_UEM", "REMOVED_NOSCORE", "REMOVED_REGIONS", "REMOVED_COLLAR")
+#: the reference speech of the files a preset skips (ser-align: SER-Align's script skips
+#: files), in SPEECH too; 0 in every scored file. Reported under the presets that skip files.
+SKIPPED_SPEECH = "REMOVED_SKIPPED"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ RATES = {rate.name: rate for rate in (
 ALIASES = {"EDER": "TEER"}
 KEYS = tuple(RATES) + SECONDS
 #: every sum a file's components hold (added across files)
-SUMS = SECONDS + ACCOUNTING
+SUMS = SECONDS + ACCOUNTING + (SKIPPED_SPEECH,)
 
 
 def rates_of_arrays(values: Mapping[str, np.ndarray], emotions: bool = True) -> dict[str, np.ndarray]:
@@ -100,6 +103,7 @@ class Components:
     REMOVED_NOSCORE: float = 0.0
     REMOVED_REGIONS: float = 0.0
     REMOVED_COLLAR: float = 0.0
+    REMOVED_SKIPPED: float = 0.0
     emotions: bool = field(default=True, compare=False)
 
     def __post_init__(self):
@@ -180,11 +184,30 @@ class Report:
     #: per file, each hypothesis speaker and the reference speaker it is mapped to (None:
     #: none), as DER and sTEER compare them (md-eval's and spyder's speaker mapping)
     speaker_mapping: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: per skipped file (``skipped``), its accounting: its reference speech, all of it
+    #: REMOVED_SKIPPED (in ``total`` too, not in ``files``: those are the scored files)
+    skipped_files: dict[str, Components] = field(default_factory=dict)
+
+    @property
+    def skips_files(self) -> bool:
+        """Whether the preset skips files (ser-align), so that rows hold REMOVED_SKIPPED."""
+        from .presets import PRESETS
+
+        preset = PRESETS.get(self.settings.get("preset", ""))
+        return bool(self.skipped) or (preset is not None and preset.emotion_matching == "hungarian")
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The reported columns, then the scored-time accounting: the keys of a row."""
-        return self.columns + ACCOUNTING
+        return self.columns + ACCOUNTING + ((SKIPPED_SPEECH,) if self.skips_files else ())
+
+    def accounted(self) -> dict[str, Components]:
+        """Every file of the accounting: the scored ones (``files``), and the skipped ones
+        (``skipped_files``) among them in name order."""
+        if not self.skipped_files:
+            return self.files
+        return {name: self.files.get(name) or self.skipped_files[name]
+                for name in sorted({*self.files, *self.skipped_files})}
 
     def row(self, c: Components) -> dict[str, float | None]:
         """The reported figures of one file or a sum of files (``fields``)."""
@@ -223,7 +246,7 @@ class Report:
         data = {
             "settings": dict(self.settings),
             "total": self.total_row(),
-            "files": {name: self.row(c) for name, c in self.files.items()},
+            "files": {name: self.row(c) for name, c in self.accounted().items()},
         }
         if self.skipped:
             data["skipped"] = dict(self.skipped)
@@ -239,9 +262,10 @@ class Report:
         seconds unrounded, ``NaN`` where a rate is not available."""
         import pandas as pd
 
-        names = sorted(self.files)
+        accounted = self.accounted()
+        names = sorted(accounted)
         total = self.total_row()
-        rows = [self.row(self.files[name]) for name in names] + [{k: total.get(k) for k in self.fields}]
+        rows = [self.row(accounted[name]) for name in names] + [{k: total.get(k) for k in self.fields}]
         index = names + ["TOTAL"]
         if self.average == "files":
             rows.append(self.mean())
@@ -260,5 +284,6 @@ class Report:
         return Report(self.settings, self.total + other.total, {**self.files, **other.files},
                       self.warnings + other.warnings, sorted(set(self.notes + other.notes)),
                       {**self.skipped, **other.skipped}, self.average, self.columns,
-                      {**self.speaker_mapping, **other.speaker_mapping})
+                      {**self.speaker_mapping, **other.speaker_mapping},
+                      {**self.skipped_files, **other.skipped_files})
 

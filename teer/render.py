@@ -63,7 +63,8 @@ def skipped_lines(report: Report) -> list[str]:
 
 def _rows(report: Report, per_file: bool) -> list[tuple[str, dict]]:
     """Rows of figures: the files if asked, then the total, or the mean when averaging files."""
-    rows = [(name, report.row(report.files[name])) for name in sorted(report.files)] if per_file else []
+    accounted = report.accounted()
+    rows = [(name, report.row(accounted[name])) for name in sorted(accounted)] if per_file else []
     last = ("MEAN", report.mean()) if report.average == "files" else ("TOTAL", report.row(report.total))
     return rows + [last]
 
@@ -79,6 +80,8 @@ def accounting_line(report: Report) -> str:
     each step removed, and TOTAL, which they add up to."""
     total = report.total
     steps = "".join(f" - {label} {_cell(key, total[key])} s" for key, label in ACCOUNTING_LABELS.items())
+    if report.skips_files:
+        steps += f" - skipped files {_cell('REMOVED_SKIPPED', total.REMOVED_SKIPPED)} s"
     share = f" ({100 * total.TOTAL / total.SPEECH:.1f} % of it)" if total.SPEECH > 0 else ""
     return f"# scored time: reference speech {_cell('SPEECH', total.SPEECH)} s{steps} = TOTAL " \
            f"{_cell('TOTAL', total.TOTAL)} s{share}"

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 
 import teer
-from teer.components import ACCOUNTING
+from teer import render
+from teer.components import ACCOUNTING, SKIPPED_SPEECH
 from teer.ticks import of_value
 
 from .corpus import corpus, table
 from .test_cli import EXAMPLES
 from .test_cli import teer as cli
 
-REMOVED = ACCOUNTING[1:]
+REMOVED = ACCOUNTING[1:] + (SKIPPED_SPEECH,)
 
 # file a: A 0-8 hap, B 6-12 hap, C 13-14 sad, A 10-16 neu; a system that says hap throughout.
 # Scored with emotions hap,neu (sad: a no-score zone), UEM [1, 15], regions single, collar 0.5:
@@ -43,11 +44,12 @@ def assert_adds_up(c, where=""):
 
 
 def assert_report_adds_up(report):
-    for name, c in report.files.items():
+    """Every file's and the total's accounting adds up; skipped files are in the total."""
+    for name, c in report.accounted().items():
         assert_adds_up(c, name)
     assert_adds_up(report.total, "total")
-    for k in ACCOUNTING:  # components that add up across files, as pyannote.metrics'
-        assert report.total[k].ticks == sum(c[k].ticks for c in report.files.values()), k
+    for k in ("SPEECH",) + REMOVED:  # components that add up across files, as pyannote.metrics'
+        assert report.total[k].ticks == sum(c[k].ticks for c in report.accounted().values()), k
 
 
 def test_each_step_on_a_hand_computed_example():
@@ -265,7 +267,8 @@ def test_json_csv_and_table_report_it(tmp_path):
     ref, hyp = EXAMPLES / "ref.rttm", EXAMPLES / "hyp.json"
     data = json.loads(cli("score", ref, hyp, "--format", "json").stdout, parse_float=Decimal)
     for row in [data["total"], *data["files"].values()]:  # exact decimals that add up exactly
-        assert row["SPEECH"] - sum(row[k] for k in REMOVED) == row["TOTAL"]
+        assert row["SPEECH"] - sum(row.get(k, 0) for k in REMOVED) == row["TOTAL"]
+    assert SKIPPED_SPEECH not in data["total"]  # (the presets that skip no file)
     assert (data["total"]["SPEECH"], data["total"]["REMOVED_COLLAR"]) == (Decimal("30.2"), Decimal("6.7"))
     rows = [line.split(",") for line in cli("score", ref, hyp, "--format", "csv", "--per-file").stdout.splitlines()
             if not line.startswith("#")]
@@ -326,3 +329,33 @@ def test_left_out_seconds_count_a_speaker_overlapping_itself_once(non_target, ba
     shown = [w for w in teer.score(two, table(("d", 0, 9, "X", "neu")), collar=0, emotions="neu").warnings
              if w.startswith("--emotions leaves out")]
     assert "ang (4.00 s), sad (10.00 s)" in shown[0]
+
+
+def test_the_files_ser_align_skips_are_in_the_accounting(tmp_path):
+    # SER-Align's script skips b (no target emotion), c (no hypothesis) and d (no reference):
+    # their reference speech (b: 5 + 4 s, every segment as the preset counts it; c: 4 s)
+    # is REMOVED_SKIPPED, per file and in the total, and SPEECH holds it
+    ref = table(("a", 0, 10, "A", "hap"), ("b", 0, 5, "B", "sad"), ("b", 2, 6, "B", "sad"), ("c", 0, 4, "C", "neu"))
+    hyp = table(("a", 0, 10, "X", "hap"), ("b", 0, 5, "Y", "sad"), ("d", 0, 3, "Z", "hap"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = teer.score(ref, hyp, preset="ser-align", emotions="hap,neu")
+    assert sorted(report.skipped) == ["b", "c", "d"] and list(report.files) == ["a"]
+    c = report.total
+    assert (c.SPEECH, c.REMOVED_SKIPPED, c.TOTAL) == (23, 13, 10)
+    assert_report_adds_up(report)
+    data = json.loads(render.as_json(report))
+    assert {name: row["REMOVED_SKIPPED"] for name, row in data["files"].items()} == {"a": 0, "b": 9, "c": 4, "d": 0}
+    assert data["total"]["SPEECH"] == 23 and data["files"]["b"]["TEER"] is None
+    csv = render.as_csv(report, per_file=True).splitlines()
+    assert csv[4].startswith("file,") and csv[4].endswith(",REMOVED_SKIPPED")
+    assert [line.split(",")[0] for line in csv[5:]] == ["a", "b", "c", "d", "TOTAL"]
+    assert "- skipped files 13.00 s = TOTAL 10.00 s" in render.as_table(report)
+    frame = report.to_dataframe()
+    assert frame.loc["c", "REMOVED_SKIPPED"] == 4 and frame.loc["TOTAL", "SPEECH"] == 23
+    # the rates and the scored files are those of the script: the same without the skipped files
+    alone = teer.score(table(("a", 0, 10, "A", "hap")),
+                       table(("a", 0, 10, "X", "hap")), preset="ser-align", emotions="hap,neu")
+    assert (alone.total.TEER, alone.total.TOTAL) == (c.TEER, c.TOTAL)
+    # presets that skip nothing keep their columns
+    assert SKIPPED_SPEECH not in teer.score(ref, hyp, collar=0).fields

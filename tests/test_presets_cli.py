@@ -103,7 +103,10 @@ def test_ser_align_names_the_files_it_skips_in_every_format(tmp_path):
     assert "teer: warning: ser-align skips 2 file(s)" in out.stderr
     data = _json(teer(*args, "--format", "json"))
     assert data["skipped"] == {"b": "no reference segment with a target emotion", "c": "not in the hypothesis"}
-    assert set(data["files"]) == {"a"} and data["total"]["TOTAL"] == 4
+    # the skipped files are in the accounting: their reference speech, all of it skipped
+    assert set(data["files"]) == {"a", "b", "c"} and data["total"]["TOTAL"] == 4
+    assert [data["files"][f]["REMOVED_SKIPPED"] for f in "abc"] == [0, 4, 4]
+    assert data["total"]["SPEECH"] == 12 and data["files"]["b"]["TEER"] is None
 
 
 def test_a_list_or_map_in_the_wrong_syntax_gets_the_right_one(tmp_path):

@@ -99,9 +99,10 @@ def _summary(report: Report, notes: Sequence[str]) -> str:
              + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(figures[k])}\">{_cell(k, figures[k])}</td>"
                        for k in seconds) + "</tr></table>")
     total = rounded_row(report.row(report.total))
-    steps = "".join(f"<th>− {_e(label)}</th>" for label in ACCOUNTING_LABELS.values())
+    labels = {**ACCOUNTING_LABELS, **({"REMOVED_SKIPPED": "skipped files"} if report.skips_files else {})}
+    steps = "".join(f"<th>− {_e(label)}</th>" for label in labels.values())
     removed = "".join(f"<td data-key=\"{k}\" data-v=\"{_v(total[k])}\">{_cell(k, total[k])}</td>"
-                      for k in ACCOUNTING_LABELS)
+                      for k in labels)
     share = (f"{100 * report.total.TOTAL / report.total.SPEECH:.1f} % of the reference speech is scored"
              if report.total.SPEECH > 0 else "no reference speech")
     accounting = ("<h3>Scored time</h3>\n<table class=\"numbers\" id=\"accounting\"><tr><th>reference speech s</th>"
@@ -133,8 +134,9 @@ def _file_table(report: Report, with_timeline: set[str]) -> str:
     head = "<th data-type=\"text\">file</th>" + "".join(
         f"<th>{_e(k)} {'%' if is_rate(k) else 's'}</th>" for k in keys)
     rows = []
-    for name in sorted(report.files):
-        row = rounded_row(report.row(report.files[name]))
+    accounted = report.accounted()  # the scored files, and the skipped ones
+    for name in sorted(accounted):
+        row = rounded_row(report.row(accounted[name]))
         cell = (f"<a href=\"#file={quote(name, safe='')}\">{_e(name)}</a>" if name in with_timeline else _e(name))
         rows.append(f"<tr data-file=\"{_e(name)}\"><td data-v=\"{_e(json.dumps(name))}\">{cell}</td>"
                     + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(row[k])}\">{_cell(k, row[k])}</td>"
