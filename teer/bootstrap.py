@@ -35,6 +35,7 @@ import numpy as np
 
 from . import messages
 from .components import SECONDS, Report, is_rate, rates_of_arrays
+from .segments import OptionError
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
@@ -59,11 +60,13 @@ class Settings:
     def __post_init__(self):
         if isinstance(self.resamples, bool) or not isinstance(self.resamples, numbers.Integral):
             raise TypeError(f"the number of bootstrap resamples must be an integer, not {self.resamples!r}")
+        # (OptionError: the command line names --bootstrap and --confidence)
         if not 1 <= self.resamples <= MAX_RESAMPLES:
-            raise ValueError(f"the number of bootstrap resamples must be between 1 and {MAX_RESAMPLES:,} "
-                             f"(every resample's rates are kept for the percentiles), not {self.resamples}")
+            raise OptionError("bootstrap", f"must be between 1 and {MAX_RESAMPLES:,} (every resample's rates are "
+                              f"kept for the percentiles), not {self.resamples}", "the number of bootstrap resamples")
         if not 0 < float(self.confidence) < 1:
-            raise ValueError(f"the confidence must be between 0 and 1 (exclusive), not {self.confidence}")
+            raise OptionError("confidence", f"must be between 0 and 1 (exclusive), not {self.confidence}",
+                              "the confidence")
 
     def to_dict(self, n_files: int) -> dict:
         return {"resamples": int(self.resamples), "confidence": float(self.confidence),

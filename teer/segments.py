@@ -33,16 +33,17 @@ class InputError(ValueError):
 
 class OptionError(ValueError):
     """An option value that breaks its rule (``teer.options.check_option``). ``str(err)`` is
-    ``OPTION problem`` (``collar must be ...``); the command line names the option as
-    written there (``--collar must be ...``)."""
+    ``OPTION problem`` (``collar must be ...``; ``subject``, if given, in place of the name);
+    the command line names the option as written there (``--collar must be ...``)."""
 
-    def __init__(self, option: str, problem: str):
+    def __init__(self, option: str, problem: str, subject: str | None = None):
         self.option = option
         self.problem = problem
-        super().__init__(f"{option} {problem}")
+        self.subject = subject
+        super().__init__(f"{subject or option} {problem}")
 
     def __reduce__(self):
-        return type(self), (self.option, self.problem)
+        return type(self), (self.option, self.problem, self.subject)
 
 
 @dataclass

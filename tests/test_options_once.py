@@ -96,3 +96,18 @@ def test_the_collar_in_ticks_is_the_nearest_tick_and_bounded():
     assert resolve(collar=0.25).collar_ticks == 250_000_000
     assert resolve(collar=1e300).collar_ticks == MAX_TICKS
     assert isinstance(resolve(), ScoringOptions) and resolve().collar_ticks == 250_000_000
+
+
+def test_the_bootstrap_rules_are_the_settings_and_the_command_line_names_them(capsys):
+    from teer.bootstrap import Settings
+
+    with pytest.raises(OptionError, match="^the number of bootstrap resamples must be between 1 and 1,000,000"):
+        Settings(0)
+    with pytest.raises(OptionError, match=r"^the confidence must be between 0 and 1 \(exclusive\), not 1.5$"):
+        Settings(10, 1.5)
+    ref, hyp = str(EXAMPLES / "ref.rttm"), str(EXAMPLES / "hyp.json")
+    # checked before anything is read, also where --bootstrap is not given
+    assert main(["score", ref, hyp, "--confidence", "1.5"]) == 2
+    assert capsys.readouterr().err == "teer: error: --confidence must be between 0 and 1 (exclusive), not 1.5\n"
+    assert main(["compare", ref, hyp, hyp, "--bootstrap", "0"]) == 2
+    assert capsys.readouterr().err.startswith("teer: error: --bootstrap must be between 1 and 1,000,000")

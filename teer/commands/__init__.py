@@ -10,7 +10,6 @@ writes what it produces.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from typing import TYPE_CHECKING
 
@@ -39,29 +38,21 @@ def seconds(text: str) -> float:
     return value
 
 
-def fraction(text: str) -> float:
-    """A number strictly between 0 and 1 (``--confidence``)."""
+def number(text: str) -> float:
+    """A decimal number (``--confidence``; its rule is ``teer.bootstrap.Settings``'s)."""
     from ..io.values import is_number
 
-    value = float(text) if is_number(text) else math.nan
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, not {text!r}")
-    return value
+    if not is_number(text):
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}")
+    return float(text)
 
 
 def integer(text: str) -> int:
-    """A decimal integer (``--seed``)."""
+    """A decimal integer (``--seed``, ``--bootstrap``, ``--jobs``; their rules are checked
+    where they are used: ``teer.bootstrap.Settings``, ``teer.parallel.resolve_jobs``)."""
     if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
         raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}")
     return int(text)
-
-
-def positive_integer(text: str) -> int:
-    """A decimal integer of at least 1 (``--bootstrap``)."""
-    value = integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
-    return value
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_average_arguments, add_scoring_arguments, fraction, integer, positive_integer, scoring_options
+from . import add_average_arguments, add_scoring_arguments, integer, number, scoring_options
 from .output import add_output_arguments, emit
 from .running import warn
 
@@ -18,19 +18,23 @@ def add_bootstrap_arguments(p: argparse.ArgumentParser, default: int | None = No
     """``--bootstrap N --confidence C --seed S`` (shared with ``teer compare``)."""
     from ..bootstrap import DEFAULT_CONFIDENCE, DEFAULT_SEED
 
-    p.add_argument("--bootstrap", type=positive_integer, metavar="N", default=default,
+    p.add_argument("--bootstrap", type=integer, metavar="N", default=default,
                    help="resample the files N times for confidence intervals"
                         + (" (default %(default)s)" if default else ""))
-    p.add_argument("--confidence", type=fraction, default=DEFAULT_CONFIDENCE,
+    p.add_argument("--confidence", type=number, default=DEFAULT_CONFIDENCE,
                    help="coverage of the bootstrap intervals (default %(default)s)")
     p.add_argument("--seed", type=integer, default=DEFAULT_SEED,
                    help="random seed of the resampling (default %(default)s)")
 
 
 def bootstrap_settings(args: argparse.Namespace):
-    from ..bootstrap import Settings
+    """The bootstrap's settings, checked by ``teer.bootstrap.Settings`` (before anything is
+    read, and also without ``--bootstrap``: ``--confidence 1.5`` alone is an error); None
+    without ``--bootstrap``."""
+    from ..bootstrap import DEFAULT_RESAMPLES, Settings
 
-    return Settings(args.bootstrap, args.confidence, args.seed)
+    settings = Settings(DEFAULT_RESAMPLES if args.bootstrap is None else args.bootstrap, args.confidence, args.seed)
+    return None if args.bootstrap is None else settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from ..api import score
     from ..render import render
 
-    settings = bootstrap_settings(args) if args.bootstrap is not None else None
+    settings = bootstrap_settings(args)
     options = scoring_options(args)
     report = score(args.reference, args.hypothesis, uem=args.uem, jobs=args.jobs, options=options)
     warn(report.warnings)
