@@ -62,7 +62,9 @@ def as_table(segments: SegmentsLike, role: str = "hypothesis") -> SegmentTable:
 
         table = parse_doc(list(segments), source)[0]  # the SegLST dicts a JSON file holds, read as it is
     elif isinstance(segments, Sequence):
-        table = SegmentTable.from_records(segments, source=source)
+        from .io.records import from_records
+
+        table = from_records(segments, source=source)
     else:
         raise TypeError(f"cannot score a {type(segments).__name__} as the {role}: give a path (str or "
                         "os.PathLike), a SegmentTable, a list of dicts with keys file, start, end, speaker, "

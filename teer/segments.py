@@ -1,9 +1,8 @@
 """Columnar segment storage shared by the readers and the scoring engine."""
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Mapping, Sequence
+from typing import Hashable, Iterable, Sequence
 
 import numpy as np
 
@@ -128,48 +127,6 @@ class SegmentTable:
             seconds=seconds,
         )
 
-    @classmethod
-    def from_records(cls, records: Iterable[Mapping], source: str = "<memory>") -> "SegmentTable":
-        """Build a table from dicts with keys file, start, end, speaker and (optional) emotion.
-
-        Times are numbers or numeric strings (booleans are not numbers); labels are
-        strings (integers mean their decimal string). Bad records raise ``InputError``
-        naming the record by its index.
-        """
-        from .io.values import check_labels, check_times, json_type, to_ticks
-
-        columns: tuple[list, ...] = ([], [], [], [], [])
-        for i, record in enumerate(records):
-            where = f"record [{i}]"
-            if not isinstance(record, Mapping):
-                raise InputError(source, where, f"expected a mapping, found {type(record).__name__}")
-            for key in ("file", "start", "end", "speaker"):
-                if key not in record:
-                    raise InputError(source, where, f"missing key {key!r}")
-            emotion = record.get("emotion")
-            values = (_label(record["file"], "file", source, where, json_type),
-                      to_ticks(record["start"], source, where, "start"),
-                      to_ticks(record["end"], source, where, "end"),
-                      _label(record["speaker"], "speaker", source, where, json_type),
-                      None if emotion is None else _label(emotion, "emotion", source, where, json_type))
-            for column, value in zip(columns, values):
-                column.append(value)
-        table = cls.from_columns(*columns, source=source, in_ticks=True)
-        # the floats given too (``seconds``), where every time is a number (not a string)
-        times = [(record["start"], record["end"]) for record in records] if isinstance(records, Sequence) else []
-        if times and all(isinstance(t, float) for pair in times for t in pair):
-            table.seconds = tuple(np.array(column, dtype=np.float64) for column in zip(*times))
-
-        def locate(origin: int) -> str:
-            return f"record [{origin - 1}]"
-
-        check_times(table.start, table.end, table.origin, is_duration=False, names=("start", "end"),
-                    source=source, locate=locate)
-        for vocab, codes, what in ((table.files, table.file, "file id"), (table.speakers, table.speaker, "speaker"),
-                                   (table.emotions, table.emotion, "emotion")):
-            check_labels(vocab, codes, table.origin, source, locate, what)
-        return table
-
     def records(self) -> list[dict]:
         """The segments as plain dicts (file, start, end, speaker, emotion), times in float seconds."""
         return [
@@ -219,14 +176,6 @@ def _as_ticks(values, n: int, in_ticks: bool) -> np.ndarray:
     if in_ticks:
         return np.asarray(values, dtype=np.int64).reshape(n)
     return _ticks.of_seconds(np.asarray(values, dtype=np.float64).reshape(n))
-
-
-def _label(value, key: str, source: str, where: str, json_type) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return str(int(value))  # integer ids mean their decimal string, as in JSON files
-    raise InputError(source, where, f"{key} must be a string, found {json_type(value)}")
 
 
 def reference_problems(table: SegmentTable, locate=int) -> list[InputError]:

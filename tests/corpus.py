@@ -53,9 +53,9 @@ def to_annotation(rows: list[dict], file: str, label):
 
 def table(*rows):
     """A segment table from (file, start, end, speaker, emotion) tuples."""
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
-    return SegmentTable.from_records(
+    return from_records(
         [dict(file=f, start=s, end=e, speaker=k, emotion=m) for f, s, e, k, m in rows])
 
 

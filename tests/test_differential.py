@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import teer
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import corpus, to_annotation
 
@@ -38,7 +38,7 @@ def _pyannote_components(ref, hyp, collar, metric_factory, label):
 @pytest.mark.parametrize("collar", [0.0, 0.25])
 def test_teer_equals_pyannote_identification_error_rate_on_emotions(seed, collar):
     ref, hyp = corpus(seed)
-    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=collar).total
+    ours = teer.score(from_records(ref), from_records(hyp), collar=collar).total
     theirs = _pyannote_components(ref, hyp, collar, IdentificationErrorRate, lambda r: r["emotion"])
     assert ours.TOTAL == pytest.approx(theirs["total"], rel=1e-9, abs=1e-9)
     assert ours.MS == pytest.approx(theirs["missed detection"], rel=1e-9, abs=1e-9)
@@ -51,7 +51,7 @@ def test_teer_equals_pyannote_identification_error_rate_on_emotions(seed, collar
 @pytest.mark.parametrize("seed", SEEDS)
 def test_der_and_steer_equal_pyannote_at_collar_zero(seed):
     ref, hyp = corpus(seed)
-    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0).total
+    ours = teer.score(from_records(ref), from_records(hyp), collar=0).total
     der = _pyannote_components(ref, hyp, 0.0, DiarizationErrorRate, lambda r: r["speaker"])
     assert ours.CONF_spk == pytest.approx(der["confusion"], rel=1e-9, abs=1e-9)
     assert ours.DER == pytest.approx(
@@ -80,7 +80,7 @@ def test_der_equals_spyder(seed, collar, regions):
     (and teer) collar every reference segment: compare with self-overlap at collar 0 only."""
     spyder = pytest.importorskip("spyder")
     ref, hyp = corpus(seed, self_overlap=collar == 0)
-    ours = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp),
+    ours = teer.score(from_records(ref), from_records(hyp),
                       collar=collar, regions=regions)
     for file, comp in ours.files.items():
         r = [(x["speaker"], x["start"], x["end"]) for x in ref if x["file"] == file]
@@ -98,7 +98,7 @@ def test_speaker_mapping_equals_pyannote_optimal_mapping(seed):
     """The mapping the report gives per file (``Report.speaker_mapping``, the JSON's
     ``speaker_mapping``) is the one pyannote.metrics computes for DER."""
     ref, hyp = corpus(seed)
-    report = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0)
+    report = teer.score(from_records(ref), from_records(hyp), collar=0)
     for file in sorted({r["file"] for r in ref}):
         start, end = _extent(ref, file)
         uem = Timeline([Segment(start, end)])

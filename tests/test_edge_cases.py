@@ -10,7 +10,7 @@ import pytest
 import teer
 from teer import api, engine
 from teer.components import Components
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import corpus, table, to_annotation, total
 
@@ -85,7 +85,7 @@ def test_der_equals_spyder_with_a_uem_of_several_intervals(seed):
     ref, hyp = corpus(seed, n_files=2)
     uem = _random_uem(rng, ["file0", "file1"], low=-1.0)
     for collar, regions in itertools.product((0.0, 0.25, 1.0), ("all", "single", "overlap", "nonoverlap")):
-        report = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp),
+        report = teer.score(from_records(ref), from_records(hyp),
                             collar=collar, uem=uem, regions=regions)
         for file, comp in report.files.items():
             r = [(x["speaker"], x["start"], x["end"]) for x in ref if x["file"] == file]
@@ -112,7 +112,7 @@ def test_teer_equals_pyannote_with_a_uem_of_several_intervals(seed, self_overlap
     ref, hyp = corpus(seed, n_files=2, self_overlap=self_overlap)
     uem = _random_uem(rng, ["file0", "file1"])
     for collar in (0.0, 0.25):
-        sweep = engine.sweep(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), as_uem(uem),
+        sweep = engine.sweep(from_records(ref), from_records(hyp), as_uem(uem),
                              collar=collar, same_speaker_overlap="each" if self_overlap else "once")
         comps = {k: v / 10 ** 9 for k, v in sweep.components().items()}  # (ticks: ns)
         for i, file in enumerate(sweep.files):
@@ -205,7 +205,7 @@ def test_batches_agree_with_one_sweep_with_files_only_in_the_uem_or_one_side(bat
     ref = [r for r in ref if r["file"] != "file2"]  # file2 only in the hypothesis
     hyp = [r for r in hyp if r["file"] != "file3"]  # file3 only in the reference
     hyp += [dict(file="hyponly", start=1, end=5, speaker="Q", emotion="hap")]
-    ref_t, hyp_t = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
+    ref_t, hyp_t = from_records(ref), from_records(hyp)
     uems = [None, {"file0": [(0, 20)], "file2": [(0, 30)], "file3": [(3, 9), (10, 40)],
                    "ghost": [(0, 5)], "hyponly": [(0, 3)]}]
     monkeypatch.setattr(engine, "BATCH_SEGMENTS", batch)
@@ -241,10 +241,10 @@ def test_same_speaker_overlaps_are_counted_in_scored_files_only():
 
 def test_reports_of_disjoint_files_add_up_to_the_report_of_all():
     ref, hyp = corpus(5, n_files=4)
-    ref_a = SegmentTable.from_records([r for r in ref if r["file"] in ("file0", "file1")])
-    ref_b = SegmentTable.from_records([r for r in ref if r["file"] in ("file2", "file3")])
-    hyp_t = SegmentTable.from_records(hyp)
-    both = teer.score(SegmentTable.from_records(ref), hyp_t)
+    ref_a = from_records([r for r in ref if r["file"] in ("file0", "file1")])
+    ref_b = from_records([r for r in ref if r["file"] in ("file2", "file3")])
+    hyp_t = from_records(hyp)
+    both = teer.score(from_records(ref), hyp_t)
     added = teer.score(ref_a, hyp_t) + teer.score(ref_b, hyp_t)
     assert set(added.files) == set(both.files)
     for key in Components().to_dict():

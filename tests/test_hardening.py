@@ -240,10 +240,10 @@ def test_absurd_label_counts_are_refused_by_analyze_and_plot(tmp_path, capsys, m
 
 def test_validate_counts_by_batches_equal_one_sweep(monkeypatch):
     from teer import validation
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
     ref, _ = corpus(3, n_files=5, self_overlap=True)
-    table = SegmentTable.from_records(ref)
+    table = from_records(ref)
     whole = validation.counts(table)
     monkeypatch.setattr(engine, "BATCH_SEGMENTS", 7)
     batched = validation.counts(table)

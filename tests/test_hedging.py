@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import teer
 from teer import analysis, api, engine
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import table, total
 
@@ -226,7 +226,7 @@ def brute_force(ref: list[dict], hyp: list[dict], mapping: dict) -> tuple[float,
 @example([("f1", 0, 1, "A", "neu")], [("f1", 0, 1, "A", "neu"), ("f1", 0, 1, "A", "hap"), ("f1", 0, 1, "B", "<NA>")])
 def test_conf_emo_is_the_rule_computed_region_by_region(ref_rows, hyp_rows):
     ref, hyp = records(ref_rows), records(hyp_rows, "h")
-    ref_table, hyp_table = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
+    ref_table, hyp_table = from_records(ref), from_records(hyp)
     sw = engine.sweep(ref_table, hyp_table)
     mapping = {(sw.files[sw.hyp.speaker_file[h]], hyp_table.speakers[sw.hyp.speaker_name[h]]):
                ref_table.speakers[sw.ref.speaker_name[s]] for h, s in enumerate(sw.mapping.tolist()) if s >= 0}
@@ -241,7 +241,7 @@ def test_conf_emo_is_the_rule_computed_region_by_region(ref_rows, hyp_rows):
 def _rates(ref, hyp, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), **kw).total
+        return teer.score(from_records(ref), from_records(hyp), **kw).total
 
 
 @settings(max_examples=100, deadline=None)
@@ -277,8 +277,8 @@ def test_the_matrix_and_per_speaker_tables_add_up_to_the_rates_with_several_emot
     at once (self-overlapping segments, hedged output, segments without an emotion)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scoring = api.run(SegmentTable.from_records(records(ref_rows)),
-                          SegmentTable.from_records(records(hyp_rows, "h")), collar=collar)
+        scoring = api.run(from_records(records(ref_rows)),
+                          from_records(records(hyp_rows, "h")), collar=collar)
     a = analysis.analyze(scoring)
     t, c = scoring.report.total, a.confusion
     diagonal = float(np.trace(c.matrix))

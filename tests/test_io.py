@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import teer.io
 
-from teer.io import (atomic_write_text, load, load_hypothesis, load_reference, read_rttm,
+from teer.io import (atomic_write_text, from_records, load, load_hypothesis, load_reference, read_rttm,
                      read_seglst, read_uem, write_rttm, write_seglst)
 from teer.io import rttm, rttm_bulk
 from teer import ticks
@@ -311,7 +311,7 @@ def test_zero_duration_segment_leaves_no_unused_labels(tmp_path):
 
 
 def test_rttm_round_trip(tmp_path):
-    table = SegmentTable.from_records(RECORDS)
+    table = from_records(RECORDS)
     path = tmp_path / "out.rttm"
     write_rttm(table, path)
     assert read_rttm(path).records() == RECORDS  # binary fractions survive exactly
@@ -327,7 +327,7 @@ def test_rttm_round_trip(tmp_path):
     st.sampled_from(["a", "b", "ä"]), st.sampled_from([None, "neu", "hap"])), max_size=20))
 def test_rttm_and_seglst_round_trip_property(tmp_path_factory, rows):
     records = [dict(file="f", start=s, end=s + d, speaker=k, emotion=e) for s, d, k, e in rows]
-    table = SegmentTable.from_records(records)
+    table = from_records(records)
     out = tmp_path_factory.mktemp("rt")
     write_rttm(table, out / "a.rttm")
     write_seglst(table, out / "a.json")
@@ -341,7 +341,7 @@ def test_rttm_and_seglst_round_trip_property(tmp_path_factory, rows):
 
 
 def test_write_rttm_rejects_labels_with_spaces(tmp_path):
-    table = SegmentTable.from_records([dict(file="f", start=0, end=1, speaker="A",
+    table = from_records([dict(file="f", start=0, end=1, speaker="A",
                                             emotion="very happy")])
     path = tmp_path / "x.rttm"
     assert error(write_rttm, table, path) == (
@@ -349,7 +349,7 @@ def test_write_rttm_rejects_labels_with_spaces(tmp_path):
         "and contain no whitespace")
     assert not path.exists()
     # a label that no remaining segment uses is not written, so it does not matter
-    other = SegmentTable.from_records(RECORDS[:1] + [dict(file="f", start=0, end=1, speaker="A",
+    other = from_records(RECORDS[:1] + [dict(file="f", start=0, end=1, speaker="A",
                                                           emotion="very happy")])
     write_rttm(other.select(np.array([True, False])), path)
     assert read_rttm(path).records() == RECORDS[:1]
@@ -484,7 +484,7 @@ def test_json_zero_durations_warn(tmp_path):
 
 
 def test_seglst_round_trip(tmp_path):
-    table = SegmentTable.from_records(RECORDS + [
+    table = from_records(RECORDS + [
         dict(file="f 3", start=0.1, end=0.30000000000000004, speaker="Ö Ü", emotion="very sad")])
     path = tmp_path / "out.json"
     write_seglst(table, path)
@@ -496,7 +496,7 @@ def test_seglst_round_trip(tmp_path):
 
 
 def test_seglst_extra_keys_are_written_after_teers_and_ignored_on_reading(tmp_path):
-    table = SegmentTable.from_records(RECORDS)
+    table = from_records(RECORDS)
     extra = {"words": ["hello there", "", "ok", "bye"], "utterance_id": ["u1", None, "u3", "u4"]}
     path = tmp_path / "turns.json"
     write_seglst(table, path, extra)
@@ -511,11 +511,11 @@ def test_seglst_extra_keys_are_written_after_teers_and_ignored_on_reading(tmp_pa
                                             ({"words": ["x"]}, "1 values for 4 segments")])
 def test_seglst_extra_keys_are_checked(extra, message):
     with pytest.raises(ValueError, match=message):
-        format_seglst(SegmentTable.from_records(RECORDS), extra)
+        format_seglst(from_records(RECORDS), extra)
 
 
 def test_load_detects_format_by_content(tmp_path):
-    table = SegmentTable.from_records(RECORDS)
+    table = from_records(RECORDS)
     write_seglst(table, tmp_path / "looks_like.rttm")
     write_rttm(table, tmp_path / "looks_like.json")
     assert load(tmp_path / "looks_like.rttm").records() == RECORDS
@@ -719,7 +719,7 @@ def _supervisions(records=RECORDS) -> str:
 
 def test_json_lines_in_both_record_shapes_read_as_the_records(tmp_path):
     table = load(put(tmp_path, "hyp.jsonl", _jsonl()))
-    assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+    assert_same_table(table, from_records(RECORDS), origin=False)
     assert table.origin.tolist() == [1, 2, 4, 5]  # line numbers: messages name the line
     assert teer.io.detect(_jsonl().encode()).name == "JSON Lines"
 
@@ -765,7 +765,7 @@ def test_lhotse_supervisions_read_without_lhotse(tmp_path):
     text = _supervisions()
     for name, content in (("supervisions_test.jsonl", text), ("supervisions_test.jsonl.gz", gzip.compress(text.encode()))):
         table = load(put(tmp_path, name, content))
-        assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+        assert_same_table(table, from_records(RECORDS), origin=False)
         assert table.origin.tolist() == [1, 2, 3, 4]
     assert teer.io.detect(text.encode()).name == "Lhotse supervisions"
 
@@ -820,7 +820,7 @@ def test_standard_input_is_read_for_a_dash(monkeypatch):
     text = _jsonl()
     monkeypatch.setattr("sys.stdin", stdio.TextIOWrapper(stdio.BytesIO(text.encode())))
     table = load("-")
-    assert_same_table(table, SegmentTable.from_records(RECORDS), origin=False)
+    assert_same_table(table, from_records(RECORDS), origin=False)
     assert table.source == "<stdin>"
     with pytest.raises(ValueError, match="standard input"):
         teer.score("-", "-")

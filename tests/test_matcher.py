@@ -5,7 +5,7 @@ import pytest
 
 import teer
 from teer import matcher
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import corpus, table, total
 
@@ -65,7 +65,7 @@ def test_a_large_file_does_not_slow_the_assignment_of_small_ones():
 @pytest.mark.parametrize("seed", range(6))
 def test_sparse_pair_sums_give_the_dense_result(seed, monkeypatch):
     ref, hyp = corpus(seed, n_files=4, self_overlap=seed % 2 == 0)
-    ref_t, hyp_t = SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
+    ref_t, hyp_t = from_records(ref), from_records(hyp)
     dense = [teer.score(ref_t, hyp_t, collar=c).to_dict() for c in (0.0, 0.25)]
     tied_ref = table(("a", 0, 10, "A", "hap"), ("a", 0, 10, "B", "sad"))
     tied_hyp = table(("a", 0, 10, "X", "sad"), ("a", 0, 10, "Y", "hap"))

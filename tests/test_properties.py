@@ -6,7 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import teer
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 EMOTIONS = ["neu", "hap", "ang", "sad"]
 
@@ -22,7 +22,7 @@ collars = st.sampled_from([0.0, 0.25, 0.5])
 
 
 def table(rows, speaker_prefix=""):
-    return SegmentTable.from_records(
+    return from_records(
         [dict(file=f, start=s / 10, end=(s + d) / 10, speaker=speaker_prefix + k, emotion=e)
          for f, s, d, k, e in rows])
 

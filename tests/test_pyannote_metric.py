@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 import teer
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import corpus, to_annotation
 
@@ -34,7 +34,7 @@ def accumulate(metric, ref, hyp, uem=None):
 @pytest.mark.parametrize("preset", ["wu2023", "ser-align"])
 def test_accumulated_metric_equals_teer_score(seed, preset):
     ref, hyp = corpus(seed, self_overlap=seed % 2 == 1)
-    total = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), preset=preset).total
+    total = teer.score(from_records(ref), from_records(hyp), preset=preset).total
     teer_metric = accumulate(TimeWeightedEmotionErrorRate(preset), ref, hyp)
     steer_metric = accumulate(SpeakerAttributedTEER(preset), ref, hyp)
     assert abs(teer_metric) == pytest.approx(total.TEER, rel=1e-12)
@@ -181,7 +181,7 @@ def test_pyannote_keywords_mean_what_they_mean_in_identification_error_rate(seed
     plain = accumulate(TimeWeightedEmotionErrorRate(collar=0), ref, hyp, uem=extent.get)
     skipped = accumulate(TimeWeightedEmotionErrorRate(collar=0, skip_overlap=True), ref, hyp, uem=extent.get)
     assert skipped["total"] < plain["total"]
-    direct = teer.score(SegmentTable.from_records(ref), SegmentTable.from_records(hyp), collar=0,
+    direct = teer.score(from_records(ref), from_records(hyp), collar=0,
                         regions="nonoverlap", uem={f: [(t[0].start, t[0].end)] for f, t in extent.items()}).total
     assert skipped["total"] == pytest.approx(direct.TOTAL)
 

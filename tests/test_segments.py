@@ -1,7 +1,7 @@
 """teer.segments: the SegmentTable and its label encoding."""
 from __future__ import annotations
 
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 RECORDS = [
     dict(file="f1", start=0.5, end=2.25, speaker="A", emotion="neu"),
@@ -12,7 +12,7 @@ RECORDS = [
 
 
 def test_select_files_keeps_the_segments_of_the_files_named_in_order():
-    table = SegmentTable.from_records(RECORDS, source="ref.rttm")
+    table = from_records(RECORDS, source="ref.rttm")
     chosen = table.select_files({"f1", "f3", "elsewhere"})
     assert chosen.records() == [RECORDS[0], RECORDS[2], RECORDS[3]]
     assert chosen.source == "ref.rttm" and chosen.files == table.files

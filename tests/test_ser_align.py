@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import teer
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 pytest.importorskip("pyannote.metrics")
 from pyannote.core import Annotation, Segment  # noqa: E402
@@ -264,7 +264,7 @@ def test_ser_align_without_a_target_set_scores_every_label(seed):
     ref, hyp = random_corpus(seed, self_overlap=False)
     labels = {r["emotion"] for r in flat(ref)}
     theirs, per_file = ser_align_script(ref, hyp, labels)
-    report = teer.score(SegmentTable.from_records(flat(ref)), SegmentTable.from_records(flat(hyp)),
+    report = teer.score(from_records(flat(ref)), from_records(flat(hyp)),
                         preset="ser-align")
     # in memory, a file with no segments is no file: the script would score it all missed
     per_file = {f: v for f, v in per_file.items() if hyp[f]}

@@ -9,7 +9,7 @@ import pytest
 
 import teer
 from teer.io import load_reference
-from teer.segments import SegmentTable
+from teer.io import from_records
 
 from .corpus import to_annotation
 
@@ -68,7 +68,7 @@ def _self_overlapping(rows: list[dict]) -> set[str]:
 def corpus():
     ref = _references()
     hyp = _system(ref, 1)
-    return ref, hyp, SegmentTable.from_records(ref), SegmentTable.from_records(hyp)
+    return ref, hyp, from_records(ref), from_records(hyp)
 
 
 def _extent(rows, file):

@@ -426,10 +426,10 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: WhisperXConfig) -> No
         result = whisperx.assign_word_speakers(spk, result)
         turns += diarization_rows(spk, dialog)
         atomic_write_json(out / f"{dialog}.json", {"segments": plain(result["segments"])})
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
     with teer_errors():
-        table = SegmentTable.from_records(turns, source="<pyannote diarization>")
+        table = from_records(turns, source="<pyannote diarization>")
     write_segments(out / "diarization.rttm", table)
 
 

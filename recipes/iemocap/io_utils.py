@@ -140,10 +140,10 @@ def write_segments(path: str | os.PathLike, table: SegmentTable,
 def seglst_table(rows: Sequence[Mapping[str, Any]], source: str = "<turns>") -> SegmentTable:
     """SegLST rows (``session_id``, ``start_time``, ``end_time``, ``speaker``, ``emotion``;
     None or ``"<NA>"``: no emotion) as a teer ``SegmentTable``."""
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
     with teer_errors():
-        return SegmentTable.from_records(
+        return from_records(
             [{"file": r["session_id"], "start": r["start_time"], "end": r["end_time"], "speaker": r["speaker"],
               "emotion": None if r["emotion"] in (None, "<NA>") else r["emotion"]} for r in rows], source=source)
 
@@ -151,9 +151,9 @@ def seglst_table(rows: Sequence[Mapping[str, Any]], source: str = "<turns>") -> 
 def write_turns(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]]) -> Path:
     """SegLST rows written through ``teer.io``; their other keys (``words``,
     ``utterance_id``, ...) are kept, after teer's."""
-    from teer.io.seglst import KEYS
+    from teer.io.seglst import SEGLST_KEYS
 
-    own = [key for key in dict.fromkeys(key for r in rows for key in r) if key not in KEYS]
+    own = [key for key in dict.fromkeys(key for r in rows for key in r) if key not in SEGLST_KEYS]
     return write_segments(path, seglst_table(rows, source=str(path)),
                           {key: [r.get(key) for r in rows] for key in own})
 

@@ -77,7 +77,7 @@ def speech_segments(record: dict, tol: float = 1e-6) -> list[tuple[float, float]
 
 def reference_table(records: list[dict], words: bool) -> SegmentTable:
     """The ``ref_words.rttm`` (``words=True``) or ``ref_utterance.rttm`` segments."""
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
     segments = []
     for r in sorted(records, key=lambda r: (r["dialog"], r["start"], r["id"])):
@@ -85,7 +85,7 @@ def reference_table(records: list[dict], words: bool) -> SegmentTable:
         spans = speech_segments(r) if words else [(r["start"], r["end"])]
         segments.extend({"file": r["dialog"], "start": s, "end": e, "speaker": r["speaker"], "emotion": label}
                         for s, e in spans)
-    return SegmentTable.from_records(segments, source="<prepare>")
+    return from_records(segments, source="<prepare>")
 
 
 def make_folds(records: list[dict], seed: int, valid_fraction: float) -> list[dict]:

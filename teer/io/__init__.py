@@ -29,11 +29,11 @@ from .rttm import parse_rttm, read_rttm, write_rttm
 __all__ = [
     "load", "load_reference", "load_hypothesis", "read_rttm", "write_rttm", "read_seglst",
     "write_seglst", "read_uem", "atomic_write_text", "InputError", "parse_json", "JSON_SHAPES", "FORMATS",
-    "detect", "Format",
+    "detect", "Format", "from_records",
 ]
 
-# The JSON and UEM readers load on first use: an RTTM run does not import them.
-_LAZY = {"read_seglst": "seglst", "write_seglst": "seglst", "read_uem": "uem"}
+# The JSON, UEM and record readers load on first use: an RTTM run does not import them.
+_LAZY = {"read_seglst": "seglst", "write_seglst": "seglst", "read_uem": "uem", "from_records": "records"}
 
 
 def __getattr__(name: str) -> Any:

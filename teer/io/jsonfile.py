@@ -82,7 +82,7 @@ def problems(data: bytes, source: str) -> tuple[SegmentTable, Locate, list[str]]
 
 
 def _decode(data: bytes, source: str) -> object:
-    from .seglst import decode_json
+    from .jsondecode import decode_json
 
     return decode_json(data, source)  # not JSON, or a key twice: the reader's own message
 

@@ -23,11 +23,11 @@ from ..segments import InputError, SegmentTable
 from .formats import Format
 from .table import build_table, encode_column, rows_table
 from .text import check_text
-from .values import JsonNumber, Locate, check_times, json_type
+from .values import Locate, check_times, json_type
 
-#: the keys of a line in each of the two record shapes: (file, start, end)
-SEGLST_KEYS = ("session_id", "start_time", "end_time")
-RECORD_KEYS = ("file", "start", "end")
+#: the keys that place a line's segment in each of the two record shapes: (file, start, end)
+SEGLST_PLACE_KEYS = ("session_id", "start_time", "end_time")
+RECORD_PLACE_KEYS = ("file", "start", "end")
 _NAMES = ("start time", "end time")
 #: the keys that make a line a Lhotse supervision: such a file is read by
 #: ``teer.io.supervisions``, not as JSON Lines of segments
@@ -71,43 +71,40 @@ def is_supervision(obj: object) -> bool:
 
 def _shape(obj: dict) -> tuple[str, str, str] | None:
     if "session_id" in obj or "start_time" in obj:
-        return SEGLST_KEYS
+        return SEGLST_PLACE_KEYS
     if "file" in obj or ("start" in obj and "end" in obj):
-        return RECORD_KEYS
+        return RECORD_PLACE_KEYS
     return None
 
 
 def json_lines(data: bytes, source: str) -> Iterator[tuple[int, object]]:
     """``(line number, decoded value)`` of each non-blank line; ``InputError`` naming the
     line for one that is not valid JSON or has a key twice."""
-    import json
-
-    from .seglst import _Duplicates, _integer, _object
+    from .jsondecode import DecodeError, check_unique_keys, loads
 
     text = check_text(data, source)
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
-        except json.JSONDecodeError as err:
+            value = loads(line)
+        except DecodeError as err:
             raise InputError(source, number, f"not valid JSON: {err.msg} (column {err.colno}); "
                              "a JSON Lines file holds one JSON object per line") from None
         except RecursionError:
             raise InputError(source, number, "not valid JSON: nested too deeply") from None
-        if type(value) is _Duplicates:
-            raise InputError(source, number, f"key {value.duplicate!r} appears twice")
+        check_unique_keys(value, source, number)
         yield number, value
 
 
 def _row(number: int, value: object, source: str) -> tuple:
     """(file, start, end, speaker, emotion) of one line."""
-    from .seglst import _rows
+    from .seglst import segment_rows
 
     if not isinstance(value, dict):
         raise InputError(source, number, f"expected a segment object, found {json_type(value)}")
-    keys = _shape(value) or SEGLST_KEYS
-    columns = _rows([value], source, lambda _: number, file_key=keys[0], start_key=keys[1], end_key=keys[2])
+    keys = _shape(value) or SEGLST_PLACE_KEYS
+    columns = segment_rows([value], source, lambda _: number, file_key=keys[0], start_key=keys[1], end_key=keys[2])
     return tuple(column[0] for column in columns[:5])  # (not the floats: times are read exactly)
 
 
@@ -130,9 +127,7 @@ def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tu
     """Every bad line of a JSON Lines file, one message each, and the table of the good
     ones; ``row(number, value, source)`` gives a line's (file, start, end or duration,
     speaker, emotion). A line that is not JSON is a problem of its own."""
-    import json
-
-    from .seglst import _Duplicates, _integer, _object
+    from .jsondecode import DecodeError, check_unique_keys, loads
 
     text = check_text(data, source)
     columns: tuple[list, ...] = ([], [], [], [], [], [])
@@ -142,11 +137,10 @@ def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tu
             continue
         try:
             try:
-                value = json.loads(line, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
-            except (json.JSONDecodeError, RecursionError) as err:
+                value = loads(line)
+            except (DecodeError, RecursionError) as err:
                 raise InputError(source, number, f"not valid JSON: {getattr(err, 'msg', 'nested too deeply')}")
-            if type(value) is _Duplicates:
-                raise InputError(source, number, f"key {value.duplicate!r} appears twice")
+            check_unique_keys(value, source, number)
             f, s, x, k, m = row(number, value, source)
             check_times(np.array([s]), np.array([x]), np.array([number]), is_duration=is_duration, names=names,
                         source=source, locate=int)

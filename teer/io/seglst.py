@@ -12,8 +12,6 @@ index over all files in order).
 """
 from __future__ import annotations
 
-import json
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from typing import IO, Callable
@@ -22,63 +20,18 @@ import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable
 from .formats import JSON_SHAPES
+from .jsondecode import check_unique_keys, decode_json
 from .table import build_table, encode_column, rows_table
-from .text import check_text, read_bytes
+from .text import read_bytes
 from ..ticks import Seconds, dumps
-from .values import JsonNumber, Locate, check_label, check_times, grouped_locate, json_type, to_ticks
+from .values import Locate, check_label, check_times, grouped_locate, json_label, json_type, to_ticks
 from .writing import write_text
 
 
 def read_seglst(path: str | os.PathLike) -> SegmentTable:
     """Read a JSON segment file in either shape."""
     data, source = read_bytes(path)
-    return parse_json(data, source)[0]
-
-
-def parse_json(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
-    """Parse JSON content; also returns how to turn an ``origin`` into a location."""
-    return parse_doc(decode_json(data, source), source)
-
-
-def decode_json(data: bytes, source: str) -> object:
-    """The decoded JSON document; ``InputError`` with the line if it is not valid JSON."""
-    text = check_text(data, source)
-    try:
-        doc = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_float=JsonNumber)
-    except json.JSONDecodeError as err:
-        if err.pos >= len(text.rstrip()):
-            problem = "truncated JSON (unexpected end of file)"
-        else:
-            problem = f"not valid JSON: {err.msg} (column {err.colno})"
-        raise InputError(source, err.lineno, problem) from None
-    except RecursionError:
-        raise InputError(source, None, "not valid JSON: nested too deeply") from None
-    if type(doc) is _Duplicates:
-        raise InputError(source, None, f"file id {doc.duplicate!r} appears twice in the mapping (each file "
-                         "must be one key; merge its segment lists)")
-    return doc
-
-
-class _Duplicates(dict):
-    """A JSON object in which a key appears twice (json keeps only the last value)."""
-
-    duplicate: str = ""
-
-
-def _object(pairs: list) -> dict:
-    obj = dict(pairs)
-    if len(obj) == len(pairs):
-        return obj
-    marked = _Duplicates(obj)
-    seen: set = set()
-    marked.duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
-    return marked
-
-
-def _integer(digits: str) -> int | float:
-    # Python refuses to convert integers of over 4300 digits (a ValueError with no
-    # place); such a number is no time anyway, and as a float it is reported as infinite.
-    return int(digits) if len(digits) <= 4000 else float(digits)
+    return parse_doc(decode_json(data, source), source)[0]
 
 
 def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
@@ -86,7 +39,7 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
     declared: list[str] = []
     if isinstance(doc, list):
         locate: Locate = _locate_in_list
-        rows = _rows(doc, source, locate, start_key="start_time", end_key="end_time",
+        rows = segment_rows(doc, source, locate, start_key="start_time", end_key="end_time",
                      file_key="session_id")
     elif isinstance(doc, dict):
         if "session_id" in doc or "start_time" in doc:
@@ -129,7 +82,7 @@ def _mapping_rows(doc: dict, source: str):
         base = len(columns[0])
         offsets.append(base)
         names.append(file_id)
-        part = _rows(segments, source, lambda i, f=file_id: f"segment {f}[{i}]",
+        part = segment_rows(segments, source, lambda i, f=file_id: f"segment {f}[{i}]",
                      start_key="start", end_key="end", file_id=file_id)
         for out, col in zip(columns, part):
             out.extend(col)
@@ -137,7 +90,7 @@ def _mapping_rows(doc: dict, source: str):
     return columns, grouped_locate(offsets, names, lambda name, i: f"segment {name}[{i}]")
 
 
-def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key: str,
+def segment_rows(segments: list, source: str, where: Callable[[int], str], *, start_key: str,
           end_key: str, file_key: str | None = None, file_id: str | None = None):
     """Columns (file, start, end, speaker, emotion, (start, end) as floats) of one list of
     segment objects (times in ticks, and as the floats the JSON numbers are: the ser-align
@@ -151,19 +104,21 @@ def _rows(segments: list, source: str, where: Callable[[int], str], *, start_key
         if not isinstance(seg, dict):
             raise InputError(source, where(i),
                              f"segment is not an object (found {json_type(seg)})")
-        if type(seg) is _Duplicates:
-            raise InputError(source, where(i), f"key {seg.duplicate!r} appears twice")
+        check_unique_keys(seg, source, where(i))
         for key in required:
             if key not in seg:
                 raise InputError(source, where(i), f"missing key {key!r}")
             if seg[key] is None:
                 raise InputError(source, where(i), f"key {key!r} is null")
-        files.append(_label(seg, file_key, source, where(i)) if file_key
-                     else check_label(file_id, source, where(i), "file id"))
+        if file_key:
+            files.append(json_label(seg[file_key], file_key, source, where(i),
+                                    "file id" if file_key == "session_id" else None))
+        else:
+            files.append(check_label(file_id, source, where(i), "file id"))
         starts.append(to_ticks(seg[start_key], source, where(i), start_key))
         ends.append(to_ticks(seg[end_key], source, where(i), end_key))
         floats.append((float(seg[start_key]), float(seg[end_key])))
-        speakers.append(_label(seg, "speaker", source, where(i)))
+        speakers.append(json_label(seg["speaker"], "speaker", source, where(i)))
         emotions.append(_emotion(seg, source, where(i)))
     return files, starts, ends, speakers, emotions, floats
 
@@ -178,23 +133,12 @@ def _emotion(seg: dict, source: str, location: str) -> str | None:
         raise InputError(source, location, f"missing key 'emotion' ({NO_EMOTION_HINT})")
     if seg["emotion"] is None:
         raise InputError(source, location, f"key 'emotion' is null ({NO_EMOTION_HINT})")
-    label = _label(seg, "emotion", source, location)
+    label = json_label(seg["emotion"], "emotion", source, location)
     return None if label.lower() == "<na>" else label
 
 
-def _label(seg: dict, key: str, source: str, location: str) -> str:
-    value = seg[key]
-    if isinstance(value, str):
-        return check_label(value, source, location, "file id" if key == "session_id" else key)
-    # Integer speaker ids are common in tool output; they mean their decimal string
-    # (numpy integers too, from a DataFrame).
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    raise InputError(source, location, f"key {key!r} must be a string, found {json_type(value)}")
-
-
-#: the keys ``format_seglst`` writes for every segment
-KEYS = ("session_id", "start_time", "end_time", "speaker", "emotion")
+#: the keys of a SegLST segment, which ``format_seglst`` writes for every segment
+SEGLST_KEYS = ("session_id", "start_time", "end_time", "speaker", "emotion")
 
 
 def format_seglst(table: SegmentTable, extra: Mapping[str, Sequence] | None = None) -> str:
@@ -205,8 +149,8 @@ def format_seglst(table: SegmentTable, extra: Mapping[str, Sequence] | None = No
     """
     extra = dict(extra or {})
     for key, values in extra.items():
-        if key in KEYS:
-            raise ValueError(f"extra key {key!r} is one teer writes itself ({', '.join(KEYS)})")
+        if key in SEGLST_KEYS:
+            raise ValueError(f"extra key {key!r} is one teer writes itself ({', '.join(SEGLST_KEYS)})")
         if len(values) != len(table):
             raise ValueError(f"extra key {key!r} has {len(values)} values for {len(table)} segments")
     items = []
@@ -252,7 +196,7 @@ def problems_of_doc(doc: object, source: str) -> tuple[SegmentTable, Locate, lis
             continue
         for i, seg in enumerate(segments):
             try:
-                row = _rows([seg], source, lambda _, i=i: where(i), start_key=start_key,
+                row = segment_rows([seg], source, lambda _, i=i: where(i), start_key=start_key,
                                    end_key=end_key, file_key=file_key, file_id=file_id)
                 f, s, e, k, m, _ = (col[0] for col in row)
                 check_times(np.array([s]), np.array([e]), np.array([0]), is_duration=False,

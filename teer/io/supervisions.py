@@ -23,21 +23,13 @@ from .formats import Format
 from .jsonl import SUPERVISION_KEYS, first_object, is_supervision, json_lines, line_problems
 from .table import build_table, encode_column
 from ..ticks import Seconds, dumps
-from .values import Locate, check_label, json_type, to_ticks
+from .values import Locate, json_label, json_type, to_ticks
 
 _NAMES = ("start", "duration")
 
 
 def recognise(data: bytes) -> bool:
     return is_supervision(first_object(data)[0])
-
-
-def _label(value: object, key: str, source: str, where: int | str) -> str:
-    if isinstance(value, str):
-        return check_label(value, source, where, "file id" if key == "recording_id" else key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise InputError(source, where, f"key {key!r} must be a string, found {json_type(value)}")
 
 
 def _emotion(value: dict, source: str, where: int | str) -> str | None:
@@ -47,7 +39,7 @@ def _emotion(value: dict, source: str, where: int | str) -> str | None:
     found = [v for v in ((custom or {}).get("emotion"), value.get("emotion")) if v is not None]
     if not found:
         return None
-    labels = [_label(v, "emotion", source, where) for v in found]
+    labels = [json_label(v, "emotion", source, where) for v in found]
     if len(set(labels)) > 1:
         raise InputError(source, where, f"custom.emotion {labels[0]!r} and emotion {labels[1]!r} differ")
     return None if labels[0].lower() == "<na>" else labels[0]
@@ -62,9 +54,9 @@ def _row(where: int | str, value: object, source: str) -> tuple:
             state = "missing" if key not in value else "null"
             hint = " (teer scores who spoke when: every supervision needs a speaker)" if key == "speaker" else ""
             raise InputError(source, where, f"{state} key {key!r}{hint}")
-    return (_label(value["recording_id"], "recording_id", source, where),
+    return (json_label(value["recording_id"], "recording_id", source, where, "file id"),
             to_ticks(value["start"], source, where, "start"), to_ticks(value["duration"], source, where, "duration"),
-            _label(value["speaker"], "speaker", source, where), _emotion(value, source, where))
+            json_label(value["speaker"], "speaker", source, where), _emotion(value, source, where))
 
 
 def _table(rows: Iterable[tuple[int | str, int, object]], source: str, locate: Locate) -> SegmentTable:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 import re
 from typing import Callable, Sequence
 
@@ -109,6 +110,17 @@ def check_label(label: str, source: str, location: int | str | None, what: str) 
     if _BAD_LABEL.search(label):
         check_labels([label], np.zeros(1, np.int32), np.zeros(1, np.int64), source, lambda _: location, what)
     return label
+
+
+def json_label(value: object, key: str, source: str, location: int | str, what: str | None = None) -> str:
+    """The label a JSON key holds: a string (``check_label``, named ``what``, by default the
+    key) or an integer, which means its decimal string (integer speaker ids are common in
+    tool output; numpy integers too, from a DataFrame)."""
+    if isinstance(value, str):
+        return check_label(value, source, location, what or key)
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    raise InputError(source, location, f"key {key!r} must be a string, found {json_type(value)}")
 
 
 def check_labels(labels: Sequence[str], codes: np.ndarray, origin: np.ndarray, source: str,

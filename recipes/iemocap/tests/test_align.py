@@ -281,12 +281,12 @@ def test_diarization_frame_and_whisperx_json_are_written_as_align_reads_them(tmp
 
     from recipes.iemocap.align import diarization_rows, plain, read_diarization, read_whisperx_json
     from recipes.iemocap.io_utils import atomic_write_json, write_segments
-    from teer.segments import SegmentTable
+    from teer.io import from_records
 
     frame = pd.DataFrame({"segment": [None, None], "label": ["A", "B"], "speaker": ["SPEAKER_01", "SPEAKER_00"],
                           "start": np.array([0.5, 2.25]), "end": np.array([2.0, 3.5])})
     rows = diarization_rows(frame, "Ses01F_impro01")
-    write_segments(tmp_path / "d.rttm", SegmentTable.from_records(rows, source="<test>"))
+    write_segments(tmp_path / "d.rttm", from_records(rows, source="<test>"))
     assert read_diarization(tmp_path / "d.rttm") == {"Ses01F_impro01": [(0.5, 2.0, "SPEAKER_01"),
                                                                           (2.25, 3.5, "SPEAKER_00")]}
     segments = [{"start": np.float64(0.5), "end": np.float64(1.0), "text": " Hello.",
