@@ -1,7 +1,7 @@
 """Every second of reference speech accounted for: what was scored, and what removed it.
 
 The sweep sums the reference speech of each file by the step that removes it
-(``engine.Sweep.accounting``): before anything is removed (``SPEECH``), the UEM,
+(``engine.scoring.Sweep.accounting``): before anything is removed (``SPEECH``), the UEM,
 no-score zones, the region filter and collars, in that order, each counting what
 the steps before it left, so that SPEECH minus the four is TOTAL. Reference
 speech deleted by ``--non-target drop`` is not in the sweep; it is added here to

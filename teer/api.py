@@ -11,7 +11,7 @@ import numpy as np
 
 from . import accounting, checks, eder, engine, messages, presets, ser_align, stream
 from .options import ScoringOptions, of_call, with_options
-from .components import KEYS, Components, Report
+from .components import KEYS, SUMS, Components, Report
 from .emotions import apply_map, concat_zones, describe_map, restrict
 from .parallel import ordered_map, pair, resolve_jobs
 from .io.text import STDIN, check_stdin, read_whole_only
@@ -252,10 +252,9 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
             # where non-target speech was dropped is false alarm, not unscored
             uem_map = _extents(original_ref, (original_ref, hyp) if uem_default == "union" else (original_ref,))
         runs = {"speaker": (ref, hyp)}
-    build_options = dict(collar=collar, regions=regions, noscore=zones, speaker_map=options.speaker_map,
-                         same_speaker_overlap=chosen.same_speaker_overlap)
-    if uem_map is None:  # the eder and ser-align presets always give the scored time
-        build_options["uem_default"] = uem_default
+    # the options as resolve() checked them (the eder preset's uem_default "utterance" is
+    # never read: it always gives the scored time, ``uem_map``)
+    build_options = dict(options=engine.SweepOptions.of(options), noscore=zones)
     scored = sorted(uem_map) if uem_map is not None else given_files
     sweeps, sums_of, engine_warnings, speaker_mappings, inspected = {}, {}, [], {}, []
     for name, (r, h) in runs.items():
@@ -267,13 +266,13 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
                                                                   given_files, run_options, left_out, jobs)
             inspected += result.inspected
             warnings[time_check_at:time_check_at] = time_check
-            engine_warnings += result.warnings
+            engine_warnings += _engine_warnings(result)
             sums_of[name] = result.components
             speaker_mappings.setdefault(name, result.mapping)
             continue
         # batches of files keep memory bounded; one sweep of all files is kept for analyses
         result = engine.score(r, h, uem_map, scored_files=scored, reference_files=given_files,
-                              batch_segments=None if keep_sweeps else engine.BATCH_SEGMENTS, jobs=jobs,
+                              batch_segments=None if keep_sweeps else engine.scoring.BATCH_SEGMENTS, jobs=jobs,
                               **run_options)
         inspected += result.inspected
         if keep_sweeps:
@@ -281,7 +280,7 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
         sums_of[name] = result.components
         speaker_mappings.setdefault(name, result.mapping)
         # the runs on relabelled tables (ser-align) see the same files: say each thing once
-        engine_warnings += [w for w in result.warnings if w not in engine_warnings]
+        engine_warnings += [w for w in _engine_warnings(result) if w not in engine_warnings]
     sums = sums_of["speaker"]
     if batches is None:
         left_out_seconds = accounting.labels_seconds(mapped_ref, left_out, chosen.same_speaker_overlap)
@@ -337,6 +336,15 @@ def _score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: U
     return Scoring(ref, hyp, sweeps.get("speaker"), report, sweeps, inspected)
 
 
+def _engine_warnings(result: engine.Result) -> list[str]:
+    """The warnings of the engine's counts (``teer.messages``): files on one side only, then
+    segments that overlap their own speaker, then hedged speech."""
+    apart = result.files_apart
+    return (messages.file_warnings(apart.only_hyp, apart.only_hyp_in_uem, apart.not_in_uem)
+            + messages.overlap_warnings(*result.self_overlaps)
+            + messages.several_emotions_warnings(result.hyp_several_emotions))
+
+
 def _input_warnings(original_ref: SegmentTable, ref: SegmentTable, hyp: SegmentTable,
                     hypothesis_files: Sequence[str], chosen: presets.Preset, uem_map, timed: bool = True) -> list[str]:
     """What looks wrong in the inputs (``teer.checks``): ``ref`` and ``hyp`` with the
@@ -387,7 +395,7 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
                 accounting.labels_seconds(mapped_ref, left_out, options.same_speaker_overlap))
 
     position = {name: i for i, name in enumerate(scored)}
-    sums = {name: np.zeros(len(scored), np.int64) for name in engine.SUMS}
+    sums = {name: np.zeros(len(scored), np.int64) for name in SUMS}
     overlaps, several, parts, mapping, inspected = [0, 0], 0.0, [], {}, []
     left_out_seconds = dict.fromkeys(left_out, 0.0)
     # batches are summed in order, whatever the number of processes: the sums are identical
@@ -404,11 +412,9 @@ def _score_batches(batches: tuple[stream.Side, stream.Side], options: ScoringOpt
         parts.append(time_part)
         mapping.update(result.mapping)
         inspected += result.inspected
-    warnings = engine.file_warnings(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
-    if options.preset.same_speaker_overlap == "once":
-        warnings += engine.overlap_warnings(*overlaps) + engine.several_emotions_warnings(several)
+    apart = engine.files_apart(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
     time_check = checks.time_warning(checks.TimeParts.join(parts))
-    return (engine.Result(list(scored), sums, warnings, None, (overlaps[0], overlaps[1]),
+    return (engine.Result(list(scored), sums, apart, None, (overlaps[0], overlaps[1]),
                           {name: mapping.get(name, {}) for name in scored}, several, inspected),
             time_check, left_out_seconds)
 

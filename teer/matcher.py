@@ -9,7 +9,7 @@ one-to-one mappings of a file's speakers, the one taken maximises, lexicographic
    (the UEM less collars, no-score zones and the region filter): the lowest DER among
    md-eval's equally good mappings, whatever the emotions;
 3. among those, the total scored time each mapped pair speaks together and agrees on
-   the emotion (``teer.engine.agrees``: H ⊆ R): the lowest sTEER among those;
+   the emotion (``teer.engine.sides.agrees``: H ⊆ R): the lowest sTEER among those;
 4. ties left: the content-based order of the speakers (``canonical_order``).
 
 Under ``same_speaker_overlap="once"`` (the default) the matched speaker count of a region
@@ -44,7 +44,8 @@ from .intervals import Active
 from .segments import unique_inverse
 
 if TYPE_CHECKING:
-    from .engine import Grid, Side
+    from .engine.grid import Grid
+    from .engine.sides import Side
 
 #: Files with more (reference x hypothesis) overlapping speaker pairs than this are
 #: solved on a sparse graph (no dense matrix of all speaker pairs).
@@ -82,7 +83,7 @@ def optimal_mapping(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing:
 
     ``speakers`` are the pairs of speakers active together in the evaluated regions
     (``cooccurring``), ``agreeing`` those that agree on the emotion there
-    (``teer.engine.agrees``); ``scored``: per grid region, whether it is scored. The
+    (``teer.engine.sides.agrees``); ``scored``: per grid region, whether it is scored. The
     mapping depends neither on speaker names nor on the order of segments
     (``canonical_order``). Every overlap counts, however short: a speaker pair
     overlapping for a nanosecond is mapped when nothing better is.
@@ -461,7 +462,7 @@ class Pairs:
     the regions with one group on each side (``single`` of them, in region order), then
     the others, region by region.
 
-    Where pairs repeat in several regions (those collars split, ``teer.engine.Coarse``),
+    Where pairs repeat in several regions (those collars split, ``teer.engine.sides.Coarse``),
     ``at`` gives per region entry the index of its pair in ``ref`` and ``hyp``."""
 
     ref: np.ndarray

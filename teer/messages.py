@@ -172,3 +172,36 @@ def pyannote_without_emotions(metric: str, file: str, note: str) -> str:
 def of_systems(systems: str, message: str) -> str:
     """A warning of ``teer compare`` with the system(s) it is about (``A``, ``B``, ``A and B``)."""
     return f"{systems}: {message}"
+
+
+# --------------------------------------------------------------------------
+# the sweep's counts (teer.engine returns them, teer.api words them)
+
+
+def file_warnings(only_hyp: Sequence[str], only_hyp_in_uem: bool, not_in_uem: Sequence[str]) -> list[str]:
+    """The warnings about files on one side only (``teer.engine.FilesApart``)."""
+    warnings = []
+    if only_hyp:
+        warnings.append(
+            f"{len(only_hyp)} file(s) only in the hypothesis ({sample(only_hyp)}): "
+            + ("scored where the UEM covers them" if only_hyp_in_uem else "not scored (no UEM covers them)"))
+    if not_in_uem:
+        warnings.append(f"{len(not_in_uem)} reference file(s) not in the UEM ({sample(not_in_uem)}): not scored")
+    return warnings
+
+
+def overlap_warnings(ref_count: int, hyp_count: int) -> list[str]:
+    """The warnings about segments that overlap another of their speaker (counts of
+    ``teer.engine.Result.self_overlaps``)."""
+    return [f"{count} {name} segment(s) overlap another segment of the same speaker: that speech counts once"
+            for count, name in ((ref_count, "reference"), (hyp_count, "hypothesis")) if count]
+
+
+def several_emotions_warnings(seconds: float) -> list[str]:
+    """The warning about hypothesis speakers with several emotions at once
+    (``teer.engine.Result.hyp_several_emotions``)."""
+    if seconds <= 0:
+        return []
+    return [f"the hypothesis gives a speaker two or more emotions at once in {seconds:.2f} s of the scored time "
+            "with reference speech: there such a speaker is right only if every one of its emotions is among the "
+            "reference speaker's (hedging is never rewarded)"]

@@ -63,10 +63,16 @@ class ScoringOptions:
 
     @property
     def collar_ticks(self) -> int:
-        """The collar in ticks (``teer.ticks``: the nearest tick, 0.25 s is 250,000,000). Times
-        lie within ``MAX_TICKS``: a wider collar removes nothing more, and bounding it keeps
-        every boundary plus or minus the collar within int64."""
-        return min(of_value(self.collar), MAX_TICKS)
+        """The collar in ticks (``collar_ticks``)."""
+        return collar_ticks(self.collar)
+
+
+def collar_ticks(collar: float) -> int:
+    """A collar in ticks (``teer.ticks``: the nearest tick, 0.25 s is 250,000,000). Times
+    lie within ``MAX_TICKS``: a wider collar removes nothing more, and bounding it keeps
+    every boundary plus or minus the collar within int64. (``ScoringOptions`` and the
+    sweep's ``teer.engine.SweepOptions`` both read it.)"""
+    return min(of_value(collar), MAX_TICKS)
 
 
 def resolve(
@@ -186,7 +192,8 @@ _CHOICES = {"regions": REGIONS, "uem_default": UEM_DEFAULTS, "non_target": NON_T
 def check_option(name: str, value: Any) -> None:
     """The rule of option ``name`` (one of ``resolve``'s): raise ``OptionError`` (a
     ``ValueError``) for a value it does not allow, ``TypeError`` for a collar that is no
-    number. The one check of each rule: ``resolve`` calls it, nothing below checks again."""
+    number. The one check of each rule: ``resolve`` calls it, and so do direct callers of
+    the engine (``teer.engine.SweepOptions.checked``); nothing below checks again."""
     if name in _CHOICES and value not in _CHOICES[name]:
         raise OptionError(name, f"must be one of {', '.join(_CHOICES[name])}, not {value!r}")
     if name == "collar":

@@ -25,7 +25,7 @@ from .segments import SegmentTable
 #: an RTTM file larger than this is read a batch of files at a time where its file ids are grouped
 STREAM_BYTES = 64 << 20
 #: segments of both sides read in a batch of files (the engine sweeps each in its own smaller
-#: batches of ``engine.BATCH_SEGMENTS``)
+#: batches of ``engine.scoring.BATCH_SEGMENTS``)
 READ_BATCH_SEGMENTS = 400_000
 
 

@@ -106,8 +106,9 @@ def counts(table: SegmentTable) -> dict:
     number = np.bincount(table.emotion[has], minlength=len(table.emotions))
     out["emotions"] = {table.emotions[i]: {"segments": int(number[i]), "seconds": Seconds(seconds[i])}
                        for i in np.argsort(table.emotions) if number[i]}
-    from .engine import BATCH_SEGMENTS, batch_table
+    from .engine import batch_table
     from .engine import sweep as sweep_of
+    from .engine.scoring import BATCH_SEGMENTS
 
     # whole files swept in batches, as teer score does: memory stays bounded by the batch
     order = np.argsort(table.file, kind="stable")

@@ -293,7 +293,7 @@ def test_compare_and_analyze_still_run_and_compare_reports_the_accounting():
 
 
 def test_per_file_sums_in_float_and_in_integers():
-    from teer.engine import _per_file_sums
+    from teer.engine.scoring import _per_file_sums
 
     file = np.array([0, 0, 2, 2, 2, 3])
     floats = np.array([0.25, 4.5, 0.1, 0.2, 0.3, 1.0])

@@ -236,14 +236,15 @@ def _write_rttm(path, rows):
 def test_the_analysis_batch_by_batch_is_the_analysis_of_the_whole_sweep(tmp_path, monkeypatch, seed, streamed):
     """teer analyze and teer plot sweep a batch of files at a time (api.analyze_batches): the
     parts of the batches add up to the analysis of one sweep over all files."""
-    from teer import engine, stream
+    from teer import stream
+    from teer.engine import scoring
 
     ref_rows, hyp_rows = corpus(seed, n_files=7)
     ref, hyp = tmp_path / "ref.rttm", tmp_path / "hyp.rttm"
     _write_rttm(ref, ref_rows)
     _write_rttm(hyp, hyp_rows)
     whole = analysis.analyze(api.run(ref, hyp, collar=0.1))
-    monkeypatch.setattr(engine, "BATCH_SEGMENTS", 40)  # several batches of files
+    monkeypatch.setattr(scoring, "BATCH_SEGMENTS", 40)  # several batches of files
     if streamed:  # the RTTM files read in batches too, as large ones are
         monkeypatch.setattr(stream, "STREAM_BYTES", 0)
         monkeypatch.setattr(stream, "READ_BATCH_SEGMENTS", 60)

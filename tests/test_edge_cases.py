@@ -208,7 +208,7 @@ def test_batches_agree_with_one_sweep_with_files_only_in_the_uem_or_one_side(bat
     ref_t, hyp_t = from_records(ref), from_records(hyp)
     uems = [None, {"file0": [(0, 20)], "file2": [(0, 30)], "file3": [(3, 9), (10, 40)],
                    "ghost": [(0, 5)], "hyponly": [(0, 3)]}]
-    monkeypatch.setattr(engine, "BATCH_SEGMENTS", batch)
+    monkeypatch.setattr(engine.scoring, "BATCH_SEGMENTS", batch)
     for uem, collar, emotions in itertools.product(uems, (0.0, 0.25), (None, "neu,hap")):
         kw = dict(uem=uem, collar=collar, emotions=emotions)
         whole = api.run(ref_t, hyp_t, **kw).report  # one sweep

@@ -223,3 +223,53 @@ def test_nonoverlap_counts_speakers_and_md_evals_count_of_segments_is_a_no_score
     assert md_eval.total.TOTAL == 13  # 0-4, 6-10 and 20-25: where at most one segment is active
     docs = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text()
     assert "md-eval's `-1`" in docs and 'regions="nonoverlap",\n  noscore=table)' in docs
+
+
+def test_the_engine_returns_counts_and_teer_messages_words_them():
+    # the engine composes no text (issue 23): files on one side only, speakers overlapping
+    # themselves and hedged seconds come back as counts, worded by teer.messages
+    from teer import engine, messages
+
+    ref = table(("a", 0, 4, "A", "hap"), ("a", 2, 6, "A", "hap"), ("b", 0, 4, "B", "neu"))
+    hyp = table(("a", 0, 6, "X", "hap"), ("a", 1, 3, "X", "sad"), ("c", 0, 3, "Y", "hap"))
+    s = 10 ** 9  # (the engine's UEM is in ticks: ns)
+    result = engine.score(ref, hyp, {"a": [(0, 10 * s)], "c": [(0, 10 * s)]})
+    assert result.files_apart == engine.FilesApart(only_hyp=["c"], only_hyp_in_uem=True, not_in_uem=["b"])
+    assert result.self_overlaps == (1, 1) and result.hyp_several_emotions == 2.0
+    assert messages.file_warnings(["c"], True, ["b"]) == [
+        "1 file(s) only in the hypothesis (c): scored where the UEM covers them",
+        "1 reference file(s) not in the UEM (b): not scored"]
+    # and teer.score gives those warnings, worded once
+    report = teer.score(ref, hyp, uem={"a": [(0, 10)], "c": [(0, 10)]}, collar=0)
+    for text in (messages.file_warnings(["c"], True, ["b"]) + messages.overlap_warnings(1, 1)
+                 + messages.several_emotions_warnings(2.0)):
+        assert report.warnings.count(text) == 1, text
+    # each segment counts (the ser-align and pyannote way): nobody overlaps itself
+    each = engine.score(ref, hyp, {"a": [(0, 10 * s)]}, same_speaker_overlap="each")
+    assert each.self_overlaps == (0, 0) and each.hyp_several_emotions == 0.0
+
+
+def test_the_sweep_takes_resolved_options_and_checks_a_collar_by_resolves_rule():
+    # options resolve() built travel to the sweep unchecked; options given one by one to the
+    # engine are checked by the one function that resolve() uses too
+    from teer import engine, options
+
+    ref = table(("a", 0, 4, "A", "hap"), ("a", 5, 9, "B", "sad"))
+    hyp = table(("a", 0, 5, "X", "hap"), ("a", 5, 9, "Y", "hap"))
+    resolved = options.resolve("wu2023", collar=0.5, regions="nonoverlap")
+    sweep_options = engine.SweepOptions.of(resolved)
+    assert sweep_options == engine.SweepOptions(0.5, "nonoverlap", resolved.uem_default, None, "once")
+    given = engine.score(ref, hyp, collar=0.5, regions="nonoverlap", uem_default=resolved.uem_default)
+    taken = engine.score(ref, hyp, options=sweep_options)
+    for name, values in given.components.items():
+        assert values.tolist() == taken.components[name].tolist(), name
+    for bad in (-1.0, float("inf"), "0.5", True):
+        with pytest.raises((ValueError, TypeError)) as by_resolve:
+            options.resolve("wu2023", collar=bad)
+        with pytest.raises(by_resolve.type) as by_engine:
+            engine.score(ref, hyp, collar=bad)
+        assert str(by_engine.value) == str(by_resolve.value)
+    with pytest.raises(TypeError, match="not both"):
+        engine.score(ref, hyp, options=sweep_options, collar=0.5)
+    # a collar wider than any time removes nothing more and keeps the grid's times in int64
+    assert engine.SweepOptions(1e300).collar_ticks == engine.SweepOptions(1e200).collar_ticks

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import teer
-from teer import engine
+from teer.engine import grid, scoring
 from teer.cli import main
 from teer.segments import MAX_TIME
 
@@ -75,7 +75,7 @@ def test_file_time_order_is_exact_whatever_the_magnitudes():
     for scale in (1.0, 1e6, MAX_TIME, 1e300):
         f = rng.integers(0, 50, 5000).astype(np.int32)
         t = rng.choice([0.0, scale, scale / 3, scale * (1 - 1e-16), 1e-300], 5000) + rng.random(5000) * (scale < 1e9)
-        order = engine._file_time_order(f, t)
+        order = grid._file_time_order(f, t)
         assert np.array_equal(f[order], f[np.lexsort((t, f))])
         assert np.array_equal(t[order], t[np.lexsort((t, f))])
 
@@ -245,7 +245,7 @@ def test_validate_counts_by_batches_equal_one_sweep(monkeypatch):
     ref, _ = corpus(3, n_files=5, self_overlap=True)
     table = from_records(ref)
     whole = validation.counts(table)
-    monkeypatch.setattr(engine, "BATCH_SEGMENTS", 7)
+    monkeypatch.setattr(scoring, "BATCH_SEGMENTS", 7)
     batched = validation.counts(table)
     for key, value in whole.items():
         assert batched[key] == (pytest.approx(value) if isinstance(value, float) else value)

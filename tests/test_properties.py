@@ -159,14 +159,16 @@ def test_matched_counts_from_pairs_equal_those_from_profiles(ref, hyp, collar, r
     import numpy as np
 
     from teer import engine
+    from teer.engine import matching
+    from teer.engine import together as with_whom
 
     speaker_map = {("f0", "hA"): "B", ("f1", "hC"): "A"} if fixed else None
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, regions=regions, speaker_map=speaker_map)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
     n, e = sw.grid.n_regions, len(sw.emotions)
-    together = engine._together(sw.ref, sw.hyp, both, e)
-    fast = engine._matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, together)
-    careful = engine._matched(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n)
+    together = with_whom.together_of(sw.ref, sw.hyp, both, e)
+    fast = matching.matched_pairs(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n, together)
+    careful = matching.matched_of_profiles(sw.ref, sw.hyp, sw.mapping, sw.scored, e, n)
     for name in ("emo", "spk", "emo_spk"):
         a, b = getattr(fast, name), getattr(careful, name)
         assert a.dtype == b.dtype and np.array_equal(a[sw.scored], b[sw.scored]), name
@@ -217,11 +219,12 @@ def test_active_groups_are_those_of_the_expanded_intervals(rows, listed):
 @given(segments, segments, collars)
 def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, collar):
     """Where every segment has an emotion, a side's active speakers are read off its active
-    items (``engine._active_speakers``), also where a speaker has two emotions at once: the
+    items (``together._active_speakers``), also where a speaker has two emotions at once: the
     same as the speakers' own intervals give."""
     import numpy as np
 
     from teer import engine
+    from teer.engine import together as with_whom
     from teer.intervals import active, listed_before
 
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
@@ -230,7 +233,7 @@ def test_active_speakers_from_items_are_those_of_the_merged_speech(ref, hyp, col
     for side in (sw.ref, sw.hyp):
         assert side.labelled
         items = active(side.by_speaker_emotion, below)
-        fast, _ = engine._active_speakers(side, regions, below, items, e)
+        fast, _ = with_whom._active_speakers(side, regions, below, items, e)
         general = active(side.by_speaker, below)
         for name in ("group", "position", "count", "first"):
             assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
@@ -273,21 +276,22 @@ def test_unique_inverse_by_counting_is_that_of_np_unique(keys, scale):
 @example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad")],
          [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad")], 0.25, False)
 def test_together_on_coarse_regions_is_together_on_the_grid(ref, hyp, collar, zones):
-    """Where collars (and no-score zones) split the grid's regions, ``engine._together`` works
+    """Where collars (and no-score zones) split the grid's regions, ``together.together_of`` works
     on the coarser regions and repeats its pairs in their grid regions: the same pairs and
     items as found on the grid itself, each pair in the same regions in the same order, the
     regions with one pair on each side first (what the mapping's pair sums add, in order)."""
     import numpy as np
 
     from teer import engine
+    from teer.engine import together as with_whom
 
     noscore = table([("f0", 30, 20, "A", "neu"), ("f1", 100, 5, "B", "neu")]) if zones else None
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar, noscore=noscore)
     assert sw.coarse is not None
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
     e = len(sw.emotions)
-    fine = engine._together(sw.ref, sw.hyp, both, e)
-    coarse = engine._together(sw.ref, sw.hyp, both, e, sw.coarse)
+    fine = with_whom.together_of(sw.ref, sw.hyp, both, e)
+    coarse = with_whom.together_of(sw.ref, sw.hyp, both, e, sw.coarse)
     assert np.array_equal(fine.regions, coarse.regions)
 
     def per_pair(pairs):
@@ -319,11 +323,11 @@ def test_covered_by_slices_or_by_count_is_coverage_above_zero(rows):
                 min_size=1, max_size=40),
        st.permutations(range(5)), st.integers(0, 5))
 def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_mapped):
-    """``engine._match_exactly`` (speakers' emotions as bit masks, Hall's condition where a
+    """``matching._match_exactly`` (speakers' emotions as bit masks, Hall's condition where a
     side has two speakers) gives the counts of matching each region's speakers one by one."""
     import numpy as np
 
-    from teer import engine
+    from teer.engine import matching
 
     n_emotions = 4
     # rows: (side, region, speaker, emotion); hypothesis speakers 0..4 map to reference ones
@@ -334,9 +338,9 @@ def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_m
     mapping = np.full(5, -1, np.int64)
     mapping[list(order[:n_mapped])] = np.arange(n_mapped)
     fast = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
-    engine._match_exactly(active_items, mapping, regions, n_emotions, *fast)
+    matching._match_exactly(active_items, mapping, regions, n_emotions, *fast)
     careful = [np.zeros(6, np.int32), np.zeros(6, np.int32)]
-    engine._match_one_by_one(active_items, mapping, regions, np.arange(len(regions)), n_emotions, *careful)
+    matching._match_one_by_one(active_items, mapping, regions, np.arange(len(regions)), n_emotions, *careful)
     assert fast[0].tolist() == careful[0].tolist() and fast[1].tolist() == careful[1].tolist()
 
 
@@ -346,22 +350,24 @@ def test_exact_matching_read_off_masks_is_that_found_one_by_one(rows, order, n_m
 @example([("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 20, 40, "B", "neu")],
          [("f0", 0, 50, "A", "hap"), ("f0", 10, 30, "A", "sad"), ("f0", 5, 10, "B", "neu")], 0.0)
 def test_agreeing_pairs_from_speakers_are_those_from_items(ref, hyp, collar):
-    """Where both sides have an emotion on every segment, ``engine._pairs_of_speakers`` finds
+    """Where both sides have an emotion on every segment, ``together._pairs_of_speakers`` finds
     the speaker pairs that agree on the emotion from bit masks instead of crossing the items:
     the same speaker pairs, and each agreeing pair's entries in the same regions in the same
     order, the regions with one item on each side first (what the pair sums add, in order)."""
     import numpy as np
 
     from teer import engine, matcher
+    from teer.engine import together as with_whom
     from teer.intervals import active, listed_before
 
     sw = engine.sweep(table(ref), table(hyp, "h"), collar=collar)
     both = sw.evaluated & (sw.ref.count > 0) & (sw.hyp.count > 0)
     regions, below, e = np.flatnonzero(both), listed_before(both), max(len(sw.emotions), 1)
     items = tuple(active(side.by_speaker_emotion, below) for side in (sw.ref, sw.hyp))
-    speakers = [engine._active_speakers(side, regions, below, side_items, e)
+    speakers = [with_whom._active_speakers(side, regions, below, side_items, e)
                 for side, side_items in zip((sw.ref, sw.hyp), items)]
-    pairs, agreeing = engine._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers), items, e)
+    pairs, agreeing = with_whom._pairs_of_speakers(tuple(s for s, _ in speakers), tuple(f for _, f in speakers),
+                                                   items, e)
     general = matcher.cooccurring(speakers[0][0], speakers[1][0])
     for name in ("ref", "hyp", "region"):
         assert getattr(pairs, name).tolist() == getattr(general, name).tolist(), name
@@ -371,7 +377,7 @@ def test_agreeing_pairs_from_speakers_are_those_from_items(ref, hyp, collar):
         entries = zip(p.ref.tolist(), p.hyp.tolist(), p.region.tolist(), [i < p.single for i in range(len(p))])
         return sorted(entries, key=lambda entry: entry[:2])  # stable: each pair's entries keep their order
 
-    expected = engine._agreeing_of_items(items, e)
+    expected = with_whom._agreeing_of_items(items, e)
     assert per_pair(agreeing) == per_pair(expected) and agreeing.single == expected.single
     assert np.all(np.diff(agreeing.region[agreeing.single:]) >= 0)  # region by region after the first ones
 
@@ -380,7 +386,7 @@ def test_agreeing_pairs_from_speakers_are_those_from_items(ref, hyp, collar):
 @given(segments, segments, st.sampled_from([0.25, 0.5]), st.booleans(), st.sampled_from(["once", "each"]))
 def test_speaker_counts_on_coarse_regions_are_those_on_the_grid(ref, hyp, collar, zones, overlap):
     """Where collars (and no-score zones) split the grid's regions, each side's count of active
-    speakers is counted on the coarser regions (``engine._count``) and repeated in their grid
+    speakers is counted on the coarser regions (``sides._count``) and repeated in their grid
     regions: the same counts as counted on the grid itself."""
     import numpy as np
 
@@ -399,25 +405,25 @@ def test_speaker_counts_on_coarse_regions_are_those_on_the_grid(ref, hyp, collar
 @given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.0, 0.1, 0.3, 1e-12, 5e-324, 7.0, 1e6, 1e6 + 1e-9]),
                           st.sampled_from([1.0, -1.0]), st.integers(0, 3)), min_size=1, max_size=60))
 def test_file_time_order_by_packed_integer_sort_is_that_of_the_float_argsort(rows):
-    """``engine._file_time_order`` sorts small grids by one integer sort of keys without their
+    """``grid._file_time_order`` sorts small grids by one integer sort of keys without their
     last bits (``_packed_sort``): the same (file, time) order as the float argsort of larger
     grids, and as an exact lexsort, with negative times (collars) and times closer than
     the keys' precision."""
     import numpy as np
 
-    from teer import engine
+    from teer.engine import grid
 
     f = np.array([file for file, _, _, _ in rows], np.int32)
     # near-equal times: a base time, signed, nudged by a few ulps
     t = np.array([np.nextafter(sign * base, np.inf) if ulps % 2 else sign * base + ulps * 1e-15
                   for _, base, sign, ulps in rows])
     exact = np.lexsort((t, f))
-    packed = engine._file_time_order(f, t)
-    old_bits = engine.PACKED_INDEX_BITS
-    engine.PACKED_INDEX_BITS = 0  # the float argsort
+    packed = grid._file_time_order(f, t)
+    old_bits = grid.PACKED_INDEX_BITS
+    grid.PACKED_INDEX_BITS = 0  # the float argsort
     try:
-        by_argsort = engine._file_time_order(f, t)
+        by_argsort = grid._file_time_order(f, t)
     finally:
-        engine.PACKED_INDEX_BITS = old_bits
+        grid.PACKED_INDEX_BITS = old_bits
     for order in (packed, by_argsort):
         assert f[order].tolist() == f[exact].tolist() and t[order].tolist() == t[exact].tolist()
