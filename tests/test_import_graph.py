@@ -167,3 +167,19 @@ def test_no_module_imports_a_private_name_of_another():
 def test_the_wording_of_warnings_imports_no_teer_module():
     # every module that finds something worth a warning may call teer.messages
     assert import_graph()["teer.messages"] == set()
+
+
+def test_the_sweep_returns_counts_and_words_no_warning():
+    # the engine's findings (files on one side only, self-overlaps, hedged seconds) are
+    # counts; teer.messages words them, called by the API, never by the sweep
+    graph = import_graph()
+    sweep = [name for name in graph if name == "teer.engine" or name.startswith("teer.engine.")]
+    assert len(sweep) > 1 and all("teer.messages" not in graph[name] for name in sweep)
+
+
+def test_the_sweep_is_modules_of_a_few_hundred_lines():
+    # one module per step of the sweep (teer/engine/__init__.py lists them), none over ~600 lines
+    lines = {name: len(path.read_text(encoding="utf-8").splitlines())
+             for name, path in modules().items() if name.startswith("teer.engine")}
+    assert {"teer.engine.grid", "teer.engine.sides", "teer.engine.together", "teer.engine.matching"} <= set(lines)
+    assert max(lines.values()) <= 600, lines

@@ -34,9 +34,10 @@ identical results, bit for bit, because every sum adds the same terms in the sam
 whichever path computed it: per-file sums run over a file's regions in grid order
 (``scoring.Sweep.components``, ``scoring._per_file_sums``), the pair sums of the mapping
 over each pair's entries in region order (``together._refine``), and batches are added in
-batch order (``scoring.score``). Integer sums are exact in any order; the rule binds the
-float ones, and keeps the integer ones reproducible where they become Python integers.
-The comments at each sum say which order it keeps. See docs/algorithm.md.
+batch order (``scoring.score``). Sums of ticks are integers, exact in any order; the rule
+binds the float ones (the seconds of hedged speech, added batch by batch; float terms in
+``_per_file_sums``) and keeps every path's terms the same, so that no path can drift. The
+comments at each sum say which order it keeps. See docs/algorithm.md.
 """
 from __future__ import annotations
 
