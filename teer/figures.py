@@ -54,17 +54,17 @@ def _colours(labels: list[str]) -> dict[str, tuple]:
 
 
 #: the formats matplotlib writes without further packages, by file extension
-FORMATS = ("png", "pdf", "svg", "eps", "ps")
+FIGURE_FORMATS = ("png", "pdf", "svg", "eps", "ps")
 
 
 def figure_format(path: str | os.PathLike) -> str:
     """The format named by ``path``'s extension; ``ValueError`` for one teer cannot write."""
     target = os.fspath(path)
     extension = os.path.splitext(target)[1].lower().lstrip(".")
-    if extension not in FORMATS:
+    if extension not in FIGURE_FORMATS:
         shown = f".{extension}" if extension else "no"
         raise ValueError(f"{target}: {shown} extension: teer plot writes "
-                         + ", ".join(f".{f}" for f in FORMATS) + " (the extension chooses the format)")
+                         + ", ".join(f".{f}" for f in FIGURE_FORMATS) + " (the extension chooses the format)")
     return extension
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from . import ticks
 from .components import Report, is_rate
 
-FORMATS = ("table", "json", "csv")
+#: the formats of a report (``render``): ``--format`` of score, analyze and compare
+OUTPUT_FORMATS = ("table", "json", "csv")
 #: seconds in JSON and CSV output are exact decimals of ticks (``teer.ticks``: 1 ns, 9
 #: decimals); rates are computed from the exact sums and are not rounded
 SECOND_DECIMALS = ticks.DIGITS
@@ -69,7 +70,9 @@ def _rows(report: Report, per_file: bool) -> list[tuple[str, dict]]:
     return rows + [last]
 
 
-def _cell(key: str, value: float | None) -> str:
+def figure_text(key: str, value: float | None) -> str:
+    """A figure as the table and the HTML report show it: a rate in percent, seconds, two
+    decimals each; ``n/a`` for None."""
     if value is None:
         return "n/a"
     return f"{100 * value:.2f}" if is_rate(key) else f"{value:.2f}"
@@ -79,12 +82,12 @@ def accounting_line(report: Report) -> str:
     """The scored-time accounting of the total in one line: the reference speech, what
     each step removed, and TOTAL, which they add up to."""
     total = report.total
-    steps = "".join(f" - {label} {_cell(key, total[key])} s" for key, label in ACCOUNTING_LABELS.items())
+    steps = "".join(f" - {label} {figure_text(key, total[key])} s" for key, label in ACCOUNTING_LABELS.items())
     if report.skips_files:
-        steps += f" - skipped files {_cell('REMOVED_SKIPPED', total.REMOVED_SKIPPED)} s"
+        steps += f" - skipped files {figure_text('REMOVED_SKIPPED', total.REMOVED_SKIPPED)} s"
     share = f" ({100 * total.TOTAL / total.SPEECH:.1f} % of it)" if total.SPEECH > 0 else ""
-    return f"# scored time: reference speech {_cell('SPEECH', total.SPEECH)} s{steps} = TOTAL " \
-           f"{_cell('TOTAL', total.TOTAL)} s{share}"
+    return f"# scored time: reference speech {figure_text('SPEECH', total.SPEECH)} s{steps} = TOTAL " \
+           f"{figure_text('TOTAL', total.TOTAL)} s{share}"
 
 
 #: the removal steps of ``components.ACCOUNTING`` as the table's accounting line names them
@@ -95,7 +98,7 @@ ACCOUNTING_LABELS = {"REMOVED_UEM": "outside the UEM", "REMOVED_NOSCORE": "no-sc
 def as_table(report: Report, per_file: bool = False) -> str:
     keys = report.columns
     header = ["file"] + [f"{k} %" if is_rate(k) else f"{k} s" for k in keys]
-    body = [[name] + [_cell(k, c[k]) for k in keys] for name, c in _rows(report, per_file)]
+    body = [[name] + [figure_text(k, c[k]) for k in keys] for name, c in _rows(report, per_file)]
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     lines = header_lines(report) + [accounting_line(report)]
     for row in [header] + body:

@@ -17,12 +17,10 @@ KNOWN_CYCLES: list[list[str]] = []
 #: names every module of a kind declares for the same role: each format module's FORMAT,
 #: each command's HELP
 INTERFACE_NAMES = {"FORMAT", "HELP"}
-#: constants that still mean different things in different modules (issue 23): FORMATS is
-#: output formats (render, the commands), figure formats (figures) and the input format
-#: registry (teer.io); KEYS a report's columns (components) and a JSON shape's keys (io)
-KNOWN_SHARED_CONSTANTS = {"FORMATS", "KEYS"}
+#: constants that still mean different things in different modules (issue 23)
+KNOWN_SHARED_CONSTANTS: set[str] = set()
 #: (importer, module, name) of private names imported from another module, not yet undone
-KNOWN_PRIVATE_IMPORTS = {("teer.htmlreport.page", "teer.render", "_cell")}
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str, str]] = set()
 
 
 def modules() -> dict[str, Path]:

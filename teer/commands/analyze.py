@@ -16,11 +16,11 @@ from .output import add_output_arguments, emit
 from .running import warn
 
 HELP = "emotion confusion matrix and per-speaker / per-emotion breakdowns"
-FORMATS = ("table", "json", "csv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..analysis import ALL_VIEWS
+    from ..render import OUTPUT_FORMATS
 
     p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
     p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--view", action="append", choices=ALL_VIEWS,
                    help="what to show: confusion, speaker, emotion, mapping (each hypothesis speaker's "
                         "reference speaker, per file) (repeatable; default the first three; CSV takes exactly one)")
-    add_output_arguments(p, FORMATS)
+    add_output_arguments(p, OUTPUT_FORMATS)
 
 
 def run(args: argparse.Namespace) -> int:

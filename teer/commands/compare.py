@@ -16,11 +16,11 @@ from .running import warn
 from .score import add_bootstrap_arguments, bootstrap_settings
 
 HELP = "compare two system outputs on one reference (paired bootstrap over files)"
-FORMATS = ("table", "json", "csv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..bootstrap import DEFAULT_RESAMPLES
+    from ..render import OUTPUT_FORMATS
 
     p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
     p.add_argument("hypothesis_a", metavar="HYP_A", help="output of system A")
@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_average_arguments(p)
     add_bootstrap_arguments(p, default=DEFAULT_RESAMPLES)
     p.add_argument("--per-file", action="store_true", help="A, B and A - B of every rate for each file as well")
-    add_output_arguments(p, FORMATS)
+    add_output_arguments(p, OUTPUT_FORMATS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ def bootstrap_settings(args: argparse.Namespace):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..render import FORMATS
+    from ..render import OUTPUT_FORMATS
 
     p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON (segments or a ZED annotation)")
     p.add_argument("hypothesis", help="system output, JSON (SegLST, {file: segments} or {file: {window, stride, "
@@ -49,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=integer, default=1, metavar="N",
                    help="processes that sweep the files (0: every core; default 1); the output is the same")
     add_bootstrap_arguments(p)
-    add_output_arguments(p, FORMATS)
+    add_output_arguments(p, OUTPUT_FORMATS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..analysis import Analysis, confusion_rows, emotion_rows, render as render_analysis, speaker_rows
 from ..components import Report, is_rate
-from ..render import ACCOUNTING_LABELS, _cell, as_json, rounded_row, settings_line, skipped_lines
+from ..render import ACCOUNTING_LABELS, as_json, figure_text, rounded_row, settings_line, skipped_lines
 from .timeline import BANDS, UNSCORED, timelines
 
 _PERCENT = frozenset({"recall", "precision", "ERR %", "sERR %"})
@@ -91,24 +91,21 @@ def _summary(report: Report, notes: Sequence[str]) -> str:
     label = "mean over files" if report.average == "files" else "total"
     cards = "".join(
         f"<div class=\"card\"><div class=\"value\" data-key=\"{_e(k)}\" data-v=\"{_v(figures[k])}\">"
-        f"{_cell(k, figures[k])}{' %' if figures[k] is not None else ''}</div>"
+        f"{figure_text(k, figures[k])}{' %' if figures[k] is not None else ''}</div>"
         f"<div class=\"name\">{_e(k)}</div></div>"
         for k in report.columns if is_rate(k))
     seconds = [k for k in report.columns if not is_rate(k)]
     table = ("<table class=\"numbers\"><tr>" + "".join(f"<th>{_e(k)} s</th>" for k in seconds) + "</tr><tr>"
-             + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(figures[k])}\">{_cell(k, figures[k])}</td>"
-                       for k in seconds) + "</tr></table>")
+             + "".join(_figure_cell(k, figures[k]) for k in seconds) + "</tr></table>")
     total = rounded_row(report.row(report.total))
     labels = {**ACCOUNTING_LABELS, **({"REMOVED_SKIPPED": "skipped files"} if report.skips_files else {})}
     steps = "".join(f"<th>− {_e(label)}</th>" for label in labels.values())
-    removed = "".join(f"<td data-key=\"{k}\" data-v=\"{_v(total[k])}\">{_cell(k, total[k])}</td>"
-                      for k in labels)
+    removed = "".join(_figure_cell(k, total[k]) for k in labels)
     share = (f"{100 * report.total.TOTAL / report.total.SPEECH:.1f} % of the reference speech is scored"
              if report.total.SPEECH > 0 else "no reference speech")
     accounting = ("<h3>Scored time</h3>\n<table class=\"numbers\" id=\"accounting\"><tr><th>reference speech s</th>"
-                  f"{steps}<th>= TOTAL s</th></tr><tr><td data-key=\"SPEECH\" data-v=\"{_v(total['SPEECH'])}\">"
-                  f"{_cell('SPEECH', total['SPEECH'])}</td>{removed}<td data-key=\"TOTAL\" "
-                  f"data-v=\"{_v(total['TOTAL'])}\">{_cell('TOTAL', total['TOTAL'])}</td></tr></table>\n"
+                  f"{steps}<th>= TOTAL s</th></tr><tr>{_figure_cell('SPEECH', total['SPEECH'])}{removed}"
+                  f"{_figure_cell('TOTAL', total['TOTAL'])}</tr></table>\n"
                   f"<p class=\"quiet\">Seconds of reference speech (each speaker's time), removed step by step "
                   f"from what the steps before left; {share}.</p>")
     said = ([("note", n) for n in list(report.notes) + list(notes)]
@@ -129,6 +126,11 @@ def _v(value) -> str:
     return "null" if value is None else json.dumps(value)
 
 
+def _figure_cell(key: str, value) -> str:
+    """A table cell of one figure: shown as ``teer score``'s table shows it, kept as JSON's number."""
+    return f"<td data-key=\"{_e(key)}\" data-v=\"{_v(value)}\">{figure_text(key, value)}</td>"
+
+
 def _file_table(report: Report, with_timeline: set[str]) -> str:
     keys = report.fields  # the reported columns, then the scored-time accounting
     head = "<th data-type=\"text\">file</th>" + "".join(
@@ -139,11 +141,10 @@ def _file_table(report: Report, with_timeline: set[str]) -> str:
         row = rounded_row(report.row(accounted[name]))
         cell = (f"<a href=\"#file={quote(name, safe='')}\">{_e(name)}</a>" if name in with_timeline else _e(name))
         rows.append(f"<tr data-file=\"{_e(name)}\"><td data-v=\"{_e(json.dumps(name))}\">{cell}</td>"
-                    + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(row[k])}\">{_cell(k, row[k])}</td>"
-                              for k in keys) + "</tr>")
+                    + "".join(_figure_cell(k, row[k]) for k in keys) + "</tr>")
     last = ("MEAN" if report.average == "files" else "TOTAL", rounded_row(report.figures()))
     foot = (f"<tr><th>{last[0]}</th>"
-            + "".join(f"<td data-key=\"{_e(k)}\" data-v=\"{_v(last[1][k])}\">{_cell(k, last[1][k])}</td>" for k in keys)
+            + "".join(_figure_cell(k, last[1][k]) for k in keys)
             + "</tr>")
     return ("<section id=\"files\">\n<h2>Files</h2>\n"
             "<p class=\"quiet\">Click a column to sort; a file's name opens its timeline.</p>\n"

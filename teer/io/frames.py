@@ -17,12 +17,12 @@ from ..segments import InputError, SegmentTable, Vocab
 from .table import build_table
 from .values import Locate, expect_object, grouped_locate, json_type
 
-KEYS = ("window", "stride", "labels")
+FRAME_KEYS = ("window", "stride", "labels")
 
 
 def looks_like(entry: object) -> bool:
     """Whether a file's entry is meant as frame labels (has any of the keys)."""
-    return isinstance(entry, dict) and any(key in entry for key in KEYS)
+    return isinstance(entry, dict) and any(key in entry for key in FRAME_KEYS)
 
 
 def parse_frames(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
@@ -35,11 +35,11 @@ def parse_frames(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     total = 0
     for file_id, entry in doc.items():
         where = f"file {file_id!r}"
-        expect_object(entry, KEYS, source, where)
-        for key in KEYS:
+        expect_object(entry, FRAME_KEYS, source, where)
+        for key in FRAME_KEYS:
             if key not in entry:
                 raise InputError(source, where, f"missing key {key!r} (frame labels need "
-                                 f"{', '.join(KEYS)})")
+                                 f"{', '.join(FRAME_KEYS)})")
         try:
             window, stride = check_frame_step(entry["window"], entry["stride"])
         except ValueError as err:

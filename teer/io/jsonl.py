@@ -80,21 +80,31 @@ def _shape(obj: dict) -> tuple[str, str, str] | None:
 def json_lines(data: bytes, source: str) -> Iterator[tuple[int, object]]:
     """``(line number, decoded value)`` of each non-blank line; ``InputError`` naming the
     line for one that is not valid JSON or has a key twice."""
+    for number, line in _lines(data, source):
+        yield number, _decode(line, source, number, detail=True)
+
+
+def _lines(data: bytes, source: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of each non-blank line of the text."""
+    for number, line in enumerate(check_text(data, source).splitlines(), 1):
+        if line.strip():
+            yield number, line
+
+
+def _decode(line: str, source: str, number: int, *, detail: bool) -> object:
+    """One line's JSON value; ``InputError`` for one that is not valid JSON (``detail``: with
+    the column and what a line holds) or has a key twice."""
     from .jsondecode import DecodeError, check_unique_keys, loads
 
-    text = check_text(data, source)
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = loads(line)
-        except DecodeError as err:
-            raise InputError(source, number, f"not valid JSON: {err.msg} (column {err.colno}); "
-                             "a JSON Lines file holds one JSON object per line") from None
-        except RecursionError:
-            raise InputError(source, number, "not valid JSON: nested too deeply") from None
-        check_unique_keys(value, source, number)
-        yield number, value
+    try:
+        value = loads(line)
+    except DecodeError as err:
+        more = f" (column {err.colno}); a JSON Lines file holds one JSON object per line" if detail else ""
+        raise InputError(source, number, f"not valid JSON: {err.msg}{more}") from None
+    except RecursionError:
+        raise InputError(source, number, "not valid JSON: nested too deeply") from None
+    check_unique_keys(value, source, number)
+    return value
 
 
 def _row(number: int, value: object, source: str) -> tuple:
@@ -127,21 +137,11 @@ def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tu
     """Every bad line of a JSON Lines file, one message each, and the table of the good
     ones; ``row(number, value, source)`` gives a line's (file, start, end or duration,
     speaker, emotion). A line that is not JSON is a problem of its own."""
-    from .jsondecode import DecodeError, check_unique_keys, loads
-
-    text = check_text(data, source)
     columns: tuple[list, ...] = ([], [], [], [], [], [])
     problems = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in _lines(data, source):
         try:
-            try:
-                value = loads(line)
-            except (DecodeError, RecursionError) as err:
-                raise InputError(source, number, f"not valid JSON: {getattr(err, 'msg', 'nested too deeply')}")
-            check_unique_keys(value, source, number)
-            f, s, x, k, m = row(number, value, source)
+            f, s, x, k, m = row(number, _decode(line, source, number, detail=False), source)
             check_times(np.array([s]), np.array([x]), np.array([number]), is_duration=is_duration, names=names,
                         source=source, locate=int)
         except InputError as err:

@@ -14,7 +14,7 @@ from typing import IO, Callable, Iterable, Iterator, TypeVar
 import numpy as np
 
 from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
-from .table import build_table, flatten, rows_table
+from .table import build_table, rows_table
 import re
 
 from .. import ticks

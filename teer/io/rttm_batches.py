@@ -19,7 +19,7 @@ from typing import IO, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab, distinct
+from ..segments import NO_EMOTION, SegmentTable, Vocab, distinct
 from . import rttm
 from .table import flatten, skipped_warning
 from .values import check_label, check_times

@@ -24,7 +24,8 @@ from .jsondecode import check_unique_keys, decode_json
 from .table import build_table, encode_column, rows_table
 from .text import read_bytes
 from ..ticks import Seconds, dumps
-from .values import Locate, check_label, check_times, grouped_locate, json_label, json_type, to_ticks
+from .values import (Locate, check_label, check_times, grouped_locate, json_label, json_type, require_keys,
+                     to_ticks)
 from .writing import write_text
 
 
@@ -105,11 +106,7 @@ def segment_rows(segments: list, source: str, where: Callable[[int], str], *, st
             raise InputError(source, where(i),
                              f"segment is not an object (found {json_type(seg)})")
         check_unique_keys(seg, source, where(i))
-        for key in required:
-            if key not in seg:
-                raise InputError(source, where(i), f"missing key {key!r}")
-            if seg[key] is None:
-                raise InputError(source, where(i), f"key {key!r} is null")
+        require_keys(seg, required, source, where(i))
         if file_key:
             files.append(json_label(seg[file_key], file_key, source, where(i),
                                     "file id" if file_key == "session_id" else None))

@@ -6,7 +6,7 @@ from typing import Callable, Hashable, Iterable, Sequence
 import numpy as np
 
 from ..messages import zero_duration_skipped
-from ..segments import NO_EMOTION, InputError, SegmentTable, Vocab
+from ..segments import NO_EMOTION, SegmentTable, Vocab
 from .values import Locate, check_labels, check_times, describe
 
 

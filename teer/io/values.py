@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import bisect
-import math
 import numbers
 import re
 from typing import Callable, Sequence
@@ -172,6 +171,13 @@ def expect_object(entry: object, keys: Sequence[str], source: str, where: str) -
     """A JSON value that must be an object (with ``keys``): an error naming it otherwise."""
     if not isinstance(entry, dict):
         raise InputError(source, where, f"expected an object with keys {', '.join(keys)}, found {json_type(entry)}")
+
+
+def require_keys(entry: dict, keys: Sequence[str], source: str, where: int | str) -> None:
+    """An error naming the first of ``keys`` that a JSON object lacks or holds null for."""
+    for key in keys:
+        if entry.get(key) is None:
+            raise InputError(source, where, f"missing key {key!r}" if key not in entry else f"key {key!r} is null")
 
 
 def grouped_locate(offsets: list[int], names: list[str], where: Callable[[str, int], str]) -> Locate:

@@ -19,15 +19,15 @@ from ..messages import events_past_duration
 from ..segments import InputError, SegmentTable
 from .table import build_table, encode_column
 from .. import ticks
-from .values import Locate, expect_object, grouped_locate, json_type, to_ticks
+from .values import Locate, expect_object, grouped_locate, json_type, require_keys, to_ticks
 
-KEYS = ("duration", "emotion")
+ZED_KEYS = ("duration", "emotion")
 EVENT_KEYS = ("emo", "start", "end")
 
 
 def looks_like(entry: object) -> bool:
     """Whether a file's entry is meant as a ZED annotation (has any of the keys)."""
-    return isinstance(entry, dict) and any(key in entry for key in KEYS)
+    return isinstance(entry, dict) and any(key in entry for key in ZED_KEYS)
 
 
 def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
@@ -38,11 +38,8 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
     names: list[str] = []
     for file_id, entry in doc.items():
         where = f"utterance {file_id!r}"
-        expect_object(entry, KEYS, source, where)
-        for key in KEYS:
-            if entry.get(key) is None:
-                raise InputError(source, where, f"missing key {key!r}" if key not in entry
-                                 else f"key {key!r} is null")
+        expect_object(entry, ZED_KEYS, source, where)
+        require_keys(entry, ZED_KEYS, source, where)
         duration = to_ticks(entry["duration"], source, where, "duration")
         if not duration > 0:
             raise InputError(source, where, f"duration {ticks.text(duration)} is not a positive number")
@@ -56,10 +53,7 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
             at = f"{where} emotion[{i}]"
             if not isinstance(event, dict):
                 raise InputError(source, at, f"an event must be an object, found {json_type(event)}")
-            for key in EVENT_KEYS:
-                if event.get(key) is None:
-                    raise InputError(source, at, f"missing key {key!r}" if key not in event
-                                     else f"key {key!r} is null")
+            require_keys(event, EVENT_KEYS, source, at)
             if not isinstance(event["emo"], str) or not event["emo"]:
                 raise InputError(source, at, f"'emo' must be a non-empty string, found {event['emo']!r}")
             files.append(file_id)
