@@ -99,7 +99,7 @@ def stages(args) -> int:
 
     t0 = time.perf_counter()
     import teer.cli
-    from teer import api, engine, render, stream
+    from teer import engine, pipeline, render, stream
 
     spent = {"import teer (numpy...)": time.perf_counter() - t0}
 
@@ -117,7 +117,7 @@ def stages(args) -> int:
         setattr(module, name, timed)
 
     clocked(stream, "read_sides", "read both sides (teer.io)")
-    clocked(api, "_input_warnings", "input checks and warnings")
+    clocked(pipeline, "input_warnings_of", "input checks and warnings")
     clocked(engine, "score", "engine.score (sweeps and per-file sums)")
     clocked(render, "render", "render")
     _score_quietly(args)

@@ -236,8 +236,9 @@ def mapping_rows(mapping: dict[str, dict[str, str | None]]) -> list[dict]:
 def literal_emotions_note(scoring) -> list[str]:
     """The note the analyses carry under a preset that maps emotion labels per file (ser-align)."""
     from .presets import PRESETS
+    from .protocols import get
 
-    if PRESETS[scoring.report.settings["preset"]].emotion_matching != "hungarian":
+    if not get(PRESETS[scoring.report.settings["preset"]].protocol).maps_emotions:
         return []
     return ["emotions are compared literally here: the preset's CONF_emo maps them per file first, "
             "so the matrix does not add up to its TEER"]

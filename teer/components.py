@@ -187,14 +187,13 @@ class Report:
     #: per skipped file (``skipped``), its accounting: its reference speech, all of it
     #: REMOVED_SKIPPED (in ``total`` too, not in ``files``: those are the scored files)
     skipped_files: dict[str, Components] = field(default_factory=dict)
+    #: whether the preset's protocol skips files (``teer.protocols.Protocol.skips_files``: ser-align)
+    protocol_skips_files: bool = False
 
     @property
     def skips_files(self) -> bool:
         """Whether the preset skips files (ser-align), so that rows hold REMOVED_SKIPPED."""
-        from .presets import PRESETS
-
-        preset = PRESETS.get(self.settings.get("preset", ""))
-        return bool(self.skipped) or (preset is not None and preset.emotion_matching == "hungarian")
+        return bool(self.skipped) or self.protocol_skips_files
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -285,5 +284,5 @@ class Report:
                       self.warnings + other.warnings, sorted(set(self.notes + other.notes)),
                       {**self.skipped, **other.skipped}, self.average, self.columns,
                       {**self.speaker_mapping, **other.speaker_mapping},
-                      {**self.skipped_files, **other.skipped_files})
+                      {**self.skipped_files, **other.skipped_files}, self.protocol_skips_files)
 

@@ -58,10 +58,6 @@ class ScoringOptions:
         return self.preset.same_speaker_overlap
 
     @property
-    def emotion_matching(self) -> str:
-        return self.preset.emotion_matching
-
-    @property
     def collar_ticks(self) -> int:
         """The collar in ticks (``collar_ticks``)."""
         return collar_ticks(self.collar)

@@ -43,9 +43,10 @@ class Preset:
     uem_default: str
     regions: str
     non_target: str
+    #: the protocol (``teer.protocols``): how the tables are prepared and the runs combined.
     #: "literal": emotions compared as labels; "hungarian": per-file optimal label mapping;
     #: "first-letter": labels compared by their first letter, one speaker per file (eder)
-    emotion_matching: str
+    protocol: str
     #: "once" (md-eval) or "each" (pyannote: every segment is an item)
     same_speaker_overlap: str
     #: "sums": rates of the summed components; "files": mean of the per-file rates
@@ -62,7 +63,7 @@ PRESETS: dict[str, Preset] = {
         name="wu2023",
         summary="Wu, Zhang & Woodland 2023; literal emotions, md-eval speaker mapping",
         collar=0.25, uem_default="reference", regions="all", non_target="noscore",
-        emotion_matching="literal", same_speaker_overlap="once",
+        protocol="literal", same_speaker_overlap="once",
         conventions={
             "emotion_matching": "literal labels",
             "speaker_mapping": "optimal one-to-one (Hungarian) on overlap within the UEM, before collars",
@@ -73,7 +74,7 @@ PRESETS: dict[str, Preset] = {
         name="ser-align",
         summary="the SER-Align evaluation script: pyannote DER on emotion labels",
         collar=0.0, uem_default="union", regions="all", non_target="drop",
-        emotion_matching="hungarian", same_speaker_overlap="each",
+        protocol="hungarian", same_speaker_overlap="each",
         fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore"),
         conventions={
             "emotion_matching": "Hungarian mapping of emotion labels per file (pyannote DER on emotions)",
@@ -86,7 +87,7 @@ PRESETS: dict[str, Preset] = {
         name="eder",
         summary="SpeechBrain's Emotion Diarization Error Rate: one speaker per utterance, mean over files",
         collar=0.0, uem_default="utterance", regions="all", non_target="noscore",
-        emotion_matching="first-letter", same_speaker_overlap="once", average="files",
+        protocol="first-letter", same_speaker_overlap="once", average="files",
         neutral="n",  # the label SpeechBrain gives reference time outside the emotion event
         # non_target: dropping an event would make its time neutral, not unscored
         fixed=("collar", "uem_default", "regions", "non_target", "speaker_map", "noscore", "average"),

@@ -4,7 +4,7 @@ An RTTM file above ``STREAM_BYTES`` whose lines are grouped by file id (every fi
 id's SPEAKER lines in one run, the usual layout) is not read into one table: a
 first pass keeps where each file's lines are and what the checks on the whole input
 need, and its segments in a temporary file (``teer.io.rttm_batches``); then batches of about ``READ_BATCH_SEGMENTS`` segments
-(both sides) are read, scored and dropped (``teer.api``). Files are independent
+(both sides) are read, scored and dropped (``score``). Files are independent
 and each batch holds whole files, so the per-file components, the sums and every
 warning are those of scoring the whole tables, bit for bit. A file whose ids are
 not grouped is read whole, as a smaller file is: that costs a second reading and
@@ -18,8 +18,11 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from . import accounting, checks, engine, protocols
+from .components import SUMS
+from .emotions import apply_map, restrict
 from .io.rttm_batches import UNGROUPED, GroupedRttm
-from .parallel import pair
+from .parallel import ordered_map, pair
 from .segments import SegmentTable
 
 #: an RTTM file larger than this is read a batch of files at a time where its file ids are grouped
@@ -60,10 +63,9 @@ Side = Union[GroupedRttm, InMemory]
 
 def applies(options: Any) -> bool:
     """Whether a scoring run under these resolved options can read its inputs in batches:
-    labels compared literally, and no fixed speaker mapping nor no-score table (which
-    would need the whole tables for their checks)."""
-    return (options.preset.emotion_matching == "literal" and options.speaker_map is None
-            and options.noscore is None)
+    a protocol that needs no whole table (``teer.protocols.Protocol.streams``), and no fixed
+    speaker mapping nor no-score table (which would need the whole tables for their checks)."""
+    return protocols.get(options.preset.protocol).streams and options.speaker_map is None and options.noscore is None
 
 
 def read_sides(sides: Sequence[tuple[Any, str]], jobs: int) -> list[SegmentTable | GroupedRttm]:
@@ -165,3 +167,55 @@ def groups(ref: Side, hyp: Side, others: Sequence[str] = ()) -> list[list[str]]:
 def tables(ref: Side, hyp: Side, names: Sequence[str]) -> tuple[SegmentTable, SegmentTable]:
     """Both sides' segments in the files ``names`` (each side's own files among them)."""
     return tuple(side.table([n for n in names if n in side.position]) for side in (ref, hyp))
+
+
+def score(batches: tuple[Side, Side], options: Any, protocol: Any, uem_map, input_uem,
+          ref: SegmentTable, hyp: SegmentTable, scored: Sequence[str], given_files: Sequence[str],
+          build_options: dict, left_out: Sequence[str], jobs: int) -> tuple[Any, list[str], dict[str, float]]:
+    """``engine.score`` and the time check of a run whose protocol streams (``applies``), on
+    inputs read a batch of files at a time (``read_sides``): each batch gets the emotion map, the scored set
+    and the sweep that the whole tables get. ``ref`` and ``hyp`` are the skeletons as
+    scored (for the warnings about files); ``input_uem`` is the UEM given (the time check's).
+    Also the seconds of the reference's ``left_out`` labels, added up batch by batch."""
+    scored_set, given_set = set(scored), set(given_files)
+    known = set(batches[0].position) | set(batches[1].position)
+    batched_files = groups(*batches, [name for name in scored if name not in known])
+
+    def sweep(names: list[str]):
+        original_ref, part_hyp = tables(*batches, names)
+        part_hyp = apply_map(part_hyp, options.emotion_map)
+        mapped_ref = apply_map(original_ref, options.emotion_map)
+        part_ref, zones, _ = restrict(mapped_ref, options.emotions, options.non_target)
+        part_uem = None if uem_map is None else {n: uem_map[n] for n in names if n in uem_map}
+        result = engine.score(part_ref, part_hyp, part_uem, scored_files=[n for n in names if n in scored_set],
+                              reference_files=[n for n in names if n in given_set],
+                              **{**build_options, "noscore": zones})
+        dropped = protocol.dropped(mapped_ref, result.files, options)
+        if dropped is not None:
+            accounting.add_dropped(result.components, dropped, part_ref, result.files, options.same_speaker_overlap)
+        return (result, checks.time_parts(original_ref, part_hyp, input_uem),
+                accounting.labels_seconds(mapped_ref, left_out, options.same_speaker_overlap))
+
+    position = {name: i for i, name in enumerate(scored)}
+    sums = {name: np.zeros(len(scored), np.int64) for name in SUMS}
+    overlaps, several, parts, mapping, inspected = [0, 0], 0.0, [], {}, []
+    left_out_seconds = dict.fromkeys(left_out, 0.0)
+    # batches are summed in order, whatever the number of processes: the sums are identical
+    for result, time_part, seconds in ordered_map(sweep, batched_files, jobs):
+        for label, value in seconds.items():
+            left_out_seconds[label] += value
+        at = np.asarray([position[name] for name in result.files], np.int64)
+        for key, values in result.components.items():
+            if values.dtype == object:
+                sums[key] = sums[key].astype(object)
+            sums[key][at] = values
+        overlaps = [overlaps[0] + result.self_overlaps[0], overlaps[1] + result.self_overlaps[1]]
+        several += result.hyp_several_emotions
+        parts.append(time_part)
+        mapping.update(result.mapping)
+        inspected += result.inspected
+    apart = engine.files_apart(ref, hyp, uem_map, scored_files=scored, reference_files=given_files)
+    time_check = checks.time_warning(checks.TimeParts.join(parts))
+    return (engine.Result(list(scored), sums, apart, None, (overlaps[0], overlaps[1]),
+                          {name: mapping.get(name, {}) for name in scored}, several, inspected),
+            time_check, left_out_seconds)
