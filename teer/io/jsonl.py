@@ -21,7 +21,7 @@ import numpy as np
 
 from ..segments import InputError, SegmentTable
 from .formats import Format
-from .table import build_table, encode_column, rows_table
+from .table import as_columns, labelled_table, rows_table
 from .text import check_text
 from .values import Locate, check_times, json_type
 
@@ -120,16 +120,8 @@ def _row(number: int, value: object, source: str) -> tuple:
 
 def parse_jsonl(data: bytes, source: str) -> tuple[SegmentTable, Locate]:
     """The segments of JSON Lines content; a segment's origin is its line number."""
-    columns: tuple[list, ...] = ([], [], [], [], [], [])
-    for number, value in json_lines(data, source):
-        for column, x in zip(columns, _row(number, value, source) + (number,)):
-            column.append(x)
-    files, starts, ends, speakers, emotions, lines = columns
-    table = build_table(source, int, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-                        np.array(lines, dtype=np.int64), is_duration=False, names=_NAMES,
-                        files=encode_column(files), speakers=encode_column(speakers),
-                        emotions=encode_column(emotions), no_emotion=lambda label: label is None)
-    return table, int
+    rows = [_row(number, value, source) + (number,) for number, value in json_lines(data, source)]
+    return labelled_table(source, int, *as_columns(rows, 6), is_duration=False, names=_NAMES), int
 
 
 def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tuple], *,

@@ -21,7 +21,7 @@ import numpy as np
 from ..segments import NO_EMOTION, InputError, SegmentTable
 from .formats import JSON_SHAPES
 from .jsondecode import check_unique_keys, decode_json
-from .table import build_table, encode_column, rows_table
+from .table import labelled_table, rows_table
 from .text import read_bytes
 from ..ticks import Seconds, dumps
 from .values import (Locate, check_label, check_times, grouped_locate, json_label, json_type, require_keys,
@@ -52,12 +52,9 @@ def parse_doc(doc: object, source: str) -> tuple[SegmentTable, Locate]:
         raise InputError(source, None, f"found {json_type(doc)}, not one of the JSON shapes teer "
                          "reads: " + "; ".join(JSON_SHAPES))
     files, starts, ends, speakers, emotions, floats = rows
-    table = build_table(
-        source, locate, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-        np.arange(len(starts), dtype=np.int64), is_duration=False,
-        names=("start time", "end time"), files=encode_column(files), speakers=encode_column(speakers),
-        emotions=encode_column(emotions), no_emotion=lambda label: label is None,
-        seconds=np.array(floats, dtype=np.float64).reshape(-1, 2).T)
+    table = labelled_table(source, locate, files, starts, ends, speakers, emotions, is_duration=False,
+                           names=("start time", "end time"),
+                           floats=np.array(floats, dtype=np.float64).reshape(-1, 2).T)
     # a file given with no segments (or only zero-length ones) is still a file of this
     # side: the ser-align preset scores it (all missed) where it skips an absent file
     known = set(table.files)

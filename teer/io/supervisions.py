@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-import numpy as np
-
 from ..segments import InputError, SegmentTable
 from .formats import Format
 from .jsonl import SUPERVISION_KEYS, first_object, is_supervision, json_lines, line_problems
-from .table import build_table, encode_column
+from .table import as_columns, labelled_table
 from ..ticks import Seconds, dumps
 from .values import Locate, json_label, json_type, to_ticks
 
@@ -61,15 +59,8 @@ def _row(where: int | str, value: object, source: str) -> tuple:
 
 def _table(rows: Iterable[tuple[int | str, int, object]], source: str, locate: Locate) -> SegmentTable:
     """The table of ``(where, origin, supervision)`` rows."""
-    columns: tuple[list, ...] = ([], [], [], [], [], [])
-    for where, origin, value in rows:
-        for column, x in zip(columns, _row(where, value, source) + (origin,)):
-            column.append(x)
-    files, starts, durations, speakers, emotions, origin = columns
-    return build_table(source, locate, np.array(starts, dtype=np.int64), np.array(durations, dtype=np.int64),
-                       np.array(origin, dtype=np.int64), is_duration=True, names=_NAMES,
-                       files=encode_column(files), speakers=encode_column(speakers),
-                       emotions=encode_column(emotions), no_emotion=lambda label: label is None)
+    found = [_row(where, value, source) + (origin,) for where, origin, value in rows]
+    return labelled_table(source, locate, *as_columns(found, 6), is_duration=True, names=_NAMES)
 
 
 def parse_supervisions(data: bytes, source: str) -> tuple[SegmentTable, Locate]:

@@ -72,6 +72,29 @@ def build_table(source: str, locate: Locate, start: np.ndarray, second: np.ndarr
                         seconds=None if seconds is None else (seconds[0], seconds[1]))
 
 
+def labelled_table(source: str, locate: Locate, files: Sequence[str], starts: Sequence[int],
+                   seconds: Sequence[int], speakers: Sequence[str], emotions: Sequence[str | None],
+                   origin: Sequence[int] | None = None, *, is_duration: bool, names: tuple[str, str],
+                   floats: np.ndarray | None = None) -> SegmentTable:
+    """``build_table`` of a reader's Python columns: labels as strings (an emotion None where
+    there is none), times in ticks (``seconds`` the ends or the durations), ``origin`` by
+    default each segment's index; ``floats`` the (start, end) floats given too."""
+    return build_table(source, locate, np.array(starts, dtype=np.int64), np.array(seconds, dtype=np.int64),
+                       np.arange(len(starts), dtype=np.int64) if origin is None else np.array(origin, dtype=np.int64),
+                       is_duration=is_duration, names=names, files=encode_column(files),
+                       speakers=encode_column(speakers), emotions=encode_column(emotions),
+                       no_emotion=_is_none, seconds=floats)
+
+
+def _is_none(label: Hashable) -> bool:
+    return label is None
+
+
+def as_columns(rows: Sequence[tuple], width: int) -> list[list]:
+    """Rows of ``width`` values as that many columns (empty ones for no rows)."""
+    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
+
+
 def skipped_warning(source: str, n: int, first: int | str) -> str:
     """The warning of a reader that skipped ``n`` zero-duration segments, the first at ``first``."""
     return zero_duration_skipped(source, n, describe(first))

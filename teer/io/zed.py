@@ -12,12 +12,9 @@ running index over all events in order.
 """
 from __future__ import annotations
 
-
-import numpy as np
-
 from ..messages import events_past_duration
 from ..segments import InputError, SegmentTable
-from .table import build_table, encode_column
+from .table import labelled_table
 from .. import ticks
 from .values import Locate, expect_object, grouped_locate, json_type, require_keys, to_ticks
 
@@ -62,11 +59,9 @@ def parse_zed(doc: dict, source: str) -> tuple[SegmentTable, Locate]:
             emotions.append(event["emo"])
 
     locate = grouped_locate(offsets, names, lambda name, i: f"utterance {name!r} emotion[{i}]")
-    table = build_table(
-        source, locate, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-        np.arange(len(starts), dtype=np.int64), is_duration=False, names=("start", "end"),
-        files=encode_column(files), speakers=encode_column(files), emotions=encode_column(emotions),
-        no_emotion=lambda label: False)
+    # one speaker per utterance, named after it (every event has an emotion)
+    table = labelled_table(source, locate, files, starts, ends, files, emotions, is_duration=False,
+                           names=("start", "end"))
     late = [name for name, end in zip(files, ends) if end > durations[name]]
     if late:
         table.warnings.append(events_past_duration(source, len(late), late[0]))
