@@ -192,7 +192,6 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
     size = grid.n_files * k_ref * k_hyp
     # a pair's key is a part of its reference speaker's plus its hypothesis speaker's local index
     ref_part = (ref.speaker_file * k_ref + ref_local) * k_hyp
-    scored_duration = np.where(scored, grid.duration, 0)
 
     def keys(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # each pair's key, once per pair (which keys there are) and once per region entry (the sums)
@@ -200,10 +199,12 @@ def overlaps(grid: Grid, ref: Side, hyp: Side, speakers: Pairs, agreeing: Pairs,
         return per_pair, pairs.each(per_pair)
 
     per_pair, key = keys(speakers)
-    pair, overlap = sum_by_key(key, grid.duration[speakers.region], size, among=per_pair)
-    _, on_scored = sum_by_key(key, scored_duration[speakers.region], size, among=per_pair)
+    duration = grid.duration[speakers.region]
+    pair, (overlap, on_scored) = sum_by_key(key, (duration, duration * scored[speakers.region]), size,
+                                            among=per_pair)
     e_per_pair, e_key = keys(agreeing)
-    e_pair, e_seconds = sum_by_key(e_key, scored_duration[agreeing.region], size, among=e_per_pair)
+    e_pair, (e_seconds,) = sum_by_key(e_key, (grid.duration[agreeing.region] * scored[agreeing.region],), size,
+                                      among=e_per_pair)
     agreement = np.zeros(len(pair), np.int64)
     # agreeing means both active: every e_pair is in pair
     np.add.at(agreement, np.searchsorted(pair, e_pair), e_seconds)
@@ -270,30 +271,49 @@ def max_key_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, ove
     weights, exact in its doubles below ``EXACT_IN_DOUBLE``); a second solve decides
     whether it is the only one (``_unique_optimum``). It is on real data, and then it is
     the answer: keys 2 and 3 only order mappings of equal overlap. Where another matching
-    has the same overlap, or the sums are too large for doubles, the file is solved again
-    on the whole key, exactly, over Python integers (``exact_assignment``): scipy computes
-    in doubles and a double cannot hold three keys of up to 2**42 ticks (an hour) each.
-    Ties of the whole key are left to the solvers, which meet rows and columns in
-    ``canonical_order``.
+    has the same overlap, the keys are taken one after the other (``_staged_matching``:
+    each solve restricted to the pairs that can be in an optimum of the keys before,
+    found from the solver's optimum through dual prices, exactly). One solve on one key
+    would not do: scipy computes in doubles, and a double cannot hold three keys of up
+    to 2**42 ticks (an hour) each. Where even one key's sums are too large for doubles
+    (days of overlap in one file), the file is solved on the whole key over Python
+    integers (``exact_assignment``, O(n^3) in Python). Ties of the whole key are left to
+    the solvers, which meet rows and columns in ``canonical_order``.
 
     A problem above ``DENSE_CELLS`` is solved on the sparse graph of its pairs, by
     overlap (exact); where its optimum is tied, the other keys are a tie term of each
     pair's weight, in doubles (exact to about 2**-10 of a tick of overlap per hour of
-    speech): such a file (hundreds of speakers in one connected web of overlaps) is
-    outside what a Python solver does in time.
+    speech): such a file has hundreds of speakers in one web of overlaps.
     """
-    real = overlap > 0
-    r, c, overlap, scored, agreement = r[real], c[real], overlap[real], scored[real], agreement[real]
-    exact = float(overlap.sum()) * (min(n_rows, n_cols) + 2) < EXACT_IN_DOUBLE
+    k = min(n_rows, n_cols) + 1  # above any matching's number of pairs
+    overlap, exact = _exact_in_double(overlap, k + 1)
     if n_rows * n_cols > DENSE_CELLS:
+        real = overlap > 0
+        r, c, overlap, scored, agreement = r[real], c[real], overlap[real], scored[real], agreement[real]
         ri, ci = _sparse_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
         if not (exact and _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _sparse_matching)):
             ri, ci = _sparse_matching(r, c, n_rows, n_cols, _tie_weights(overlap, scored, agreement))
         return ri, ci
     if exact:
-        ri, ci = _dense_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
-        if _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _dense_matching):
+        # md-eval's optimum (a zero entry: no pair), then whether it is the only one
+        solve = assignment_solver()
+        matrix = np.zeros((n_rows, n_cols))
+        matrix[r, c] = overlap
+        ri, ci = solve(matrix, maximize=True)
+        chosen = matrix[ri, ci]
+        good = chosen > 0
+        if not good.all():
+            ri, ci, chosen = ri[good], ci[good], chosen[good]
+        # ``_unique_optimum``, densely (few numpy calls: this runs once per file)
+        marked = np.zeros((n_rows, n_cols))
+        marked[r, c] = overlap * float(k) + 1.0
+        marked[ri, ci] -= 1.0
+        ri2, ci2 = solve(marked, maximize=True)
+        if marked[ri2, ci2].sum() == chosen.sum() * k:  # no pair outside (ri, ci): unique
             return ri, ci
+        (scored, fits_scored), (agreement, fits_agreement) = (_exact_in_double(key, 1) for key in (scored, agreement))
+        if fits_scored and fits_agreement:
+            return _staged_matching(r, c, n_rows, n_cols, (overlap, scored, agreement))
     # the whole key as one integer: sums of the lower keys over any matching stay below 2**shift
     shift = max(int(scored.sum()), int(agreement.sum())).bit_length() + 1
     key = [(p << 2 * shift) | (s << shift) | a
@@ -311,6 +331,68 @@ def max_key_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, ove
     return ri, ci
 
 
+def _staged_matching(r, c, n_rows, n_cols, keys) -> tuple[np.ndarray, np.ndarray]:
+    """The matching of (r, c) that maximises the sums of ``keys`` lexicographically (int64,
+    each key's sums exact in doubles), one key at a time, each solve restricted to the
+    optimal matchings of the keys before.
+
+    On the square matrix of side max(n_rows, n_cols), zero where there is no pair, every
+    matching extends to a perfect one with zeros, so that a perfect matching of least cost
+    (the negated key) is a heaviest matching. With dual prices u, v of an optimal one
+    (``_dual_prices``: cost - u - v >= 0 everywhere, = 0 on it), the optimal perfect
+    matchings are exactly the perfect matchings of the entries where cost - u - v = 0
+    (complementary slackness): the next key is solved on those entries only (the others
+    cost +inf), which keeps the optimum of every key before. All values are integers
+    below 2**53: exact in doubles."""
+    n = max(n_rows, n_cols)
+    allowed = None
+    solve = assignment_solver()
+    for stage, key in enumerate(keys):
+        cost = np.zeros((n, n))
+        cost[r, c] = -key.astype(np.float64)
+        if allowed is not None:
+            cost[~allowed] = np.inf
+        _, col = solve(cost)
+        if stage < len(keys) - 1:
+            u, v = _dual_prices(cost, col)
+            reduced = cost - u[:, None] - v[None, :]
+            allowed = reduced == 0  # (+inf where forbidden: never 0)
+    pair = np.zeros((n, n), bool)
+    pair[r, c] = True
+    rows = np.flatnonzero(pair[np.arange(n), col])
+    return rows, col[rows]
+
+
+def _dual_prices(cost: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dual prices (row u, column v) of the optimal perfect matching row -> ``col[row]`` of the
+    square ``cost`` (+inf: forbidden): cost - u - v >= 0 everywhere and = 0 on the matching.
+
+    v is the shortest-path distance to each column in the matching's residual graph (from
+    column col[i] to column j at cost[i, j] - cost[i, col[i]], and 0 from a source to every
+    column), by Bellman-Ford: the matching is optimal, so there is no negative cycle and
+    it settles within n rounds. Then u = cost on the matching - v of its column."""
+    n = len(col)
+    on = cost[np.arange(n), col]
+    v = np.zeros(n)
+    for _ in range(n + 1):
+        reach = ((v[col] - on)[:, None] + cost).min(axis=0)
+        better = np.minimum(v, reach)
+        if np.array_equal(better, v):
+            break
+        v = better
+    return on - v[col], v
+
+
+def _exact_in_double(key: np.ndarray, factor: int) -> tuple[np.ndarray, bool]:
+    """``key`` (int64 ticks), in units of the greatest common divisor of its values where
+    that is needed (times on a millisecond grid: milliseconds; the order of any two sums is
+    the same), and whether ``factor`` times its sum is exact in scipy's doubles."""
+    if float(key.sum()) * factor < EXACT_IN_DOUBLE or not len(key):
+        return key, True
+    key = key // max(int(np.gcd.reduce(key)), 1)
+    return key, float(key.sum()) * factor < EXACT_IN_DOUBLE
+
+
 def _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, solve) -> bool:
     """Whether the matching (ri, ci), of maximal total overlap, is the only one.
 
@@ -320,7 +402,8 @@ def _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, solve) -> bool:
     overlap and, among those, the most pairs outside (ri, ci). It has none only where
     every matching of maximal overlap takes pairs of (ri, ci) only, and so is (ri, ci)
     (its pairs all weigh > 0). Weights are exact integers in the solver's doubles (the
-    caller checks ``EXACT_IN_DOUBLE``)."""
+    caller checks ``EXACT_IN_DOUBLE``). (``max_key_matching`` does the same on dense
+    matrices in place, for speed: it runs once per file.)"""
     k = min(n_rows, n_cols) + 1
     chosen = np.isin(r * n_cols + c, ri * n_cols + ci)
     weight = overlap.astype(np.float64) * k + ~chosen
@@ -336,17 +419,9 @@ def _tie_weights(overlap: np.ndarray, scored: np.ndarray, agreement: np.ndarray)
     return overlap + 0.5 * (scored + agreement / total_agreement) / total_scored
 
 
-def _dense_matching(r, c, n_rows, n_cols, weight):
-    """The (row, col) pairs of a matching of maximal total weight (weights > 0), densely (scipy)."""
-    matrix = np.zeros((n_rows, n_cols))
-    matrix[r, c] = weight
-    ri, ci = assignment_solver()(matrix, maximize=True)
-    good = matrix[ri, ci] > 0
-    return ri[good], ci[good]
-
-
 def _sparse_matching(r, c, n_rows, n_cols, weight):
-    """``_dense_matching`` on the sparse graph of the pairs."""
+    """The (row, col) pairs of a matching of maximal total weight (weights > 0), on the
+    sparse graph of the pairs (scipy)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -432,17 +507,17 @@ def assignment_solver():
         return linear_sum_assignment
 
 
-def sum_by_key(key: np.ndarray, weight: np.ndarray, size: int, among: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (sorted) and the sum of the integer weights (ticks, >= 0) of each
-    (keys below ``size``), exactly. ``among``: the same distinct keys, fewer times (cheaper
-    to find which keys there are)."""
+def sum_by_key(key: np.ndarray, weights: tuple[np.ndarray, ...], size: int, among: np.ndarray | None = None
+               ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The distinct keys (sorted) and, for each of ``weights``, the sum of its integer weights
+    (ticks, >= 0) per key (keys below ``size``), exactly. ``among``: the same distinct keys,
+    fewer times (cheaper to find which keys there are)."""
     if size <= DENSE_KEYS:
         present = np.flatnonzero(np.bincount(key if among is None else among, minlength=size))
-        return present, _exact_bincount(key, weight, size)[present]
+        return present, tuple(_exact_bincount(key, weight, size)[present] for weight in weights)
     # many speakers in some file: sort the keys instead of a dense count
     pair, inverse = np.unique(key, return_inverse=True)
-    return pair, _exact_bincount(inverse, weight, len(pair))
+    return pair, tuple(_exact_bincount(inverse, weight, len(pair)) for weight in weights)
 
 
 def _exact_bincount(key: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
