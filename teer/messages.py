@@ -101,7 +101,7 @@ def speaker_map_files_elsewhere(source: str, n: int, names: Sequence[str]) -> st
 
 
 # --------------------------------------------------------------------------
-# the options and the presets (teer.api, teer.accounting, teer.ser_align)
+# the options and the presets (teer.inputs, teer.protocols, teer.accounting, teer.ser_align)
 
 
 def files_without_scored_emotions(names: Sequence[str]) -> str:
@@ -175,7 +175,7 @@ def of_systems(systems: str, message: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# the sweep's counts (teer.engine returns them, teer.api words them)
+# the sweep's counts (teer.engine returns them, teer.pipeline words them)
 
 
 def file_warnings(only_hyp: Sequence[str], only_hyp_in_uem: bool, not_in_uem: Sequence[str]) -> list[str]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..segments import SegmentTable, concat_vocab, distinct, remap
 
-#: {file: [(start, end), ...]} in ticks (``teer.api.as_uem`` converts seconds)
+#: {file: [(start, end), ...]} in ticks (``teer.inputs.as_uem`` converts seconds)
 Uem = Mapping[str, Sequence[tuple[int, int]]]
 
 
