@@ -85,7 +85,7 @@ def score(ref: SegmentTable, hyp: SegmentTable, options: ScoringOptions, uem: Ue
     # step 3: the sweeps
     # the options as resolve() checked them (the eder preset's uem_default "utterance" is
     # never read: it always gives the scored time, ``prepared.uem``)
-    build_options = dict(options=engine.SweepOptions.of(options), noscore=zones)
+    build_options = dict(options=options, noscore=zones)
     scored = sorted(prepared.uem) if prepared.uem is not None else prepared.given_files
     sweeps, sums_of, engine_warnings, speaker_mappings, inspected = {}, {}, [], {}, []
     for name, (r, h) in prepared.runs.items():

@@ -44,8 +44,8 @@ from __future__ import annotations
 from .files import FilesApart, Uem, batch_table, files_apart
 from .grid import Grid
 from .matching import Matched, max_matching
-from .scoring import Result, Sweep, SweepOptions, score, speaker_mapping, sweep
+from .scoring import Result, Sweep, SweepOptions, SweepSettings, score, speaker_mapping, sweep
 from .sides import Side, agrees
 
-__all__ = ["FilesApart", "Grid", "Matched", "Result", "Side", "Sweep", "SweepOptions", "Uem",
+__all__ = ["FilesApart", "Grid", "Matched", "Result", "Side", "Sweep", "SweepOptions", "SweepSettings", "Uem",
            "agrees", "batch_table", "files_apart", "max_matching", "score", "speaker_mapping", "sweep"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from .. import matcher
 from ..components import ACCOUNTING, SUMS
 from ..intervals import covered
-from ..options import ScoringOptions, check_option, collar_ticks
+from ..options import check_option, collar_ticks
 from ..parallel import ordered_map
 from ..segments import SegmentTable, concat_vocab, extents
 from ..ticks import TICKS_PER_SECOND
@@ -156,14 +156,29 @@ def _per_file_sums(file: np.ndarray, terms: np.ndarray, like: np.ndarray) -> np.
     return out
 
 
+class SweepSettings(Protocol):
+    """What a sweep reads of its options: ``teer.options.ScoringOptions`` as ``resolve``
+    built it (the pipeline passes that object itself: checked once, never re-packed), or a
+    ``SweepOptions`` for direct callers of the engine."""
+
+    @property
+    def collar_ticks(self) -> int: ...
+    @property
+    def regions(self) -> str: ...
+    @property
+    def uem_default(self) -> str: ...
+    @property
+    def speaker_map(self) -> Mapping[tuple[str, str], str] | None: ...
+    @property
+    def same_speaker_overlap(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class SweepOptions:
-    """How a sweep counts: the engine's part of ``teer.options.ScoringOptions``, taken as it is.
-
-    Each value was checked once, by ``teer.options.resolve`` (``of`` reads its result). Direct
-    callers of the engine (``score(..., collar=...)``, ``sweep``) build one with ``checked``,
-    which applies the same rules through the same function (``teer.options.check_option``):
-    no rule is written twice.
+    """The options of a sweep given to the engine directly (``score(..., collar=...)``,
+    ``sweep``), checked by ``checked`` through ``resolve``'s own rules
+    (``teer.options.check_option``): no rule is written twice. The pipeline does not use
+    this: it passes the ``ScoringOptions`` that ``resolve`` built (``SweepSettings``).
     """
 
     collar: float = 0.0
@@ -171,12 +186,6 @@ class SweepOptions:
     uem_default: str = "reference"
     speaker_map: Mapping[tuple[str, str], str] | None = None
     same_speaker_overlap: str = "once"
-
-    @classmethod
-    def of(cls, options: ScoringOptions) -> SweepOptions:
-        """The engine's part of options that ``teer.options.resolve`` built (and checked)."""
-        return cls(options.collar, options.regions, options.uem_default, options.speaker_map,
-                   options.same_speaker_overlap)
 
     @classmethod
     def checked(cls, collar: float = 0.0, regions: str = "all", uem_default: str = "reference",
@@ -226,7 +235,7 @@ def score(
     hyp: SegmentTable,
     uem: Uem | None = None,
     *,
-    options: SweepOptions | None = None,
+    options: SweepSettings | None = None,
     noscore: SegmentTable | None = None,
     scored_files: Sequence[str] | None = None,
     reference_files: Sequence[str] | None = None,
@@ -238,10 +247,10 @@ def score(
     """Every component of every scored file.
 
     ``options`` are how it counts, as ``teer.options.resolve`` checked them
-    (``SweepOptions.of``); a direct caller may give them one by one instead (``given``:
-    ``collar``, ``regions``, ``uem_default``, ``speaker_map``, ``same_speaker_overlap``,
-    checked by ``SweepOptions.checked``). The scored files are ``scored_files`` if given (the result follows their
-    order), else the UEM's files, else the reference's. ``reference_files`` are
+    (the ``ScoringOptions`` it built, ``SweepSettings``); a direct caller may give them
+    one by one instead (``given``: ``collar``, ``regions``, ``uem_default``, ``speaker_map``,
+    ``same_speaker_overlap``, checked by ``SweepOptions.checked``). The scored files are
+    ``scored_files`` if given (the result follows their order), else the UEM's files, else the reference's. ``reference_files`` are
     files the reference covers though it may have no segment there (for the
     warnings about files on one side only). ``same_speaker_overlap="once"``
     counts a speaker once where its segments overlap (md-eval); ``"each"``
@@ -307,7 +316,7 @@ def score(
                   inspected if inspect is not None else [])
 
 
-def _options(options: SweepOptions | None, given: dict) -> SweepOptions:
+def _options(options: SweepSettings | None, given: dict) -> SweepSettings:
     """``options``, or the options given one by one, checked (``SweepOptions.checked``)."""
     if options is None:
         return SweepOptions.checked(**given)
@@ -341,7 +350,7 @@ def sweep(ref: SegmentTable, hyp: SegmentTable, uem: Uem | None = None, *,
 
 
 def _sweep(ref: SegmentTable, hyp: SegmentTable, noscore: SegmentTable | None, uem: Uem | None,
-           options: SweepOptions) -> Sweep:
+           options: SweepSettings) -> Sweep:
     """The steps of one sweep (``teer.engine`` lists them)."""
     # 1. one vocabulary of file ids for every input
     index = file_index(ref, hyp, noscore, list(uem or ()))
