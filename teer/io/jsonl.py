@@ -80,31 +80,32 @@ def _shape(obj: dict) -> tuple[str, str, str] | None:
 def json_lines(data: bytes, source: str) -> Iterator[tuple[int, object]]:
     """``(line number, decoded value)`` of each non-blank line; ``InputError`` naming the
     line for one that is not valid JSON or has a key twice."""
-    for number, line in _lines(data, source):
-        yield number, _decode(line, source, number, detail=True)
+    for number, value in _values(data, source, detail=True):
+        if isinstance(value, InputError):
+            raise value
+        yield number, value
 
 
-def _lines(data: bytes, source: str) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` of each non-blank line of the text."""
-    for number, line in enumerate(check_text(data, source).splitlines(), 1):
-        if line.strip():
-            yield number, line
-
-
-def _decode(line: str, source: str, number: int, *, detail: bool) -> object:
-    """One line's JSON value; ``InputError`` for one that is not valid JSON (``detail``: with
-    the column and what a line holds) or has a key twice."""
+def _values(data: bytes, source: str, *, detail: bool) -> Iterator[tuple[int, object]]:
+    """``(line number, decoded value)`` of each non-blank line; the value is an ``InputError``
+    for a line that is not valid JSON (``detail``: with the column and what a line holds)
+    or has a key twice."""
     from .jsondecode import DecodeError, check_unique_keys, loads
 
-    try:
-        value = loads(line)
-    except DecodeError as err:
-        more = f" (column {err.colno}); a JSON Lines file holds one JSON object per line" if detail else ""
-        raise InputError(source, number, f"not valid JSON: {err.msg}{more}") from None
-    except RecursionError:
-        raise InputError(source, number, "not valid JSON: nested too deeply") from None
-    check_unique_keys(value, source, number)
-    return value
+    for number, line in enumerate(check_text(data, source).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = loads(line)
+            check_unique_keys(value, source, number)
+        except DecodeError as err:
+            more = f" (column {err.colno}); a JSON Lines file holds one JSON object per line" if detail else ""
+            value = InputError(source, number, f"not valid JSON: {err.msg}{more}")
+        except RecursionError:
+            value = InputError(source, number, "not valid JSON: nested too deeply")
+        except InputError as err:
+            value = err
+        yield number, value
 
 
 def _row(number: int, value: object, source: str) -> tuple:
@@ -131,9 +132,11 @@ def line_problems(data: bytes, source: str, row: Callable[[int, object, str], tu
     speaker, emotion). A line that is not JSON is a problem of its own."""
     columns: tuple[list, ...] = ([], [], [], [], [], [])
     problems = []
-    for number, line in _lines(data, source):
+    for number, value in _values(data, source, detail=False):
         try:
-            f, s, x, k, m = row(number, _decode(line, source, number, detail=False), source)
+            if isinstance(value, InputError):
+                raise value
+            f, s, x, k, m = row(number, value, source)
             check_times(np.array([s]), np.array([x]), np.array([number]), is_duration=is_duration, names=names,
                         source=source, locate=int)
         except InputError as err:
