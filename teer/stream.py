@@ -21,7 +21,7 @@ import numpy as np
 from . import accounting, checks, engine, protocols
 from .components import SUMS
 from .emotions import apply_map, restrict
-from .io.rttm_batches import UNGROUPED, GroupedRttm
+from .io.rttm_batches import GroupedRttm
 from .parallel import ordered_map, pair
 from .segments import SegmentTable
 

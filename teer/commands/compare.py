@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import as_table, score
+    from ..api import score
+    from ..inputs import as_table
     from ..io.text import check_stdin
     from ..bootstrap import compare
     from ..comparison import render, system_warnings
