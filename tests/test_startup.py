@@ -11,8 +11,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
+def _preloaded() -> set[str]:
+    """The modules a bare interpreter of this environment has loaded before any teer code:
+    site's .pth files may load some (a setuptools editable finder, for one, loads tempfile
+    through certifi in some versions); those are not teer's doing."""
+    out = subprocess.run([sys.executable, "-c", "import sys; print(repr(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return set(ast.literal_eval(out.stdout.splitlines()[-1]))
+
+
 def modules_after(*args: str) -> set[str]:
-    """The modules loaded by a whole `teer` run in a fresh interpreter."""
+    """The modules a whole `teer` run loads in a fresh interpreter (beyond those the
+    environment loads at start-up, ``_preloaded``)."""
     code = ("import io, contextlib, sys, teer.cli\n"
             "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
             f"    status = teer.cli.main({list(args)!r})\n"
@@ -21,7 +31,7 @@ def modules_after(*args: str) -> set[str]:
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     status, modules = ast.literal_eval(out.stdout.splitlines()[-1])
     assert status == 0
-    return set(modules)
+    return set(modules) - _preloaded()
 
 
 NEVER = ("matplotlib", "pyannote", "scipy", "teer.figures", "teer.analysis", "teer.validation", "teer.comparison",
