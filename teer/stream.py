@@ -120,11 +120,11 @@ def _large(path: Any) -> bool:
 
 
 def _read_side(side: tuple[Any, str], spill) -> SegmentTable | GroupedRttm:
-    from .io import jsonfile, load_hypothesis, load_reference, rttm_batches
+    from .io import load_hypothesis, load_reference, other_format, rttm_batches
 
     path, role = side
     if spill is not None:
-        found = rttm_batches.index(path, jsonfile.may_be_json, spill)
+        found = rttm_batches.index(path, other_format, spill)
         if isinstance(found, GroupedRttm) and (role != "reference" or _good_reference(found.skeleton)):
             return found
         del found  # UNGROUPED, or a file with a problem: read whole, which raises it

@@ -48,11 +48,11 @@ def check_file(path: str | os.PathLike, role: str = "hypothesis") -> FileCheck:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     result = FileCheck(os.fspath(path))
-    from .io import jsonfile, rttm
+    from .io import other_format, rttm
 
     # A good RTTM file (the large ones are RTTM) is read in pieces and never held whole;
     # a file with any problem is read again whole, to list every problem with its line.
-    table = rttm.read_streamed(path, jsonfile.may_be_json)
+    table = rttm.read_streamed(path, other_format)
     if table is not None:
         result.format = rttm.FORMAT.name
         return _checked(result, table, int, role)

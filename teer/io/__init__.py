@@ -29,7 +29,7 @@ from .rttm import parse_rttm, read_rttm, write_rttm
 __all__ = [
     "load", "load_reference", "load_hypothesis", "read_rttm", "write_rttm", "read_seglst",
     "write_seglst", "read_uem", "atomic_write_text", "InputError", "parse_json", "JSON_SHAPES", "FORMATS",
-    "detect", "Format", "from_records",
+    "detect", "other_format", "Format", "from_records",
 ]
 
 # The JSON, UEM and record readers load on first use: an RTTM run does not import them.
@@ -48,6 +48,13 @@ def __getattr__(name: str) -> Any:
 FORMATS: tuple[Format, ...] = (supervisions.FORMAT, jsonl.FORMAT, jsonfile.FORMAT, rttm.FORMAT)
 
 
+def other_format(head: bytes) -> bool:
+    """Whether content that starts with ``head`` may be in one of ``FORMATS`` other than RTTM
+    (the last, which takes whatever nothing else recognises): where none may claim it, a
+    regular file is read as RTTM in pieces."""
+    return any(form.may_claim(head) for form in FORMATS if form is not rttm.FORMAT)
+
+
 def detect(data: bytes) -> Format:
     """The format of some content: the first of ``FORMATS`` that recognises it."""
     return next(form for form in FORMATS if form.recognise(data))
@@ -55,8 +62,8 @@ def detect(data: bytes) -> Format:
 
 def _load(path: str | os.PathLike) -> tuple[SegmentTable, Locate]:
     # A regular RTTM file (the usual input, and the large one) is read in pieces; it is
-    # what detect() would choose, since JSON is told by its first character.
-    table = rttm.read_streamed(path, jsonfile.may_be_json)
+    # what detect() would choose, since no other format may claim its first piece.
+    table = rttm.read_streamed(path, other_format)
     if table is not None:
         return table, int
     data, source = read_bytes(path)

@@ -4,7 +4,8 @@ Each format module declares a ``Format`` (``rttm.FORMAT``, ``jsonfile.FORMAT``);
 ``teer.io.FORMATS`` lists them in the order they are tried, and ``teer.io``
 (reading) and ``teer.validation`` (listing every problem) dispatch through it.
 Adding a format is a new module with its ``FORMAT`` and one entry in
-``teer.io.FORMATS``.
+``teer.io.FORMATS``; the streamed RTTM readers, ``teer validate`` and the command
+line's help texts read the list from there.
 """
 from __future__ import annotations
 
@@ -39,3 +40,11 @@ class Format:
     problems: Callable[[bytes, str], tuple[SegmentTable, Locate, list[str]]]
     #: ``(table, path or text file)``: write a table in this format
     write: Callable
+    #: whether content that starts with ``head`` may be in this format, where ``recognise``
+    #: needs the whole content to tell (JSON); None: ``recognise(head)``. RTTM, the format
+    #: tried last, is read in pieces only where no other format may claim the first piece
+    may_start: Callable[[bytes], bool] | None = None
+
+    def may_claim(self, head: bytes) -> bool:
+        """Whether content that starts with ``head`` may be in this format."""
+        return (self.may_start or self.recognise)(head)

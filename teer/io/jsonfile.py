@@ -99,4 +99,5 @@ def _write(table: SegmentTable, path_or_file) -> None:
     write_seglst(table, path_or_file)
 
 
-FORMAT = Format("JSON", recognise=is_json, read=parse_json, problems=problems, write=_write)
+FORMAT = Format("JSON", recognise=is_json, read=parse_json, problems=problems, write=_write,
+                may_start=may_be_json)
