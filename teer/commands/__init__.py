@@ -21,6 +21,15 @@ class Fail(Exception):
     """A command-line problem reported as ``teer: error: ...`` with exit status 2 (``running``)."""
 
 
+def segment_file_help(what: str) -> str:
+    """The help of a segment-file argument: ``what`` and the formats ``teer.io.FORMATS`` reads
+    (a new format appears here by its entry there)."""
+    from ..io import FORMATS
+
+    names = ", ".join(form.name for form in reversed(FORMATS))  # RTTM, the usual one, first
+    return f"{what} ({names}; .gz; - for standard input)"
+
+
 # Option values follow the rule of the input files: ASCII decimal numbers only
 # (argparse's float and int would take "1_0", "١٠" and "inf").
 def seconds(text: str) -> float:

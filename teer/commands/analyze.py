@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import Fail, add_scoring_arguments, scoring_options
+from . import Fail, add_scoring_arguments, scoring_options, segment_file_help
 from .output import add_output_arguments, emit
 from .running import warn
 
@@ -22,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..analysis import ALL_VIEWS
     from ..render import OUTPUT_FORMATS
 
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
-    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    p.add_argument("reference", help=segment_file_help("reference"))
+    p.add_argument("hypothesis", help=segment_file_help("system output"))
     add_scoring_arguments(p)
     p.add_argument("--view", action="append", choices=ALL_VIEWS,
                    help="what to show: confusion, speaker, emotion, mapping (each hypothesis speaker's "

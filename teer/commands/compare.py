@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_average_arguments, add_scoring_arguments, scoring_options
+from . import add_average_arguments, add_scoring_arguments, scoring_options, segment_file_help
 from .output import add_output_arguments, emit
 from .running import warn
 from .score import add_bootstrap_arguments, bootstrap_settings
@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..bootstrap import DEFAULT_RESAMPLES
     from ..render import OUTPUT_FORMATS
 
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
+    p.add_argument("reference", help=segment_file_help("reference"))
     p.add_argument("hypothesis_a", metavar="HYP_A", help="output of system A")
     p.add_argument("hypothesis_b", metavar="HYP_B", help="output of system B")
     add_scoring_arguments(p)

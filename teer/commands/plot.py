@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from . import Fail, add_scoring_arguments, scoring_options, seconds
+from . import Fail, add_scoring_arguments, scoring_options, seconds, segment_file_help
 from .running import warn
 
 HELP = "figure (PNG, PDF, SVG) of the confusion matrix or of one file's timeline (needs matplotlib)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
-    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    p.add_argument("reference", help=segment_file_help("reference"))
+    p.add_argument("hypothesis", help=segment_file_help("system output"))
     add_scoring_arguments(p)
     p.add_argument("--timeline", metavar="FILE_ID", help="draw this file's timeline instead of the confusion matrix")
     p.add_argument("--start", type=seconds, metavar="S", help="with --timeline: the window's start (seconds)")

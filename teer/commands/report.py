@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import Fail, add_average_arguments, add_scoring_arguments, scoring_options
+from . import Fail, add_average_arguments, add_scoring_arguments, scoring_options, segment_file_help
 from .output import emit
 from .running import warn
 
@@ -20,8 +20,8 @@ HELP = "one self-contained HTML page: summary, per-file table, confusions, inter
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON")
-    p.add_argument("hypothesis", help="system output, JSON (SegLST or {file: segments}) or RTTM")
+    p.add_argument("reference", help=segment_file_help("reference"))
+    p.add_argument("hypothesis", help=segment_file_help("system output"))
     add_scoring_arguments(p)
     add_average_arguments(p)
     p.add_argument("--files", metavar="LIST", dest="timeline_files",

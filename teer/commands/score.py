@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import add_average_arguments, add_scoring_arguments, integer, number, scoring_options
+from . import add_average_arguments, add_scoring_arguments, integer, number, scoring_options, segment_file_help
 from .output import add_output_arguments, emit
 from .running import warn
 
@@ -40,9 +40,8 @@ def bootstrap_settings(args: argparse.Namespace):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..render import OUTPUT_FORMATS
 
-    p.add_argument("reference", help="reference RTTM (emotion in field 6) or JSON (segments or a ZED annotation)")
-    p.add_argument("hypothesis", help="system output, JSON (SegLST, {file: segments} or {file: {window, stride, "
-                                      "labels}}) or RTTM")
+    p.add_argument("reference", help=segment_file_help("reference"))
+    p.add_argument("hypothesis", help=segment_file_help("system output"))
     add_scoring_arguments(p)
     add_average_arguments(p)
     p.add_argument("--per-file", action="store_true", help="one row per file as well as the total")

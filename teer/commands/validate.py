@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import segment_file_help
 from .output import add_output_arguments, emit
 
 HELP = "check input files, listing every problem, with counts of what they hold"
@@ -19,7 +20,7 @@ HELP = "check input files, listing every problem, with counts of what they hold"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..validation import ROLES
 
-    p.add_argument("files", nargs="+", metavar="FILE", help="segment files (RTTM, JSON, JSON Lines, Lhotse supervisions; .gz; - for standard input)")
+    p.add_argument("files", nargs="+", metavar="FILE", help=segment_file_help("segment files"))
     p.add_argument("--role", choices=ROLES, default="hypothesis",
                    help="hypothesis: format checks only (default); reference: also non-empty, and emotion "
                         "labels on all segments or none")
