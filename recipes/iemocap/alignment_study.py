@@ -4,13 +4,13 @@
 
 The SER-Align question, as a command. Starting from the oracle words of
 ``prepare`` (wdseg alignments, reference speakers), each *factor* degrades the
-alignment in seeded steps (:data:`FACTORS`; level 0 is the undegraded one):
+alignment in seeded steps (the config's ``study.levels``; level 0 is the undegraded one):
 
 * ``word_jitter``: every word moved by its own N(0, σ²) offset (σ in s);
 * ``boundary_shift``: every word's start and end moved by their own uniform
-  offset in [-δ, δ] s (the word keeps at least 10 ms);
+  offset in [-δ, δ] s (the word keeps at least ``study.min_word``, 10 ms);
 * ``word_drop`` / ``word_merge``: a share of the words deleted, or merged with
-  the following word of the same speaker (at most 0.3 s later) into one timed
+  the following word of the same speaker (at most ``study.merge_gap``, 0.3 s, later) into one timed
   word (ASR errors);
 * ``speaker_words`` / ``speaker_turns``: a share of the words, or of the
   reference utterances (all their words), given the dialog's other speaker;
@@ -65,7 +65,7 @@ import numpy as np
 from teer.components import RATES as TEER_RATES
 
 from .align import Word, align_words, oracle_words, turns_to_seglst
-from .config import RecipeConfig, ScoreConfig, add_config_arguments, data_dir, load_config
+from .config import RecipeConfig, ScoreConfig, StudyConfig, add_config_arguments, data_dir, load_config
 from .io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
 from .prepare import load_utterances
 from .stage import ensure_models, quiet_libraries
@@ -76,19 +76,17 @@ if TYPE_CHECKING:
 #: the rates teer reports (defined once, in teer.components)
 RATES = tuple(TEER_RATES)
 EXTRA = ("missed", "false_alarm")   # shares of the scored reference time, in the CSV
-#: factor -> (levels, axis label); level 0 (or max_gap's configured value) is undegraded
-FACTORS: dict[str, tuple[list[float], str]] = {
-    "word_jitter": ([0.0, 0.05, 0.1, 0.2, 0.4], "word time jitter σ (s)"),
-    "boundary_shift": ([0.0, 0.05, 0.1, 0.2, 0.4], "word boundary shift δ (s)"),
-    "word_drop": ([0.0, 0.1, 0.2, 0.3, 0.5], "share of words dropped"),
-    "word_merge": ([0.0, 0.1, 0.2, 0.3, 0.5], "share of words merged with the next"),
-    "speaker_words": ([0.0, 0.05, 0.1, 0.2, 0.3], "share of words given the wrong speaker"),
-    "speaker_turns": ([0.0, 0.05, 0.1, 0.2, 0.3], "share of turns given the wrong speaker"),
-    "turn_shift": ([0.0, 0.1, 0.25, 0.5, 1.0], "diarization turn boundary shift δ (s)"),
-    "max_gap": ([0.1, 0.25, 0.5, 1.0, 2.0, 4.0], "align.max_gap (s)"),
+#: factor -> its axis label; the levels are the config's (``study.levels``)
+FACTORS: dict[str, str] = {
+    "word_jitter": "word time jitter σ (s)",
+    "boundary_shift": "word boundary shift δ (s)",
+    "word_drop": "share of words dropped",
+    "word_merge": "share of words merged with the next",
+    "speaker_words": "share of words given the wrong speaker",
+    "speaker_turns": "share of turns given the wrong speaker",
+    "turn_shift": "diarization turn boundary shift δ (s)",
+    "max_gap": "align.max_gap (s)",
 }
-MIN_WORD = 0.01
-MERGE_GAP = 0.3     # s: the longest pause two merged words may have between them
 
 
 # --------------------------------------------------------------------------
@@ -104,8 +102,11 @@ def _other_speaker(speakers: Sequence[str], speaker: str, rng: np.random.Generat
 
 
 def degrade(words: dict[str, list[Word]], factor: str, level: float, rng: np.random.Generator,
-            records: Sequence[dict] = ()) -> tuple[dict[str, list[Word]], dict | None]:
-    """Degraded copy of ``words`` and the diarization to assign speakers with (or None)."""
+            records: Sequence[dict] = (), study: StudyConfig | None = None
+            ) -> tuple[dict[str, list[Word]], dict | None]:
+    """Degraded copy of ``words`` and the diarization to assign speakers with (or None);
+    ``study`` (default: its defaults) gives the shortest word and the longest merged pause."""
+    study = study or StudyConfig()
     out = _copy(words)
     if factor in ("max_gap",) or level == 0:
         return out, None
@@ -120,7 +121,7 @@ def degrade(words: dict[str, list[Word]], factor: str, level: float, rng: np.ran
                 s = w.start + float(rng.uniform(-level, level))
                 e = w.end + float(rng.uniform(-level, level))
                 w.start = max(0.0, s)
-                w.end = max(w.start + MIN_WORD, e)
+                w.end = max(w.start + study.min_word, e)
         elif factor == "word_drop":
             keep = rng.random(len(ws)) >= level
             if not keep.any():
@@ -131,7 +132,7 @@ def degrade(words: dict[str, list[Word]], factor: str, level: float, rng: np.ran
             for w in ws:
                 prev = merged[-1] if merged else None
                 # ASR runs two neighbouring words of one speaker together; never across a pause
-                if prev is not None and prev.speaker == w.speaker and 0 <= w.start - prev.end <= MERGE_GAP \
+                if prev is not None and prev.speaker == w.speaker and 0 <= w.start - prev.end <= study.merge_gap \
                         and "+" not in prev.word and rng.random() < level:
                     prev.word, prev.end = f"{prev.word}+{w.word}", max(prev.end, w.end)
                     if getattr(prev, "ref", None) is not None:   # it carries both words now
@@ -284,12 +285,12 @@ def _study_run(cfg: RecipeConfig, data: Path, records: list[dict], factors: list
             w.ref = (w.start, w.end)   # what word_boundary_error measures against
     rows: list[dict] = []
     for f_index, factor in enumerate(factors):
-        levels, _ = FACTORS[factor]
+        levels = cfg.study.levels[factor]
         if factor == "max_gap" and max_gap0 not in levels:
             levels = sorted([*levels, max_gap0])
         for level in levels:
             rng = np.random.default_rng([seed, f_index, int(round(level * 1000))])
-            degraded, diar = degrade(words, factor, level, rng, records)
+            degraded, diar = degrade(words, factor, level, rng, records, cfg.study)
             wbe = word_boundary_error(degraded)
             max_gap = level if factor == "max_gap" else max_gap0
             turns = align_words(degraded, records, diar, max_gap, min_overlap)
@@ -316,22 +317,23 @@ def _study_run(cfg: RecipeConfig, data: Path, records: list[dict], factors: list
 
 def alignment_study(cfg: RecipeConfig, data: str | Path, out: str | Path, *,
                     checkpoint: str | Path | Sequence[str | Path] | None = None,
-                    factors: Sequence[str] | None = None, seed: int | Sequence[int] = 0,
+                    factors: Sequence[str] | None = None, seed: int | Sequence[int] | None = None,
                     quiet: bool = False) -> list[dict]:
     """Run the study; write the CSV, Markdown and figures to ``out``; return the CSV rows.
 
     ``checkpoint``: one or more trained fold directories (the same fold: several training
-    seeds); ``seed``: one or more degradation seeds. Run k uses checkpoint k and seed k (one
-    checkpoint: every seed with it; none: oracle emotions, every seed); the tables and figures
-    show the mean and the standard deviation over the runs."""
+    seeds); ``factors`` (default ``study.factors``, else every factor of ``study.levels``);
+    ``seed``: one or more degradation seeds (default ``study.seeds``). Run k uses checkpoint k
+    and seed k (one checkpoint: every seed with it; none: oracle emotions, every seed); the
+    tables and figures show the mean and the standard deviation over the runs."""
     data, out = Path(data), Path(out)
-    factors = list(factors or FACTORS)
-    unknown = [f for f in factors if f not in FACTORS]
+    factors = list(factors or cfg.study.factors or cfg.study.levels)
+    unknown = [f for f in factors if f not in cfg.study.levels]
     if unknown:
-        raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(FACTORS)})")
+        raise RecipeError(None, None, f"unknown factor {unknown[0]!r} (choose from {', '.join(cfg.study.levels)})")
     checkpoints = [] if checkpoint is None else \
         [checkpoint] if isinstance(checkpoint, (str, Path)) else list(checkpoint)
-    seeds = [seed] if isinstance(seed, int) else list(seed)
+    seeds = list(cfg.study.seeds) if seed is None else [seed] if isinstance(seed, int) else list(seed)
     if len(checkpoints) > 1 and len(seeds) == 1:
         seeds = [seeds[0] + k for k in range(len(checkpoints))]
     if len(checkpoints) > 1 and len(seeds) != len(checkpoints):
@@ -408,7 +410,7 @@ def write_outputs(rows: list[dict], out: Path, mode: str) -> None:
         by_factor[r["factor"]].append(r)
     presets = list(dict.fromkeys(r["preset"] for r in summary))
     for factor, frows in by_factor.items():
-        md += [f"## {factor}: {FACTORS[factor][1]}", "",
+        md += [f"## {factor}: {FACTORS[factor]}", "",
                "| level | WBE (s) | turns | " + " | ".join(f"{k} {p}" for p in presets for k in RATES) + " |",
                "|---|---|---|" + "---|" * (len(RATES) * len(presets))]
         for level in dict.fromkeys(r["level"] for r in frows):
@@ -456,7 +458,7 @@ def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> 
         ax.set_xticks(x, [f"{r['level']:g}\nDER {_fmt(r['DER'])}\nWBE "
                           + ("–" if r["WBE"] is None else f"{r['WBE']:.2f}") for r in prow], fontsize=7)
         ax.set_title(f"{preset}")
-        ax.set_xlabel(f"{FACTORS[factor][1]}; measured DER (%) and word boundary error (s)", fontsize=8)
+        ax.set_xlabel(f"{FACTORS[factor]}; measured DER (%) and word boundary error (s)", fontsize=8)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("%  (mean ± std over runs; circled: undegraded)")
     axes[0][-1].legend(fontsize=8)
@@ -480,7 +482,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="trained fold directories (OUT/fold{k}, one per training seed): the model "
                              "gives the emotions")
     parser.add_argument("--factors", nargs="+", choices=list(FACTORS), help="default: all")
-    parser.add_argument("--seed", type=int, nargs="+", default=[0],
+    parser.add_argument("--seed", type=int, nargs="+",
                         help="seeds of the degradations, one per run (default 0; with N checkpoints: 0..N-1)")
     parser.add_argument("-q", "--quiet", action="store_true")
 
@@ -492,11 +494,8 @@ def main(args: argparse.Namespace) -> int:
         quiet_libraries()
     try:
         cfg = load_config(args.config, args.overrides)
-        seeds = args.seed
-        if args.checkpoint and len(args.checkpoint) > 1 and seeds == [0]:
-            seeds = list(range(len(args.checkpoint)))
         alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,
-                        factors=args.factors, seed=seeds, quiet=args.quiet)
+                        factors=args.factors, seed=args.seed, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     return 0

@@ -17,6 +17,7 @@ This module imports neither torch nor transformers.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from teer.options import REGIONS
+from teer.options import REGIONS, check_fixed
 from teer.presets import PRESETS
 
 from .io_utils import RecipeError
@@ -449,6 +450,10 @@ class TrainConfig:
     early_stopping: EarlyStoppingConfig = section(EarlyStoppingConfig)
     seed: int = setting(1234, SEED)
     """Fold k trains with seed + k."""
+    rank_seed_stride: int = setting(7919, POSITIVE_INT)
+    """Under torchrun, rank r seeds its random draws (dropout, masking) with the fold's seed +
+    r x this (a prime, so that ranks and folds never share a seed); the batches' order is
+    drawn from the fold's seed alone, the same on every rank."""
     precision: str = setting("auto", choice("auto", "fp32", "bf16", "fp16"))
     """``auto``: bf16 (or fp16) autocast on GPU, fp32 on CPU."""
     device: str = setting("auto", TEXT)
@@ -518,12 +523,12 @@ class ScoreConfig:
 
     def __post_init__(self):
         _require(bool(self.presets), "presets", "expected at least one teer preset")
-        for name in self.presets:
-            preset = PRESETS[name]
-            for option, value in (("collar", self.collar_for(name)), ("regions", self.regions_for(name))):
-                fixed = getattr(preset, option)
-                _require(value is None or option not in preset.fixed or value == fixed, "presets",
-                         f"{name}: the preset fixes {option} at {fixed!r}, not {value!r}")
+        for name in self.presets:   # teer's own rule: an option a preset fixes keeps the preset's value
+            try:
+                check_fixed(name, "collar", self.collar_for(name))
+                check_fixed(name, "regions", self.regions_for(name))
+            except ValueError as err:
+                raise _Invalid(("presets", name), str(err)) from None
 
     def collar_for(self, name: str) -> float | None:
         """The collar given to teer for preset ``name`` (None: the preset's own)."""
@@ -533,6 +538,82 @@ class ScoreConfig:
     def regions_for(self, name: str) -> str | None:
         own = self.presets[name].regions
         return own if own is not None else self.regions
+
+
+#: the alignment study's factors (``alignment_study.py`` says what each one does)
+STUDY_FACTORS = ("word_jitter", "boundary_shift", "word_drop", "word_merge", "speaker_words",
+                 "speaker_turns", "turn_shift", "max_gap")
+LEVELS = Rule(f"a mapping of factors ({', '.join(STUDY_FACTORS)}) to non-empty lists of levels >= 0",
+              lambda v: isinstance(v, dict) and bool(v) and all(k in STUDY_FACTORS for k in v)
+              and all(isinstance(x, list) and bool(x) and all(_is_number(y) and y >= 0 for y in x)
+                      for x in v.values()),
+              lambda v: {str(k): [float(y) for y in x] for k, x in v.items()})
+FACTOR_LIST = Rule(f"a non-empty list of factors ({', '.join(STUDY_FACTORS)})",
+                   lambda v: isinstance(v, list) and bool(v) and all(x in STUDY_FACTORS for x in v), list)
+SEEDS = Rule("a non-empty list of integers",
+             lambda v: isinstance(v, list) and bool(v) and all(_is_int(x) for x in v), list)
+
+
+def _default_levels() -> dict[str, list[float]]:
+    return {"word_jitter": [0.0, 0.05, 0.1, 0.2, 0.4],
+            "boundary_shift": [0.0, 0.05, 0.1, 0.2, 0.4],
+            "word_drop": [0.0, 0.1, 0.2, 0.3, 0.5],
+            "word_merge": [0.0, 0.1, 0.2, 0.3, 0.5],
+            "speaker_words": [0.0, 0.05, 0.1, 0.2, 0.3],
+            "speaker_turns": [0.0, 0.05, 0.1, 0.2, 0.3],
+            "turn_shift": [0.0, 0.1, 0.25, 0.5, 1.0],
+            "max_gap": [0.1, 0.25, 0.5, 1.0, 2.0, 4.0]}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """``study:``: the grid of ``alignment-study``."""
+
+    factors: list[str] | None = setting(None, optional(FACTOR_LIST))
+    """The factors run, in this order; null: every factor of ``levels``."""
+    levels: dict[str, list[float]] = setting(rule=LEVELS, factory=_default_levels)
+    """Factor -> its degradation levels (seconds or shares; 0: undegraded). ``max_gap``'s are
+    pause thresholds, ``align.max_gap`` added as the undegraded point. A value given
+    replaces the whole mapping."""
+    seeds: list[int] = setting(rule=SEEDS, factory=lambda: [0])
+    """Seeds of the degradations, one per run; with N checkpoints and one seed s: s, s+1, ...,
+    s+N-1."""
+    min_word: float = setting(0.01, POSITIVE_SECONDS)
+    """Seconds: the shortest a word becomes under ``boundary_shift``."""
+    merge_gap: float = setting(0.3, SECONDS)
+    """Seconds: the longest pause two words merged by ``word_merge`` may have between them."""
+
+    def __post_init__(self):
+        missing = [f for f in self.factors or () if f not in self.levels]
+        _require(not missing, "factors", f"no levels for factor {missing[0] if missing else ''!r} "
+                                         f"(study.levels has {', '.join(self.levels)})")
+
+
+#: what carries the 4-class emotion in a synthetic corpus (``synthetic.py``)
+CUES = ("none", "audio", "text", "both")
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """``synthetic:``: the synthetic corpus that ``run --smoke`` writes (and
+    ``python -m recipes.iemocap.synthetic``); the real layout and formats, random speech."""
+
+    seed: int = setting(0, SEED)
+    dialogs_per_session: int = setting(2, POSITIVE_INT)
+    utterances_per_dialog: int = setting(12, integer("an integer >= 2", lambda x: x >= 2))
+    cue: str = setting("none", choice(*CUES))
+    """What carries the 4-class emotion: nothing, the audio, the words or both."""
+    cue_strength: float = setting(1.0, RATIO)
+    """How strongly: the audio profile's scale and the probability a word is replaced."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``run:``: the chain of ``python -m recipes.iemocap run``."""
+
+    seeds: list[int] | None = setting(None, optional(SEEDS))
+    """One training per seed (``train.seed``) in ``OUT/seed{s}/`` on the same data, and
+    ``OUT/results.json`` with their mean and std; null: one run with ``train.seed``."""
 
 
 @dataclass(frozen=True)
@@ -548,6 +629,9 @@ class RecipeConfig:
     train: TrainConfig = section(TrainConfig)
     evaluate: EvaluateConfig = section(EvaluateConfig)
     score: ScoreConfig = section(ScoreConfig)
+    study: StudyConfig = section(StudyConfig)
+    synthetic: SyntheticConfig = section(SyntheticConfig)
+    run: RunConfig = section(RunConfig)
     path: str | None = field(default=None, compare=False)
     """The YAML file it was read from (for messages; not a setting)."""
 
@@ -564,7 +648,7 @@ def _build(cls: type, base: Any, data: Any, key: tuple[str, ...]) -> Any:
     for name, value in data.items():
         f = known.get(name) if isinstance(name, str) else None
         if f is None:
-            raise _Invalid(key + (str(name),), f"unknown key (known: {', '.join(known)})")
+            raise _Invalid(key + (str(name),), f"unknown key{_near(name, known)} (known: {', '.join(known)})")
         if "section" in f.metadata:
             changes[name] = _build(f.metadata["section"], getattr(base, name, None), value, key + (name,))
         elif "sections" in f.metadata:
@@ -579,6 +663,12 @@ def _build(cls: type, base: Any, data: Any, key: tuple[str, ...]) -> Any:
         return dataclasses.replace(base, **changes) if base is not None else cls(**changes)
     except _Invalid as err:   # a check across fields, in the section's __post_init__
         raise _Invalid(key + err.key, err.problem) from None
+
+
+def _near(name: Any, known: Iterable[str]) -> str:
+    """``; did you mean X?`` for a key close to a known one (a typo), else nothing."""
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _build_sections(f: dataclasses.Field, data: Any, key: tuple[str, ...]) -> dict:

@@ -38,6 +38,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     from .train import train
 
     cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG), overrides)
+    seeds = cfg.run.seeds if seeds is None else seeds
     out = Path(out)
     data = out / "data"
     rt = setup_runtime(cfg.train, device)
@@ -56,7 +57,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
             corpus = out / "corpus"
             if not (corpus / CORPUS_DIR).is_dir():
                 stage("synthetic corpus")
-                make_corpus(corpus, seed=0)
+                make_corpus(corpus, cfg.synthetic)
         if corpus is None:
             raise RecipeError(cfg.path, None, "no corpus: give --corpus or set prepare.corpus")
         stage("prepare")

@@ -47,6 +47,7 @@ tests on a speaker it trained on, as in IEMOCAP.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .config import ALL_CODES, LABEL_SETS
+from .config import ALL_CODES, CUES, LABEL_SETS, SyntheticConfig
 
 SR = 16000
 FRAME = 0.01
@@ -80,7 +81,6 @@ TEXT_CUES = {"neu": ["schedule", "report", "tuesday", "paper"],
              "hap": ["great", "wonderful", "love", "awesome"],
              "ang": ["damn", "hate", "stupid", "furious"],
              "sad": ["sorry", "miss", "lonely", "tired"]}
-CUES = ("none", "audio", "text", "both")
 _APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\x00\x00\x00\x09"
 
 
@@ -197,18 +197,21 @@ def _word_audio(rng: np.random.Generator, n: int, f0: float,
     return 0.25 * sig * env / max(np.abs(sig).max(), 1e-9)
 
 
-def make_corpus(root: Path, seed: int = 0, dialogs_per_session: int = 2,
-                utterances_per_dialog: int = 12, cue: str = "none",
-                cue_strength: float = 1.0,
-                code_weights: dict[str, float] | None = None) -> SyntheticTruth:
+def make_corpus(root: Path, settings: SyntheticConfig | None = None, *,
+                code_weights: dict[str, float] | None = None, **changes) -> SyntheticTruth:
     """Write ``root/IEMOCAP_full_release`` and return what it contains.
 
-    ``cue`` (none, audio, text, both) and ``cue_strength`` (0..1) put the
-    4-class emotion into the audio and/or the words (module docstring).
+    ``settings`` (the config's ``synthetic:`` section; None: its defaults) with ``changes``
+    (``seed=3, utterances_per_dialog=4``, ...) laid over it say how large it is and what
+    carries the emotion: ``cue`` (none, audio, text, both) and ``cue_strength`` (0..1) put
+    the 4-class emotion into the audio and/or the words (module docstring).
     ``code_weights`` (code -> weight, others 0) replaces the real corpus's mix
     of emotion codes for the utterances beyond the first eleven of a session
     (one of each code), e.g. to balance the four classes for a learning test.
     """
+    settings = dataclasses.replace(settings or SyntheticConfig(), **changes)
+    seed, dialogs_per_session = settings.seed, settings.dialogs_per_session
+    utterances_per_dialog, cue, cue_strength = settings.utterances_per_dialog, settings.cue, settings.cue_strength
     if utterances_per_dialog < 2 or dialogs_per_session < 1:
         raise ValueError("need at least one dialog per session and two utterances per dialog")
     if cue not in CUES:
@@ -433,24 +436,23 @@ def _write_dialog(rng: np.random.Generator, sdir: Path, dialog: str,
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .config import add_config_arguments, load_config
+    from .io_utils import RecipeError, report_error
+
     parser = argparse.ArgumentParser(prog="python -m recipes.iemocap.synthetic",
-                                     description="Write a synthetic IEMOCAP-shaped corpus.")
+                                     description="Write a synthetic IEMOCAP-shaped corpus; its size and cues "
+                                                 "are the config's synthetic: section.")
     parser.add_argument("out", type=Path, help="directory to hold IEMOCAP_full_release")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dialogs-per-session", type=int, default=2)
-    parser.add_argument("--utterances-per-dialog", type=int, default=12)
-    parser.add_argument("--cue", choices=CUES, default="none",
-                        help="what carries the 4-class emotion (default: nothing)")
-    parser.add_argument("--cue-strength", type=float, default=1.0,
-                        help="0..1: audio profile scale and text replacement probability")
+    add_config_arguments(parser)
     args = parser.parse_args(argv)
-    truth = make_corpus(args.out, seed=args.seed, dialogs_per_session=args.dialogs_per_session,
-                        utterances_per_dialog=args.utterances_per_dialog, cue=args.cue,
-                        cue_strength=args.cue_strength)
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except RecipeError as err:
+        return report_error(err)
+    truth = make_corpus(args.out, cfg.synthetic)
     print(f"wrote {truth.corpus}: {len(truth.utterances)} utterances in "
           f"{len(truth.dialogs)} dialogs; 4-class counts {truth.class_counts()}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -188,7 +188,7 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     labels = cfg.labels.names
     k = int(fold["fold"])
     seed = tcfg.seed + k
-    seed_everything(seed + 7919 * rt.rank)
+    seed_everything(seed + tcfg.rank_seed_stride * rt.rank)
 
     train_ex = split_examples(records, turns, fold, cfg, "train")     # train.on: utterances or turns
     valid_ex = split_examples(records, turns, fold, cfg, "valid")

@@ -11,7 +11,7 @@ import pytest
 from recipes.iemocap import __main__ as cli
 from recipes.iemocap.align import oracle_words
 from recipes.iemocap.alignment_study import FACTORS, RATES, degrade
-from recipes.iemocap.config import SMOKE_CONFIG
+from recipes.iemocap.config import SMOKE_CONFIG, RecipeConfig
 from recipes.iemocap.prepare import load_utterances
 
 
@@ -37,7 +37,7 @@ def _at(rows, factor, preset):
 
 def test_every_factor_has_its_table_and_figure(study):
     out, rows = study
-    assert {r["factor"] for r in rows} == set(FACTORS)
+    assert {r["factor"] for r in rows} == set(FACTORS) == set(RecipeConfig().study.levels)
     assert {r["preset"] for r in rows} == {"wu2023", "ser-align"}
     md = (out / "alignment_study.md").read_text()
     for factor in FACTORS:
@@ -102,7 +102,7 @@ def test_degradations_are_seeded_and_leave_the_input_alone(prepared):
     records = load_utterances(data)
     words = oracle_words(records)
     before = {d: [(w.word, w.start, w.end, w.speaker) for w in ws] for d, ws in words.items()}
-    for factor, (levels, _) in FACTORS.items():
+    for factor, levels in RecipeConfig().study.levels.items():
         a, da = degrade(words, factor, levels[-1], np.random.default_rng(3), records)
         b, db = degrade(words, factor, levels[-1], np.random.default_rng(3), records)
         flat = lambda x: {d: [(w.word, w.start, w.end, w.speaker) for w in ws] for d, ws in x.items()}  # noqa: E731

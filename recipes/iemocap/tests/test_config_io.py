@@ -46,6 +46,26 @@ def test_default_yaml_spells_out_exactly_the_dataclass_defaults():
     assert yaml_load(DEFAULT_CONFIG.read_text()) == as_dict(RecipeConfig())
 
 
+def test_default_yaml_is_written_from_the_dataclasses():
+    """The defaults live in config.py only: conf/default.yaml is derived from it, comments too."""
+    from recipes.iemocap.write_defaults import defaults_yaml, main
+
+    assert DEFAULT_CONFIG.read_text(encoding="utf-8") == defaults_yaml()
+    assert main(["--check"]) == 0
+    text = defaults_yaml()
+    assert "  # Seed of the validation draw.\n  seed: 1234\n" in text          # a field's docstring above it
+    assert "    wu2023: {reference: ref_words.rttm, collar: null, regions: null}\n" in text
+
+
+def test_values_once_outside_the_config_are_settings():
+    cfg = RecipeConfig()
+    assert cfg.train.rank_seed_stride == 7919 and cfg.study.seeds == [0] and cfg.run.seeds is None
+    assert cfg.study.min_word == 0.01 and cfg.study.merge_gap == 0.3
+    assert cfg.synthetic.seed == 0 and cfg.synthetic.utterances_per_dialog == 12
+    assert list(cfg.study.levels) == ["word_jitter", "boundary_shift", "word_drop", "word_merge",
+                                      "speaker_words", "speaker_turns", "turn_shift", "max_gap"]
+
+
 def test_smoke_yaml_is_the_default_with_a_few_values_changed():
     smoke = load_config(SMOKE_CONFIG)
     changed = yaml_load(SMOKE_CONFIG.read_text())
@@ -102,8 +122,16 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     ("train:\n  epochs: 0\n", 2, "train.epochs: expected a positive integer, got 0"),
     ("train:\n  epochs: true\n", 2, "train.epochs: expected a positive integer, got True"),
     ("train:\n  epochs: 2.5\n", 2, "train.epochs: expected a positive integer, got 2.5"),
-    ("train:\n  seed: 1\n  epoch: 3\n", 3, "train.epoch: unknown key (known: folds, on, epochs, "),
-    ("trian:\n  epochs: 3\n", 1, "trian: unknown key (known: labels, prepare, folds, align, inputs, model, "),
+    ("train:\n  seed: 1\n  epoch: 3\n", 3, "train.epoch: unknown key; did you mean epochs? (known: folds, on, "),
+    ("trian:\n  epochs: 3\n", 1, "trian: unknown key; did you mean train? (known: labels, prepare, folds, "),
+    ("train:\n  colour: red\n", 2, "train.colour: unknown key (known: folds, on, epochs, "),
+    ("study:\n  levels: {jitter: [0.1]}\n", 2, "study.levels: expected a mapping of factors (word_jitter, "),
+    ("study:\n  factors: [word_drop]\n  levels: {max_gap: [1.0]}\n", 2,
+     "study.factors: no levels for factor 'word_drop' (study.levels has max_gap)"),
+    ("study: {seeds: []}\n", 1, "study.seeds: expected a non-empty list of integers, got []"),
+    ("synthetic: {utterances_per_dialog: 1}\n", 1, "synthetic.utterances_per_dialog: expected an integer >= 2"),
+    ("synthetic: {cue: video}\n", 1, "synthetic.cue: expected one of none, audio, text, both, got 'video'"),
+    ("run: {seeds: [1, x]}\n", 1, "run.seeds: expected a non-empty list of integers or null"),
     ("train: 5\n", 1, "train: expected a mapping of settings, got 5"),
     ("train:\n  folds: []\n", 2, "train.folds: expected a non-empty list of fold numbers"),
     ("train:\n  early_stopping: {metric: accuracy}\n", 2,
@@ -121,7 +149,8 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     ("score:\n  presets:\n    wu2023: {collar: 0.1}\n", 3,
      "score.presets.wu2023.reference: missing (this setting has no default)"),
     ("score:\n  presets: {}\n", 2, "score.presets: expected at least one teer preset"),
-    ("score:\n  collar: 0.25\n", 1, "score.presets: ser-align: the preset fixes collar at 0.0, not 0.25"),
+    ("score:\n  collar: 0.25\n", 1, "score.presets.ser-align: preset ser-align fixes collar (0.0); 0.25 would "
+                                     "no longer reproduce it"),
     ("score:\n  regions: some\n", 2, "score.regions: expected one of all, single, overlap, nonoverlap or null"),
     ("- train\n", 1, "config must be a mapping of sections"),
 ])
@@ -140,7 +169,8 @@ def test_overrides_are_read_as_yaml_and_checked_the_same_way(tmp_path):
     assert error(lambda: load_config(SMOKE_CONFIG, ["train.epochs=ten"])) == (
         "--set: train.epochs: expected a positive integer, got 'ten'")
     assert error(lambda: load_config(None, ["train.epochs"])).startswith("--set: expected KEY=VALUE")
-    assert error(lambda: load_config(None, ["train.epoch=3"])).startswith("--set: train.epoch: unknown key")
+    assert error(lambda: load_config(None, ["train.epoch=3"])).startswith(
+        "--set: train.epoch: unknown key; did you mean epochs? (known: ")
     assert error(lambda: load_config(None, ["model.fusion.heads=3"])) == (
         "--set: model.fusion.heads: 3 heads do not divide dim 256")
     assert error(lambda: load_config(None, ["score.presets.wu2023.reference=x.rttm"])).startswith(
