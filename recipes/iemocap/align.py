@@ -436,22 +436,20 @@ def run_whisperx(wavs: dict[str, Path], out: Path, wx_cfg: WhisperXConfig) -> No
 # --------------------------------------------------------------------------
 # the stage
 
-def align(data: str | Path, out: str | Path, cfg: RecipeConfig, source: str | None = None,
-          asr: str | Path | None = None, diarization: str | Path | None = None,
-          verbose: bool = True) -> list[dict]:
-    """Write ``out/hyp_turns.json``; returns its rows."""
+def align(data: str | Path, out: str | Path, cfg: RecipeConfig, verbose: bool = True) -> list[dict]:
+    """Write ``out/hyp_turns.json`` from the words and speakers ``align:`` names; returns its rows."""
     acfg = cfg.align
-    source = source or acfg.source
+    source = acfg.source
     records = load_utterances(data)
     sources: dict[str, str] = {}
     diar = None
     if source == "oracle":
         words = oracle_words(records)
     elif source == "whisperx":
-        asr = asr or acfg.asr
+        asr = acfg.asr
         if not asr:
-            raise RecipeError(cfg.path, None, "source whisperx needs --asr DIR "
-                              "(or align.asr, or --run-whisperx)")
+            raise RecipeError(cfg.path, None, "source whisperx needs align.asr "
+                              "(--set align.asr=DIR) or --run-whisperx")
         asr = Path(asr)
         files = sorted(p for p in asr.glob("*.json") if not p.name.startswith("._"))
         if not files:
@@ -463,7 +461,7 @@ def align(data: str | Path, out: str | Path, cfg: RecipeConfig, source: str | No
                 raise RecipeError(p, None, f"{p.stem} is not a dialog of the prepared corpus")
             words[p.stem] = read_whisperx_json(p)
             sources[p.stem] = str(p)
-        diarization = diarization or acfg.diarization
+        diarization = acfg.diarization
         if diarization is None and (asr / "diarization.rttm").is_file():
             diarization = asr / "diarization.rttm"
         if diarization:
@@ -488,41 +486,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "default: prepare.out")
     parser.add_argument("--out", type=Path, help="where to write hyp_turns.json (default: --data)")
     add_config_arguments(parser)
-    parser.add_argument("--source", choices=["oracle", "whisperx"], help="override align.source")
-    parser.add_argument("--asr", type=Path, help="directory of WhisperX <dialog>.json files")
-    parser.add_argument("--diarization", type=Path, help="diarization RTTM (whisperx source)")
-    parser.add_argument("--max-gap", type=float, metavar="SECONDS",
-                        help="a longer pause ends a turn (default: align.max_gap, 1.0)")
-    parser.add_argument("--min-overlap", type=float, metavar="RATIO",
-                        help="overlap / shorter duration a turn needs to be matched to an utterance, "
-                             "0 to 1 (default: align.min_overlap, 0.5)")
     parser.add_argument("--run-whisperx", action="store_true",
-                        help="first run WhisperX + pyannote.audio on the dialog wavs into --asr")
+                        help="first run WhisperX + pyannote.audio on the dialog wavs into align.asr "
+                             "(default OUT/asr), then align its words (align.source whisperx)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
-        if args.max_gap is not None:
-            cfg = override(cfg, {"align.max_gap": args.max_gap}, "--max-gap")
-        if args.min_overlap is not None:
-            cfg = override(cfg, {"align.min_overlap": args.min_overlap}, "--min-overlap")
         data = data_dir(cfg, args)
         out = args.out or data
-        source = args.source
-        asr = args.asr
         if args.run_whisperx:
-            source = "whisperx"
-            asr = asr or Path(out) / "asr"
+            asr = cfg.align.asr or Path(out) / "asr"
+            cfg = override(cfg, {"align.source": "whisperx", "align.asr": str(asr)}, "--run-whisperx")
             records = load_utterances(data)
             wavs = {}
             for r in records:
                 wav = Path(r["wav"]).parents[3] / "dialog" / "wav" / f"{r['dialog']}.wav"
                 wavs[r["dialog"]] = wav
             run_whisperx(wavs, Path(asr), cfg.align.whisperx)
-        align(data, out, cfg, source=source, asr=asr, diarization=args.diarization,
-              verbose=not args.quiet)
+        align(data, out, cfg, verbose=not args.quiet)
     except RecipeError as err:
         return report_error(err)
     return 0

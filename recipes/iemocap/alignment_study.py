@@ -36,7 +36,7 @@ with the label set as the scored emotions. Emotions:
   (the dialog recording over the turn's span and the degraded words, read as
   ``inputs:`` says); the dialogs of the fold's test session only.
 
-Several runs (``--seed`` one per run; ``--checkpoint`` one model per run, e.g. the
+Several runs (``study.seeds``, one per run; ``--checkpoint`` one model per run, e.g. the
 same fold trained with three seeds) give the mean and standard deviation of every
 figure. Each level is also measured: the DER of the rebuilt turns (teer's, under
 each preset) and the word boundary error (WBE, the mean absolute start and end
@@ -481,9 +481,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, nargs="+",
                         help="trained fold directories (OUT/fold{k}, one per training seed): the model "
                              "gives the emotions")
-    parser.add_argument("--factors", nargs="+", choices=list(FACTORS), help="default: all")
-    parser.add_argument("--seed", type=int, nargs="+",
-                        help="seeds of the degradations, one per run (default 0; with N checkpoints: 0..N-1)")
     parser.add_argument("-q", "--quiet", action="store_true")
 
 
@@ -494,8 +491,7 @@ def main(args: argparse.Namespace) -> int:
         quiet_libraries()
     try:
         cfg = load_config(args.config, args.overrides)
-        alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint,
-                        factors=args.factors, seed=args.seed, quiet=args.quiet)
+        alignment_study(cfg, data_dir(cfg, args), args.out, checkpoint=args.checkpoint, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     return 0

@@ -16,6 +16,7 @@ This module imports neither torch nor transformers.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import difflib
 import math
@@ -205,9 +206,10 @@ class PrepareConfig:
     """``prepare:``: where the corpus is and where its outputs go."""
 
     corpus: str | None = setting("/data/IEMOCAP_full_release", optional(TEXT))
-    """IEMOCAP_full_release (or its parent); ``prepare --corpus`` overrides."""
+    """IEMOCAP_full_release (or its parent)."""
     out: str | None = setting("exp/iemocap/data", optional(TEXT))
-    """prepare's output directory, read by the later stages; ``--out``/``--data`` override."""
+    """prepare's output directory, read by the later stages; ``prepare --out`` and the later
+    stages' ``--data`` name another one."""
 
 
 @dataclass(frozen=True)
@@ -429,7 +431,7 @@ class TrainConfig:
     """``train:``: fine-tuning on each fold."""
 
     folds: list[int] = setting(rule=FOLDS, factory=lambda: [1, 2, 3, 4, 5])
-    """Leave-one-session-out folds to run (fold k tests on Ses0k); ``--folds`` overrides."""
+    """Leave-one-session-out folds to run (fold k tests on Ses0k)."""
     on: str = setting("utterances", choice("utterances", "turns"))
     """What the model trains and is selected on: the corpus's ``utterances``, or the ``turns``
     that align made from words and speakers, labelled as SER-Align does (``labels.turn_overlap``;
@@ -457,7 +459,7 @@ class TrainConfig:
     precision: str = setting("auto", choice("auto", "fp32", "bf16", "fp16"))
     """``auto``: bf16 (or fp16) autocast on GPU, fp32 on CPU."""
     device: str = setting("auto", TEXT)
-    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (torchrun: one GPU per rank); ``--device`` overrides."""
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (torchrun: one GPU per rank)."""
     num_workers: int = setting(4, COUNT)
     """Data loader worker processes."""
     bucket_batches: int = setting(50, POSITIVE_INT)
@@ -834,14 +836,36 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     return override(cfg, overrides)
 
 
+#: flags the stages once had for settings -> the setting (given now as ``--set KEY=VALUE``)
+RETIRED_FLAGS = {"--corpus": "prepare.corpus", "--label-set": "labels.set", "--source": "align.source",
+                 "--asr": "align.asr", "--diarization": "align.diarization", "--max-gap": "align.max_gap",
+                 "--min-overlap": "align.min_overlap", "--folds": "train.folds", "--device": "train.device",
+                 "--seeds": "run.seeds", "--seed": "study.seeds", "--factors": "study.factors"}
+_LIST_SETTINGS = ("train.folds", "run.seeds", "study.seeds", "study.factors")
+
+
+class _RetiredFlag(argparse.Action):
+    """An old setting flag: a usage error that names the ``--set`` that replaces it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        key = RETIRED_FLAGS[option_string]
+        values = [str(v) for v in values] or ["VALUE"]
+        value = f"[{', '.join(values)}]" if key in _LIST_SETTINGS else values[0]
+        parser.error(f"{option_string} is gone: settings are set with --set, here --set '{key}={value}'")
+
+
 def add_config_arguments(parser, config_help: str = "YAML config laid over the defaults "
                                                    "(default: %(default)s)",
                          default: Path | None = DEFAULT_CONFIG) -> None:
-    """``--config FILE`` and repeated ``--set KEY=VALUE`` (every stage that reads a config)."""
+    """``--config FILE`` and repeated ``--set KEY=VALUE`` (every stage that reads a config), and
+    the old setting flags, which only say what replaces them."""
     parser.add_argument("--config", type=Path, default=default, help=config_help)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one setting, value read as YAML (e.g. --set train.epochs=2 "
-                             "--set model.fusion.dim=64); repeatable, applied after --config")
+                        help="change one setting, value read as YAML (e.g. --set train.epochs=2 "
+                             "--set model.fusion.dim=64 --set 'train.folds=[1, 2]'); repeatable, applied "
+                             "after --config; every setting is in conf/default.yaml")
+    for flag in RETIRED_FLAGS:
+        parser.add_argument(flag, nargs="*", action=_RetiredFlag, help=argparse.SUPPRESS)
 
 
 def as_dict(cfg: Any) -> Any:

@@ -158,16 +158,15 @@ def turn_metrics(turns: list[dict], predicted, records: list[dict], labels: list
             "confusion": m["confusion"]}
 
 
-def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
-             quiet: bool = False, device: str | None = None) -> list[dict]:
+def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, quiet: bool = False) -> list[dict]:
     from .runtime import setup_runtime
 
-    rt = setup_runtime(cfg.train, device)
+    rt = setup_runtime(cfg.train)
     if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives
         return []
     rt = rt.alone()
     records, all_folds = load_data(data_dir)
-    chosen = selected_folds(cfg, all_folds, folds)
+    chosen = selected_folds(cfg, all_folds)
     which = cfg.evaluate.checkpoint
     for fold in chosen:
         ck = Path(out) / f"fold{fold['fold']}" / f"{which}.pt"
@@ -193,11 +192,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for train)")
-    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
-    parser.add_argument("--device", help="override train.device")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
-    return run_stage(args, lambda cfg, data: evaluate(cfg, data, args.out, folds=args.folds,
-                                                      quiet=args.quiet, device=args.device))
+    return run_stage(args, lambda cfg, data: evaluate(cfg, data, args.out, quiet=args.quiet))

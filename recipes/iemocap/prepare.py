@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from .config import LABEL_SETS, RecipeConfig, add_config_arguments, label_names, load_config, override
+from .config import RecipeConfig, add_config_arguments, label_names, load_config
 from .corpus import Corpus, Utterance, read_corpus
 from .io_utils import RecipeError, atomic_output_dir, read_jsonl, report_error, write_segments
 
@@ -241,24 +241,18 @@ def load_folds(out: str | Path) -> list[dict]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); "
-                        "default: prepare.corpus from the config")
     parser.add_argument("--out", type=Path, help="output directory; default: prepare.out")
     add_config_arguments(parser)
-    parser.add_argument("--label-set", choices=list(LABEL_SETS),
-                        help="override labels.set (and labels.map) from the config")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
-        if args.label_set:
-            cfg = override(cfg, {"labels.set": args.label_set, "labels.map": None}, "--label-set")
-        corpus_dir = args.corpus or cfg.prepare.corpus
+        corpus_dir = cfg.prepare.corpus
         out = args.out or cfg.prepare.out
         if not corpus_dir:
-            raise RecipeError(args.config, None, "no corpus: give --corpus or set prepare.corpus")
+            raise RecipeError(args.config, None, "no corpus: set prepare.corpus (--set prepare.corpus=DIR)")
         if not out:
             raise RecipeError(args.config, None, "no output directory: give --out or set prepare.out")
         prepare(corpus_dir, out, cfg, verbose=not args.quiet)

@@ -1,12 +1,12 @@
 """``run``: prepare -> align -> train -> evaluate -> score from one config.
 
-    python -m recipes.iemocap run --config recipes/iemocap/conf/default.yaml --corpus DIR --out DIR
+    python -m recipes.iemocap run --config recipes/iemocap/conf/default.yaml --set prepare.corpus=DIR --out DIR
     python -m recipes.iemocap run --smoke --out DIR
 
 Layout of OUT: ``data/`` (prepare and align outputs), ``pretrained/`` (tiny
 models, smoke only), ``fold{k}/`` (checkpoints, metrics, hypotheses),
 ``results.json`` and ``report.md``. ``--smoke`` generates a synthetic corpus
-in ``OUT/corpus`` (unless ``--corpus`` is given) and uses ``conf/smoke.yaml``
+(``synthetic:``) in ``OUT/corpus`` (unless ``prepare.corpus`` is set) and uses ``conf/smoke.yaml``
 (tiny random encoders built from configs, nothing downloaded), on CPU unless
 told otherwise. ``--resume`` continues an interrupted training. Under
 ``torchrun`` every rank trains; rank 0 alone prepares, evaluates and scores.
@@ -23,11 +23,9 @@ from .config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_con
 from .io_utils import RecipeError, report_error
 
 
-def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *, smoke: bool = False,
-        resume: bool = False, quiet: bool = False, device: str | None = None,
-        folds: list[int] | None = None, overrides: Sequence[str] = (),
-        seeds: Sequence[int] | None = None) -> dict | None:
-    """The whole chain; with ``seeds``, train, evaluate and score once per seed (``train.seed``)
+def run(config: str | Path | None, out: str | Path, *, smoke: bool = False, resume: bool = False,
+        quiet: bool = False, overrides: Sequence[str] = ()) -> dict | None:
+    """The whole chain; with ``run.seeds``, train, evaluate and score once per seed (``train.seed``)
     in ``OUT/seed{s}/`` on the same data (and feature cache, ``OUT/features``), and write
     ``OUT/results.json`` with each run's pooled figures and their mean and std over seeds."""
     from .align import align
@@ -38,10 +36,10 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     from .train import train
 
     cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG), overrides)
-    seeds = cfg.run.seeds if seeds is None else seeds
+    seeds = cfg.run.seeds
     out = Path(out)
     data = out / "data"
-    rt = setup_runtime(cfg.train, device)
+    rt = setup_runtime(cfg.train)
     timings = {}
 
     def stage(name):
@@ -50,8 +48,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
         timings[name] = time.time()
 
     if rt.is_main:
-        if corpus is None:
-            corpus = cfg.prepare.corpus
+        corpus = cfg.prepare.corpus
         if corpus is None and smoke:
             from .synthetic import CORPUS_DIR, make_corpus
             corpus = out / "corpus"
@@ -59,7 +56,7 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
                 stage("synthetic corpus")
                 make_corpus(corpus, cfg.synthetic)
         if corpus is None:
-            raise RecipeError(cfg.path, None, "no corpus: give --corpus or set prepare.corpus")
+            raise RecipeError(cfg.path, None, "no corpus: set prepare.corpus (--set prepare.corpus=DIR)")
         stage("prepare")
         prepare(corpus, data, cfg, verbose=not quiet)
         stage("align")
@@ -70,13 +67,13 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
     results = []
     for run_cfg, exp in runs:
         stage(f"train{'' if exp == out else ' ' + exp.name}")
-        train(run_cfg, data, exp, folds=folds, resume=resume, quiet=quiet, device=device, features=out / "features")
+        train(run_cfg, data, exp, resume=resume, quiet=quiet, features=out / "features")
         if not rt.is_main:
             continue
         stage("evaluate")
-        evaluate(run_cfg, data, exp, folds=folds, quiet=quiet, device=device)
+        evaluate(run_cfg, data, exp, quiet=quiet)
         stage("score")
-        results.append(score(run_cfg, data, exp, folds=folds, quiet=quiet))
+        results.append(score(run_cfg, data, exp, quiet=quiet))
     if not rt.is_main:
         return None
     if not seeds:
@@ -98,18 +95,11 @@ def run(config: str | Path | None, corpus: str | Path | None, out: str | Path, *
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, f"YAML config laid over the defaults (default: {DEFAULT_CONFIG}; "
                                  f"with --smoke: {SMOKE_CONFIG})", default=None)
-    parser.add_argument("--corpus", type=Path, help="IEMOCAP_full_release (or its parent); default: "
-                        "prepare.corpus, or with --smoke a synthetic corpus generated in OUT/corpus")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory")
     parser.add_argument("--smoke", action="store_true",
                         help="a synthetic corpus in OUT/corpus and tiny random models, on CPU: checks that "
                              "the whole chain runs (nothing is downloaded)")
     parser.add_argument("--resume", action="store_true", help="continue training from OUT/fold*/last.pt")
-    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
-    parser.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
-                        help="one run per seed (train.seed) in OUT/seed{SEED}/; OUT/results.json gives "
-                             "the mean and std over seeds")
-    parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
@@ -122,8 +112,8 @@ def main(args: argparse.Namespace) -> int:
     import teer
 
     try:
-        run(args.config, args.corpus, args.out, smoke=args.smoke, resume=args.resume, quiet=args.quiet,
-            device=args.device, folds=args.folds, overrides=args.overrides, seeds=args.seeds)
+        run(args.config, args.out, smoke=args.smoke, resume=args.resume, quiet=args.quiet,
+            overrides=args.overrides)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     finally:

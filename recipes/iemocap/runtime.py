@@ -63,10 +63,10 @@ class Runtime:
         return Runtime(self.device, dtype=self.dtype)
 
 
-def setup_runtime(train: TrainConfig, device: str | None = None) -> Runtime:
+def setup_runtime(train: TrainConfig) -> Runtime:
     """Device, autocast dtype and (under ``torchrun``) the process group, from ``train.device``
-    (or ``device``, from ``--device``) and ``train.precision``."""
-    device = device or train.device
+    and ``train.precision``."""
+    device = train.device
     precision = train.precision
     if train.deterministic:
         deterministic()

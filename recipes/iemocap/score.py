@@ -67,14 +67,13 @@ def _pooled_rates(entries: list[dict]) -> dict[str, Any]:
     return {k: total[k] for k in (*RATE_KEYS, "DER")}
 
 
-def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
-          quiet: bool = False) -> dict[str, Any]:
+def score(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, quiet: bool = False) -> dict[str, Any]:
     scfg = cfg.score
     labels = cfg.labels.names
     records, all_folds = load_data(data_dir)
     out = Path(out)
     fold_results = []
-    for fold in selected_folds(cfg, all_folds, folds):
+    for fold in selected_folds(cfg, all_folds):
         k = int(fold["fold"])
         fold_dir = out / f"fold{k}"
         eval_path = fold_dir / "eval.json"
@@ -214,7 +213,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for evaluate)")
-    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
@@ -224,7 +222,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
         data = data_dir(cfg, args)
-        score(cfg, data, args.out, folds=args.folds, quiet=args.quiet)
+        score(cfg, data, args.out, quiet=args.quiet)
     except (RecipeError, teer.InputError) as err:
         return report_error(err)
     return 0

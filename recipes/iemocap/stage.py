@@ -26,9 +26,9 @@ def load_data(data_dir: str | Path) -> tuple[list[dict], list[dict]]:
     return load_utterances(data_dir), load_folds(data_dir)
 
 
-def selected_folds(cfg: RecipeConfig, folds: list[dict], override: list[int] | None = None) -> list[dict]:
-    """The folds ``train.folds`` (or ``override``, from ``--folds``) names, in that order."""
-    wanted = [int(w) for w in override or cfg.train.folds]
+def selected_folds(cfg: RecipeConfig, folds: list[dict]) -> list[dict]:
+    """The folds ``train.folds`` names, in that order."""
+    wanted = [int(w) for w in cfg.train.folds]
     by_k = {int(f["fold"]): f for f in folds}
     bad = [w for w in wanted if w not in by_k]
     if bad:

@@ -413,19 +413,18 @@ def keep_checkpoints(run: FoldTraining, state: TrainState, evaluated: str) -> di
     return {p.name: p.stat().st_size for p in (run.best_path, run.last_path) if p.is_file()}
 
 
-def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, folds: list[int] | None = None,
-          resume: bool = False, quiet: bool = False, device: str | None = None,
-          features: str | Path | None = None) -> list[dict]:
+def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *,
+          resume: bool = False, quiet: bool = False, features: str | Path | None = None) -> list[dict]:
     """Train every selected fold; returns their summaries (``features``: the feature cache's
     directory, default ``OUT/features``)."""
     from .runtime import setup_runtime
 
-    rt = setup_runtime(cfg.train, device)
+    rt = setup_runtime(cfg.train)
     records, all_folds = load_data(data_dir)
     turns = load_turns(data_dir) if cfg.train.on == "turns" else None
     model_cfg = ensure_models(cfg, data_dir, out, rt)
     summaries = []
-    for fold in selected_folds(cfg, all_folds, folds):
+    for fold in selected_folds(cfg, all_folds):
         summaries.append(train_fold(fold, records, cfg, out, rt=rt, model_cfg=model_cfg,
                                     resume=resume, quiet=quiet, turns=turns, features=features))
     return summaries
@@ -435,16 +434,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
     parser.add_argument("--out", type=Path, required=True, help="experiment directory (fold*/ go here)")
-    parser.add_argument("--folds", type=int, nargs="+", help="override train.folds")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
-    parser.add_argument("--device", help="override train.device (cpu, cuda, cuda:1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def main(args: argparse.Namespace) -> int:
     def stage(cfg: RecipeConfig, data: Path) -> None:
-        summaries = train(cfg, data, args.out, folds=args.folds, resume=args.resume, quiet=args.quiet,
-                          device=args.device)
+        summaries = train(cfg, data, args.out, resume=args.resume, quiet=args.quiet)
         if not args.quiet and int(os.environ.get("RANK", "0")) == 0:
             for s in summaries:
                 print(f"fold {s['fold']}: best epoch {s['best_epoch']} of {s['epochs']}, "

@@ -1,7 +1,7 @@
 """Shared fixtures: one synthetic IEMOCAP corpus per test session.
 
 ``synthetic_corpus`` -> ``(root, truth)``: ``root`` holds
-``IEMOCAP_full_release`` (pass either to ``prepare --corpus``); ``truth`` is
+``IEMOCAP_full_release`` (either is a ``prepare.corpus``); ``truth`` is
 the :class:`recipes.iemocap.synthetic.SyntheticTruth` the generator returned.
 ``prepared`` -> ``(out, truth)``: the output of ``prepare`` on it (default
 config). Treat both as read-only; copy them to change anything.

@@ -90,8 +90,8 @@ def test_whisperx_words_with_diarization(prepared, tmp_path, capsys):
     data, truth = prepared
     records = load_utterances(data)
     asr, diar, info = _whisperx_inputs(truth, records, tmp_path)
-    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--source", "whisperx",
-                        "--asr", asr, "--diarization", diar)
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path, "--set", "align.source=whisperx",
+                        "--set", f"align.asr={asr}", "--set", f"align.diarization={diar}")
     assert rc == 0, err
     rows = json.loads((tmp_path / "hyp_turns.json").read_text(encoding="utf-8"))
     by_utt = {r["utterance_id"]: r for r in rows}
@@ -114,8 +114,8 @@ def test_a_bad_diarization_line_is_named_and_nothing_is_written(prepared, tmp_pa
     fields[3] = "1,5"
     lines[2] = " ".join(fields) + "\n"
     diar.write_text("".join(lines))
-    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--source", "whisperx",
-                        "--asr", asr, "--diarization", diar)
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--set", "align.source=whisperx",
+                        "--set", f"align.asr={asr}", "--set", f"align.diarization={diar}")
     assert rc == 2
     assert err.startswith(f"iemocap: error: {diar}:3: ") and "1,5" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out" / "hyp_turns.json").exists()
@@ -132,8 +132,8 @@ def test_bad_whisperx_json_is_named_and_nothing_is_written(prepared, tmp_path, c
     asr.mkdir()
     path = asr / f"{sorted(truth.dialogs)[0]}.json"
     path.write_text(content)
-    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--source", "whisperx",
-                        "--asr", asr)
+    rc, err = run_align(capsys, "--data", data, "--out", tmp_path / "out", "--set", "align.source=whisperx",
+                        "--set", f"align.asr={asr}")
     assert rc == 2
     assert err.startswith(f"iemocap: error: {path}") and problem in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out" / "hyp_turns.json").exists()

@@ -17,7 +17,7 @@ def small(tmp_path):
 
 
 def run_prepare(corpus: Path, out: Path, capsys) -> tuple[int, str]:
-    rc = cli(["prepare", "--corpus", str(corpus), "--out", str(out), "-q"])
+    rc = cli(["prepare", "--set", f'prepare.corpus={corpus}', "--out", str(out), "-q"])
     err = capsys.readouterr().err
     return rc, err
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from recipes.iemocap.__main__ import main as cli
+from recipes.iemocap.config import RETIRED_FLAGS
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,8 +46,10 @@ def test_every_stage_help_without_torch():
                  "    else:\n        raise AssertionError(stage)\n", PYTHONPATH=str(ROOT))
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("usage: python -m recipes.iemocap") == 7
-    for option in ("--corpus", "--min-overlap", "--resume", "--device", "--smoke", "--checkpoint", "--folds"):
+    for option in ("--set", "--data", "--out", "--resume", "--smoke", "--checkpoint", "--run-whisperx", "-q"):
         assert option in out.stdout, option
+    for option in RETIRED_FLAGS:   # setting flags are gone: every setting is a --set
+        assert option not in out.stdout, option
 
 
 def test_importing_the_torch_stages_does_not_import_torch():
@@ -84,7 +87,7 @@ def test_prepare_and_align_do_not_import_torch(tmp_path):
     code = ("import sys\nfrom recipes.iemocap.__main__ import main\n"
             "from recipes.iemocap.synthetic import make_corpus\n"
             f"make_corpus({str(tmp_path / 'c')!r}, seed=1, dialogs_per_session=1, utterances_per_dialog=4)\n"
-            f"assert main(['prepare', '--corpus', {str(tmp_path / 'c')!r}, '--out', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
+            f"assert main(['prepare', '--set', {'prepare.corpus=' + str(tmp_path / 'c')!r}, '--out', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
             f"assert main(['align', '--data', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")
     out = python(code, PYTHONPATH=str(ROOT))
@@ -120,9 +123,9 @@ def test_help_is_written_for_users(capsys):
 
 def test_usage_errors_are_one_line(capsys):
     with pytest.raises(SystemExit) as info:
-        cli(["align", "--max-gap", "x"])
+        cli(["align", "--data"])
     assert info.value.code == 2
-    one_error(capsys, 2, "--max-gap", "invalid float value")
+    one_error(capsys, 2, "--data", "expected one argument")
     with pytest.raises(SystemExit):
         cli(["nope"])
     one_error(capsys, 2, "invalid choice: 'nope'")
@@ -137,7 +140,7 @@ def tiny(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny")
     make_corpus(root / "corpus", seed=2, dialogs_per_session=1, utterances_per_dialog=4)
-    assert cli(["prepare", "--corpus", str(root / "corpus"), "--out", str(root / "data"), "-q"]) == 0
+    assert cli(["prepare", "--set", f'prepare.corpus={root / "corpus"}', "--out", str(root / "data"), "-q"]) == 0
     return root / "corpus", root / "data"
 
 
@@ -147,7 +150,7 @@ def tiny(tmp_path_factory):
 ])
 def test_out_is_an_existing_file(tiny, tmp_path, capsys, stage, message):
     corpus, data = tiny
-    source = ["--corpus", str(corpus)] if stage == "prepare" else ["--data", str(data)]
+    source = ["--set", f'prepare.corpus={corpus}'] if stage == "prepare" else ["--data", str(data)]
     target = tmp_path / "taken"
     target.write_text("mine\n")
     one_error(capsys, cli([stage, *source, "--out", str(target), "-q"]), message.format(target=target))
@@ -158,14 +161,14 @@ def test_prepare_out_below_an_existing_file(tiny, tmp_path, capsys):
     corpus, _ = tiny
     target = tmp_path / "taken"
     target.write_text("mine\n")
-    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", str(target / "sub"), "-q"]),
+    one_error(capsys, cli(["prepare", "--set", f'prepare.corpus={corpus}', "--out", str(target / "sub"), "-q"]),
               f"{target / 'sub'}: cannot write the outputs here")
 
 
 def test_prepare_out_in_an_unwritable_place(tiny, capsys):
     corpus, _ = tiny
     # /proc refuses new directories even to root
-    one_error(capsys, cli(["prepare", "--corpus", str(corpus), "--out", "/proc/teer-test", "-q"]),
+    one_error(capsys, cli(["prepare", "--set", f'prepare.corpus={corpus}', "--out", "/proc/teer-test", "-q"]),
               "/proc/teer-test: cannot write the outputs here")
 
 
@@ -224,16 +227,35 @@ def test_align_on_a_repeated_utterance(tiny, tmp_path, capsys):
 # --------------------------------------------------------------------------
 # align: options
 
-@pytest.mark.parametrize("option, value", [
-    ("--min-overlap", "nan"), ("--min-overlap", "-1"), ("--min-overlap", "inf"), ("--min-overlap", "5"),
-    ("--max-gap", "-1"), ("--max-gap", "nan"), ("--max-gap", "inf"),
+@pytest.mark.parametrize("key, value", [
+    ("min_overlap", ".nan"), ("min_overlap", "-1"), ("min_overlap", ".inf"), ("min_overlap", "5"),
+    ("max_gap", "-1"), ("max_gap", ".nan"), ("max_gap", ".inf"),
 ])
-def test_align_rejects_out_of_range_options(tiny, tmp_path, capsys, option, value):
+def test_align_rejects_out_of_range_options(tiny, tmp_path, capsys, key, value):
     _, data = tiny
-    rc = cli(["align", "--data", str(data), "--out", str(tmp_path / "o"), "-q", option, value])
-    key = option.removeprefix("--").replace("-", "_")
-    one_error(capsys, rc, f"iemocap: error: {option}: align.{key}: expected ")
+    rc = cli(["align", "--data", str(data), "--out", str(tmp_path / "o"), "-q", "--set", f"align.{key}={value}"])
+    one_error(capsys, rc, f"iemocap: error: --set: align.{key}: expected ")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv, replacement", [
+    (["align", "--max-gap", "2"], "--set 'align.max_gap=2'"),
+    (["align", "--source", "whisperx", "--asr", "A"], "--set 'align.source=whisperx'"),
+    (["prepare", "--corpus", "/data/IEMOCAP"], "--set 'prepare.corpus=/data/IEMOCAP'"),
+    (["prepare", "--label-set", "full"], "--set 'labels.set=full'"),
+    (["train", "--out", "o", "--folds", "1", "2"], "--set 'train.folds=[1, 2]'"),
+    (["evaluate", "--out", "o", "--device", "cuda:1"], "--set 'train.device=cuda:1'"),
+    (["score", "--out", "o", "--folds", "3"], "--set 'train.folds=[3]'"),
+    (["run", "--smoke", "--out", "o", "--seeds", "3", "4"], "--set 'run.seeds=[3, 4]'"),
+    (["alignment-study", "--out", "o", "--seed", "0", "1"], "--set 'study.seeds=[0, 1]'"),
+    (["alignment-study", "--out", "o", "--factors", "word_drop"], "--set 'study.factors=[word_drop]'"),
+])
+def test_an_old_setting_flag_names_its_set(capsys, argv, replacement):
+    with pytest.raises(SystemExit) as info:
+        cli(argv)
+    assert info.value.code == 2
+    flag = next(a for a in argv if a in RETIRED_FLAGS)
+    one_error(capsys, 2, f"iemocap: error: {flag} is gone: settings are set with --set, here {replacement} ")
 
 
 @pytest.mark.parametrize("key, value", [("max_gap", "abc"), ("max_gap", -2), ("min_overlap", 1.5),
@@ -250,7 +272,8 @@ def test_align_accepts_the_range_limits(tiny, tmp_path, capsys):
     _, data = tiny
     for gap, overlap in (("0", "0"), ("1e6", "1")):
         assert cli(["align", "--data", str(data), "--out", str(tmp_path / gap), "-q",
-                    "--max-gap", gap, "--min-overlap", overlap]) == 0, capsys.readouterr().err
+                    "--set", f"align.max_gap={gap}", "--set", f"align.min_overlap={overlap}"]) == 0, \
+            capsys.readouterr().err
         assert json.loads((tmp_path / gap / "hyp_turns.json").read_text(encoding="utf-8"))
 
 

@@ -21,7 +21,7 @@ def test_synthetic_prepare_align_from_the_command_line(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (corpus / "IEMOCAP_full_release" / "Session5" / "dialog" / "EmoEvaluation").is_dir()
     out = tmp_path / "data"
-    p = run("recipes.iemocap", "prepare", "--corpus", corpus, "--out", out,
+    p = run("recipes.iemocap", "prepare", "--set", f"prepare.corpus={corpus}", "--out", out,
             "--config", "recipes/iemocap/conf/smoke.yaml")
     assert p.returncode == 0, p.stderr
     assert "total" in p.stdout and "Ses05" in p.stdout
@@ -32,7 +32,7 @@ def test_synthetic_prepare_align_from_the_command_line(tmp_path):
 
 
 def test_error_is_one_line_without_traceback(tmp_path):
-    p = run("recipes.iemocap", "prepare", "--corpus", tmp_path, "--out", tmp_path / "out")
+    p = run("recipes.iemocap", "prepare", "--set", f"prepare.corpus={tmp_path}", "--out", tmp_path / "out")
     assert p.returncode == 2
     assert p.stderr == f"iemocap: error: {tmp_path}: " + p.stderr.split(": ", 3)[3]
     assert "not an IEMOCAP corpus" in p.stderr and "Traceback" not in p.stderr

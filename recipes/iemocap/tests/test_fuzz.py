@@ -88,7 +88,7 @@ def small(tmp_path_factory):
     """A small synthetic corpus and its prepare output."""
     root = tmp_path_factory.mktemp("fuzz")
     make_corpus(root / "corpus", seed=11, dialogs_per_session=1, utterances_per_dialog=4)
-    rc, err = run(["prepare", "--corpus", str(root / "corpus"), "--out", str(root / "data"), "-q"])
+    rc, err = run(["prepare", "--set", f'prepare.corpus={root / "corpus"}', "--out", str(root / "data"), "-q"])
     assert rc == 0, err
     return root / "corpus", root / "data"
 
@@ -113,7 +113,7 @@ def test_prepare_on_a_mutated_corpus_file(small, data):
         out = Path(tmp) / "out"
         try:
             path.write_bytes(broken)
-            rc, err = run(["prepare", "--corpus", str(corpus), "--out", str(out), "-q"])
+            rc, err = run(["prepare", "--set", f'prepare.corpus={corpus}', "--out", str(out), "-q"])
         finally:
             path.write_bytes(original)
         assert_contract(rc, err)
@@ -145,7 +145,8 @@ def mutated_utterances(draw, lines: list[bytes]) -> bytes:
     return b"".join(lines[:k] + [text.encode("utf-8", "surrogatepass") + b"\n"] + lines[k + 1:])
 
 
-OPTION_VALUES = ["nan", "-1", "inf", "-inf", "5", "0", "1", "0.5", "1e308", "-0.0", "x", ""]
+OPTION_VALUES = ["nan", ".nan", "-1", "inf", ".inf", "-.inf", "5", "0", "1", "0.5", "1e308", "-0.0", "x", "",
+                 "[1]", "{a: 1}", "true"]
 
 
 @FUZZ
@@ -155,9 +156,9 @@ def test_align_on_a_mutated_utterances_file(small, data):
     lines = (prepared / "utterances.jsonl").read_bytes().splitlines(keepends=True)
     broken = data.draw(mutated_utterances(lines))
     options = []
-    for option in ("--max-gap", "--min-overlap"):
+    for key in ("align.max_gap", "align.min_overlap"):
         if data.draw(st.booleans()):
-            options += [option, data.draw(st.sampled_from(OPTION_VALUES))]
+            options += ["--set", f"{key}={data.draw(st.sampled_from(OPTION_VALUES))}"]
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(prepared / "folds.json", Path(tmp) / "folds.json")
         (Path(tmp) / "utterances.jsonl").write_bytes(broken)

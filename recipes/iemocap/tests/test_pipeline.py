@@ -94,7 +94,8 @@ def test_pooled_results_intervals_and_per_class_scores(smoke_run):
 @pytest.mark.slow
 def test_run_with_seeds_reports_mean_and_std_over_seeds(tmp_path):
     out = tmp_path / "seeds"
-    assert cli.main(["run", "--smoke", "--out", str(out), "--quiet", "--seeds", "3", "4", "--folds", "1"]) == 0
+    assert cli.main(["run", "--smoke", "--out", str(out), "--quiet", "--set", "run.seeds=[3, 4]",
+                     "--set", "train.folds=[1]"]) == 0
     combined = json.loads((out / "results.json").read_text())
     assert combined["seeds"] == [3, 4] and set(combined["runs"]) == {"3", "4"}
     per_seed = [json.loads((out / f"seed{s}" / "results.json").read_text()) for s in (3, 4)]

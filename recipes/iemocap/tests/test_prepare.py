@@ -106,8 +106,8 @@ def test_word_reference_excludes_silences(prepared):
 
 def test_full_label_set_via_cli(synthetic_corpus, tmp_path, capsys):
     root, truth = synthetic_corpus
-    assert cli(["prepare", "--corpus", str(root / "IEMOCAP_full_release"),
-                "--out", str(tmp_path), "--label-set", "full"]) == 0
+    assert cli(["prepare", "--set", f'prepare.corpus={root / "IEMOCAP_full_release"}',
+                "--out", str(tmp_path), "--set", "labels.set=full"]) == 0
     printed = capsys.readouterr().out
     assert "Ses05" in printed and "fru" in printed
     rows = load_utterances(tmp_path)
@@ -119,7 +119,7 @@ def test_full_label_set_via_cli(synthetic_corpus, tmp_path, capsys):
 
 def test_cli_prints_counts(synthetic_corpus, tmp_path, capsys):
     root, truth = synthetic_corpus
-    assert cli(["prepare", "--corpus", str(root), "--out", str(tmp_path)]) == 0
+    assert cli(["prepare", "--set", f'prepare.corpus={root}', "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     total_line = [line for line in printed.splitlines() if line.startswith("total")][0]
     counts = truth.class_counts()
