@@ -40,10 +40,10 @@ MODES = ("fp32", "bf16", "ddp2", "frozen", "frozen-cache")
 
 
 def make_data(out: Path, dialogs: int, utterances: int) -> Path:
-    from recipes.iemocap.align import align
+    from recipes.iemocap.stages.align import align
     from recipes.iemocap.config import SMOKE_CONFIG, load_config, override
-    from recipes.iemocap.prepare import prepare
-    from recipes.iemocap.synthetic import make_corpus
+    from recipes.iemocap.stages.prepare import prepare
+    from recipes.iemocap.tools.synthetic import make_corpus
 
     data = out / "data"
     if (data / "hyp_turns.json").is_file():
@@ -61,8 +61,8 @@ def make_models(out: Path, data: Path, tiny: bool) -> dict:
     from transformers import RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2Model
 
     from recipes.iemocap.config import SMOKE_CONFIG, load_config
-    from recipes.iemocap.model import tiny_audio_config, tiny_text_config, write_tiny_tokenizer
-    from recipes.iemocap.prepare import load_utterances
+    from recipes.iemocap.lib.model import tiny_audio_config, tiny_text_config, write_tiny_tokenizer
+    from recipes.iemocap.stages.prepare import load_utterances
 
     base = out / "models" / ("tiny" if tiny else "base")
     paths = {"tokenizer": str(base / "tokenizer"), "text": str(base / "text"), "audio": str(base / "audio")}
@@ -102,9 +102,9 @@ def worker(args: argparse.Namespace) -> int:
     import torch
 
     from recipes.iemocap.config import load_config
-    from recipes.iemocap.runtime import finish_distributed, setup_runtime
-    from recipes.iemocap.stage import load_data
-    from recipes.iemocap.train import train_fold
+    from recipes.iemocap.lib.runtime import finish_distributed, setup_runtime
+    from recipes.iemocap.stages.common import load_data
+    from recipes.iemocap.stages.train import train_fold
 
     job = json.loads(Path(args.worker).read_text())
     cfg = load_config(job["config"])

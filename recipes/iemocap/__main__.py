@@ -10,8 +10,8 @@ import importlib
 import sys
 from types import ModuleType
 
-from .deps import INSTALL, TORCH_STAGES
-from .io_utils import PROG, report_error
+from .lib.deps import INSTALL, TORCH_STAGES
+from .lib.io_utils import PROG, report_error
 
 STAGES = {
     "prepare": "read the corpus; write utterances, references and folds",
@@ -41,7 +41,7 @@ class MissingModelPackage(Exception):
 def _stage_module(name: str) -> ModuleType:
     """Import one stage's module (only the chosen one: the others may need torch)."""
     try:
-        return importlib.import_module(f"recipes.iemocap.{name.replace('-', '_')}")
+        return importlib.import_module(f"recipes.iemocap.stages.{name.replace('-', '_')}")
     except ModuleNotFoundError as err:
         if err.name not in ("torch", "transformers"):
             raise

@@ -30,8 +30,8 @@ import yaml
 from teer.options import REGIONS, check_fixed
 from teer.presets import PRESETS
 
-from .io_utils import RecipeError
-from .metrics import METRICS_HIGHER_IS_BETTER
+from .lib.io_utils import RecipeError
+from .lib.metrics import METRICS_HIGHER_IS_BETTER
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 DEFAULT_CONFIG = CONF_DIR / "default.yaml"
@@ -273,7 +273,7 @@ class InputsConfig:
 
     text: str = setting("plain", choice("plain", "none"))
     """How transcripts, wdseg words and ASR words are normalised before the tokenizer:
-    ``plain`` (lower case, no punctuation, no corpus markers; ``normalise.py``) or ``none``."""
+    ``plain`` (lower case, no punctuation, no corpus markers; ``lib/normalise.py``) or ``none``."""
     audio: str = setting("channel", choice(*AUDIO_SOURCES))
     """Where an example's audio comes from: ``channel``, the louder channel of the dialog
     recording over the example's span (the speaker's own microphone; chosen from the audio,
@@ -542,7 +542,7 @@ class ScoreConfig:
         return own if own is not None else self.regions
 
 
-#: the alignment study's factors (``alignment_study.py`` says what each one does)
+#: the alignment study's factors (``stages/alignment_study.py`` says what each one does)
 STUDY_FACTORS = ("word_jitter", "boundary_shift", "word_drop", "word_merge", "speaker_words",
                  "speaker_turns", "turn_shift", "max_gap")
 LEVELS = Rule(f"a mapping of factors ({', '.join(STUDY_FACTORS)}) to non-empty lists of levels >= 0",
@@ -591,14 +591,14 @@ class StudyConfig:
                                          f"(study.levels has {', '.join(self.levels)})")
 
 
-#: what carries the 4-class emotion in a synthetic corpus (``synthetic.py``)
+#: what carries the 4-class emotion in a synthetic corpus (``tools/synthetic.py``)
 CUES = ("none", "audio", "text", "both")
 
 
 @dataclass(frozen=True)
 class SyntheticConfig:
     """``synthetic:``: the synthetic corpus that ``run --smoke`` writes (and
-    ``python -m recipes.iemocap.synthetic``); the real layout and formats, random speech."""
+    ``python -m recipes.iemocap.tools.synthetic``); the real layout and formats, random speech."""
 
     seed: int = setting(0, SEED)
     dialogs_per_session: int = setting(2, POSITIVE_INT)

@@ -2,7 +2,7 @@
 
 ``synthetic_corpus`` -> ``(root, truth)``: ``root`` holds
 ``IEMOCAP_full_release`` (either is a ``prepare.corpus``); ``truth`` is
-the :class:`recipes.iemocap.synthetic.SyntheticTruth` the generator returned.
+the :class:`recipes.iemocap.tools.synthetic.SyntheticTruth` the generator returned.
 ``prepared`` -> ``(out, truth)``: the output of ``prepare`` on it (default
 config). Treat both as read-only; copy them to change anything.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from recipes.iemocap.config import DEFAULT_CONFIG, load_config
-from recipes.iemocap.prepare import prepare
-from recipes.iemocap.synthetic import make_corpus
+from recipes.iemocap.stages.prepare import prepare
+from recipes.iemocap.tools.synthetic import make_corpus
 
 
 @pytest.fixture(scope="session")

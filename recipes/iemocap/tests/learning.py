@@ -3,7 +3,7 @@ tests and by the seed sweep that measured their thresholds.
 
     python -m recipes.iemocap.tests.learning --seeds 0 1 2 3      # prints one row per run
 
-An experiment: a corpus with ``cue`` (:func:`recipes.iemocap.synthetic.make_corpus`),
+An experiment: a corpus with ``cue`` (:func:`recipes.iemocap.tools.synthetic.make_corpus`),
 balanced over the four classes; ``prepare`` and oracle ``align``; tiny random encoders
 (conf/smoke.yaml); fold 1 (test session Ses01, speakers never seen in training) trained
 with ``model.modalities`` and evaluated with the recipe's own ``train_fold`` /
@@ -38,10 +38,10 @@ SETTINGS = {"train.epochs": 6, "train.batch_size": 8, "train.lr_encoder": 1e-3, 
 
 def make_data(root: Path, cue: str, seed: int = 0) -> Path:
     """Corpus, prepare and oracle align under ``root``; returns the data directory."""
-    from recipes.iemocap.align import align
+    from recipes.iemocap.stages.align import align
     from recipes.iemocap.config import SMOKE_CONFIG, load_config
-    from recipes.iemocap.prepare import prepare
-    from recipes.iemocap.synthetic import make_corpus
+    from recipes.iemocap.stages.prepare import prepare
+    from recipes.iemocap.tools.synthetic import make_corpus
 
     root = Path(root)
     make_corpus(root / "corpus", seed=seed, utterances_per_dialog=UTTERANCES_PER_DIALOG, cue=cue,
@@ -85,10 +85,10 @@ def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: int =
     ``permute``: 0 trains on the true labels, k > 0 on the k-th :func:`permuted` labels."""
     import torch
 
-    from recipes.iemocap.evaluate import evaluate_fold
-    from recipes.iemocap.runtime import Runtime
-    from recipes.iemocap.stage import ensure_models, load_data
-    from recipes.iemocap.train import train_fold
+    from recipes.iemocap.stages.evaluate import evaluate_fold
+    from recipes.iemocap.lib.runtime import Runtime
+    from recipes.iemocap.stages.common import ensure_models, load_data
+    from recipes.iemocap.stages.train import train_fold
 
     cfg = config(modalities, seed)
     rt = Runtime(torch.device("cpu"))
@@ -104,7 +104,7 @@ def fit(data: Path, out: Path, modalities: str, *, seed: int = 0, permute: int =
 def turn_scores(result: dict[str, Any], tmp: Path) -> dict[str, Any]:
     """teer's wu2023 scores of a fit's ``hyp.json`` (the oracle-aligned turns of the test
     session, classified by the model) against ``ref_words.rttm``."""
-    from recipes.iemocap.score import filter_rttm, score_with_preset
+    from recipes.iemocap.stages.score import filter_rttm, score_with_preset
 
     data, out = Path(result["data"]), Path(result["out"]) / "fold1"
     dialogs = {h["session_id"] for h in json.loads((out / "hyp.json").read_text())}
@@ -123,7 +123,7 @@ def study(out: Path, seeds: list[int]) -> int:
     (fold 1), run k with model k and degradation seed k; the mean and spread over the runs."""
     import tempfile
 
-    from recipes.iemocap.alignment_study import alignment_study
+    from recipes.iemocap.stages.alignment_study import alignment_study
 
     with tempfile.TemporaryDirectory() as tmp:
         data = make_data(Path(tmp) / "data", "both", 0)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 from recipes.iemocap.__main__ import main as cli
-from recipes.iemocap.align import (Turn, Word, assign_speakers, build_turns, fill_untimed_words,
+from recipes.iemocap.stages.align import (Turn, Word, assign_speakers, build_turns, fill_untimed_words,
                                    match_utterances, read_whisperx_json, turns_to_seglst)
-from recipes.iemocap.io_utils import RecipeError
-from recipes.iemocap.prepare import load_utterances
+from recipes.iemocap.lib.io_utils import RecipeError
+from recipes.iemocap.stages.prepare import load_utterances
 
 
 def run_align(capsys, *argv) -> tuple[int, str]:
@@ -239,7 +239,7 @@ def test_run_whisperx_without_whisperx_is_one_line(prepared, tmp_path, capsys):
 
 
 def test_the_token_goes_under_the_name_the_pipeline_takes():
-    from recipes.iemocap.align import diarization_pipeline
+    from recipes.iemocap.stages.align import diarization_pipeline
     from recipes.iemocap.config import WhisperXConfig
 
     class Since38:      # whisperx 3.8 .. 3.8.7rc1: DiarizationPipeline.__init__'s parameters
@@ -262,7 +262,7 @@ def test_the_token_goes_under_the_name_the_pipeline_takes():
 def test_whisperx_settings_default_to_ser_align_and_the_device_present():
     import torch
 
-    from recipes.iemocap.align import whisperx_device
+    from recipes.iemocap.stages.align import whisperx_device
     from recipes.iemocap.config import WhisperXConfig, load_config
 
     wx = load_config().align.whisperx
@@ -279,8 +279,8 @@ def test_diarization_frame_and_whisperx_json_are_written_as_align_reads_them(tmp
     import numpy as np
     import pandas as pd
 
-    from recipes.iemocap.align import diarization_rows, plain, read_diarization, read_whisperx_json
-    from recipes.iemocap.io_utils import atomic_write_json, write_segments
+    from recipes.iemocap.stages.align import diarization_rows, plain, read_diarization, read_whisperx_json
+    from recipes.iemocap.lib.io_utils import atomic_write_json, write_segments
     from teer.io import from_records
 
     frame = pd.DataFrame({"segment": [None, None], "label": ["A", "B"], "speaker": ["SPEAKER_01", "SPEAKER_00"],
@@ -304,7 +304,7 @@ def test_the_asr_step_needs_none_of_the_model_code():
     import sys
 
     root = Path(__file__).resolve().parents[3]
-    code = ("import sys; import recipes.iemocap.align, recipes.iemocap.__main__; "
+    code = ("import sys; import recipes.iemocap.stages.align, recipes.iemocap.__main__; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

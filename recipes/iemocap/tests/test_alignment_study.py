@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from recipes.iemocap import __main__ as cli
-from recipes.iemocap.align import oracle_words
-from recipes.iemocap.alignment_study import FACTORS, RATES, degrade
+from recipes.iemocap.stages.align import oracle_words
+from recipes.iemocap.stages.alignment_study import FACTORS, RATES, degrade
 from recipes.iemocap.config import SMOKE_CONFIG, RecipeConfig
-from recipes.iemocap.prepare import load_utterances
+from recipes.iemocap.stages.prepare import load_utterances
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_each_level_measures_its_word_boundary_error(study):
 
 
 def test_several_seeds_give_mean_and_spread(prepared, tmp_path):
-    from recipes.iemocap.alignment_study import alignment_study
+    from recipes.iemocap.stages.alignment_study import alignment_study
     from recipes.iemocap.config import load_config
 
     data, _ = prepared

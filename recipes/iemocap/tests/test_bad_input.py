@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recipes.iemocap.__main__ import main as cli
-from recipes.iemocap.synthetic import make_corpus
+from recipes.iemocap.tools.synthetic import make_corpus
 
 
 @pytest.fixture

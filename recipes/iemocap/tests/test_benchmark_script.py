@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)

@@ -54,8 +54,8 @@ def test_every_stage_help_without_torch():
 
 def test_importing_the_torch_stages_does_not_import_torch():
     out = python("import sys\nimport recipes.iemocap.__main__\n"
-                 "import recipes.iemocap.train, recipes.iemocap.evaluate, recipes.iemocap.score\n"
-                 "import recipes.iemocap.run, recipes.iemocap.alignment_study, recipes.iemocap.stage\n"
+                 "import recipes.iemocap.stages.train, recipes.iemocap.stages.evaluate, recipes.iemocap.stages.score\n"
+                 "import recipes.iemocap.stages.run, recipes.iemocap.stages.alignment_study, recipes.iemocap.stages.common\n"
                  "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n",
                  PYTHONPATH=str(ROOT))
     assert out.returncode == 0, out.stderr
@@ -85,7 +85,7 @@ def test_running_a_torch_stage_without_torch_is_one_line(tmp_path):
 
 def test_prepare_and_align_do_not_import_torch(tmp_path):
     code = ("import sys\nfrom recipes.iemocap.__main__ import main\n"
-            "from recipes.iemocap.synthetic import make_corpus\n"
+            "from recipes.iemocap.tools.synthetic import make_corpus\n"
             f"make_corpus({str(tmp_path / 'c')!r}, seed=1, dialogs_per_session=1, utterances_per_dialog=4)\n"
             f"assert main(['prepare', '--set', {'prepare.corpus=' + str(tmp_path / 'c')!r}, '--out', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
             f"assert main(['align', '--data', {str(tmp_path / 'd')!r}, '-q']) == 0\n"
@@ -136,7 +136,7 @@ def test_usage_errors_are_one_line(capsys):
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from recipes.iemocap.synthetic import make_corpus
+    from recipes.iemocap.tools.synthetic import make_corpus
 
     root = tmp_path_factory.mktemp("tiny")
     make_corpus(root / "corpus", seed=2, dialogs_per_session=1, utterances_per_dialog=4)

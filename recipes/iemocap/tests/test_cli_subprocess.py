@@ -16,7 +16,7 @@ def run(*argv) -> subprocess.CompletedProcess:
 
 def test_synthetic_prepare_align_from_the_command_line(tmp_path):
     corpus = tmp_path / "corpus"
-    p = run("recipes.iemocap.synthetic", corpus, "--set", "synthetic.dialogs_per_session=1",
+    p = run("recipes.iemocap.tools.synthetic", corpus, "--set", "synthetic.dialogs_per_session=1",
             "--set", "synthetic.utterances_per_dialog=6")
     assert p.returncode == 0, p.stderr
     assert (corpus / "IEMOCAP_full_release" / "Session5" / "dialog" / "EmoEvaluation").is_dir()

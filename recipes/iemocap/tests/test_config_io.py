@@ -12,7 +12,7 @@ import pytest
 
 from recipes.iemocap.config import (DEFAULT_CONFIG, SMOKE_CONFIG, RecipeConfig, as_dict, load_config,
                                     override, yaml_load)
-from recipes.iemocap.io_utils import (RecipeError, atomic_output_dir, atomic_write_json,
+from recipes.iemocap.lib.io_utils import (RecipeError, atomic_output_dir, atomic_write_json,
                                       atomic_write_text, read_jsonl)
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,7 +48,7 @@ def test_default_yaml_spells_out_exactly_the_dataclass_defaults():
 
 def test_default_yaml_is_written_from_the_dataclasses():
     """The defaults live in config.py only: conf/default.yaml is derived from it, comments too."""
-    from recipes.iemocap.write_defaults import defaults_yaml, main
+    from recipes.iemocap.tools.write_defaults import defaults_yaml, main
 
     assert DEFAULT_CONFIG.read_text(encoding="utf-8") == defaults_yaml()
     assert main(["--check"]) == 0

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from recipes.iemocap.config import LABEL_SETS
-from recipes.iemocap.synthetic import TEXT_CUES, VOCAB, make_corpus
+from recipes.iemocap.tools.synthetic import TEXT_CUES, VOCAB, make_corpus
 
 FOUR = LABEL_SETS["4class"]
 CUE_WORDS = {w.upper() for ws in TEXT_CUES.values() for w in ws}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -12,10 +12,10 @@ if missing_reason():
 import torch  # noqa: E402
 
 from recipes.iemocap.config import SMOKE_CONFIG, load_config, override  # noqa: E402
-from recipes.iemocap.data import Collator, SERDataset, make_loader, utterance_examples  # noqa: E402
-from recipes.iemocap.model import build_model, load_tokenizer, write_tiny_models  # noqa: E402
-from recipes.iemocap.prepare import load_utterances  # noqa: E402
-from recipes.iemocap.runtime import Runtime, predict  # noqa: E402
+from recipes.iemocap.lib.data import Collator, SERDataset, make_loader, utterance_examples  # noqa: E402
+from recipes.iemocap.lib.model import build_model, load_tokenizer, write_tiny_models  # noqa: E402
+from recipes.iemocap.stages.prepare import load_utterances  # noqa: E402
+from recipes.iemocap.lib.runtime import Runtime, predict  # noqa: E402
 
 CPU = Runtime(torch.device("cpu"))
 TEXTS = ["yeah okay well", "I think that the forms are here", "no", "what do you mean by that"] * 5

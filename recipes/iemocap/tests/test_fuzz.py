@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recipes.iemocap.__main__ import main as cli
-from recipes.iemocap.prepare import load_utterances
-from recipes.iemocap.synthetic import CORPUS_DIR, make_corpus
+from recipes.iemocap.stages.prepare import load_utterances
+from recipes.iemocap.tools.synthetic import CORPUS_DIR, make_corpus
 
 EXAMPLES = int(os.environ.get("RECIPE_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="RECIPE_FUZZ_EXAMPLES" not in os.environ,

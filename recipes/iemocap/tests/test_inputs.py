@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 
 from recipes.iemocap.config import InputsConfig, load_config
-from recipes.iemocap.deps import missing_reason
-from recipes.iemocap.normalise import normalise
+from recipes.iemocap.lib.deps import missing_reason
+from recipes.iemocap.lib.normalise import normalise
 
 SR = 16000
 
@@ -26,7 +26,7 @@ SR = 16000
     [["Yeah", 0.1, 0.3], ["I'm", 0.3, 0.5], ["fine.", 0.5, 0.9]],
 ])
 def test_every_source_of_words_reads_the_same(text):
-    from recipes.iemocap.normalise import join_words
+    from recipes.iemocap.lib.normalise import join_words
 
     assert normalise(join_words(text)) == "yeah i'm fine"
 
@@ -40,7 +40,7 @@ def test_the_normaliser_keeps_what_carries_meaning():
 
 
 def test_inputs_section_is_checked(tmp_path):
-    from recipes.iemocap.io_utils import RecipeError
+    from recipes.iemocap.lib.io_utils import RecipeError
 
     cfg = load_config(None, ["inputs.audio=mix", "inputs.text=none", "inputs.window_hop=2"])
     assert cfg.inputs == InputsConfig(text="none", audio="mix", window_hop=2.0)
@@ -70,7 +70,7 @@ def _dialog(tmp_path, seconds=4.0):
 def test_a_turn_reads_only_what_a_system_has(tmp_path):
     """A turn exactly on an utterance is still read from the dialog recording with its own
     words: never the sentence wav or the transcript."""
-    from recipes.iemocap.data import read_audio, turn_examples
+    from recipes.iemocap.lib.data import read_audio, turn_examples
 
     record, left, right = _dialog(tmp_path)
     turns = [{"session_id": "Ses01F_x", "start_time": 0.0, "end_time": 1.0, "speaker": "A",
@@ -95,7 +95,7 @@ def test_a_turn_reads_only_what_a_system_has(tmp_path):
 
 @pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_utterances_read_the_same_audio_as_turns_unless_sentence_is_asked(tmp_path):
-    from recipes.iemocap.data import read_audio, turn_examples, utterance_examples
+    from recipes.iemocap.lib.data import read_audio, turn_examples, utterance_examples
 
     record, left, right = _dialog(tmp_path)
     turn = {"session_id": "Ses01F_x", "start_time": 0.0, "end_time": 1.0, "speaker": "A",
@@ -118,7 +118,7 @@ def test_utterances_read_the_same_audio_as_turns_unless_sentence_is_asked(tmp_pa
 
 @pytest.mark.skipif(bool(missing_reason()), reason=missing_reason() or "")
 def test_windows_cover_a_long_example_and_only_a_long_one():
-    from recipes.iemocap.data import Example, windows
+    from recipes.iemocap.lib.data import Example, windows
 
     short = Example("s", "", "x.wav", start=1.0, end=3.0, duration=2.0)
     long_ = Example("l", "", "x.wav", start=10.0, end=17.0, duration=7.0)
@@ -137,9 +137,9 @@ def test_a_long_input_gets_the_mean_of_its_windows_logits(tmp_path):
     logits of those windows, each classified alone; a short turn is classified as it is."""
     import torch
 
-    from recipes.iemocap.data import Collator, SERDataset, make_loader, turn_examples, windows
-    from recipes.iemocap.model import build_model, load_tokenizer, write_tiny_models
-    from recipes.iemocap.runtime import Runtime, classify, predict
+    from recipes.iemocap.lib.data import Collator, SERDataset, make_loader, turn_examples, windows
+    from recipes.iemocap.lib.model import build_model, load_tokenizer, write_tiny_models
+    from recipes.iemocap.lib.runtime import Runtime, classify, predict
 
     record, *_ = _dialog(tmp_path)
     cfg = load_config(None, ["model.text.pretrained=null", "model.audio.pretrained=null",
@@ -167,7 +167,7 @@ def test_a_long_input_gets_the_mean_of_its_windows_logits(tmp_path):
     assert np.allclose(logits[1], alone[6], atol=1e-4)
     assert not np.allclose(alone[0], alone[5], atol=1e-3)    # the windows differ
     # validation (model selection) averages the windows as evaluation does
-    from recipes.iemocap.train import validation_metrics
+    from recipes.iemocap.stages.train import validation_metrics
 
     ex[0].label, ex[1].label = 1, 2
     loader = make_loader(SERDataset(parts, 1.0), collate, 3, shuffle=False)
@@ -191,7 +191,7 @@ def _turn(dialog, start, end, speaker="A"):
 def test_turns_are_labelled_as_ser_align_labels_them():
     """The labelled utterance overlapping longest, by more than 0.1 s; utterances outside
     the label set are no candidates (SER-Align's ground truth holds the four classes only)."""
-    from recipes.iemocap.stage import label_turns
+    from recipes.iemocap.stages.common import label_turns
 
     records = [_rec("u1", "d", 0.0, 2.0, "neu"), _rec("u2", "d", 1.5, 5.0, None),   # fru: no label
                _rec("u3", "d", 4.8, 6.0, "ang"), _rec("u4", "e", 0.0, 1.0, "sad")]
@@ -206,7 +206,7 @@ def test_turns_are_labelled_as_ser_align_labels_them():
 
 
 def test_turn_splits_follow_the_fold():
-    from recipes.iemocap.stage import turn_split
+    from recipes.iemocap.stages.common import turn_split
 
     records = [_rec("a1", "Ses01F_a", 0.0, 2.0, "neu"), _rec("a2", "Ses01F_a", 3.0, 5.0, "sad"),
                _rec("b1", "Ses02F_b", 0.0, 2.0, "hap", session="Ses02"),

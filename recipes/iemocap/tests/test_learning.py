@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -111,8 +111,8 @@ def test_teer_is_consistent_with_the_time_weighted_accuracy(runs, tmp_path):
     inside turns and grid rounding (measured on seed 0: TEER 0.3624, EERa 0.3624,
     1 - accuracy 0.3624 before the turns read the training input; 0.0000 all three since).
     """
-    from recipes.iemocap.io_utils import read_segments
-    from recipes.iemocap.score import filter_rttm, score_with_preset
+    from recipes.iemocap.lib.io_utils import read_segments
+    from recipes.iemocap.stages.score import filter_rttm, score_with_preset
 
     r = runs("both", "both")
     data, out = Path(r["data"]), Path(r["out"]) / "fold1"
@@ -175,8 +175,8 @@ def test_alignment_study_with_the_trained_model(runs, tmp_path):
     """The model path of ``alignment-study``: the trained model classifies the rebuilt
     turns of its test session. Undegraded, the turns are align's, so its TEER is the one
     of the fold's ``hyp.json``; dropping half the words costs more."""
-    from recipes.iemocap.alignment_study import alignment_study
-    from recipes.iemocap.score import filter_rttm, score_with_preset
+    from recipes.iemocap.stages.alignment_study import alignment_study
+    from recipes.iemocap.stages.score import filter_rttm, score_with_preset
 
     r = runs("both", "both")
     data, fold_dir = Path(r["data"]), Path(r["out"]) / "fold1"

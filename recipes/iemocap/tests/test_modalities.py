@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -11,8 +11,8 @@ if missing_reason():
 import torch  # noqa: E402
 
 from recipes.iemocap.config import SMOKE_CONFIG, load_config, override  # noqa: E402
-from recipes.iemocap.io_utils import RecipeError  # noqa: E402
-from recipes.iemocap.model import build_model  # noqa: E402
+from recipes.iemocap.lib.io_utils import RecipeError  # noqa: E402
+from recipes.iemocap.lib.model import build_model  # noqa: E402
 
 TINY = override(load_config(SMOKE_CONFIG), {
     "model.text.tiny.vocab_size": 60, "model.audio.tiny.feat_extract_norm": "layer",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -11,7 +11,7 @@ if missing_reason():
 import torch
 
 from recipes.iemocap.config import SMOKE_CONFIG, load_config, override
-from recipes.iemocap.model import FusionHead, ForgetGate, SERAlignModel, build_model, masked_mean
+from recipes.iemocap.lib.model import FusionHead, ForgetGate, SERAlignModel, build_model, masked_mean
 
 #: tiny random encoders (the smoke config's) with a 60-token vocabulary, a smaller fusion head
 SMALL = override(load_config(SMOKE_CONFIG), {
@@ -171,7 +171,7 @@ def test_unknown_cross_attention_mode_is_rejected():
 
 
 def test_tiny_tokenizer_and_models_round_trip(tmp_path):
-    from recipes.iemocap.model import load_tokenizer, write_tiny_models
+    from recipes.iemocap.lib.model import load_tokenizer, write_tiny_models
 
     paths = write_tiny_models(SMALL.model, ["yeah okay well", "I think that the forms are here"] * 5,
                               tmp_path, seed=0)

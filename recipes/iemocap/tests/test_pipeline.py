@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -19,8 +19,8 @@ if missing_reason():
 import torch
 
 from recipes.iemocap import __main__ as cli
-from recipes.iemocap import score as score_mod
-from recipes.iemocap.metrics import classification_metrics
+from recipes.iemocap.stages import score as score_mod
+from recipes.iemocap.lib.metrics import classification_metrics
 
 CLS_KEYS = {"WA", "UA", "macro_f1", "weighted_f1"}
 RATE_KEYS = {"TEER", "sTEER", "EERa", "sEERa"}

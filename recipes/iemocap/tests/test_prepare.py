@@ -9,7 +9,7 @@ import pytest
 
 from recipes.iemocap.__main__ import main as cli
 from recipes.iemocap.config import LABEL_SETS
-from recipes.iemocap.prepare import SESSION_IDS, UTTERANCE_FIELDS, load_folds, load_utterances, make_folds
+from recipes.iemocap.stages.prepare import SESSION_IDS, UTTERANCE_FIELDS, load_folds, load_utterances, make_folds
 
 
 def read_rttm(path: Path) -> list[tuple]:

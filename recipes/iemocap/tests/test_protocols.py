@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -16,15 +16,15 @@ if missing_reason():
 import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
 
-from recipes.iemocap.checkpoint import load_checkpoint  # noqa: E402
+from recipes.iemocap.lib.checkpoint import load_checkpoint  # noqa: E402
 from recipes.iemocap.config import SMOKE_CONFIG, load_config, override  # noqa: E402
-from recipes.iemocap.data import BucketBatchSampler, utterance_examples  # noqa: E402
-from recipes.iemocap.features import FeatureCache  # noqa: E402
-from recipes.iemocap.io_utils import RecipeError  # noqa: E402
-from recipes.iemocap.model import FEATURE_DTYPE, LayerWeights, build_model, load_tokenizer  # noqa: E402
-from recipes.iemocap.runtime import Runtime  # noqa: E402
-from recipes.iemocap.stage import ensure_models, load_data  # noqa: E402
-from recipes.iemocap.train import train_fold  # noqa: E402
+from recipes.iemocap.lib.data import BucketBatchSampler, utterance_examples  # noqa: E402
+from recipes.iemocap.lib.features import FeatureCache  # noqa: E402
+from recipes.iemocap.lib.io_utils import RecipeError  # noqa: E402
+from recipes.iemocap.lib.model import FEATURE_DTYPE, LayerWeights, build_model, load_tokenizer  # noqa: E402
+from recipes.iemocap.lib.runtime import Runtime  # noqa: E402
+from recipes.iemocap.stages.common import ensure_models, load_data  # noqa: E402
+from recipes.iemocap.stages.train import train_fold  # noqa: E402
 
 CPU = Runtime(torch.device("cpu"))
 FROZEN = {"model.text.freeze": True, "model.audio.freeze": True}
@@ -148,7 +148,7 @@ def test_a_changed_setting_or_input_never_reads_stale_features(setup, tmp_path):
         np.testing.assert_allclose(cached_array, fresh_states.float().numpy(), atol=2e-3, rtol=2e-3)
 
     def fresh(model, ex, max_seconds=6.0):
-        from recipes.iemocap.data import read_audio
+        from recipes.iemocap.lib.data import read_audio
         wav = torch.from_numpy(read_audio(ex, max_seconds))[None]
         with torch.no_grad():
             return model.eval().encode_audio(wav, torch.tensor([wav.shape[1]]))[0][0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from recipes.iemocap.config import CONF_DIR, load_config
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 SER_ALIGN = CONF_DIR / "ser_align.yaml"
 
@@ -29,7 +29,7 @@ def test_ser_align_config_says_what_ser_align_does():
 def test_the_fusion_options_build_ser_align_s_layers():
     import torch
 
-    from recipes.iemocap.model import FusionHead
+    from recipes.iemocap.lib.model import FusionHead
 
     torch.manual_seed(0)
     opts = dict(dim=16, heads=2, layers=2, dropout=0.0, cross_attention="pooled")

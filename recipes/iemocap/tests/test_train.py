@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from recipes.iemocap.deps import missing_reason
+from recipes.iemocap.lib.deps import missing_reason
 
 if missing_reason():
     pytest.skip(f"the recipe's model tests: {missing_reason()}", allow_module_level=True)
@@ -15,13 +15,13 @@ import torch
 import torch.nn.functional as F
 
 from recipes.iemocap.config import SMOKE_CONFIG, TrainConfig, load_config, override
-from recipes.iemocap.data import BucketBatchSampler, Collator, SERDataset, utterance_examples
-from recipes.iemocap.metrics import classification_metrics, mean_std
-from recipes.iemocap.model import build_model, load_tokenizer
-from recipes.iemocap.checkpoint import atomic_torch_save, load_checkpoint
-from recipes.iemocap.runtime import Runtime
-from recipes.iemocap.stage import ensure_models, load_data
-from recipes.iemocap.train import make_optimizer, make_scheduler, train_fold
+from recipes.iemocap.lib.data import BucketBatchSampler, Collator, SERDataset, utterance_examples
+from recipes.iemocap.lib.metrics import classification_metrics, mean_std
+from recipes.iemocap.lib.model import build_model, load_tokenizer
+from recipes.iemocap.lib.checkpoint import atomic_torch_save, load_checkpoint
+from recipes.iemocap.lib.runtime import Runtime
+from recipes.iemocap.stages.common import ensure_models, load_data
+from recipes.iemocap.stages.train import make_optimizer, make_scheduler, train_fold
 
 CPU = Runtime(torch.device("cpu"))
 
@@ -198,9 +198,9 @@ def test_training_on_turns_reads_the_labelled_aligned_turns(setup, tmp_path):
     as SER-Align labels them; evaluation reports the test turns' metrics under ``turns``."""
     import shutil
 
-    from recipes.iemocap.align import align
-    from recipes.iemocap.evaluate import evaluate_fold
-    from recipes.iemocap.stage import label_turns, load_turns, split_examples
+    from recipes.iemocap.stages.align import align
+    from recipes.iemocap.stages.evaluate import evaluate_fold
+    from recipes.iemocap.stages.common import label_turns, load_turns, split_examples
 
     data, cfg, model_cfg, records, folds = setup
     data2 = tmp_path / "data"

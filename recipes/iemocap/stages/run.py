@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_config, override
-from .io_utils import RecipeError, report_error
+from ..config import DEFAULT_CONFIG, SMOKE_CONFIG, add_config_arguments, load_config, override
+from ..lib.io_utils import RecipeError, report_error
 
 
 def run(config: str | Path | None, out: str | Path, *, smoke: bool = False, resume: bool = False,
@@ -32,7 +32,7 @@ def run(config: str | Path | None, out: str | Path, *, smoke: bool = False, resu
     from .evaluate import evaluate
     from .prepare import prepare
     from .score import score
-    from .runtime import setup_runtime
+    from ..lib.runtime import setup_runtime
     from .train import train
 
     cfg = load_config(config or (SMOKE_CONFIG if smoke else DEFAULT_CONFIG), overrides)
@@ -50,7 +50,7 @@ def run(config: str | Path | None, out: str | Path, *, smoke: bool = False, resu
     if rt.is_main:
         corpus = cfg.prepare.corpus
         if corpus is None and smoke:
-            from .synthetic import CORPUS_DIR, make_corpus
+            from ..tools.synthetic import CORPUS_DIR, make_corpus
             corpus = out / "corpus"
             if not (corpus / CORPUS_DIR).is_dir():
                 stage("synthetic corpus")
@@ -78,8 +78,8 @@ def run(config: str | Path | None, out: str | Path, *, smoke: bool = False, resu
         return None
     if not seeds:
         return results[0]
-    from .io_utils import atomic_write_json
-    from .statistics import over_seeds
+    from ..lib.io_utils import atomic_write_json
+    from ..lib.statistics import over_seeds
 
     combined = {"config": cfg.path, "labels": cfg.labels.names, "seeds": list(seeds),
                 "runs": {str(s): {"dir": f"seed{s}", "pooled": r["pooled"]} for s, r in zip(seeds, results)},
@@ -104,8 +104,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .runtime import finish_distributed
-    from .stage import quiet_libraries
+    from ..lib.runtime import finish_distributed
+    from .common import quiet_libraries
 
     if args.quiet:
         quiet_libraries()

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import ModelConfig, RecipeConfig, add_config_arguments
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
-from .metrics import classification_metrics
-from .stage import ensure_models, fold_examples, label_turns, load_data, load_turns, run_stage, selected_folds
+from ..config import ModelConfig, RecipeConfig, add_config_arguments
+from ..lib.io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
+from ..lib.metrics import classification_metrics
+from .common import ensure_models, fold_examples, label_turns, load_data, load_turns, run_stage, selected_folds
 
 
 def session_turns(data_dir: str | Path, records: list[dict], session: str) -> tuple[list[dict], str]:
@@ -77,10 +77,10 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
     """Classify one fold's test utterances and turns with its checkpoint; writes and returns ``eval.json``."""
     import torch
 
-    from .checkpoint import load_checkpoint
-    from .data import Collator, turn_examples
-    from .model import build_model, load_tokenizer
-    from .runtime import classify
+    from ..lib.checkpoint import load_checkpoint
+    from ..lib.data import Collator, turn_examples
+    from ..lib.model import build_model, load_tokenizer
+    from ..lib.runtime import classify
 
     labels = cfg.labels.names
     k = int(fold["fold"])
@@ -146,7 +146,7 @@ def evaluate_fold(fold: dict, records: list[dict], cfg: RecipeConfig, data_dir: 
 def turn_metrics(turns: list[dict], predicted, records: list[dict], labels: list[str],
                  min_seconds: float) -> dict[str, Any]:
     """WA, UA, macro and weighted F1 and ``n`` over the turns that have a label as SER-Align
-    labels them (:func:`~recipes.iemocap.stage.label_turns`): SER-Align's turn accuracy."""
+    labels them (:func:`~recipes.iemocap.stages.common.label_turns`): SER-Align's turn accuracy."""
     by_id = {r["id"]: r for r in records}
     index = {lab: i for i, lab in enumerate(labels)}
     ids = label_turns(turns, records, min_seconds)
@@ -159,7 +159,7 @@ def turn_metrics(turns: list[dict], predicted, records: list[dict], labels: list
 
 
 def evaluate(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *, quiet: bool = False) -> list[dict]:
-    from .runtime import setup_runtime
+    from ..lib.runtime import setup_runtime
 
     rt = setup_runtime(cfg.train)
     if not rt.is_main:     # evaluation is cheap: rank 0 only, no collectives

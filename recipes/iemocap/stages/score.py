@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import RecipeConfig, add_config_arguments, data_dir, load_config
-from .io_utils import (RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error,
+from ..config import RecipeConfig, add_config_arguments, data_dir, load_config
+from ..lib.io_utils import (RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error,
                        write_segments, write_turns)
-from .metrics import KEYS as CLS_KEYS, mean_std
-from .stage import load_data, selected_folds
+from ..lib.metrics import KEYS as CLS_KEYS, mean_std
+from .common import load_data, selected_folds
 
 RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
 
@@ -122,7 +122,7 @@ def pooled(cfg: RecipeConfig, data_dir: str | Path, out: Path, records: list[dic
     metrics with per-class scores, teer's rates, and bootstrap intervals of UA and of each rate."""
     from teer.bootstrap import Settings
 
-    from .statistics import pooled_classification, pooled_rates, read_predictions
+    from ..lib.statistics import pooled_classification, pooled_rates, read_predictions
 
     scfg = cfg.score
     labels = cfg.labels.names

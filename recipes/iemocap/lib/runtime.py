@@ -19,7 +19,7 @@ import torch
 from .io_utils import RecipeError
 
 if TYPE_CHECKING:
-    from .config import TrainConfig
+    from ..config import TrainConfig
 
 
 @dataclass
@@ -155,7 +155,7 @@ def predict(model, loader, rt: Runtime, progress: str | None = None) -> tuple[np
 def classify(model, examples, collate, rt: Runtime, *, seconds: float | None, hop: float | None = None,
              batch_size: int = 16, num_workers: int = 0, progress: str | None = None) -> np.ndarray:
     """Logits ``(len(examples), C)`` in the examples' order: an example longer than ``seconds``
-    is classified over its sliding windows (:func:`~recipes.iemocap.data.windows`) and gets
+    is classified over its sliding windows (:func:`~recipes.iemocap.lib.data.windows`) and gets
     the mean of their logits."""
     from .data import SERDataset, make_loader, windows
 

@@ -3,7 +3,7 @@
 With ``model.text.freeze`` / ``model.audio.freeze`` an encoder is a fixed function of its
 input: its states (the last hidden state, or every hidden state for ``layers: weighted``),
 rounded to half precision as the model rounds them whether cached or not
-(:data:`~recipes.iemocap.model.FEATURE_DTYPE`), are stored under the experiment directory::
+(:data:`~recipes.iemocap.lib.model.FEATURE_DTYPE`), are stored under the experiment directory::
 
     OUT/features/<stream>-<model_type>-<encoder key>/<input key[:2]>/<input key>.npy
 
@@ -148,7 +148,7 @@ class FeatureCache:
 
 class CachedDataset(torch.utils.data.Dataset):
     """Examples whose frozen streams come from a :class:`FeatureCache` (``text_states`` /
-    ``audio_states``); a stream that trains is read raw, as :class:`~recipes.iemocap.data.SERDataset` does."""
+    ``audio_states``); a stream that trains is read raw, as :class:`~recipes.iemocap.lib.data.SERDataset` does."""
 
     def __init__(self, examples: Sequence[Example], keys: Sequence[dict[str, str]], cache: FeatureCache):
         self.examples = list(examples)
@@ -173,7 +173,7 @@ class CachedDataset(torch.utils.data.Dataset):
 def fold_datasets(model: SERAlignModel, splits: Sequence[Sequence[Example]], cfg, model_cfg, tokenizer,
                   rt: Runtime, features: Path) -> list[torch.utils.data.Dataset]:
     """One dataset per list of examples, and ``model`` on ``rt.device``: raw inputs
-    (:class:`~recipes.iemocap.data.SERDataset`), or with ``train.cache_features`` the frozen
+    (:class:`~recipes.iemocap.lib.data.SERDataset`), or with ``train.cache_features`` the frozen
     streams from the cache under ``features`` (filled first where it lacks an example)."""
     from .data import SERDataset
     from .io_utils import RecipeError

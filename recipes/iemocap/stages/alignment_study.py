@@ -65,10 +65,10 @@ import numpy as np
 from teer.components import RATES as TEER_RATES
 
 from .align import Word, align_words, oracle_words, turns_to_seglst
-from .config import RecipeConfig, ScoreConfig, StudyConfig, add_config_arguments, data_dir, load_config
-from .io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
+from ..config import RecipeConfig, ScoreConfig, StudyConfig, add_config_arguments, data_dir, load_config
+from ..lib.io_utils import RecipeError, atomic_write_text, read_segments, report_error, seglst_table
 from .prepare import load_utterances
-from .stage import ensure_models, quiet_libraries
+from .common import ensure_models, quiet_libraries
 
 if TYPE_CHECKING:
     from teer.segments import SegmentTable
@@ -208,10 +208,10 @@ class ModelLabeller:
         if not ck_path.is_file():
             raise RecipeError(ck_path, None, "missing: --checkpoint must name a trained fold directory "
                               "(OUT/fold{k} of `train`)")
-        from .data import Collator
-        from .model import build_model, load_tokenizer
-        from .checkpoint import load_checkpoint
-        from .runtime import setup_runtime
+        from ..lib.data import Collator
+        from ..lib.model import build_model, load_tokenizer
+        from ..lib.checkpoint import load_checkpoint
+        from ..lib.runtime import setup_runtime
 
         ck = load_checkpoint(ck_path)
         self.labels = list(ck.get("labels") or cfg.labels.names)
@@ -228,8 +228,8 @@ class ModelLabeller:
         self.quiet = quiet
 
     def __call__(self, rows: list[dict], by_id: dict[str, dict]) -> list[str]:
-        from .data import turn_examples
-        from .runtime import classify
+        from ..lib.data import turn_examples
+        from ..lib.runtime import classify
 
         if not rows:
             return []
@@ -440,7 +440,7 @@ def plot_factor(rows: list[dict], presets: list[str], path: Path, mode: str) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io_utils import atomic_write
+    from ..lib.io_utils import atomic_write
 
     factor = rows[0]["factor"]
     fig, axes = plt.subplots(1, len(presets), figsize=(5.6 * len(presets), 4.4), sharey=True, squeeze=False)

@@ -25,7 +25,7 @@ import torch
 from .normalise import join_words, normalise
 
 if TYPE_CHECKING:
-    from .config import InputsConfig
+    from ..config import InputsConfig
 
 SR = 16000
 
@@ -69,7 +69,7 @@ def utterance_examples(records: Sequence[dict], labels: Sequence[str], inputs: I
                        ) -> list[Example]:
     """Examples from ``utterances.jsonl`` rows (label index or -1): the transcript normalised as
     ``inputs.text`` says, the audio from ``inputs.audio`` (default :class:`InputsConfig`)."""
-    from .config import InputsConfig
+    from ..config import InputsConfig
 
     inputs = inputs or InputsConfig()
     index = {lab: i for i, lab in enumerate(labels)}
@@ -91,7 +91,7 @@ def turn_examples(turns: Sequence[dict], utterances: dict[str, dict], inputs: In
     """Examples for hypothesis turns (SegLST rows of ``hyp_turns.json``): what a system has,
     the dialog recording over the turn's span (``inputs.audio``) and the turn's own words
     (``inputs.text``), never a reference file or transcript."""
-    from .config import InputsConfig
+    from ..config import InputsConfig
 
     inputs = inputs or InputsConfig()
     any_of_dialog: dict[str, dict] = {}
@@ -169,7 +169,7 @@ class SERDataset(torch.utils.data.Dataset):
 
 class Collator:
     """Pads text (tokenizer: ids + attention mask), audio (zeros + lengths) and cached encoder
-    states (``text_states`` / ``audio_states``, as a :class:`~recipes.iemocap.features.CachedDataset`
+    states (``text_states`` / ``audio_states``, as a :class:`~recipes.iemocap.lib.features.CachedDataset`
     gives them: zeros along the time axis + a mask), whichever the items hold."""
 
     def __init__(self, tokenizer, max_tokens: int):

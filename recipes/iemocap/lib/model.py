@@ -50,7 +50,7 @@ import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from .config import AudioConfig, FusionConfig, ModelConfig, TextConfig
+    from ..config import AudioConfig, FusionConfig, ModelConfig, TextConfig
 
 # --------------------------------------------------------------------------
 # helpers
@@ -390,7 +390,7 @@ class SERAlignModel(nn.Module):
                 text_states: Tensor | None = None, text_mask: Tensor | None = None,
                 audio_states: Tensor | None = None, audio_mask: Tensor | None = None) -> Tensor:
         """Logits from the raw inputs, or from a frozen stream's cached states and mask
-        (``text_states`` / ``audio_states``, :mod:`recipes.iemocap.features`) in their place."""
+        (``text_states`` / ``audio_states``, :mod:`recipes.iemocap.lib.features`) in their place."""
         if self.text_encoder is None:
             text_states = text_mask = None
         elif text_states is None:

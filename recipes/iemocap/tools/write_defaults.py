@@ -1,7 +1,7 @@
 """Write ``conf/default.yaml`` from the dataclasses of ``config.py``, where the defaults live.
 
-    python -m recipes.iemocap.write_defaults           # rewrite conf/default.yaml
-    python -m recipes.iemocap.write_defaults --check   # exit 1 if it is not what config.py says
+    python -m recipes.iemocap.tools.write_defaults           # rewrite conf/default.yaml
+    python -m recipes.iemocap.tools.write_defaults --check   # exit 1 if it is not what config.py says
 
 Every setting appears with its default value and, as a comment above it, the
 docstring that follows its field in ``config.py`` (read from the source, as
@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from . import config
-from .config import DEFAULT_CONFIG, RecipeConfig, as_dict
+from .. import config
+from ..config import DEFAULT_CONFIG, RecipeConfig, as_dict
 
 WIDTH = 96
 HEADER = """\
@@ -31,7 +31,7 @@ HEADER = """\
 #   python -m recipes.iemocap run --config recipes/iemocap/conf/default.yaml --out exp/iemocap
 #
 # Written from the dataclasses of recipes/iemocap/config.py, where the defaults and their
-# checks live, by `python -m recipes.iemocap.write_defaults`: change config.py and run it;
+# checks live, by `python -m recipes.iemocap.tools.write_defaults`: change config.py and run it;
 # never edit this file by hand (a test checks it). A config file of your own needs only the
 # settings it changes; `--set KEY=VALUE` changes one more on the command line.
 """
@@ -108,7 +108,7 @@ def defaults_yaml() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.iemocap.write_defaults",
+    parser = argparse.ArgumentParser(prog="python -m recipes.iemocap.tools.write_defaults",
                                      description="Write conf/default.yaml from config.py's dataclasses.")
     parser.add_argument("--check", action="store_true", help="only check that the file is up to date")
     args = parser.parse_args(argv)
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         same = DEFAULT_CONFIG.is_file() and DEFAULT_CONFIG.read_text(encoding="utf-8") == text
         if not same:
-            print(f"{DEFAULT_CONFIG}: not what config.py says; run python -m recipes.iemocap.write_defaults",
+            print(f"{DEFAULT_CONFIG}: not what config.py says; run python -m recipes.iemocap.tools.write_defaults",
                   file=sys.stderr)
         return 0 if same else 1
     DEFAULT_CONFIG.write_text(text, encoding="utf-8")

@@ -51,8 +51,8 @@ from typing import Any, Iterable, Sequence
 
 from intervaltree import IntervalTree
 
-from .config import RecipeConfig, WhisperXConfig, add_config_arguments, data_dir, load_config, override
-from .io_utils import (RecipeError, atomic_write_json, read_segments, report_error, teer_errors, write_segments,
+from ..config import RecipeConfig, WhisperXConfig, add_config_arguments, data_dir, load_config, override
+from ..lib.io_utils import (RecipeError, atomic_write_json, read_segments, report_error, teer_errors, write_segments,
                        write_turns)
 from .prepare import load_utterances
 

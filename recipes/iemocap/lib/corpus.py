@@ -1,6 +1,6 @@
 """Readers for the IEMOCAP_full_release layout.
 
-Everything here raises :class:`~recipes.iemocap.io_utils.RecipeError` naming
+Everything here raises :class:`~recipes.iemocap.lib.io_utils.RecipeError` naming
 the file (and line) on bad input. Formats:
 
 * ``SessionN/dialog/EmoEvaluation/<dialog>.txt``: a ``%`` header, then per
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from .config import ALL_CODES
+from ..config import ALL_CODES
 from .io_utils import RecipeError
 
 SESSIONS = tuple(f"Session{i}" for i in range(1, 6))

@@ -17,7 +17,7 @@ from the four training sessions by ``prepare``). Per fold, in ``OUT/fold{k}/``:
 
 Batches are bucketed by duration and capped by ``train.batch_size`` and
 ``train.max_batch_seconds``; with ``train.cache_features`` the frozen encoders'
-states come from ``OUT/features/`` (:mod:`recipes.iemocap.features`).
+states come from ``OUT/features/`` (:mod:`recipes.iemocap.lib.features`).
 
 Optimisation: AdamW with one learning rate for the encoders and one for the
 head (no weight decay on biases and norms), linear warm-up then linear decay,
@@ -43,16 +43,16 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
-from .io_utils import RecipeError, atomic_write_json, atomic_write_text
-from .metrics import METRICS_HIGHER_IS_BETTER
-from .stage import ensure_models, load_data, load_turns, run_stage, selected_folds, split_examples
+from ..config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
+from ..lib.io_utils import RecipeError, atomic_write_json, atomic_write_text
+from ..lib.metrics import METRICS_HIGHER_IS_BETTER
+from .common import ensure_models, load_data, load_turns, run_stage, selected_folds, split_examples
 
 if TYPE_CHECKING:
     import torch
 
-    from .data import Example
-    from .runtime import Runtime
+    from ..lib.data import Example
+    from ..lib.runtime import Runtime
 
 
 def make_optimizer(model, tcfg: TrainConfig) -> torch.optim.Optimizer:
@@ -95,8 +95,8 @@ def validation_metrics(model, loader, examples, num_classes: int, rt: Runtime,
     import torch
     import torch.nn.functional as F
 
-    from .metrics import classification_metrics
-    from .runtime import predict, window_means
+    from ..lib.metrics import classification_metrics
+    from ..lib.runtime import predict, window_means
 
     idx, logits = predict(model, loader, rt, progress=None if quiet else "valid")
     if owner is not None:
@@ -179,10 +179,10 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
     """
     import torch
 
-    from .checkpoint import seed_everything
-    from .data import Collator, make_loader, windows
-    from .features import fold_datasets
-    from .model import build_model, load_tokenizer
+    from ..lib.checkpoint import seed_everything
+    from ..lib.data import Collator, make_loader, windows
+    from ..lib.features import fold_datasets
+    from ..lib.model import build_model, load_tokenizer
 
     tcfg = cfg.train
     labels = cfg.labels.names
@@ -228,7 +228,7 @@ def build_fold(fold: dict, records: list[dict], cfg: RecipeConfig, out: str | Pa
 
 def resume_state(run: FoldTraining, quiet: bool) -> TrainState:
     """Load ``last.pt`` into the model, optimiser, scheduler, scaler and RNGs; its training state."""
-    from .checkpoint import load_checkpoint, set_rng_state
+    from ..lib.checkpoint import load_checkpoint, set_rng_state
 
     ck = load_checkpoint(run.last_path)
     run.model.load_state_dict(ck["model"])
@@ -260,7 +260,7 @@ def train_epoch(run: FoldTraining, epoch: int, quiet: bool) -> float:
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
-    from .runtime import model_inputs, to_device
+    from ..lib.runtime import model_inputs, to_device
 
     rt, net, optimizer, scaler, accum = run.rt, run.net, run.optimizer, run.scaler, run.tcfg.grad_accum
     run.train_loader.batch_sampler.set_epoch(epoch)
@@ -324,7 +324,7 @@ def after_epoch(state: TrainState, record: dict[str, Any], value: float | None, 
 def save_epoch(run: FoldTraining, state: TrainState, improved: bool) -> None:
     """``last.pt`` (everything a resume needs: weights, optimiser, scheduler, scaler, state, every
     rank's RNG states), ``best.pt`` when the epoch improved, ``metrics.jsonl``; rank 0 writes."""
-    from .checkpoint import atomic_torch_save, rng_state
+    from ..lib.checkpoint import atomic_torch_save, rng_state
 
     rt = run.rt
     rngs = rt.gather(rng_state())
@@ -400,7 +400,7 @@ def keep_checkpoints(run: FoldTraining, state: TrainState, evaluated: str) -> di
     """A finished fold's checkpoints: those ``train.keep`` names and the one ``evaluate.checkpoint``
     reads stay, weights only (``last.pt`` loses the optimiser, scheduler and RNG states that only
     ``--resume`` needed); the others are removed. Returns the kept files' sizes in bytes."""
-    from .checkpoint import atomic_torch_save
+    from ..lib.checkpoint import atomic_torch_save
 
     keep = {"best", "last"} if run.tcfg.keep == "both" else {run.tcfg.keep, evaluated}
     if "last" in keep:
@@ -417,7 +417,7 @@ def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *,
           resume: bool = False, quiet: bool = False, features: str | Path | None = None) -> list[dict]:
     """Train every selected fold; returns their summaries (``features``: the feature cache's
     directory, default ``OUT/features``)."""
-    from .runtime import setup_runtime
+    from ..lib.runtime import setup_runtime
 
     rt = setup_runtime(cfg.train)
     records, all_folds = load_data(data_dir)

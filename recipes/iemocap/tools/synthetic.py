@@ -5,7 +5,7 @@ knows the truth (codes, times, speakers, word alignments) and returns it, so
 tests can check every stage against it::
 
     truth = make_corpus(tmp_path)          # writes tmp_path/IEMOCAP_full_release
-    python -m recipes.iemocap.synthetic OUT_DIR
+    python -m recipes.iemocap.tools.synthetic OUT_DIR
 
 What it copies from the real corpus:
 
@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .config import ALL_CODES, CUES, LABEL_SETS, SyntheticConfig
+from ..config import ALL_CODES, CUES, LABEL_SETS, SyntheticConfig
 
 SR = 16000
 FRAME = 0.01
@@ -436,10 +436,10 @@ def _write_dialog(rng: np.random.Generator, sdir: Path, dialog: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import add_config_arguments, load_config
-    from .io_utils import RecipeError, report_error
+    from ..config import add_config_arguments, load_config
+    from ..lib.io_utils import RecipeError, report_error
 
-    parser = argparse.ArgumentParser(prog="python -m recipes.iemocap.synthetic",
+    parser = argparse.ArgumentParser(prog="python -m recipes.iemocap.tools.synthetic",
                                      description="Write a synthetic IEMOCAP-shaped corpus; its size and cues "
                                                  "are the config's synthetic: section.")
     parser.add_argument("out", type=Path, help="directory to hold IEMOCAP_full_release")

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .config import ModelConfig, RecipeConfig, data_dir, load_config
-from .io_utils import RecipeError, atomic_write_json, report_error
+from ..config import ModelConfig, RecipeConfig, data_dir, load_config
+from ..lib.io_utils import RecipeError, atomic_write_json, report_error
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from ..lib.runtime import Runtime
 
 
 def load_data(data_dir: str | Path) -> tuple[list[dict], list[dict]]:
@@ -39,7 +39,7 @@ def selected_folds(cfg: RecipeConfig, folds: list[dict]) -> list[dict]:
 def fold_examples(records: list[dict], fold: dict, labels: list[str], split: str, inputs=None):
     """The labelled examples of one split (``train``, ``valid``, ``test``) of a fold, read as
     ``inputs`` (the ``inputs:`` section) says."""
-    from .data import utterance_examples
+    from ..lib.data import utterance_examples
 
     by_id = {r["id"]: r for r in records}
     missing = [i for i in fold[split] if i not in by_id]
@@ -112,7 +112,7 @@ def split_examples(records: list[dict], turns: list[dict] | None, fold: dict, cf
     labels = cfg.labels.names
     if cfg.train.on == "utterances":
         return fold_examples(records, fold, labels, split, cfg.inputs)
-    from .data import turn_examples
+    from ..lib.data import turn_examples
 
     if turns is None:
         raise RecipeError("hyp_turns.json", None, "train.on is turns: run `python -m recipes.iemocap align` first")
@@ -135,14 +135,14 @@ def ensure_models(cfg: RecipeConfig, data_dir: str | Path, out: str | Path,
     wav2vec2 are written once to ``OUT/pretrained`` and used from there, so
     every stage and every resumed run sees the same initial weights.
     """
-    from .model import write_tiny_models
+    from ..lib.model import write_tiny_models
 
     mcfg = cfg.model
     if mcfg.text.pretrained and mcfg.audio.pretrained:
         return mcfg
     base = Path(out) / "pretrained"
     if (rt is None or rt.is_main) and not (base / "done").is_file():
-        from .normalise import normalise
+        from ..lib.normalise import normalise
         from .prepare import load_utterances
         texts = [normalise(r.get("text") or "", cfg.inputs.text) for r in load_utterances(data_dir)]
         paths = write_tiny_models(mcfg, texts, base, seed=cfg.train.seed)
@@ -175,6 +175,6 @@ def run_stage(args: argparse.Namespace, stage: Callable[[RecipeConfig, Path], No
         return report_error(err)
     finally:
         if sys.modules.get("torch") is not None:   # only a stage that imported torch joins a process group
-            from .runtime import finish_distributed
+            from ..lib.runtime import finish_distributed
             finish_distributed()
     return 0

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
-from .config import RecipeConfig, add_config_arguments, label_names, load_config
-from .corpus import Corpus, Utterance, read_corpus
-from .io_utils import RecipeError, atomic_output_dir, read_jsonl, report_error, write_segments
+from ..config import RecipeConfig, add_config_arguments, label_names, load_config
+from ..lib.corpus import Corpus, Utterance, read_corpus
+from ..lib.io_utils import RecipeError, atomic_output_dir, read_jsonl, report_error, write_segments
 
 if TYPE_CHECKING:
     from teer.segments import SegmentTable

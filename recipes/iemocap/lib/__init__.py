@@ -1,0 +1,1 @@
+"""What the stages are built from: corpus reading, data, model, features, metrics, runtime."""

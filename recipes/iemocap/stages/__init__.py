@@ -1,0 +1,1 @@
+"""The recipe's stages, one module each (``python -m recipes.iemocap STAGE``)."""
