@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from ..config import ModelConfig, RecipeConfig, data_dir, load_config
+from ..config import ModelConfig, RecipeConfig, add_config_arguments, data_dir, load_config
 from ..lib.io_utils import RecipeError, atomic_write_json, report_error
 
 if TYPE_CHECKING:
@@ -161,6 +161,17 @@ def quiet_libraries() -> None:
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, out_help: str, *, resume: bool = False) -> None:
+    """The options of a stage that reads prepare's output: ``--config`` and ``--set`` (every
+    setting), and what controls the run: ``--data``, ``--out``, ``--resume`` (train), ``-q``."""
+    add_config_arguments(parser)
+    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
+    parser.add_argument("--out", type=Path, required=True, help=out_help)
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
 
 
 def run_stage(args: argparse.Namespace, stage: Callable[[RecipeConfig, Path], None]) -> int:

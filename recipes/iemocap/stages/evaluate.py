@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ModelConfig, RecipeConfig, add_config_arguments
+from ..config import ModelConfig, RecipeConfig
 from ..lib.io_utils import RecipeError, atomic_write_json, atomic_write_text, write_turns
 from ..lib.metrics import classification_metrics
-from .common import ensure_models, fold_examples, label_turns, load_data, load_turns, run_stage, selected_folds
+from .common import (add_run_arguments, ensure_models, fold_examples, label_turns, load_data, load_turns, run_stage,
+                     selected_folds)
 
 
 def session_turns(data_dir: str | Path, records: list[dict], session: str) -> tuple[list[dict], str]:
@@ -189,10 +190,7 @@ def _f(x) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_config_arguments(parser)
-    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
-    parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for train)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
+    add_run_arguments(parser, "experiment directory (as for train)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import RecipeConfig, add_config_arguments, data_dir, load_config
+from ..config import RecipeConfig, data_dir, load_config
 from ..lib.io_utils import (RecipeError, atomic_write_json, atomic_write_text, read_segments, report_error,
                        write_segments, write_turns)
 from ..lib.metrics import KEYS as CLS_KEYS, mean_std
-from .common import load_data, selected_folds
+from .common import add_run_arguments, load_data, selected_folds
 
 RATE_KEYS = ("TEER", "sTEER", "EERa", "sEERa")
 
@@ -210,10 +210,7 @@ def markdown_report(results: dict[str, Any]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_config_arguments(parser)
-    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
-    parser.add_argument("--out", type=Path, required=True, help="experiment directory (as for evaluate)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
+    add_run_arguments(parser, "experiment directory (as for evaluate)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -43,10 +43,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ..config import ModelConfig, RecipeConfig, TrainConfig, add_config_arguments
+from ..config import ModelConfig, RecipeConfig, TrainConfig
 from ..lib.io_utils import RecipeError, atomic_write_json, atomic_write_text
 from ..lib.metrics import METRICS_HIGHER_IS_BETTER
-from .common import ensure_models, load_data, load_turns, run_stage, selected_folds, split_examples
+from .common import (add_run_arguments, ensure_models, load_data, load_turns, run_stage, selected_folds,
+                     split_examples)
 
 if TYPE_CHECKING:
     import torch
@@ -431,11 +432,7 @@ def train(cfg: RecipeConfig, data_dir: str | Path, out: str | Path, *,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_config_arguments(parser)
-    parser.add_argument("--data", type=Path, help="prepare's output directory (default: prepare.out)")
-    parser.add_argument("--out", type=Path, required=True, help="experiment directory (fold*/ go here)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/fold*/last.pt")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output; errors are still printed")
+    add_run_arguments(parser, "experiment directory (fold*/ go here)", resume=True)
 
 
 def main(args: argparse.Namespace) -> int:
