@@ -25,7 +25,8 @@ count every pair of segments there instead.)
 - ``overlaps``: the three keys of each pair of speakers active together, exact integers
   of ticks (sparse (pair, ticks) sums);
 - ``canonical_order``: the order of a file's speakers that decides the ties left;
-- ``assign``: one lexicographic maximum-weight assignment per file (``max_key_matching``);
+- ``assign``: one lexicographic maximum-weight assignment per file (``max_key_matching``),
+  none where each row's (or column's) largest overlap settles it (``greedy_unique``: most files);
 - ``fixed_mapping``: a mapping given by the user instead.
 
 A pair key is ``(file * k_ref + ref local index) * k_hyp + hyp local index``,
@@ -244,14 +245,62 @@ def assign(mapping: np.ndarray, pairs: PairOverlaps, ref_speaker_file: np.ndarra
     row_first, col_first = np.minimum.reduceat(r, starts), np.minimum.reduceat(c, starts)
     n_rows = np.maximum.reduceat(r, starts) - row_first + 1
     n_cols = np.maximum.reduceat(c, starts) - col_first + 1
-    for lo, hi, r0, c0, rows, cols, ref0, hyp0 in zip(
-            starts.tolist(), ends.tolist(), row_first.tolist(), col_first.tolist(), n_rows.tolist(),
-            n_cols.tolist(), ref_first.tolist(), hyp_first.tolist()):
-        ri, ci = max_key_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, pairs.overlap[lo:hi],
-                                  pairs.scored[lo:hi], pairs.agreement[lo:hi])
-        ref_at, hyp_at = ref0 + row_ids[r0 + ri], hyp0 + col_ids[c0 + ci]
+
+    def put(ref_at: np.ndarray, hyp_at: np.ndarray) -> None:
         mapping[hyp_at if by_local[1] is None else by_local[1][hyp_at]] = (
             ref_at if by_local[0] is None else by_local[0][ref_at])
+
+    # most files need no solver: their rows' (or columns') maxima are their one optimum
+    of_file = np.searchsorted(files, file)
+    row_key, col_key = pairs.pair // pairs.k_hyp, file * pairs.k_hyp + col
+    solved, take = greedy_unique(row_key, col_key, pairs.overlap, of_file, len(files))
+    if not solved.all():  # the same test by columns, on the files left (pairs ordered by column)
+        by_col = np.flatnonzero(~solved[of_file])
+        by_col = by_col[np.argsort(col_key[by_col], kind="stable")]
+        solved_too, take_too = greedy_unique(col_key[by_col], row_key[by_col], pairs.overlap[by_col],
+                                             of_file[by_col], len(files))
+        solved |= solved_too
+        take = np.concatenate([take, by_col[take_too]])
+    if len(take):
+        put(ref_first[of_file[take]] + row_ids[r[take]], hyp_first[of_file[take]] + col_ids[c[take]])
+    left = np.flatnonzero(~solved)
+    for lo, hi, r0, c0, rows, cols, ref0, hyp0 in zip(
+            starts[left].tolist(), ends[left].tolist(), row_first[left].tolist(), col_first[left].tolist(),
+            n_rows[left].tolist(), n_cols[left].tolist(), ref_first[left].tolist(), hyp_first[left].tolist()):
+        ri, ci = max_key_matching(r[lo:hi] - r0, c[lo:hi] - c0, rows, cols, pairs.overlap[lo:hi],
+                                  pairs.scored[lo:hi], pairs.agreement[lo:hi])
+        put(ref0 + row_ids[r0 + ri], hyp0 + col_ids[c0 + ci])
+
+
+def greedy_unique(row: np.ndarray, col: np.ndarray, overlap: np.ndarray, of_file: np.ndarray,
+                  n_files: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per file, whether its matching of maximal total overlap is the pairs that are each
+    their row's strict maximum, and is the only one; and the positions of those pairs
+    (of the files where it is). Pairs ordered by file, then ``row`` (``row`` and ``col``
+    keys unique over all files: the same test by columns swaps them), ``of_file`` their
+    file's number (0 to ``n_files`` - 1).
+
+    Where every row's largest overlap (> 0) is in one pair only, and no two rows have it in
+    the same column, those pairs M are a matching, and any other matching M' weighs less:
+    each row of M' gets at most its maximum, less where its pair is not M's, and rows that
+    M' leaves out lose theirs (> 0); so M is the one optimum of key 1 and the keys after it
+    have nothing to decide. This is how speakers overlap on most real files (each
+    hypothesis speaker the best of one reference speaker), and the test is exact integer
+    comparisons, all files at once."""
+    if not len(row):
+        return np.zeros(n_files, bool), np.zeros(0, np.int64)
+    _, row_start, row_length = _runs(row)
+    best = np.maximum.reduceat(overlap, row_start)
+    is_best = overlap == np.repeat(best, row_length)
+    tied_row = (np.add.reduceat(is_best, row_start) > 1) & (best > 0)
+    take = np.flatnonzero(is_best & (overlap > 0))
+    failed = np.zeros(n_files, bool)
+    failed[of_file[row_start[tied_row]]] = True
+    # two rows whose maxima share a column
+    order = np.argsort(col[take], kind="stable")
+    shared = take[order][1:][col[take][order][1:] == col[take][order][:-1]]
+    failed[of_file[shared]] = True
+    return ~failed, take[~failed[of_file[take]]]
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,9 +316,11 @@ def max_key_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, ove
     rows and ``n_cols`` columns) that maximises, lexicographically, the sums of ``overlap``
     (> 0), ``scored`` and ``agreement`` (int64 ticks, ``agreement <= scored <= overlap``).
 
-    How, exactly: scipy's solver finds a matching of maximal total overlap (integer
+    How, exactly: (``assign`` calls this only for the files ``greedy_unique`` leaves open.)
+    scipy's solver finds a matching of maximal total overlap (integer
     weights, exact in its doubles below ``EXACT_IN_DOUBLE``); a second solve decides
-    whether it is the only one (``_unique_optimum``). It is on real data, and then it is
+    whether it is the only one (``_unique_optimum``; on the sparse graph the first solve's
+    shortest-path prices, ``_unique_by_prices``). It is on real data, and then it is
     the answer: keys 2 and 3 only order mappings of equal overlap. Where another matching
     has the same overlap, the keys are taken one after the other (``_staged_matching``:
     each solve restricted to the pairs that can be in an optimum of the keys before,
@@ -291,7 +342,10 @@ def max_key_matching(r: np.ndarray, c: np.ndarray, n_rows: int, n_cols: int, ove
         real = overlap > 0
         r, c, overlap, scored, agreement = r[real], c[real], overlap[real], scored[real], agreement[real]
         ri, ci = _sparse_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
-        if not (exact and _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _sparse_matching)):
+        unique = exact and _unique_by_prices(r, c, n_rows, n_cols, overlap, ri, ci)
+        if unique is None:  # (prices not found in a few rounds: solve again to know)
+            unique = _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, _sparse_matching)
+        if not unique:
             ri, ci = _sparse_matching(r, c, n_rows, n_cols, _tie_weights(overlap, scored, agreement))
         return ri, ci
     if exact:
@@ -409,6 +463,71 @@ def _unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci, solve) -> bool:
     weight = overlap.astype(np.float64) * k + ~chosen
     ri2, ci2 = solve(r, c, n_rows, n_cols, weight)
     return len(ri2) == len(ri) and bool(np.isin(ri2 * n_cols + ci2, ri * n_cols + ci).all())
+
+
+#: Rounds of price updates ``_unique_by_prices`` tries before it leaves the question to a solve
+PRICE_ROUNDS = 32
+
+
+def _unique_by_prices(r, c, n_rows, n_cols, overlap, ri, ci) -> bool | None:
+    """Whether the matching (ri, ci), of maximal total overlap on the sparse graph of the
+    pairs (r, c), is the only one; None where the prices below take more than
+    ``PRICE_ROUNDS`` rounds to settle (``_unique_optimum`` decides then, by a second solve,
+    which costs as much as the first on a file of thousands of speakers).
+
+    As ``_sparse_matching`` poses it, every row is matched, to a column or to a column of
+    its own (unmatched). Another matching of the same weight differs from it by alternating
+    cycles and paths of zero total change, each an optimum on its own: in the graph of the
+    columns, with an arc from a row's column to each other column it could take (the change
+    of its weight as its cost), a cycle of zero cost, or a path of zero cost from a taken
+    column to a free one, made a cycle by a node ``t`` with arcs of cost 0 from every free
+    column and to every taken one. The matching is optimal: no cycle costs less than 0,
+    and there are prices p (shortest distances from a source joined to every node at cost
+    0, found by rounds of Bellman-Ford over all arcs at once) under which every arc's
+    reduced cost, cost + p(tail) - p(head), is >= 0. A cycle's cost is the sum of its
+    reduced costs: one of zero cost lies in the arcs of zero reduced cost, and exists iff
+    those arcs close a cycle (a strongly connected component of two nodes or more). All
+    values are integers exact in doubles (the caller checks ``EXACT_IN_DOUBLE``)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    weight = overlap.astype(np.float64)
+    column = n_cols + np.arange(n_rows)  # each row's column: its own (unmatched) unless matched
+    column[ri] = ci
+    key = r * n_cols + c
+    chosen = np.searchsorted(key, ri * n_cols + ci) if (key[1:] > key[:-1]).all() else None
+    if chosen is None:
+        order = np.argsort(key, kind="stable")
+        chosen = order[np.searchsorted(key[order], ri * n_cols + ci)]
+    gain = np.zeros(n_rows)
+    gain[ri] = weight[chosen]
+    other = np.ones(len(r), bool)
+    other[chosen] = False
+    n_columns = n_cols + n_rows
+    taken = np.zeros(n_columns, bool)
+    taken[column] = True
+    free = np.flatnonzero(~taken)
+    t = n_columns
+    # a row's move to another real column (costs what its weight falls), a matched row's to
+    # its own column (unmatched: its weight); free columns -> t -> taken columns at 0
+    tail = np.concatenate([column[r[other]], ci, free, np.full(n_rows, t)])
+    head = np.concatenate([c[other], n_cols + ri, np.full(len(free), t), column])
+    cost = np.concatenate([gain[r[other]] - weight[other], gain[ri], np.zeros(len(free) + n_rows)])
+    order = np.argsort(head, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    heads, starts, _ = _runs(head)
+    price = np.zeros(n_columns + 1)
+    for _ in range(PRICE_ROUNDS):
+        better = np.minimum(price[heads], np.minimum.reduceat(price[tail] + cost, starts))
+        if np.array_equal(better, price[heads]):
+            break
+        price[heads] = better
+    else:
+        return None
+    tight = cost + price[tail] - price[head] == 0
+    graph = csr_matrix((np.ones(int(tight.sum())), (tail[tight], head[tight])), shape=(n_columns + 1,) * 2)
+    n_components, _ = connected_components(graph, directed=True, connection="strong")
+    return n_components == n_columns + 1
 
 
 def _tie_weights(overlap: np.ndarray, scored: np.ndarray, agreement: np.ndarray) -> np.ndarray:

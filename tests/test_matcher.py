@@ -206,3 +206,134 @@ def test_key_by_key_and_python_integers_agree_on_larger_tied_problems(seed):
     chosen = [(i, j) for j, i in enumerate(col_of_row) if matrix[j][i] > 0]
     python = value(np.asarray([x[0] for x in chosen]), np.asarray([x[1] for x in chosen]))
     assert staged == python
+
+
+def _tied_files(data):
+    """Several files of 1-4 x 1-4 speakers, overlaps of 1-3 units (many ties, and many files
+    whose row or column maxima are unique), pair keys as ``matcher.overlaps`` makes them."""
+    import numpy as np
+    from hypothesis import strategies as st
+
+    k_ref, k_hyp = 4, 4
+    n_files = data.draw(st.integers(1, 6))
+    pair, ref_file, hyp_file = [], [], []
+    for f in range(n_files):
+        rows, cols = data.draw(st.integers(1, k_ref)), data.draw(st.integers(1, k_hyp))
+        ref_file += [f] * rows
+        hyp_file += [f] * cols
+        cells = data.draw(st.sets(st.tuples(st.integers(0, rows - 1), st.integers(0, cols - 1)), min_size=1))
+        pair += [(f * k_ref + i) * k_hyp + j for i, j in cells]
+    pair = np.sort(np.asarray(pair, np.int64))
+    n = len(pair)
+
+    def key(low, high):
+        return np.asarray(data.draw(st.lists(st.integers(low, high), min_size=n, max_size=n)), np.int64)
+
+    overlap = key(1, 3) * 7
+    scored = np.minimum(overlap, key(0, 3) * 5)
+    agreement = np.minimum(scored, key(0, 3))
+    return (matcher.PairOverlaps(pair, overlap, scored, agreement, k_ref, k_hyp),
+            np.asarray(ref_file, np.int64), np.asarray(hyp_file, np.int64))
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_files_solved_without_the_solver_get_the_general_paths_mapping(layout, monkeypatch):
+    # ``greedy_unique`` maps most files (each row's, or each column's, unique maximum)
+    # without scipy: on random problems full of ties, the mapping must be the general
+    # path's (scipy, uniqueness check, keys 2-3), file for file; and the files it takes
+    # must have one optimum of key 1 (brute force)
+    import itertools
+
+    import numpy as np
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    if layout == "sparse":
+        monkeypatch.setattr(matcher, "DENSE_CELLS", 0)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.data())
+    def check(data):
+        pairs, ref_file, hyp_file = _tied_files(data)
+        fast = np.full(len(hyp_file), -1, np.int64)
+        matcher.assign(fast, pairs, ref_file, hyp_file)
+        general = np.full(len(hyp_file), -1, np.int64)
+        with monkeypatch.context() as m:
+            m.setattr(matcher, "greedy_unique", lambda row, col, overlap, of_file, n_files: (
+                np.zeros(n_files, bool), np.zeros(0, np.int64)))
+            matcher.assign(general, pairs, ref_file, hyp_file)
+        assert fast.tolist() == general.tolist()
+        # the files taken without the solver: their optimum of key 1 is unique
+        file, local = np.divmod(pairs.pair, pairs.k_ref * pairs.k_hyp)
+        row, col = np.divmod(local, pairs.k_hyp)
+        files = np.unique(file)
+        solved = [files, None]
+        for swap in (False, True):
+            first, second = (col, row) if swap else (row, col)
+            order = np.lexsort((second, first, file))
+            ok, _ = matcher.greedy_unique((file * 4 + first)[order], (file * 4 + second)[order],
+                                          pairs.overlap[order], np.searchsorted(files, file[order]), len(files))
+            solved[swap] = ok
+        for f in files[solved[0] | solved[1]]:
+            at = np.flatnonzero(file == f)
+            weight = {(int(i), int(j)): int(w) for i, j, w in zip(row[at], col[at], pairs.overlap[at])}
+            perms = list(itertools.permutations(list(range(4)) + [None] * 4, 4))
+            values = [sum(weight.get((i, j), 0) for i, j in enumerate(perm) if j is not None) for perm in perms]
+            top = max(values)
+            matchings = {frozenset((i, j) for i, j in enumerate(perm) if (i, j) in weight)
+                         for perm, v in zip(perms, values) if v == top}
+            assert len(matchings) == 1
+
+    check()
+
+
+def test_prices_and_a_second_solve_agree_whether_the_sparse_optimum_is_unique():
+    # ``_unique_by_prices`` (a shortest-path certificate from the first solve) against
+    # ``_unique_optimum`` (a second solve), on random problems full of ties: equal
+    # overlaps, rows and columns of several pairs, unmatched rows and columns
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    seen = set()
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.data())
+    def check(data):
+        n_rows, n_cols = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6))
+        cells = sorted(data.draw(st.sets(st.tuples(st.integers(0, n_rows - 1), st.integers(0, n_cols - 1)),
+                                         min_size=1)))
+        r, c = (np.asarray([x[k] for x in cells], np.int64) for k in (0, 1))
+        overlap = np.asarray(data.draw(st.lists(st.integers(1, 3), min_size=len(cells), max_size=len(cells))),
+                             np.int64)
+        if data.draw(st.booleans()):  # the same pairs in another order
+            order = np.asarray(data.draw(st.permutations(range(len(cells)))), np.int64)
+            r, c, overlap = r[order], c[order], overlap[order]
+        ri, ci = matcher._sparse_matching(r, c, n_rows, n_cols, overlap.astype(np.float64))
+        by_prices = matcher._unique_by_prices(r, c, n_rows, n_cols, overlap, ri, ci)
+        assert by_prices is not None  # (a few rounds settle so small a graph)
+        assert by_prices == matcher._unique_optimum(r, c, n_rows, n_cols, overlap, ri, ci,
+                                                    matcher._sparse_matching)
+        seen.add(by_prices)
+
+    check()
+    assert seen == {True, False}
+
+
+def test_prices_that_do_not_settle_leave_the_question_to_a_second_solve(monkeypatch):
+    # a chain of pairs whose prices take a round per link (row i gains 1 by column i + 1);
+    # capped, the sparse path still finds the same one optimum: rows 0-37 one column on,
+    # row 38 unmatched, row 39 on its own column
+    import numpy as np
+
+    n = 40
+    r = np.r_[np.arange(n), np.arange(n - 1)]
+    c = np.r_[np.arange(n), np.arange(1, n)]
+    overlap = np.r_[np.full(n - 1, 5), n + 5, np.full(n - 1, 6)].astype(np.int64)
+    ri, ci = matcher._sparse_matching(r, c, n, n, overlap.astype(np.float64))
+    assert matcher._unique_by_prices(r, c, n, n, overlap, ri, ci) is True
+    monkeypatch.setattr(matcher, "PRICE_ROUNDS", 2)
+    assert matcher._unique_by_prices(r, c, n, n, overlap, ri, ci) is None
+    monkeypatch.setattr(matcher, "DENSE_CELLS", 0)
+    ri, ci = matcher.max_key_matching(r, c, n, n, overlap, overlap, overlap)
+    assert ri.tolist() == [*range(n - 2), n - 1] and ci.tolist() == [*range(1, n - 1), n - 1]
