@@ -61,3 +61,16 @@ def test_json_run_loads_the_json_reader_and_a_fixed_mapping_no_solver(tmp_path):
     assert "teer.io.seglst" in modules and "json" in modules
     assert not unused(modules)
     assert "_lsap" not in modules
+
+
+def test_a_mapping_the_largest_overlaps_leave_open_loads_scipys_solver_alone(tmp_path):
+    # overlaps A-X 10, A-Y 5, B-X 4, B-Y 1 s: both reference speakers overlap X most and both
+    # hypothesis speakers overlap A most, so the largest overlaps settle nothing and the
+    # assignment solver runs (A-X, B-Y: 11 s), loaded without the scipy package
+    ref, hyp = tmp_path / "ref.rttm", tmp_path / "hyp.rttm"
+    ref.write_text("SPEAKER f 1 0 15 hap <NA> A <NA> <NA>\nSPEAKER f 1 15 5 sad <NA> B <NA> <NA>\n")
+    hyp.write_text("SPEAKER f 1 0 10 hap <NA> X <NA> <NA>\nSPEAKER f 1 15 4 hap <NA> X <NA> <NA>\n"
+                   "SPEAKER f 1 10 5 sad <NA> Y <NA> <NA>\nSPEAKER f 1 19 1 sad <NA> Y <NA> <NA>\n")
+    modules = modules_after("score", str(ref), str(hyp), "--collar", "0")
+    assert not unused(modules)
+    assert "_lsap" in modules
