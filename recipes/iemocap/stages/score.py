@@ -155,6 +155,8 @@ def _ms(s: dict) -> str:
 
 
 def markdown_report(results: dict[str, Any]) -> str:
+    from teer import presets as teer_presets
+
     folds = results["folds"]
     presets = list(results["summary"]["scores"])
     lines = ["# IEMOCAP: RoBERTa + wav2vec2 (SER-Align model)", "",
@@ -202,8 +204,8 @@ def markdown_report(results: dict[str, Any]) -> str:
             cis = p["scores"][name]["intervals"]
             lines.append("| 95 % CI (files) | " + " | ".join(
                 "–" if cis.get(k) is None else f"[{_pct(cis[k][0])}, {_pct(cis[k][1])}]" for k in RATE_KEYS) + " |")
-        if name == "ser-align":
-            lines.append("\nUnder `ser-align`, reference speech outside the label set is dropped, so system "
+        if teer_presets.get(name).non_target == "drop":  # the preset's own rule, not its name
+            lines.append(f"\nUnder `{name}`, reference speech outside the label set is dropped, so system "
                          "turns there are false alarms: with turns on every utterance, TEER can exceed 100 %.")
         lines.append("")
     return "\n".join(lines)
