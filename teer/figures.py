@@ -15,6 +15,7 @@ import numpy as np
 from .analysis import FALSE_ALARM, MISSED, NONE_LABEL, Confusion
 from .extras import install_hint
 from .io.writing import atomic_write_bytes
+from .messages import sample
 from .ticks import TICKS_PER_SECOND
 
 #: the most labels a confusion figure draws (its size grows with them)
@@ -141,8 +142,7 @@ def timeline_figure(scoring, file: str, start: float | None = None, end: float |
     time has it; unscored time (outside the UEM, collars) grey."""
     sweep = scoring.sweep
     if file not in sweep.files:
-        raise ValueError(f"no file {file!r} in the inputs (files: {', '.join(sweep.files[:5])}"
-                         + (", ..." if len(sweep.files) > 5 else "") + ")")
+        raise ValueError(f"no file {file!r} in the inputs (files: {sample(sweep.files, 5)})")
     if start is not None and end is not None and not start < end:
         raise ValueError(f"--start {start:g} is not before --end {end:g}")
     f = sweep.files.index(file)

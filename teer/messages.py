@@ -97,7 +97,7 @@ def events_past_duration(source: str, n: int, first_file: str) -> str:
 def speaker_map_files_elsewhere(source: str, n: int, names: Sequence[str]) -> str:
     """``n`` entries of a fixed speaker mapping name files (``names``, sorted) in neither input."""
     return (f"{source}: {n} mapping(s) for file(s) in neither input "
-            f"({', '.join(map(repr, names[:3]))}{', ...' if len(names) > 3 else ''}): ignored")
+            f"({sample([repr(name) for name in names])}): ignored")
 
 
 # --------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def labels_left_out(seconds: Mapping[str, float], non_target: str) -> str:
 
 #: what the steps a user chooses (``teer.accounting.STEPS``) are called in ``step_removes_most``
 _STEP_WORDS = {"REMOVED_COLLAR": "collars remove", "REMOVED_NOSCORE": "no-score zones remove",
-         "REMOVED_REGIONS": "the region filter removes"}
+               "REMOVED_REGIONS": "the region filter removes"}
 
 
 def step_removes_most(step: str, removed: float, speech: float, scored: float, without_collar: float | None) -> str:
@@ -134,14 +134,14 @@ def step_removes_most(step: str, removed: float, speech: float, scored: float, w
 
 def ser_align_skipped(n: int, by_reason: Mapping[str, Sequence[str]]) -> str:
     """ser-align skipped ``n`` files, ``by_reason`` the skipped files of each reason, in order."""
-    parts = [f"{len(names)} {reason} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+    parts = [f"{len(names)} {reason} ({sample(names)})"
              for reason, names in by_reason.items()]
     return f"ser-align skips {n} file(s), as SER-Align's script does: " + "; ".join(parts)
 
 
 def eder_several_speakers(names: Sequence[str]) -> str:
     return (f"{len(names)} reference file(s) have several speakers "
-            f"({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); the eder "
+            f"({sample(names)}); the eder "
             "preset scores each file as one speaker's utterance")
 
 

@@ -15,6 +15,7 @@ import argparse
 import warnings
 
 from . import Fail, add_scoring_arguments, scoring_options, seconds, segment_file_help
+from ..messages import sample
 from .running import warn
 
 HELP = "figure (PNG, PDF, SVG) of the confusion matrix or of one file's timeline (needs matplotlib)"
@@ -55,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         found = [seen for seen in scoring.inspected if seen is not None]
         if not found:
             names = sorted(scoring.report.files)
-            raise Fail(f"no file {args.timeline!r} among the scored files ({', '.join(names[:5])}"
-                       + (", ..." if len(names) > 5 else "") + ")")
+            raise Fail(f"no file {args.timeline!r} among the scored files ({sample(names, 5)})")
         sweep, (ref, hyp) = found[0]
         scoring = Scoring(ref, hyp, sweep, scoring.report)
     with warnings.catch_warnings():
