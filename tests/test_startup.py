@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 import sys
@@ -11,13 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-def _preloaded() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _preloaded() -> frozenset[str]:
     """The modules a bare interpreter of this environment has loaded before any teer code:
     site's .pth files may load some (a setuptools editable finder, for one, loads tempfile
     through certifi in some versions); those are not teer's doing."""
     out = subprocess.run([sys.executable, "-c", "import sys; print(repr(sorted(sys.modules)))"],
                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return set(ast.literal_eval(out.stdout.splitlines()[-1]))
+    return frozenset(ast.literal_eval(out.stdout.splitlines()[-1]))
 
 
 def modules_after(*args: str) -> set[str]:
