@@ -115,11 +115,13 @@ def resolve(
                           **settings)
 
 
-def check_fixed(preset: str | presets.Preset, option: str, value: Any) -> None:
+def check_fixed(preset: str | presets.Preset, option: str, value: Any, *,
+                remedy: str = f"use --preset {presets.DEFAULT_PRESET} to set it") -> None:
     """Raise ``ValueError`` where ``preset`` fixes ``option`` (``Preset.fixed``) and ``value``
     is other than the preset's own (for ``speaker_map`` and ``noscore``: given at all).
     ``value`` None is not given, and always allowed. The rule ``resolve`` applies, for
-    configurations that choose options per preset (the IEMOCAP recipe's)."""
+    configurations that choose options per preset (the IEMOCAP recipe's); ``remedy``, what
+    the message tells the user to do instead (by default the CLI's and API's way)."""
     chosen = _preset(preset)
     if value is None or option not in chosen.fixed:
         return
@@ -129,7 +131,7 @@ def check_fixed(preset: str | presets.Preset, option: str, value: Any) -> None:
         raise ValueError(
             f"preset {chosen.name} fixes {option.replace('_', '-')} "
             f"({'not used' if own is None else repr(own)}); "
-            f"{shown} would no longer reproduce it (use --preset {presets.DEFAULT_PRESET} to set it)")
+            f"{shown} would no longer reproduce it ({remedy})")
 
 
 def _preset(preset: str | presets.Preset) -> presets.Preset:

@@ -527,8 +527,9 @@ class ScoreConfig:
         _require(bool(self.presets), "presets", "expected at least one teer preset")
         for name in self.presets:   # teer's own rule: an option a preset fixes keeps the preset's value
             try:
-                check_fixed(name, "collar", self.collar_for(name))
-                check_fixed(name, "regions", self.regions_for(name))
+                for option, value in (("collar", self.collar_for(name)), ("regions", self.regions_for(name))):
+                    check_fixed(name, option, value, remedy=f"set score.presets.{name}.{option} to the "
+                                                            f"preset's value, or score.{option} to null")
             except ValueError as err:
                 raise _Invalid(("presets", name), str(err)) from None
 

@@ -150,7 +150,8 @@ def test_bad_yaml_names_file_and_line(tmp_path):
      "score.presets.wu2023.reference: missing (this setting has no default)"),
     ("score:\n  presets: {}\n", 2, "score.presets: expected at least one teer preset"),
     ("score:\n  collar: 0.25\n", 1, "score.presets.ser-align: preset ser-align fixes collar (0.0); 0.25 would "
-                                     "no longer reproduce it"),
+                                     "no longer reproduce it (set score.presets.ser-align.collar to the "
+                                     "preset's value, or score.collar to null)"),
     ("score:\n  regions: some\n", 2, "score.regions: expected one of all, single, overlap, nonoverlap or null"),
     ("- train\n", 1, "config must be a mapping of sections"),
 ])
